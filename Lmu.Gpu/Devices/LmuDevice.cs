@@ -1,0 +1,227 @@
+using ILGPU;
+using ILGPU.Runtime;
+using ILGPU.Runtime.CPU;
+using ILGPU.Runtime.Cuda;
+using ILGPU.Runtime.OpenCL;
+
+namespace Lmu.Gpu;
+
+/// <summary>
+/// Owns the compute backend everything else runs on: an ILGPU context plus accelerator for CUDA, OpenCL and the
+/// CPU simulator, or nothing at all for the host path (<see cref="AcceleratorKind.Cpu"/>). Dispose it after the
+/// objects created on it.
+/// </summary>
+public sealed class LmuDevice : IDisposable
+{
+    private readonly Context? _context;
+    private readonly Accelerator? _accelerator;
+
+    private LmuDevice(AcceleratorKind kind, Context? context, Accelerator? accelerator, string name)
+    {
+        Kind = kind;
+        _context = context;
+        _accelerator = accelerator;
+        Name = name;
+    }
+
+    /// <summary>The backend actually in use (never <see cref="AcceleratorKind.Auto"/>).</summary>
+    public AcceleratorKind Kind { get; }
+
+    /// <summary>The device name.</summary>
+    public string Name { get; }
+
+    /// <summary>True for the host path, where the work runs as vectorised C# rather than as ILGPU kernels.</summary>
+    public bool IsHost => _accelerator is null;
+
+    /// <summary>The ILGPU accelerator.</summary>
+    /// <exception cref="InvalidOperationException">This is the host path, which has none.</exception>
+    /// <exception cref="ObjectDisposedException">The device was disposed.</exception>
+    public Accelerator Accelerator
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(IsDisposed, this);
+            return _accelerator ?? throw new InvalidOperationException("The host (cpu) path has no ILGPU accelerator.");
+        }
+    }
+
+    /// <summary>True once disposed.</summary>
+    public bool IsDisposed { get; private set; }
+
+    /// <summary>Opens the device of the given kind. <see cref="AcceleratorKind.Auto"/> picks CUDA, then OpenCL,
+    /// then the host path.</summary>
+    /// <param name="kind">The backend.</param>
+    /// <returns>The opened device.</returns>
+    /// <exception cref="InvalidOperationException">An explicitly named backend has no device here: there is no
+    /// silent fallback.</exception>
+    public static LmuDevice Open(AcceleratorKind kind = AcceleratorKind.Auto)
+    {
+        switch (kind)
+        {
+            case AcceleratorKind.Cpu:
+                return new LmuDevice(AcceleratorKind.Cpu, null, null, HostName());
+            case AcceleratorKind.CpuSimulator:
+            {
+                var context = Context.Create(b => b.DefaultCPU().EnableAlgorithms());
+                return Wrap(AcceleratorKind.CpuSimulator, context, context.CreateCPUAccelerator(0));
+            }
+
+            case AcceleratorKind.Cuda:
+            case AcceleratorKind.OpenCL:
+            {
+                var context = CreateGpuContext(kind);
+                var devices = kind == AcceleratorKind.Cuda ? context.GetCudaDevices().Count : context.GetCLDevices().Count;
+                if (devices == 0)
+                {
+                    context.Dispose();
+                    throw new InvalidOperationException(kind == AcceleratorKind.Cuda
+                        ? "No CUDA device was found (no NVIDIA GPU, or no libcuda.so / libcuda.so.1 driver library)."
+                        : "No usable OpenCL device was found (ILGPU needs OpenCL 2.0, or 3.0 with the generic address space).");
+                }
+
+                try
+                {
+                    Accelerator acc = kind == AcceleratorKind.Cuda
+                        ? context.CreateCudaAccelerator(0)
+                        : context.CreateCLAccelerator(0);
+                    return Wrap(kind, context, acc);
+                }
+                catch
+                {
+                    context.Dispose();
+                    throw;
+                }
+            }
+
+            case AcceleratorKind.Auto:
+            {
+                foreach (var candidate in new[] { AcceleratorKind.Cuda, AcceleratorKind.OpenCL })
+                {
+                    try
+                    {
+                        return Open(candidate);
+                    }
+                    catch (Exception e) when (e is InvalidOperationException or NotSupportedException or CapabilityNotSupportedException
+                                              or DllNotFoundException or TypeInitializationException or AcceleratorException)
+                    {
+                        // try the next backend
+                    }
+                }
+
+                return Open(AcceleratorKind.Cpu);
+            }
+
+            default:
+                throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown accelerator kind.");
+        }
+    }
+
+    /// <summary>Opens the device named by <paramref name="name"/>, or by <c>LMU_ACCELERATOR</c> when it is null
+    /// or empty, or auto.</summary>
+    /// <param name="name">auto, cpu, cuda, opencl, cpu-sim, or null.</param>
+    /// <returns>The opened device.</returns>
+    /// <exception cref="ArgumentException">The name is unknown.</exception>
+    /// <exception cref="InvalidOperationException">The named backend has no device here.</exception>
+    public static LmuDevice Open(string? name) => Open(AcceleratorKindParser.Resolve(name));
+
+    /// <summary>The kind <see cref="AcceleratorKind.Auto"/> would pick on this machine.</summary>
+    /// <returns>Cuda, OpenCL or Cpu.</returns>
+    public static AcceleratorKind AutoKind()
+    {
+        var devices = ListDevices();
+        if (devices.Any(d => d.Kind == AcceleratorKind.Cuda))
+        {
+            return AcceleratorKind.Cuda;
+        }
+
+        return devices.Any(d => d.Kind == AcceleratorKind.OpenCL) ? AcceleratorKind.OpenCL : AcceleratorKind.Cpu;
+    }
+
+    /// <summary>Lists every device found: the host CPU, ILGPU's CPU simulator, and all usable CUDA and OpenCL
+    /// devices.</summary>
+    /// <returns>The devices, host first.</returns>
+    public static IReadOnlyList<DeviceInfo> ListDevices()
+    {
+        var result = new List<DeviceInfo>
+        {
+            new(AcceleratorKind.Cpu, 0, HostName(), GC.GetGCMemoryInfo().TotalAvailableMemoryBytes,
+                System.Numerics.Vector<float>.Count, Environment.ProcessorCount, Environment.ProcessorCount),
+        };
+        NativeLibraryResolver.EnsureInstalled();
+        using var context = Context.Create(b => b.Default().EnableAlgorithms());
+        foreach (var device in context)
+        {
+            AcceleratorKind kind = device.AcceleratorType switch
+            {
+                AcceleratorType.Cuda => AcceleratorKind.Cuda,
+                AcceleratorType.OpenCL => AcceleratorKind.OpenCL,
+                _ => AcceleratorKind.CpuSimulator,
+            };
+            int index = result.Count(r => r.Kind == kind);
+            result.Add(new DeviceInfo(kind, index, device.Name, device.MemorySize, device.WarpSize,
+                device.MaxNumThreadsPerGroup, device.NumMultiprocessors));
+        }
+
+        return result;
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        if (IsDisposed)
+        {
+            return;
+        }
+
+        IsDisposed = true;
+        _accelerator?.Dispose();
+        _context?.Dispose();
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => $"{Kind.ToName()}: {Name}";
+
+    private static LmuDevice Wrap(AcceleratorKind kind, Context context, Accelerator accelerator) =>
+        new(kind, context, accelerator, accelerator.Name);
+
+    private static Context CreateGpuContext(AcceleratorKind kind)
+    {
+        NativeLibraryResolver.EnsureInstalled();
+        return Context.Create(b =>
+        {
+            if (kind == AcceleratorKind.Cuda)
+            {
+                b.Cuda();
+            }
+            else
+            {
+                b.OpenCL();
+            }
+
+            b.EnableAlgorithms();
+        });
+    }
+
+    private static string HostName()
+    {
+        string model = "CPU";
+        try
+        {
+            if (File.Exists("/proc/cpuinfo"))
+            {
+                string? line = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal));
+                if (line is not null)
+                {
+                    model = line[(line.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim();
+                }
+            }
+        }
+        catch (IOException)
+        {
+        }
+
+        string simd = System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? "AVX-512"
+            : System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated ? "AVX2" : "SIMD-128";
+        return $"{model} ({Environment.ProcessorCount} threads, {simd}) host path";
+    }
+}
