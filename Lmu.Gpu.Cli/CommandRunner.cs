@@ -1,0 +1,23 @@
+namespace Lmu.Gpu.Cli;
+
+/// <summary>Runs a command's body and turns expected failures into a one-line reason and exit code 1.</summary>
+internal static class CommandRunner
+{
+    /// <summary>Runs <paramref name="body"/>; bad input (argument, format, I/O, device errors) prints
+    /// <c>lmu: reason</c> on standard error and returns 1.</summary>
+    public static int Guard(Func<int> body)
+    {
+        try
+        {
+            return body();
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException or IOException or InvalidOperationException
+                                      or UnauthorizedAccessException or InvalidDataException or OutOfMemoryException
+                                      or NotSupportedException or ILGPU.Runtime.AcceleratorException)
+        {
+            string message = e.Message.ReplaceLineEndings(" ");
+            Console.Error.WriteLine($"lmu: {message}");
+            return 1;
+        }
+    }
+}

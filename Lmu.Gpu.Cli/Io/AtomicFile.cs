@@ -1,0 +1,63 @@
+using System.Text;
+
+namespace Lmu.Gpu.Cli.Io;
+
+/// <summary>Writes output files so that a failure leaves no partial file behind: the content goes to a temporary
+/// file beside the target, which is renamed over it only once complete.</summary>
+internal static class AtomicFile
+{
+    /// <summary>Writes text through <paramref name="write"/> to <paramref name="path"/> atomically.</summary>
+    public static void WriteText(string path, Action<TextWriter> write)
+    {
+        string full = Path.GetFullPath(path);
+        string directory = Path.GetDirectoryName(full) ?? ".";
+        if (!Directory.Exists(directory))
+        {
+            throw new IOException($"The output directory '{directory}' does not exist.");
+        }
+
+        string temp = Path.Combine(directory, $".{Path.GetFileName(full)}.{Environment.ProcessId}.tmp");
+        try
+        {
+            using (var writer = new StreamWriter(temp, false, new UTF8Encoding(false)))
+            {
+                write(writer);
+            }
+
+            File.Move(temp, full, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temp))
+            {
+                File.Delete(temp);
+            }
+        }
+    }
+
+    /// <summary>Writes bytes produced by <paramref name="write"/> (given a temporary path) to <paramref name="path"/>
+    /// atomically; used for images rendered by a library that writes files itself.</summary>
+    public static void WriteFile(string path, Action<string> write)
+    {
+        string full = Path.GetFullPath(path);
+        string directory = Path.GetDirectoryName(full) ?? ".";
+        if (!Directory.Exists(directory))
+        {
+            throw new IOException($"The output directory '{directory}' does not exist.");
+        }
+
+        string temp = Path.Combine(directory, $".{Path.GetFileNameWithoutExtension(full)}.{Environment.ProcessId}.tmp{Path.GetExtension(full)}");
+        try
+        {
+            write(temp);
+            File.Move(temp, full, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temp))
+            {
+                File.Delete(temp);
+            }
+        }
+    }
+}
