@@ -1,0 +1,111 @@
+using Lmu.Gpu.Kernels.Memory;
+
+namespace Lmu.Gpu;
+
+/// <summary>The host path of <see cref="LinearMemory"/>: vectorised C# over spans, parallel over the B·k memories.</summary>
+internal sealed class HostMemoryEngine : IMemoryEngine
+{
+    private readonly float[] _aT;
+    private readonly float[] _bBar;
+    private readonly float[] _states;
+    private readonly int _order;
+    private readonly int _count;
+    private readonly int _channels;
+
+    public HostMemoryEngine(LmuSystem system, int batch, int channels)
+    {
+        _order = system.Order;
+        _aT = system.DiscreteATransposedSingle();
+        _bBar = system.DiscreteBSingle();
+        _channels = channels;
+        _count = batch * channels;
+        _states = new float[(long)_count * _order];
+    }
+
+    public void Step(ReadOnlySpan<float> input)
+    {
+        int d = _order;
+        var scratch = new float[d];
+        for (int n = 0; n < _count; n++)
+        {
+            var m = _states.AsSpan(n * d, d);
+            HostMemoryMath.Advance(_aT, _bBar, m, input[n], scratch);
+            scratch.CopyTo(m);
+        }
+    }
+
+    public void GetStates(Span<float> destination) => _states.CopyTo(destination);
+
+    public void SetStates(ReadOnlySpan<float> source) => source.CopyTo(_states);
+
+    public unsafe void RunSequential(ReadOnlySpan<float> input, int steps, MemoryOutputMode mode, ReadOnlySpan<float> decoders, int delays, Span<float> output)
+    {
+        // Spans cannot cross into Parallel.For's delegate; pin them for the duration of the run.
+        fixed (float* inputPtr = input)
+        fixed (float* decoderPtr = decoders)
+        fixed (float* outputPtr = output)
+        {
+            var job = new SequenceJob(this, inputPtr, input.Length, steps, mode, decoderPtr, decoders.Length, delays, outputPtr, output.Length);
+            if (_count == 1 || (long)steps * _order * _order < 20_000)
+            {
+                for (int n = 0; n < _count; n++)
+                {
+                    job.Run(n);
+                }
+            }
+            else
+            {
+                Parallel.For(0, _count, job.Run);
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+    }
+
+    private sealed unsafe class SequenceJob(
+        HostMemoryEngine engine, float* input, int inputLength, int steps, MemoryOutputMode mode,
+        float* decoders, int decoderLength, int delays, float* output, long outputLength)
+    {
+        public void Run(int n)
+        {
+            int d = engine._order;
+            int k = engine._channels;
+            int b = n / k;
+            int c = n - b * k;
+            var inputSpan = new ReadOnlySpan<float>(input, inputLength);
+            var decoderSpan = new ReadOnlySpan<float>(decoders, decoderLength);
+            var state = engine._states.AsSpan(n * d, d);
+            float[] ping = state.ToArray();
+            float[] pong = new float[d];
+            for (int t = 0; t < steps; t++)
+            {
+                long row = ((long)b * steps + t) * k + c;
+                float u = inputSpan[(int)row];
+                if (mode == MemoryOutputMode.AllStates)
+                {
+                    var dst = new Span<float>(output + row * d, d);
+                    var src = t == 0 ? ping : new ReadOnlySpan<float>(output + (row - k) * d, d);
+                    HostMemoryMath.Advance(engine._aT, engine._bBar, src, u, dst);
+                    if (t == steps - 1)
+                    {
+                        dst.CopyTo(ping);
+                    }
+                }
+                else
+                {
+                    HostMemoryMath.Advance(engine._aT, engine._bBar, ping, u, pong);
+                    (ping, pong) = (pong, ping);
+                    if (mode == MemoryOutputMode.Decoded)
+                    {
+                        HostMemoryMath.Decode(decoderSpan, delays, ping, new Span<float>(output + row * delays, delays));
+                    }
+                }
+            }
+
+            ping.CopyTo(state);
+            _ = outputLength;
+        }
+    }
+}

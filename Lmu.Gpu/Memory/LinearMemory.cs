@@ -1,0 +1,237 @@
+using Lmu.Gpu.Kernels.Memory;
+
+namespace Lmu.Gpu;
+
+/// <summary>
+/// A batch of LMU linear memories m_t = Ā·m_{t−1} + B̄·u_t: B sequences × k channels, each an order-d state, kept
+/// on the device (or in host memory on the <c>cpu</c> path). Advance it one step at a time with <see cref="Step"/>
+/// (streaming) or run whole sequences with <see cref="RunStates"/>, <see cref="RunFinalState"/> and
+/// <see cref="RunDecoded"/>. Every run starts from the current states and leaves the final states as current.
+/// </summary>
+/// <remarks>
+/// Layouts (row-major): inputs [B, T, k]; states [B, k, d]; all states [B, T, k, d]; decoded outputs [B, T, k, Q]
+/// for Q delays. Arguments are validated before anything runs on the device; on an error nothing is changed.
+/// </remarks>
+public sealed class LinearMemory : IDisposable
+{
+    private readonly IMemoryEngine _engine;
+    private bool _disposed;
+
+    /// <summary>Creates zeroed memories on <paramref name="device"/>.</summary>
+    /// <param name="device">The device to run on.</param>
+    /// <param name="system">The discretised LMU system (order d).</param>
+    /// <param name="batch">Sequences B ≥ 1.</param>
+    /// <param name="channels">Memory channels k ≥ 1 per sequence.</param>
+    /// <exception cref="ArgumentNullException">A reference argument is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batch"/> or <paramref name="channels"/> &lt; 1,
+    /// or B·k·d overflows.</exception>
+    /// <exception cref="InsufficientMemoryException">The device cannot hold the states.</exception>
+    public LinearMemory(LmuDevice device, LmuSystem system, int batch = 1, int channels = 1)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        ArgumentNullException.ThrowIfNull(system);
+        ObjectDisposedException.ThrowIf(device.IsDisposed, device);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(channels, 1);
+        if ((long)batch * channels * system.Order > Array.MaxLength)
+        {
+            throw new ArgumentOutOfRangeException(nameof(batch), batch, $"batch·channels·order = {(long)batch * channels * system.Order} states exceed one array.");
+        }
+
+        Device = device;
+        System = system;
+        Batch = batch;
+        Channels = channels;
+        _engine = device.IsHost
+            ? new HostMemoryEngine(system, batch, channels)
+            : new DeviceMemoryEngine(device.Accelerator, system, batch, channels);
+    }
+
+    /// <summary>The device.</summary>
+    public LmuDevice Device { get; }
+
+    /// <summary>The LMU system.</summary>
+    public LmuSystem System { get; }
+
+    /// <summary>Sequences B.</summary>
+    public int Batch { get; }
+
+    /// <summary>Channels k per sequence.</summary>
+    public int Channels { get; }
+
+    /// <summary>The order d.</summary>
+    public int Order => System.Order;
+
+    /// <summary>Number of state values, B·k·d.</summary>
+    public int StateLength => Batch * Channels * Order;
+
+    /// <summary>Advances every memory by one step with a new input row of B·k values ([B, k]).</summary>
+    /// <param name="input">The inputs u_t.</param>
+    /// <exception cref="ArgumentException">Wrong length, or a NaN or infinite value.</exception>
+    /// <exception cref="ObjectDisposedException">This memory was disposed.</exception>
+    public void Step(ReadOnlySpan<float> input)
+    {
+        ThrowIfDisposed();
+        ValidateInput(input, 1, nameof(input));
+        _engine.Step(input);
+    }
+
+    /// <summary>Copies the current states [B, k, d] into <paramref name="destination"/>.</summary>
+    /// <param name="destination">At least <see cref="StateLength"/> values.</param>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> is too short.</exception>
+    public void GetStates(Span<float> destination)
+    {
+        ThrowIfDisposed();
+        if (destination.Length < StateLength)
+        {
+            throw new ArgumentException($"The destination holds {destination.Length} values; {StateLength} are needed.", nameof(destination));
+        }
+
+        _engine.GetStates(destination[..StateLength]);
+    }
+
+    /// <summary>Returns the current states [B, k, d].</summary>
+    /// <returns>A new array.</returns>
+    public float[] GetStates()
+    {
+        var result = new float[StateLength];
+        GetStates(result);
+        return result;
+    }
+
+    /// <summary>Overwrites the states [B, k, d].</summary>
+    /// <param name="states">Exactly <see cref="StateLength"/> finite values.</param>
+    /// <exception cref="ArgumentException">Wrong length or a non-finite value.</exception>
+    public void SetStates(ReadOnlySpan<float> states)
+    {
+        ThrowIfDisposed();
+        if (states.Length != StateLength)
+        {
+            throw new ArgumentException($"states has {states.Length} values; expected B·k·d = {StateLength}.", nameof(states));
+        }
+
+        ThrowIfNotFinite(states, nameof(states));
+        _engine.SetStates(states);
+    }
+
+    /// <summary>Sets every state to zero.</summary>
+    public void Reset() => SetStates(new float[StateLength]);
+
+    /// <summary>Runs T steps and returns every state.</summary>
+    /// <param name="input">Inputs [B, T, k].</param>
+    /// <param name="steps">T ≥ 1.</param>
+    /// <param name="method">How to evaluate the sequence.</param>
+    /// <returns>States [B, T, k, d]: entry t is m_t after u_t has entered.</returns>
+    /// <exception cref="ArgumentException">Wrong input length, a NaN or infinite input, or an output too large.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="steps"/> &lt; 1.</exception>
+    /// <exception cref="InsufficientMemoryException">The device cannot hold the buffers.</exception>
+    public float[] RunStates(ReadOnlySpan<float> input, int steps, SequenceMethod method = SequenceMethod.Auto)
+    {
+        ThrowIfDisposed();
+        ValidateInput(input, steps, nameof(input));
+        var output = new float[OutputLength(steps, Order)];
+        Run(input, steps, MemoryOutputMode.AllStates, ReadOnlySpan<float>.Empty, 0, output, method);
+        return output;
+    }
+
+    /// <summary>Runs T steps and returns only the final states (no T-long output is formed).</summary>
+    /// <param name="input">Inputs [B, T, k].</param>
+    /// <param name="steps">T ≥ 1.</param>
+    /// <param name="method">How to evaluate the sequence.</param>
+    /// <returns>States [B, k, d] after the last step.</returns>
+    /// <exception cref="ArgumentException">Wrong input length or a NaN or infinite input.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="steps"/> &lt; 1.</exception>
+    public float[] RunFinalState(ReadOnlySpan<float> input, int steps, SequenceMethod method = SequenceMethod.Auto)
+    {
+        ThrowIfDisposed();
+        ValidateInput(input, steps, nameof(input));
+        Run(input, steps, MemoryOutputMode.FinalOnly, ReadOnlySpan<float>.Empty, 0, Span<float>.Empty, method);
+        return GetStates();
+    }
+
+    /// <summary>Runs T steps and returns the decoded delayed inputs u(t − r·θ) ≈ P̃(r)·m_t for each delay fraction r,
+    /// without storing the states.</summary>
+    /// <param name="input">Inputs [B, T, k].</param>
+    /// <param name="steps">T ≥ 1.</param>
+    /// <param name="delays">Delay fractions r in [0, 1] (Q ≥ 1 of them).</param>
+    /// <param name="method">How to evaluate the sequence.</param>
+    /// <returns>Outputs [B, T, k, Q].</returns>
+    /// <exception cref="ArgumentException">Wrong input length, a NaN or infinite input, no delays, or an output too large.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="steps"/> &lt; 1 or a delay outside [0, 1].</exception>
+    public float[] RunDecoded(ReadOnlySpan<float> input, int steps, ReadOnlySpan<double> delays, SequenceMethod method = SequenceMethod.Auto)
+    {
+        ThrowIfDisposed();
+        float[] decoders = Array.ConvertAll(ShiftedLegendre.EvaluateMany(Order, delays), x => (float)x);
+        ValidateInput(input, steps, nameof(input));
+        var output = new float[OutputLength(steps, delays.Length)];
+        Run(input, steps, MemoryOutputMode.Decoded, decoders, delays.Length, output, method);
+        return output;
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        _engine.Dispose();
+    }
+
+    internal static void ThrowIfNotFinite(ReadOnlySpan<float> values, string name, int rowLength = 0)
+    {
+        for (int i = 0; i < values.Length; i++)
+        {
+            if (!float.IsFinite(values[i]))
+            {
+                string where = rowLength > 0 ? $" (row {i / rowLength}, column {i % rowLength})" : string.Empty;
+                throw new ArgumentException($"{name}[{i}]{where} is {values[i]}: inputs must be finite.", name);
+            }
+        }
+    }
+
+    private void Run(ReadOnlySpan<float> input, int steps, MemoryOutputMode mode, ReadOnlySpan<float> decoders, int delays, Span<float> output, SequenceMethod method)
+    {
+        switch (method)
+        {
+            case SequenceMethod.Auto:
+            case SequenceMethod.Sequential:
+                _engine.RunSequential(input, steps, mode, decoders, delays, output);
+                break;
+            case SequenceMethod.Scan:
+                throw new NotSupportedException("The scan method is not available yet.");
+            default:
+                throw new ArgumentOutOfRangeException(nameof(method), method, "Unknown sequence method.");
+        }
+    }
+
+    private long OutputLength(int steps, int perStep)
+    {
+        long length = (long)Batch * steps * Channels * perStep;
+        if (length > Array.MaxLength)
+        {
+            throw new ArgumentException(
+                $"The output would hold {length:N0} values (B·T·k·{perStep}), more than one array can; run fewer steps at a time or ask for decoded outputs or the final state only.",
+                nameof(steps));
+        }
+
+        return length;
+    }
+
+    private void ValidateInput(ReadOnlySpan<float> input, int steps, string name)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(steps, 1);
+        long expected = (long)Batch * steps * Channels;
+        if (input.Length != expected)
+        {
+            throw new ArgumentException(
+                $"{name} has {input.Length} values; expected B·T·k = {Batch}·{steps}·{Channels} = {expected}.", name);
+        }
+
+        ThrowIfNotFinite(input, name, Channels);
+    }
+
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
+}
