@@ -19,4 +19,6 @@ public enum MemoryOutputMode
 /// <param name="Steps">Steps T of this launch.</param>
 /// <param name="Delays">Rows Q of the decoder matrix (used in <see cref="MemoryOutputMode.Decoded"/>).</param>
 /// <param name="Mode">What to write per step.</param>
-public readonly record struct MemorySequenceParams(int Order, int Channels, int Steps, int Delays, MemoryOutputMode Mode);
+/// <param name="Parts">Threads P that share one row of the matrix–vector product (each sums d/P terms); 1 means
+/// one thread per row. The group must hold at least P·d threads when P &gt; 1.</param>
+public readonly record struct MemorySequenceParams(int Order, int Channels, int Steps, int Delays, MemoryOutputMode Mode, int Parts);

@@ -144,8 +144,7 @@ public sealed class LmuDevice : IDisposable
     {
         var result = new List<DeviceInfo>
         {
-            new(AcceleratorKind.Cpu, 0, HostName(), GC.GetGCMemoryInfo().TotalAvailableMemoryBytes,
-                System.Numerics.Vector<float>.Count, Environment.ProcessorCount, Environment.ProcessorCount),
+            new(AcceleratorKind.Cpu, 0, HostName(), HostMemory, SimdLanes, Environment.ProcessorCount, Environment.ProcessorCount),
         };
         NativeLibraryResolver.EnsureInstalled();
         using var context = Context.Create(b => b.Default().EnableAlgorithms());
@@ -158,7 +157,9 @@ public sealed class LmuDevice : IDisposable
                 _ => AcceleratorKind.CpuSimulator,
             };
             int index = result.Count(r => r.Kind == kind);
-            result.Add(new DeviceInfo(kind, index, device.Name, device.MemorySize, device.WarpSize,
+            // The CPU simulator reports long.MaxValue; it really has the host's memory.
+            long memory = kind == AcceleratorKind.CpuSimulator ? HostMemory : device.MemorySize;
+            result.Add(new DeviceInfo(kind, index, device.Name, memory, device.WarpSize,
                 device.MaxNumThreadsPerGroup, device.NumMultiprocessors));
         }
 
@@ -180,6 +181,12 @@ public sealed class LmuDevice : IDisposable
 
     /// <inheritdoc/>
     public override string ToString() => $"{Kind.ToName()}: {Name}";
+
+    private static long HostMemory => GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+
+    // float lanes of the widest hardware-accelerated vector: the host path's "warp".
+    private static int SimdLanes => System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? 16
+        : System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated ? 8 : 4;
 
     private static LmuDevice Wrap(AcceleratorKind kind, Context context, Accelerator accelerator) =>
         new(kind, context, accelerator, accelerator.Name);

@@ -17,6 +17,7 @@ internal sealed class DeviceMemoryEngine : IMemoryEngine
     private readonly int _count;
     private readonly int _channels;
     private readonly int _groupSize;
+    private readonly int _parts;
 
     public DeviceMemoryEngine(Accelerator accelerator, LmuSystem system, int batch, int channels)
     {
@@ -24,7 +25,7 @@ internal sealed class DeviceMemoryEngine : IMemoryEngine
         _order = system.Order;
         _channels = channels;
         _count = batch * channels;
-        _groupSize = DeviceBuffers.GroupSizeFor(accelerator, _order);
+        (_groupSize, _parts) = SequenceShape(accelerator, _order);
         var owned = new List<IDisposable>();
         try
         {
@@ -96,8 +97,25 @@ internal sealed class DeviceMemoryEngine : IMemoryEngine
 
     private void Launch(ArrayView<float> input, ArrayView<float> output, int steps, MemoryOutputMode mode, ArrayView<float> decoders, int delays)
     {
-        var config = new KernelConfig(new Index1D(_count), new Index1D(_groupSize), SharedMemoryConfig.RequestDynamic<float>(2 * _order));
+        var config = new KernelConfig(new Index1D(_count), new Index1D(_groupSize), SharedMemoryConfig.RequestDynamic<float>((2 + _parts) * _order));
         _kernel(config, _aT.View, _bBar.View, decoders, _states.View, input, output,
-            new MemorySequenceParams(_order, _channels, steps, delays, mode));
+            new MemorySequenceParams(_order, _channels, steps, delays, mode, _parts));
+    }
+
+    /// <summary>Group size and row sharing for the sequence kernel: P threads per row so that each sums about 16
+    /// terms (at least 2 where the group has room, at most what the group and 48 KiB of shared memory allow).</summary>
+    internal static (int GroupSize, int Parts) SequenceShape(Accelerator accelerator, int order)
+    {
+        int warp = Math.Max(1, accelerator.WarpSize);
+        int maxGroup = Math.Max(warp, Math.Min(1024, accelerator.MaxNumThreadsPerGroup) / warp * warp);
+        int parts = Math.Min(maxGroup / order, Math.Max(2, (order + 15) / 16));
+        parts = Math.Min(parts, (48 * 1024 / sizeof(float) / order) - 2);
+        if (parts <= 1)
+        {
+            return (Math.Min(maxGroup, (order + warp - 1) / warp * warp), 1);
+        }
+
+        int threads = parts * order;
+        return (Math.Min(maxGroup, (threads + warp - 1) / warp * warp), parts);
     }
 }
