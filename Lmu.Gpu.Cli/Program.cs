@@ -20,6 +20,7 @@ public static class Program
         root.Subcommands.Add(MatricesCommand.Create());
         root.Subcommands.Add(MemoryCommand.Create());
         root.Subcommands.Add(DelayCommand.Create());
+        root.Subcommands.Add(SelfTestCommand.Create());
 
         var bench = new Command("bench", "Measures the library's kernels and prints one result line per run.");
         root.Subcommands.Add(bench);
