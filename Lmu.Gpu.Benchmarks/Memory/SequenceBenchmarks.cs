@@ -14,6 +14,7 @@ namespace Lmu.Gpu.Benchmarks.Memory;
 /// B·T inputs and reading back the final states.
 /// </remarks>
 [MemoryDiagnoser]
+[MedianColumn]
 public class SequenceBenchmarks
 {
     /// <summary>Steps T per run.</summary>

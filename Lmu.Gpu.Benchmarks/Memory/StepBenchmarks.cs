@@ -16,6 +16,7 @@ namespace Lmu.Gpu.Benchmarks.Memory;
 /// includes the upload of the B·k inputs and a synchronisation, i.e. a streaming call as a user makes it.
 /// </remarks>
 [MemoryDiagnoser]
+[MedianColumn]
 public class StepBenchmarks
 {
     private LmuDevice _device = null!;
