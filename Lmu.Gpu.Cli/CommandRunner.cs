@@ -15,7 +15,14 @@ internal static class CommandRunner
                                       or UnauthorizedAccessException or InvalidDataException or OutOfMemoryException
                                       or NotSupportedException or ILGPU.Runtime.AcceleratorException)
         {
-            string message = e.Message.ReplaceLineEndings(" ");
+            string message = e.Message;
+            if (e is ArgumentException { ParamName: { } name })
+            {
+                // Drop the " (Parameter 'x')" suffix: the message already says what is wrong.
+                message = message.Replace($" (Parameter '{name}')", string.Empty, StringComparison.Ordinal);
+            }
+
+            message = message.ReplaceLineEndings(" ");
             Console.Error.WriteLine($"lmu: {message}");
             return 1;
         }

@@ -1,0 +1,67 @@
+using Lmu.Gpu.Cli.Commands;
+using Lmu.Gpu.Cli.SelfTest;
+using NUnit.Framework;
+
+namespace Lmu.Gpu.Tests.Cli;
+
+[TestFixture]
+[NonParallelizable]
+public class SelfTestCommandTests
+{
+    [Test]
+    public void CpuSimulator_AllCasesPass()
+    {
+        var result = CliRunner.Run("selftest", "--accelerator", "cpu-sim");
+        Assert.That(result.ExitCode, Is.EqualTo(0), result.Output + result.Error);
+        Assert.Multiple(() =>
+        {
+            Assert.That(result.Output, Does.Contain("lmu selftest on cpu-sim"));
+            Assert.That(result.Output, Does.Contain("step (streaming)"));
+            Assert.That(result.Output, Does.Contain("sequence: decoded"));
+            Assert.That(result.Output, Does.Not.Contain("FAIL"));
+            Assert.That(result.Output.TrimEnd(), Does.EndWith(" passed, 0 failed"));
+        });
+    }
+
+    [Test]
+    public void HostPath_AllCasesPass()
+    {
+        using var device = LmuDevice.Open(AcceleratorKind.Cpu);
+        using var writer = new StringWriter();
+        Assert.That(SelfTestCommand.Run(device, writer), Is.EqualTo(0), writer.ToString());
+    }
+
+    [Test]
+    public void Registry_FindsTheMemorySuite_SmallSizesOnTheSimulator()
+    {
+        Assert.That(SelfTestRegistry.Suites().OfType<MemorySelfTests>(), Is.Not.Empty);
+        using var sim = LmuDevice.Open(AcceleratorKind.CpuSimulator);
+        using var host = LmuDevice.Open(AcceleratorKind.Cpu);
+        var simCases = SelfTestRegistry.Cases(sim);
+        var hostCases = SelfTestRegistry.Cases(host);
+        Assert.That(simCases.Count, Is.EqualTo(hostCases.Count));
+        Assert.That(simCases.Any(c => c.Name.Contains("d=64", StringComparison.Ordinal)), Is.False);
+        Assert.That(hostCases.Any(c => c.Name.Contains("B=8 k=1 d=64 T=2000", StringComparison.Ordinal)), Is.True);
+    }
+
+    [Test]
+    public void Result_FailsOnNaNOrAboveTolerance()
+    {
+        Assert.Multiple(() =>
+        {
+            Assert.That(new SelfTestResult(1e-6, 1e-4).Passed, Is.True);
+            Assert.That(new SelfTestResult(2e-4, 1e-4).Passed, Is.False);
+            Assert.That(new SelfTestResult(double.NaN, 1e-4).Passed, Is.False);
+            Assert.That(SelfTestResult.Relative([1f, float.NaN], [1.0, 2.0]), Is.EqualTo(double.PositiveInfinity));
+            Assert.That(SelfTestResult.Relative([1f, 2.5f], [1.0, 2.0]), Is.EqualTo(0.25));
+        });
+    }
+
+    [Test]
+    public void UnknownAccelerator_ExitsOne()
+    {
+        var result = CliRunner.Run("selftest", "--accelerator", "tpu");
+        Assert.That(result.ExitCode, Is.EqualTo(1));
+        Assert.That(result.Error, Does.Contain("Unknown accelerator 'tpu'"));
+    }
+}

@@ -1,0 +1,36 @@
+using NUnit.Framework;
+
+namespace Lmu.Gpu.Tests.Foundation;
+
+/// <summary>The README's C# example, verbatim apart from the device (the host path here), so that it keeps compiling
+/// and running.</summary>
+[TestFixture]
+public class ReadmeExampleTests
+{
+    [Test]
+    public void ReadmeExample_Runs()
+    {
+        // ZOH-discretised memory of order 12 with a window of 1000 steps (dt = 1).
+        var system = LmuSystem.Create(order: 12, theta: 1000);
+
+        using var device = LmuDevice.Open("cpu");
+        using var memory = new LinearMemory(device, system, batch: 4, channels: 2);
+
+        // Streaming: one row of B·k inputs per step.
+        memory.Step(new float[4 * 2]);
+        float[] states = memory.GetStates();                  // [B, k, d]
+
+        // Whole sequences: inputs [B, T, k] → decoded u(t − r·θ) for r = 1 and 0.5, shape [B, T, k, 2].
+        int steps = 5000;
+        float[] input = new float[4 * steps * 2];
+        float[] delayed = memory.RunDecoded(input, steps, [1.0, 0.5]);
+        float[] final = memory.RunFinalState(input, steps);   // [B, k, d], no T-long output
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(states, Has.Length.EqualTo(4 * 2 * 12));
+            Assert.That(delayed, Has.Length.EqualTo(4 * steps * 2 * 2));
+            Assert.That(final, Has.Length.EqualTo(4 * 2 * 12));
+        });
+    }
+}
