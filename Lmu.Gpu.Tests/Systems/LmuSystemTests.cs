@@ -109,12 +109,15 @@ public sealed class LmuSystemTests
                     y += c[i] * states[t * Order + i];
                 }
 
-                // ZOH represents a delay of about r·θ + 1/2 step (the hold); compare with the continuous delayed sine.
-                double expected = Math.Sin(2 * Math.PI * (t - r * Theta - 0.5) / 4000.0);
+                // u_t is held over the step that ends at t, so the held signal leads the samples by half a step and
+                // the memory decodes u(t − r·θ + 1/2); compare with the continuous sine delayed by that much.
+                double expected = Math.Sin(2 * Math.PI * (t - r * Theta + 0.5) / 4000.0);
                 maxErr = Math.Max(maxErr, Math.Abs(y - expected));
             }
 
-            Assert.That(maxErr, Is.LessThan(2e-3), $"r = {r}");
+            // The half-step alone is worth 2π·0.5/4000 ≈ 7.9e-4 here, so this bound also pins its direction.
+            TestContext.Out.WriteLine($"r = {r}: max error {maxErr:G3}");
+            Assert.That(maxErr, Is.LessThan(2e-4), $"r = {r}");
         }
     }
 
