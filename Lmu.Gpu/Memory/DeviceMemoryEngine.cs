@@ -86,6 +86,16 @@ internal sealed class DeviceMemoryEngine : IMemoryEngine
         }
     }
 
+    public int ChooseChunkLength(int steps) => ScanPlan.ChooseChunkLength(steps, _count, _order, 8192);
+
+    public bool PrefersScan(int steps, MemoryOutputMode mode) => false;
+
+    public void RunScan(ReadOnlySpan<float> input, int steps, MemoryOutputMode mode, ReadOnlySpan<float> decoders, int delays, Span<float> output, int chunkLength) =>
+        throw new NotSupportedException("not yet");
+
+    public void RunAdjoint(ReadOnlySpan<float> gradients, int steps, bool scan, int chunkLength, Span<float> lambda, Span<float> inputGradient, Span<float> initialGradient) =>
+        throw new NotSupportedException("not yet");
+
     public void Dispose()
     {
         _aT.Dispose();
