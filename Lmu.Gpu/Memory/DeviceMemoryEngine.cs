@@ -204,6 +204,55 @@ internal sealed class DeviceMemoryEngine : IMemoryEngine
         }
     }
 
+    public double[] MeasureStates(ReadOnlySpan<float> input, int steps, bool scan, int chunkLength, int repeats)
+    {
+        var owned = new List<IDisposable>();
+        float[] saved = new float[(long)_count * _order];
+        GetStates(saved);
+        try
+        {
+            var inputBuffer = DeviceBuffers.Upload(_accelerator, input, owned);
+            var outputBuffer = DeviceBuffers.Allocate(_accelerator, (long)_count * steps * _order, "output", owned);
+            var times = new double[repeats];
+            for (int r = -1; r < repeats; r++)
+            {
+                SetStates(saved);
+                _accelerator.Synchronize();
+                var scratch = new List<IDisposable>();
+                long start = System.Diagnostics.Stopwatch.GetTimestamp();
+                if (scan)
+                {
+                    ScanOnDevice(inputBuffer.View, steps, MemoryOutputMode.AllStates, _empty.View, 0, outputBuffer.View, chunkLength, scratch);
+                }
+                else
+                {
+                    Launch(inputBuffer.View, outputBuffer.View, steps, MemoryOutputMode.AllStates, _empty.View, 0);
+                }
+
+                _accelerator.Synchronize();
+                if (r >= 0)
+                {
+                    times[r] = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds;
+                }
+
+                foreach (var buffer in scratch)
+                {
+                    buffer.Dispose();
+                }
+            }
+
+            return times;
+        }
+        finally
+        {
+            SetStates(saved);
+            foreach (var buffer in owned)
+            {
+                buffer.Dispose();
+            }
+        }
+    }
+
     private static int Tile(int order) => Math.Clamp(4096 / order / 4 * 4, 4, 32);
 
     private ScanParams Params(ScanPlan plan, long columns, int tile, int delays, int flags) =>

@@ -108,6 +108,34 @@ internal sealed class HostMemoryEngine : IMemoryEngine
         }
     }
 
+    public double[] MeasureStates(ReadOnlySpan<float> input, int steps, bool scan, int chunkLength, int repeats)
+    {
+        float[] saved = (float[])_states.Clone();
+        var output = new float[(long)_count * steps * _order];
+        var times = new double[repeats];
+        for (int r = -2; r < repeats; r++)
+        {
+            saved.CopyTo(_states, 0);
+            long start = System.Diagnostics.Stopwatch.GetTimestamp();
+            if (scan)
+            {
+                RunScan(input, steps, MemoryOutputMode.AllStates, ReadOnlySpan<float>.Empty, 0, output, chunkLength);
+            }
+            else
+            {
+                RunSequential(input, steps, MemoryOutputMode.AllStates, ReadOnlySpan<float>.Empty, 0, output);
+            }
+
+            if (r >= 0)
+            {
+                times[r] = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds;
+            }
+        }
+
+        saved.CopyTo(_states, 0);
+        return times;
+    }
+
     public void Dispose()
     {
     }

@@ -298,6 +298,21 @@ public sealed class LinearMemory : IDisposable
         _engine.RunAdjoint(stateGradients, steps, scan, ChunkLength, lambda, inputGradient, initialStateGradient);
     }
 
+    /// <summary>The method a run of T steps with <paramref name="method"/> uses (Auto resolved).</summary>
+    internal SequenceMethod ResolveMethod(SequenceMethod method, int steps) => Resolve(method, steps, MemoryOutputMode.AllStates);
+
+    /// <summary>Times <paramref name="repeats"/> all-states runs of the resolved method with device-resident buffers
+    /// (for <c>lmu bench memory</c> and the benchmarks); returns seconds per run and leaves the states unchanged.</summary>
+    internal double[] MeasureStates(ReadOnlySpan<float> input, int steps, SequenceMethod method, int repeats)
+    {
+        ThrowIfDisposed();
+        ValidateInput(input, steps, nameof(input));
+        ArgumentOutOfRangeException.ThrowIfLessThan(repeats, 1);
+        _ = OutputLength(steps, Order);
+        bool scan = Resolve(method, steps, MemoryOutputMode.AllStates) == SequenceMethod.Scan;
+        return _engine.MeasureStates(input, steps, scan, ChunkLength, repeats);
+    }
+
     private static void RequireLength(int actual, long expected, string name)
     {
         if (actual != expected)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Lmu.Gpu.Kernels.Memory;
 
 namespace Lmu.Gpu;
@@ -31,7 +32,7 @@ internal static unsafe class HostScan
             float* cp = carry;
 
             // Phase A: chunk end states, independent per (sequence, chunk).
-            ParallelRanges((long)n * chunks, 64, (from, to) =>
+            ParallelRanges((long)n * chunks, 64, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (from, to) =>
             {
                 for (long col = from; col < to; col++)
                 {
@@ -75,7 +76,7 @@ internal static unsafe class HostScan
             fixed (float* fin = states)
             {
                 float* ap = a, bp = bb, ip = init, fp = fin;
-                ParallelRanges(groups, 1, (from, to) =>
+                ParallelRanges(groups, 1, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (from, to) =>
                 {
                     var scratch = new float[11 * d];
                     fixed (float* sp = scratch)
@@ -207,7 +208,7 @@ internal static unsafe class HostScan
                     });
                 }
 
-                ParallelRanges((columns + 3) / 4, 1, (from, to) =>
+                ParallelRanges((columns + 3) / 4, 1, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (from, to) =>
                 {
                     var scratch = new float[11 * d];
                     fixed (float* sp = scratch)

@@ -18,6 +18,7 @@ internal static unsafe class HostScanMath
 
     /// <summary>Runs <see cref="Columns"/>: <paramref name="mT"/> is Mᵀ (element [j·d + i] = M[i, j]). No y may
     /// overlap any x. Unused columns can point at scratch with scale 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Step4(float* mT, int d, ref Columns c)
     {
         int i = 0;
@@ -137,6 +138,7 @@ internal static unsafe class HostScanMath
     }
 
     /// <summary>acc += Σ_q h[(len−1−q)] · u[q·stride], the chunk end state of phase A (h rows of d floats).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ChunkEndState(float* h, int d, float* u, long stride, int length, float* acc)
     {
         new Span<float>(acc, d).Clear();
