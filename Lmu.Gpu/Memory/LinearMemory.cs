@@ -298,6 +298,15 @@ public sealed class LinearMemory : IDisposable
         _engine.RunAdjoint(stateGradients, steps, scan, ChunkLength, lambda, inputGradient, initialStateGradient);
     }
 
+    /// <summary><see cref="RunStates"/> into a caller-owned [B, T, k, d] buffer (benchmarks: no allocation per run).</summary>
+    internal void RunStatesInto(ReadOnlySpan<float> input, int steps, SequenceMethod method, Span<float> output)
+    {
+        ThrowIfDisposed();
+        ValidateInput(input, steps, nameof(input));
+        RequireLength(output.Length, OutputLength(steps, Order), nameof(output));
+        Run(input, steps, MemoryOutputMode.AllStates, ReadOnlySpan<float>.Empty, 0, output, method);
+    }
+
     /// <summary>The method a run of T steps with <paramref name="method"/> uses (Auto resolved).</summary>
     internal SequenceMethod ResolveMethod(SequenceMethod method, int steps) => Resolve(method, steps, MemoryOutputMode.AllStates);
 
