@@ -21,8 +21,10 @@ public static class Program
         root.Subcommands.Add(MemoryCommand.Create());
         root.Subcommands.Add(DelayCommand.Create());
         root.Subcommands.Add(SelfTestCommand.Create());
+        root.Subcommands.Add(CapacityCommand.Create());
 
         var bench = new Command("bench", "Measures the library's kernels and prints one result line per run.");
+        bench.Subcommands.Add(BenchMemoryCommand.Create());
         root.Subcommands.Add(bench);
         return root;
     }

@@ -18,10 +18,19 @@ internal sealed class DeviceMemoryEngine : IMemoryEngine
     private readonly int _channels;
     private readonly int _groupSize;
     private readonly int _parts;
+    private readonly LmuSystem _system;
+    private readonly float[] _aHost;
+    private readonly MemoryBuffer1D<float, Stride1D.Dense> _a;
+    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanParams> _chunkEnds;
+    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanParams> _carries;
+    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanParams> _chunkSteps;
+    private DevicePlan? _plan;
 
     public DeviceMemoryEngine(Accelerator accelerator, LmuSystem system, int batch, int channels)
     {
         _accelerator = accelerator;
+        _system = system;
+        _aHost = system.DiscreteASingle();
         _order = system.Order;
         _channels = channels;
         _count = batch * channels;
@@ -34,6 +43,10 @@ internal sealed class DeviceMemoryEngine : IMemoryEngine
             _states = DeviceBuffers.Allocate(accelerator, (long)_count * _order, "states", owned);
             _states.MemSetToZero();
             _empty = DeviceBuffers.Allocate(accelerator, 1, "scratch", owned);
+            _a = DeviceBuffers.Upload(accelerator, _aHost, owned);
+            _chunkEnds = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanParams>(ScanKernels.ChunkEnds);
+            _carries = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanParams>(ScanKernels.Carries);
+            _chunkSteps = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanParams>(ScanKernels.ChunkSteps);
             _kernel = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, MemorySequenceParams>(LinearMemoryKernels.Sequence);
         }
         catch
@@ -87,8 +100,218 @@ internal sealed class DeviceMemoryEngine : IMemoryEngine
         }
     }
 
+    public int ChooseChunkLength(int steps) => ScanPlan.ChooseChunkLength(steps, _count, _order, 8192);
+
+    /// <summary>On a GPU the sequential kernel runs B·k groups for T dependent steps; the scan wins once there are
+    /// several chunks per sequence (T ≥ 4·L). Not yet measured on a GPU: revisit with <c>lmu bench memory</c>.</summary>
+    public bool PrefersScan(int steps, MemoryOutputMode mode) => steps >= 4 * ChooseChunkLength(steps);
+
+    public void RunScan(ReadOnlySpan<float> input, int steps, MemoryOutputMode mode, ReadOnlySpan<float> decoders, int delays, Span<float> output, int chunkLength)
+    {
+        var owned = new List<IDisposable>();
+        try
+        {
+            var inputBuffer = DeviceBuffers.Upload(_accelerator, input, owned);
+            var decoderBuffer = decoders.IsEmpty ? _empty : DeviceBuffers.Upload(_accelerator, decoders, owned);
+            var outputBuffer = output.IsEmpty ? _empty : DeviceBuffers.Allocate(_accelerator, output.Length, "output", owned);
+            ScanOnDevice(inputBuffer.View, steps, mode, decoderBuffer.View, delays, outputBuffer.View, chunkLength, owned);
+            if (!output.IsEmpty)
+            {
+                outputBuffer.View.AsContiguous().SubView(0, output.Length).CopyToCPU(output);
+            }
+
+            _accelerator.Synchronize();
+        }
+        finally
+        {
+            foreach (var buffer in owned)
+            {
+                buffer.Dispose();
+            }
+        }
+    }
+
+    /// <summary>The forward scan on device buffers (no transfers; for <see cref="RunScan"/> and benchmarks).</summary>
+    internal void ScanOnDevice(ArrayView<float> input, int steps, MemoryOutputMode mode, ArrayView<float> decoders, int delays, ArrayView<float> output, int chunkLength, List<IDisposable> owned)
+    {
+        var plan = Plan(steps, chunkLength);
+        int d = _order;
+        long columns = (long)_count * plan.Plan.Chunks;
+        int tile = Tile(d);
+        var carries = DeviceBuffers.Allocate(_accelerator, columns * d, "scan carries", owned);
+        var final = DeviceBuffers.Allocate(_accelerator, (long)_count * d, "final states", owned);
+        var p = Params(plan.Plan, columns, tile, delays, 0);
+        var groups = new Index1D(_groupSize);
+        _chunkEnds(new KernelConfig(new Index1D(checked((int)columns)), groups), plan.Impulse.View, input, carries.View, p);
+        _carries(new KernelConfig(new Index1D(_count), groups, SharedMemoryConfig.RequestDynamic<float>(2 * d)),
+            plan.PowerT.View, plan.LastPowerT.View, _states.View, carries.View, final.View, p);
+        if (mode != MemoryOutputMode.FinalOnly)
+        {
+            int flags = mode == MemoryOutputMode.AllStates ? ScanKernels.ScanWriteStates : ScanKernels.ScanDecode;
+            _chunkSteps(new KernelConfig(new Index1D(checked((int)((columns + tile - 1) / tile))), groups, SharedMemoryConfig.RequestDynamic<float>(2 * tile * d)),
+                _aT.View, _bBar.View, input, _states.View, carries.View, decoders,
+                mode == MemoryOutputMode.AllStates ? output : _empty.View,
+                mode == MemoryOutputMode.Decoded ? output : _empty.View, _empty.View, p with { Flags = flags });
+        }
+
+        _states.View.CopyFrom(final.View);
+    }
+
+    public void RunAdjoint(ReadOnlySpan<float> gradients, int steps, bool scan, int chunkLength, Span<float> lambda, Span<float> inputGradient, Span<float> initialGradient)
+    {
+        var owned = new List<IDisposable>();
+        try
+        {
+            int d = _order;
+            var plan = Plan(steps, scan ? chunkLength : steps);
+            long columns = (long)_count * plan.Plan.Chunks;
+            int tile = Tile(d);
+            var g = DeviceBuffers.Upload(_accelerator, gradients, owned);
+            var lambdaBuffer = DeviceBuffers.Allocate(_accelerator, lambda.Length, "adjoint states", owned);
+            var du = DeviceBuffers.Allocate(_accelerator, inputGradient.Length, "input gradient", owned);
+            var local = DeviceBuffers.Allocate(_accelerator, columns * d, "adjoint carries", owned);
+            var p = Params(plan.Plan, columns, tile, 1, 0);
+            var groups = new Index1D(_groupSize);
+            var stepsConfig = new KernelConfig(new Index1D(checked((int)((columns + tile - 1) / tile))), groups, SharedMemoryConfig.RequestDynamic<float>(2 * tile * d));
+            int reverse = ScanKernels.ScanReverse | ScanKernels.ScanVectorInput;
+            if (plan.Plan.Chunks > 1)
+            {
+                _chunkSteps(stepsConfig, _a.View, _bBar.View, g.View, _empty.View, _empty.View, _empty.View, _empty.View, _empty.View, local.View,
+                    p with { Flags = reverse | ScanKernels.ScanFromZero | ScanKernels.ScanWriteEnds });
+                _carries(new KernelConfig(new Index1D(_count), groups, SharedMemoryConfig.RequestDynamic<float>(2 * d)),
+                    plan.AdjointPowerT.View, plan.AdjointPowerT.View, _empty.View, local.View, _empty.View, p with { Flags = ScanKernels.ScanReverse });
+            }
+
+            // Pass 3 writes λ and B̄ᵀ·λ (the decoded output with the single decoder row B̄).
+            _chunkSteps(stepsConfig, _a.View, _bBar.View, g.View, _empty.View, local.View, _bBar.View, lambdaBuffer.View, du.View, _empty.View,
+                p with { Flags = reverse | ScanKernels.ScanWriteStates | ScanKernels.ScanDecode });
+            lambdaBuffer.View.AsContiguous().SubView(0, lambda.Length).CopyToCPU(lambda);
+            du.View.AsContiguous().SubView(0, inputGradient.Length).CopyToCPU(inputGradient);
+            _accelerator.Synchronize();
+            var zero = new float[d];
+            for (int n = 0; n < _count; n++)
+            {
+                int b = n / _channels, ch = n - b * _channels;
+                long row = (long)b * steps * _channels + ch;
+                HostMemoryMath.Advance(_aHost, zero, lambda.Slice((int)(row * d), d), 0f, initialGradient.Slice(n * d, d));
+            }
+        }
+        finally
+        {
+            foreach (var buffer in owned)
+            {
+                buffer.Dispose();
+            }
+        }
+    }
+
+    public double[] MeasureStates(ReadOnlySpan<float> input, int steps, bool scan, int chunkLength, int repeats)
+    {
+        var owned = new List<IDisposable>();
+        float[] saved = new float[(long)_count * _order];
+        GetStates(saved);
+        try
+        {
+            var inputBuffer = DeviceBuffers.Upload(_accelerator, input, owned);
+            var outputBuffer = DeviceBuffers.Allocate(_accelerator, (long)_count * steps * _order, "output", owned);
+            var times = new double[repeats];
+            for (int r = -1; r < repeats; r++)
+            {
+                SetStates(saved);
+                _accelerator.Synchronize();
+                var scratch = new List<IDisposable>();
+                long start = System.Diagnostics.Stopwatch.GetTimestamp();
+                if (scan)
+                {
+                    ScanOnDevice(inputBuffer.View, steps, MemoryOutputMode.AllStates, _empty.View, 0, outputBuffer.View, chunkLength, scratch);
+                }
+                else
+                {
+                    Launch(inputBuffer.View, outputBuffer.View, steps, MemoryOutputMode.AllStates, _empty.View, 0);
+                }
+
+                _accelerator.Synchronize();
+                if (r >= 0)
+                {
+                    times[r] = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds;
+                }
+
+                foreach (var buffer in scratch)
+                {
+                    buffer.Dispose();
+                }
+            }
+
+            return times;
+        }
+        finally
+        {
+            SetStates(saved);
+            foreach (var buffer in owned)
+            {
+                buffer.Dispose();
+            }
+        }
+    }
+
+    private static int Tile(int order) => Math.Clamp(4096 / order / 4 * 4, 4, 32);
+
+    private ScanParams Params(ScanPlan plan, long columns, int tile, int delays, int flags) =>
+        new(_order, _channels, plan.Steps, plan.ChunkLength, plan.Chunks, plan.LastLength, columns, tile, delays, flags);
+
+    private DevicePlan Plan(int steps, int chunkLength)
+    {
+        int length = Math.Min(steps, chunkLength > 0 ? chunkLength : ChooseChunkLength(steps));
+        int chunks = (steps + length - 1) / length;
+        int last = steps - (chunks - 1) * length;
+        if (_plan is { } cached && cached.Plan.ChunkLength == length && cached.Plan.LastLength == last)
+        {
+            return cached with { Plan = cached.Plan.ForSteps(steps) };
+        }
+
+        _plan?.Dispose();
+        _plan = null;
+        var plan = ScanPlan.Create(_system, steps, length);
+        var owned = new List<IDisposable>();
+        try
+        {
+            _plan = new DevicePlan(plan,
+                DeviceBuffers.Upload(_accelerator, plan.Impulse, owned),
+                DeviceBuffers.Upload(_accelerator, plan.PowerT, owned),
+                DeviceBuffers.Upload(_accelerator, plan.LastPowerT, owned),
+                DeviceBuffers.Upload(_accelerator, plan.AdjointPowerT, owned));
+        }
+        catch
+        {
+            foreach (var buffer in owned)
+            {
+                buffer.Dispose();
+            }
+
+            throw;
+        }
+
+        return _plan;
+    }
+
+    /// <summary>A scan plan with its tables on the device.</summary>
+    private sealed record DevicePlan(ScanPlan Plan, MemoryBuffer1D<float, Stride1D.Dense> Impulse,
+        MemoryBuffer1D<float, Stride1D.Dense> PowerT, MemoryBuffer1D<float, Stride1D.Dense> LastPowerT,
+        MemoryBuffer1D<float, Stride1D.Dense> AdjointPowerT) : IDisposable
+    {
+        public void Dispose()
+        {
+            Impulse.Dispose();
+            PowerT.Dispose();
+            LastPowerT.Dispose();
+            AdjointPowerT.Dispose();
+        }
+    }
+
     public void Dispose()
     {
+        _plan?.Dispose();
+        _a.Dispose();
         _aT.Dispose();
         _bBar.Dispose();
         _states.Dispose();

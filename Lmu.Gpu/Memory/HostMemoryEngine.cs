@@ -5,7 +5,11 @@ namespace Lmu.Gpu;
 /// <summary>The host path of <see cref="LinearMemory"/>: vectorised C# over spans, parallel over the B·k memories.</summary>
 internal sealed class HostMemoryEngine : IMemoryEngine
 {
+    private readonly LmuSystem _system;
+    private readonly float[] _a;
     private readonly float[] _aT;
+    private readonly Dictionary<(int Length, int Last), ScanPlan> _plans = [];
+    private readonly int _batch;
     private readonly float[] _bBar;
     private readonly float[] _states;
     private readonly int _order;
@@ -14,7 +18,10 @@ internal sealed class HostMemoryEngine : IMemoryEngine
 
     public HostMemoryEngine(LmuSystem system, int batch, int channels)
     {
+        _system = system;
+        _batch = batch;
         _order = system.Order;
+        _a = system.DiscreteASingle();
         _aT = system.DiscreteATransposedSingle();
         _bBar = system.DiscreteBSingle();
         _channels = channels;
@@ -60,8 +67,99 @@ internal sealed class HostMemoryEngine : IMemoryEngine
         }
     }
 
+    public int ChooseChunkLength(int steps) =>
+        ScanPlan.ChooseChunkLength(steps, _count, _order, 16L * Environment.ProcessorCount);
+
+    public bool PrefersScan(int steps, MemoryOutputMode mode)
+    {
+        // Measured on a 2-core AVX-512 Xeon (docs/benchmarks/scan-cpu.md): the scan wins once there are a few
+        // chunks per core; below that the sequential loop has less overhead.
+        int length = ChooseChunkLength(steps);
+        long columns = (long)_count * ((steps + length - 1) / length);
+        return steps >= 4 * length && columns >= 4L * Environment.ProcessorCount;
+    }
+
+    public unsafe void RunScan(ReadOnlySpan<float> input, int steps, MemoryOutputMode mode, ReadOnlySpan<float> decoders, int delays, Span<float> output, int chunkLength)
+    {
+        var plan = Plan(steps, chunkLength);
+        fixed (float* inputPtr = input)
+        fixed (float* decoderPtr = decoders)
+        fixed (float* outputPtr = output)
+        {
+            HostScan.Forward(_aT, _bBar, plan, inputPtr, _batch, _channels, _states, mode, decoderPtr, delays, outputPtr);
+        }
+    }
+
+    public unsafe void RunAdjoint(ReadOnlySpan<float> gradients, int steps, bool scan, int chunkLength, Span<float> lambda, Span<float> inputGradient, Span<float> initialGradient)
+    {
+        fixed (float* g = gradients)
+        fixed (float* l = lambda)
+        fixed (float* du = inputGradient)
+        fixed (float* dm = initialGradient)
+        {
+            if (scan)
+            {
+                HostScan.Adjoint(_a, _bBar, Plan(steps, chunkLength), g, _batch, _channels, l, du, dm);
+            }
+            else
+            {
+                HostScan.AdjointSequential(_a, _bBar, g, _batch, _channels, steps, l, du, dm);
+            }
+        }
+    }
+
+    public double[] MeasureStates(ReadOnlySpan<float> input, int steps, bool scan, int chunkLength, int repeats)
+    {
+        float[] saved = (float[])_states.Clone();
+        var output = new float[(long)_count * steps * _order];
+        var times = new double[repeats];
+        for (int r = -2; r < repeats; r++)
+        {
+            saved.CopyTo(_states, 0);
+            long start = System.Diagnostics.Stopwatch.GetTimestamp();
+            if (scan)
+            {
+                RunScan(input, steps, MemoryOutputMode.AllStates, ReadOnlySpan<float>.Empty, 0, output, chunkLength);
+            }
+            else
+            {
+                RunSequential(input, steps, MemoryOutputMode.AllStates, ReadOnlySpan<float>.Empty, 0, output);
+            }
+
+            if (r >= 0)
+            {
+                times[r] = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds;
+            }
+        }
+
+        saved.CopyTo(_states, 0);
+        return times;
+    }
+
     public void Dispose()
     {
+    }
+
+    private ScanPlan Plan(int steps, int chunkLength)
+    {
+        int length = Math.Min(steps, chunkLength > 0 ? chunkLength : ChooseChunkLength(steps));
+        int chunks = (steps + length - 1) / length;
+        int last = steps - (chunks - 1) * length;
+        lock (_plans)
+        {
+            if (!_plans.TryGetValue((length, last), out var plan))
+            {
+                if (_plans.Count > 16)
+                {
+                    _plans.Clear();
+                }
+
+                plan = ScanPlan.Create(_system, steps, length);
+                _plans[(length, last)] = plan;
+            }
+
+            return plan.ForSteps(steps);
+        }
     }
 
     private sealed unsafe class SequenceJob(

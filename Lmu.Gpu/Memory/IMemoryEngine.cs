@@ -18,4 +18,22 @@ internal interface IMemoryEngine : IDisposable
     /// <summary>Runs T steps sequentially from the current states, writes the per-step output for
     /// <paramref name="mode"/>, and leaves the final states as current.</summary>
     void RunSequential(ReadOnlySpan<float> input, int steps, MemoryOutputMode mode, ReadOnlySpan<float> decoders, int delays, Span<float> output);
+
+    /// <summary>As <see cref="RunSequential"/>, by the chunked parallel scan with chunk length
+    /// <paramref name="chunkLength"/> (0: the engine's rule).</summary>
+    void RunScan(ReadOnlySpan<float> input, int steps, MemoryOutputMode mode, ReadOnlySpan<float> decoders, int delays, Span<float> output, int chunkLength);
+
+    /// <summary>The adjoint λ_t = g_t + Āᵀ·λ_(t+1), λ_T = 0; writes λ [B,T,k,d], B̄ᵀ·λ_t [B,T,k] and Āᵀ·λ_0 [B,k,d].
+    /// The states are not touched.</summary>
+    void RunAdjoint(ReadOnlySpan<float> gradients, int steps, bool scan, int chunkLength, Span<float> lambda, Span<float> inputGradient, Span<float> initialGradient);
+
+    /// <summary>Times <paramref name="repeats"/> runs of all states (after untimed warm-ups) with the buffers kept in
+    /// place (on a device, no host transfers are timed); returns seconds per run. States are restored after.</summary>
+    double[] MeasureStates(ReadOnlySpan<float> input, int steps, bool scan, int chunkLength, int repeats);
+
+    /// <summary>The chunk length the engine picks for T steps.</summary>
+    int ChooseChunkLength(int steps);
+
+    /// <summary>Whether <see cref="SequenceMethod.Auto"/> runs the scan for T steps.</summary>
+    bool PrefersScan(int steps, MemoryOutputMode mode);
 }

@@ -16,6 +16,7 @@ public sealed class LinearMemory : IDisposable
 {
     private readonly IMemoryEngine _engine;
     private bool _disposed;
+    private int _chunkLength;
 
     /// <summary>Creates zeroed memories on <paramref name="device"/>.</summary>
     /// <param name="device">The device to run on.</param>
@@ -198,14 +199,142 @@ public sealed class LinearMemory : IDisposable
         {
             case SequenceMethod.Auto:
             case SequenceMethod.Sequential:
-                _engine.RunSequential(input, steps, mode, decoders, delays, output);
-                break;
             case SequenceMethod.Scan:
-                throw new NotSupportedException("The scan method is not available yet.");
+                if (Resolve(method, steps, mode) == SequenceMethod.Scan)
+                {
+                    _engine.RunScan(input, steps, mode, decoders, delays, output, ChunkLength);
+                }
+                else
+                {
+                    _engine.RunSequential(input, steps, mode, decoders, delays, output);
+                }
+
+                break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(method), method, "Unknown sequence method.");
         }
     }
+
+    /// <summary>The method <see cref="SequenceMethod.Auto"/> resolves to for T steps of all states on this memory's
+    /// device and sizes (<see cref="SequenceMethod.Sequential"/> or <see cref="SequenceMethod.Scan"/>).</summary>
+    /// <param name="steps">T ≥ 1.</param>
+    /// <returns>The method a run with <see cref="SequenceMethod.Auto"/> would use.</returns>
+    public SequenceMethod ResolveAuto(int steps)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(steps, 1);
+        return Resolve(SequenceMethod.Auto, steps, MemoryOutputMode.AllStates);
+    }
+
+    /// <summary>The scan's chunk length L; 0 (the default) lets the engine choose from B, T, d and the device
+    /// (see <see cref="SequenceMethod.Scan"/>). Any value ≥ 1 works for any T; results agree to float32 rounding.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Set to a negative value.</exception>
+    public int ChunkLength
+    {
+        get => _chunkLength;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value);
+            _chunkLength = value;
+        }
+    }
+
+    /// <summary>
+    /// The adjoint (reverse-time) scan that backpropagation through the memory needs. Given the gradients
+    /// g_t = ∂L/∂m_t of a loss with respect to every state of a run of T steps, computes
+    /// λ_t = g_t + Āᵀ·λ_(t+1) for t = T−1 … 0 (with λ_T = 0), so that λ_t = ∂L/∂m_t including every later step's
+    /// dependence on m_t; the input gradient ∂L/∂u_t = B̄ᵀ·λ_t; and the initial-state gradient
+    /// ∂L/∂m_(−1) = Āᵀ·λ_0. It uses only Ā and B̄: the memory's states are neither read nor changed.
+    /// </summary>
+    /// <param name="stateGradients">g, [B, T, k, d] (the layout of <see cref="RunStates"/>), finite.</param>
+    /// <param name="steps">T ≥ 1.</param>
+    /// <param name="method">Sequential (T reverse steps), Scan (chunked: about twice the arithmetic, parallel over
+    /// time), or Auto.</param>
+    /// <returns>λ [B, T, k, d], ∂L/∂u [B, T, k] and ∂L/∂m_(−1) [B, k, d].</returns>
+    /// <exception cref="ArgumentException">Wrong length or a NaN or infinite gradient, or an output too large.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="steps"/> &lt; 1 or an unknown method.</exception>
+    /// <exception cref="InsufficientMemoryException">The device cannot hold the buffers.</exception>
+    public MemoryAdjoint RunAdjoint(ReadOnlySpan<float> stateGradients, int steps, SequenceMethod method = SequenceMethod.Auto)
+    {
+        ThrowIfDisposed();
+        ArgumentOutOfRangeException.ThrowIfLessThan(steps, 1);
+        long length = OutputLength(steps, Order);
+        var result = new MemoryAdjoint(new float[length], new float[OutputLength(steps, 1)], new float[StateLength]);
+        RunAdjoint(stateGradients, steps, result.Lambda, result.InputGradient, result.InitialStateGradient, method);
+        return result;
+    }
+
+    /// <summary><see cref="RunAdjoint(ReadOnlySpan{float}, int, SequenceMethod)"/> into caller-owned spans.</summary>
+    /// <param name="stateGradients">g, [B, T, k, d].</param>
+    /// <param name="steps">T ≥ 1.</param>
+    /// <param name="lambda">λ, exactly B·T·k·d values (may not overlap <paramref name="stateGradients"/>).</param>
+    /// <param name="inputGradient">∂L/∂u = B̄ᵀ·λ_t, exactly B·T·k values.</param>
+    /// <param name="initialStateGradient">∂L/∂m_(−1) = Āᵀ·λ_0, exactly B·k·d values.</param>
+    /// <param name="method">How to evaluate the sequence.</param>
+    /// <exception cref="ArgumentException">A wrong length, or a NaN or infinite gradient.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="steps"/> &lt; 1 or an unknown method.</exception>
+    public void RunAdjoint(ReadOnlySpan<float> stateGradients, int steps, Span<float> lambda, Span<float> inputGradient,
+        Span<float> initialStateGradient, SequenceMethod method = SequenceMethod.Auto)
+    {
+        ThrowIfDisposed();
+        ArgumentOutOfRangeException.ThrowIfLessThan(steps, 1);
+        long expected = OutputLength(steps, Order);
+        if (stateGradients.Length != expected)
+        {
+            throw new ArgumentException(
+                $"stateGradients has {stateGradients.Length} values; expected B·T·k·d = {Batch}·{steps}·{Channels}·{Order} = {expected}.",
+                nameof(stateGradients));
+        }
+
+        RequireLength(lambda.Length, expected, nameof(lambda));
+        RequireLength(inputGradient.Length, OutputLength(steps, 1), nameof(inputGradient));
+        RequireLength(initialStateGradient.Length, StateLength, nameof(initialStateGradient));
+        if (method is not (SequenceMethod.Auto or SequenceMethod.Sequential or SequenceMethod.Scan))
+        {
+            throw new ArgumentOutOfRangeException(nameof(method), method, "Unknown sequence method.");
+        }
+
+        ThrowIfNotFinite(stateGradients, nameof(stateGradients), Order);
+        bool scan = Resolve(method, steps, MemoryOutputMode.AllStates) == SequenceMethod.Scan;
+        _engine.RunAdjoint(stateGradients, steps, scan, ChunkLength, lambda, inputGradient, initialStateGradient);
+    }
+
+    /// <summary><see cref="RunStates"/> into a caller-owned [B, T, k, d] buffer (benchmarks: no allocation per run).</summary>
+    internal void RunStatesInto(ReadOnlySpan<float> input, int steps, SequenceMethod method, Span<float> output)
+    {
+        ThrowIfDisposed();
+        ValidateInput(input, steps, nameof(input));
+        RequireLength(output.Length, OutputLength(steps, Order), nameof(output));
+        Run(input, steps, MemoryOutputMode.AllStates, ReadOnlySpan<float>.Empty, 0, output, method);
+    }
+
+    /// <summary>The method a run of T steps with <paramref name="method"/> uses (Auto resolved).</summary>
+    internal SequenceMethod ResolveMethod(SequenceMethod method, int steps) => Resolve(method, steps, MemoryOutputMode.AllStates);
+
+    /// <summary>Times <paramref name="repeats"/> all-states runs of the resolved method with device-resident buffers
+    /// (for <c>lmu bench memory</c> and the benchmarks); returns seconds per run and leaves the states unchanged.</summary>
+    internal double[] MeasureStates(ReadOnlySpan<float> input, int steps, SequenceMethod method, int repeats)
+    {
+        ThrowIfDisposed();
+        ValidateInput(input, steps, nameof(input));
+        ArgumentOutOfRangeException.ThrowIfLessThan(repeats, 1);
+        _ = OutputLength(steps, Order);
+        bool scan = Resolve(method, steps, MemoryOutputMode.AllStates) == SequenceMethod.Scan;
+        return _engine.MeasureStates(input, steps, scan, ChunkLength, repeats);
+    }
+
+    private static void RequireLength(int actual, long expected, string name)
+    {
+        if (actual != expected)
+        {
+            throw new ArgumentException($"{name} has {actual} values; expected {expected}.", name);
+        }
+    }
+
+    private SequenceMethod Resolve(SequenceMethod method, int steps, MemoryOutputMode mode) => method switch
+    {
+        SequenceMethod.Auto => _engine.PrefersScan(steps, mode) ? SequenceMethod.Scan : SequenceMethod.Sequential,
+        _ => method,
+    };
 
     private long OutputLength(int steps, int perStep)
     {

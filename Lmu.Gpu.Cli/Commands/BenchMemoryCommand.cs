@@ -1,0 +1,96 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Lmu.Gpu.Cli.Commands;
+
+/// <summary><c>lmu bench memory</c>: times the linear memory over a random sequence and prints one line
+/// <c>method=… accelerator=… d=… T=… B=… median_s=… states_per_s=…</c> (a state is one d-vector m_t).</summary>
+/// <remarks>sequential and scan run on the chosen accelerator with input and output kept on the device (host
+/// transfers are not timed); fft is keras-lmu's LMUFeedforward baseline and always runs on the host
+/// (accelerator=cpu). Each timed run is preceded by untimed warm-ups.</remarks>
+internal static class BenchMemoryCommand
+{
+    public static Command Create()
+    {
+        var order = CommonOptions.Order();
+        var theta = CommonOptions.Theta();
+        var steps = new Option<int>("--steps", "-T") { Description = "Sequence length T.", Required = true };
+        var batch = new Option<int>("--batch", "-B") { Description = "Sequences B (default 1).", DefaultValueFactory = _ => 1 };
+        var method = new Option<string>("--method", "-m") { Description = "sequential, scan, auto or fft.", DefaultValueFactory = _ => "scan" };
+        var accelerator = CommonOptions.Accelerator();
+        var repeat = new Option<int>("--repeat", "-n") { Description = "Timed runs; the median is printed (default 5).", DefaultValueFactory = _ => 5 };
+        var chunk = new Option<int>("--chunk") { Description = "Scan chunk length L (default 0: the engine's rule).", DefaultValueFactory = _ => 0 };
+        var seed = CommonOptions.Seed();
+        var command = new Command("memory", "Times the linear memory (all states) on random input: sequential, scan, auto, or the fft baseline.");
+        foreach (var option in new Option[] { order, theta, steps, batch, method, accelerator, repeat, chunk, seed })
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction(parse => CommandRunner.Guard(() =>
+        {
+            int d = parse.GetValue(order);
+            int t = parse.GetValue(steps);
+            int b = parse.GetValue(batch);
+            int repeats = parse.GetValue(repeat);
+            string name = parse.GetValue(method)?.Trim().ToLowerInvariant() ?? "scan";
+            if (t < 1 || b < 1 || repeats < 1)
+            {
+                throw new ArgumentException("--steps, --batch and --repeat must be ≥ 1.");
+            }
+
+            var system = LmuSystem.Create(d, parse.GetValue(theta));
+            var rng = new Random(parse.GetValue(seed));
+            long count = (long)b * t;
+            if (count * d > Array.MaxLength)
+            {
+                throw new ArgumentException($"B·T·d = {count * d:N0} states exceed one array; lower --steps or --batch.");
+            }
+
+            var input = new float[count];
+            for (long i = 0; i < count; i++)
+            {
+                input[i] = (float)(rng.NextDouble() * 2 - 1);
+            }
+
+            double[] times;
+            string device;
+            if (name == "fft")
+            {
+                var fft = new FftMemory(system, t);
+                var output = new float[count * d];
+                fft.RunStates(input, b, output);
+                times = new double[repeats];
+                for (int r = 0; r < repeats; r++)
+                {
+                    long start = Stopwatch.GetTimestamp();
+                    fft.RunStates(input, b, output);
+                    times[r] = Stopwatch.GetElapsedTime(start).TotalSeconds;
+                }
+
+                device = "cpu";
+            }
+            else
+            {
+                var sequenceMethod = SequenceMethodParser.ParseMethod(name);
+                using var lmuDevice = LmuDevice.Open(parse.GetValue(accelerator));
+                using var memory = new LinearMemory(lmuDevice, system, b) { ChunkLength = parse.GetValue(chunk) };
+                if (sequenceMethod == SequenceMethod.Auto)
+                {
+                    name = "auto(" + memory.ResolveAuto(t).ToName() + ")";
+                }
+
+                times = memory.MeasureStates(input, t, sequenceMethod, repeats);
+                device = lmuDevice.Kind.ToName();
+            }
+
+            Array.Sort(times);
+            double median = times.Length % 2 == 1 ? times[times.Length / 2] : 0.5 * (times[times.Length / 2 - 1] + times[times.Length / 2]);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"method={name} accelerator={device} d={d} T={t} B={b} median_s={median:G4} states_per_s={count / median:G4}"));
+            return 0;
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,300 @@
+using ILGPU;
+
+namespace Lmu.Gpu.Kernels.Memory;
+
+/// <summary>Scalar arguments of the <see cref="ScanKernels"/>.</summary>
+/// <param name="Order">d.</param>
+/// <param name="Channels">k: sequence n = b·k + ch reads rows (b·T + t)·k + ch.</param>
+/// <param name="Steps">T.</param>
+/// <param name="ChunkLength">L.</param>
+/// <param name="Chunks">C = ⌈T/L⌉; column col = n·C + c.</param>
+/// <param name="LastLength">Length of each sequence's last chunk.</param>
+/// <param name="Columns">N = B·k·C.</param>
+/// <param name="Tile">Columns per group in <see cref="ScanKernels.ChunkSteps"/> (a multiple of 4).</param>
+/// <param name="Delays">Decoder rows Q.</param>
+/// <param name="Flags">A combination of the <c>Scan*</c> flag constants of <see cref="ScanKernels"/>.</param>
+public readonly record struct ScanParams(int Order, int Channels, int Steps, int ChunkLength, int Chunks, int LastLength,
+    long Columns, int Tile, int Delays, int Flags);
+
+/// <summary>
+/// Kernels of the chunked parallel scan of m_t = Ā·m_(t−1) + B̄·u_t (and of its adjoint λ_t = g_t + Āᵀ·λ_(t+1)):
+/// phase A <see cref="ChunkEnds"/> (each chunk's end state from the impulse response), phase B <see cref="Carries"/>
+/// (serial over one sequence's chunks, one group per sequence), phase C <see cref="ChunkSteps"/> (every chunk's steps
+/// from its carry, a tile of chunks per group in lock step: a d×d by d×tile product per step).
+/// </summary>
+public static class ScanKernels
+{
+    /// <summary>Flag: run each chunk backwards in time (the adjoint).</summary>
+    public const int ScanReverse = 1;
+
+    /// <summary>Flag: the per-step input is a d-vector g_t ([rows, d]) instead of u_t·B̄.</summary>
+    public const int ScanVectorInput = 2;
+
+    /// <summary>Flag: write every state to the output ([rows, d]).</summary>
+    public const int ScanWriteStates = 4;
+
+    /// <summary>Flag: write decoded outputs C·m_t ([rows, Q]) to the second output.</summary>
+    public const int ScanDecode = 8;
+
+    /// <summary>Flag: start every chunk from zero (else from its carry: forward, chunk c starts from carries[col−1]
+    /// or, for c = 0, the initial state; reverse, from carries[col+1] or zero for the last chunk).</summary>
+    public const int ScanFromZero = 16;
+
+    /// <summary>Flag: write each chunk's last state to <c>ends</c>[col].</summary>
+    public const int ScanWriteEnds = 32;
+
+    /// <summary>Phase A: s_col = Σ_q h_(len−1−q)·u_(cL+q), one group per column, threads over the d rows.</summary>
+    /// <param name="impulse">h, [L, d].</param>
+    /// <param name="input">u, [B, T, k].</param>
+    /// <param name="ends">Chunk end states [N, d].</param>
+    /// <param name="p">Sizes.</param>
+    public static void ChunkEnds(ArrayView<float> impulse, ArrayView<float> input, ArrayView<float> ends, ScanParams p)
+    {
+        long col = Grid.IdxX;
+        int d = p.Order;
+        int seq = (int)(col / p.Chunks);
+        int c = (int)(col - (long)seq * p.Chunks);
+        int b = seq / p.Channels;
+        int ch = seq - b * p.Channels;
+        int len = c == p.Chunks - 1 ? p.LastLength : p.ChunkLength;
+        long firstRow = ((long)b * p.Steps + (long)c * p.ChunkLength) * p.Channels + ch;
+        for (int i = Group.IdxX; i < d; i += Group.DimX)
+        {
+            float acc = 0;
+            for (int q = 0; q < len; q++)
+            {
+                acc += impulse[(long)(len - 1 - q) * d + i] * input[firstRow + (long)q * p.Channels];
+            }
+
+            ends[col * d + i] = acc;
+        }
+    }
+
+    /// <summary>
+    /// Phase B, one group per sequence, serial over its chunks. Forward: S_c = P_c·S_(c−1) + s_c for c = 0 … C−1 with
+    /// S_(−1) = the initial state and P_c = Ā^L (<paramref name="powerT"/>) or Ā^(L_r) for the last chunk
+    /// (<paramref name="lastPowerT"/>); S_(C−1) also goes to <paramref name="final"/>. Reverse (adjoint):
+    /// X_c = x_c + P·X_(c+1) for c = C−2 … 0. Done in place in <paramref name="carries"/>.
+    /// </summary>
+    /// <param name="powerT">Pᵀ, [j·d + i] = P[i, j].</param>
+    /// <param name="lastPowerT">Pᵀ of the last chunk (forward only).</param>
+    /// <param name="initial">Initial states [n, d] (forward only).</param>
+    /// <param name="carries">[N, d]: chunk end states in, carries out.</param>
+    /// <param name="final">Final states [n, d] (forward only).</param>
+    /// <param name="p">Sizes; only <see cref="ScanReverse"/> of the flags is read.</param>
+    /// <remarks>Dynamic shared memory: 2·d floats.</remarks>
+    public static void Carries(ArrayView<float> powerT, ArrayView<float> lastPowerT, ArrayView<float> initial,
+        ArrayView<float> carries, ArrayView<float> final, ScanParams p)
+    {
+        var shared = SharedMemory.GetDynamic<float>();
+        int d = p.Order;
+        long seq = Grid.IdxX;
+        bool reverse = (p.Flags & ScanReverse) != 0;
+        long baseCol = seq * p.Chunks;
+        for (int i = Group.IdxX; i < d; i += Group.DimX)
+        {
+            shared[i] = reverse ? carries[(baseCol + p.Chunks - 1) * d + i] : initial[seq * d + i];
+        }
+
+        Group.Barrier();
+        int current = 0;
+        int count = reverse ? p.Chunks - 1 : p.Chunks;
+        for (int s = 0; s < count; s++)
+        {
+            int c = reverse ? p.Chunks - 2 - s : s;
+            bool last = !reverse && c == p.Chunks - 1;
+            int next = d - current;
+            long row = (baseCol + c) * d;
+            for (int i = Group.IdxX; i < d; i += Group.DimX)
+            {
+                float acc = carries[row + i];
+                for (int j = 0; j < d; j++)
+                {
+                    float m = last ? lastPowerT[j * d + i] : powerT[j * d + i];
+                    acc += m * shared[current + j];
+                }
+
+                shared[next + i] = acc;
+                carries[row + i] = acc;
+            }
+
+            Group.Barrier();
+            current = next;
+        }
+
+        if (!reverse)
+        {
+            for (int i = Group.IdxX; i < d; i += Group.DimX)
+            {
+                final[seq * d + i] = shared[current + i];
+            }
+        }
+    }
+
+    /// <summary>
+    /// Phase C: each group runs a tile of <see cref="ScanParams.Tile"/> chunks (columns) through their steps in lock
+    /// step, y = M·x + (u_t·B̄ or g_t), from their carries. Each thread owns one row i and four columns per work item,
+    /// so every element of Mᵀ it loads (coalesced across the group) feeds four FMAs; the tile states live in shared
+    /// memory (2·tile·d floats, requested dynamically).
+    /// </summary>
+    /// <param name="matrixT">Mᵀ, [j·d + i] = M[i, j] (Āᵀ forward; Ā row-major for the adjoint).</param>
+    /// <param name="bias">B̄ (scalar input) — unused with <see cref="ScanVectorInput"/>.</param>
+    /// <param name="input">u [B, T, k], or g [B, T, k, d] with <see cref="ScanVectorInput"/>.</param>
+    /// <param name="initial">Initial states [n, d] (forward chunks c = 0).</param>
+    /// <param name="carries">Carries [N, d].</param>
+    /// <param name="decoders">Decoder rows [Q, d] for <see cref="ScanDecode"/>.</param>
+    /// <param name="states">All states [B, T, k, d] for <see cref="ScanWriteStates"/>.</param>
+    /// <param name="decoded">Decoded outputs [B, T, k, Q] for <see cref="ScanDecode"/>.</param>
+    /// <param name="ends">Chunk end states [N, d] for <see cref="ScanWriteEnds"/>.</param>
+    /// <param name="p">Sizes and flags.</param>
+    public static void ChunkSteps(ArrayView<float> matrixT, ArrayView<float> bias, ArrayView<float> input,
+        ArrayView<float> initial, ArrayView<float> carries, ArrayView<float> decoders, ArrayView<float> states,
+        ArrayView<float> decoded, ArrayView<float> ends, ScanParams p)
+    {
+        var shared = SharedMemory.GetDynamic<float>();
+        int d = p.Order;
+        int tile = p.Tile;
+        int tileFloats = tile * d;
+        long firstCol = (long)Grid.IdxX * tile;
+        bool reverse = (p.Flags & ScanReverse) != 0;
+        bool vector = (p.Flags & ScanVectorInput) != 0;
+
+        // Load the tile's start states.
+        for (int w = Group.IdxX; w < tileFloats; w += Group.DimX)
+        {
+            int g = w / d;
+            int i = w - g * d;
+            long col = firstCol + g;
+            float x = 0;
+            if (col < p.Columns && (p.Flags & ScanFromZero) == 0)
+            {
+                long seq = col / p.Chunks;
+                int c = (int)(col - seq * p.Chunks);
+                if (!reverse)
+                {
+                    x = c == 0 ? initial[seq * d + i] : carries[(col - 1) * d + i];
+                }
+                else if (c < p.Chunks - 1)
+                {
+                    x = carries[(col + 1) * d + i];
+                }
+            }
+
+            shared[w] = x;
+        }
+
+        Group.Barrier();
+        int current = 0;
+        int quads = tile / 4;
+        for (int j = 0; j < p.ChunkLength; j++)
+        {
+            int next = tileFloats - current;
+            for (int w = Group.IdxX; w < d * quads; w += Group.DimX)
+            {
+                int quad = w / d;
+                int i = w - quad * d;
+                int g0 = quad * 4;
+                float a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+                int x0 = current + g0 * d;
+                for (int k = 0; k < d; k++)
+                {
+                    float m = matrixT[k * d + i];
+                    a0 += m * shared[x0 + k];
+                    a1 += m * shared[x0 + d + k];
+                    a2 += m * shared[x0 + 2 * d + k];
+                    a3 += m * shared[x0 + 3 * d + k];
+                }
+
+                shared[next + g0 * d + i] = Finish(a0, firstCol + g0, j, i, current + g0 * d + i, shared, bias, input, reverse, vector, p);
+                shared[next + (g0 + 1) * d + i] = Finish(a1, firstCol + g0 + 1, j, i, current + (g0 + 1) * d + i, shared, bias, input, reverse, vector, p);
+                shared[next + (g0 + 2) * d + i] = Finish(a2, firstCol + g0 + 2, j, i, current + (g0 + 2) * d + i, shared, bias, input, reverse, vector, p);
+                shared[next + (g0 + 3) * d + i] = Finish(a3, firstCol + g0 + 3, j, i, current + (g0 + 3) * d + i, shared, bias, input, reverse, vector, p);
+            }
+
+            Group.Barrier();
+            if ((p.Flags & ScanWriteStates) != 0)
+            {
+                for (int w = Group.IdxX; w < tileFloats; w += Group.DimX)
+                {
+                    int g = w / d;
+                    long row = Row(firstCol + g, j, reverse, p);
+                    if (row >= 0)
+                    {
+                        states[row * d + (w - g * d)] = shared[next + w];
+                    }
+                }
+            }
+
+            if ((p.Flags & ScanDecode) != 0)
+            {
+                for (int w = Group.IdxX; w < tile * p.Delays; w += Group.DimX)
+                {
+                    int g = w / p.Delays;
+                    int q = w - g * p.Delays;
+                    long row = Row(firstCol + g, j, reverse, p);
+                    if (row >= 0)
+                    {
+                        float y = 0;
+                        for (int i = 0; i < d; i++)
+                        {
+                            y += decoders[q * d + i] * shared[next + g * d + i];
+                        }
+
+                        decoded[row * p.Delays + q] = y;
+                    }
+                }
+            }
+
+            // The next step overwrites the other buffer only after everyone has read this one.
+            Group.Barrier();
+            current = next;
+        }
+
+        if ((p.Flags & ScanWriteEnds) != 0)
+        {
+            for (int w = Group.IdxX; w < tileFloats; w += Group.DimX)
+            {
+                long col = firstCol + w / d;
+                if (col < p.Columns)
+                {
+                    ends[firstCol * d + w] = shared[current + w];
+                }
+            }
+        }
+    }
+
+    /// <summary>The input row of column <paramref name="col"/> at its step <paramref name="j"/>, or −1 when the
+    /// column is past the end or the chunk is shorter than j + 1.</summary>
+    private static long Row(long col, int j, bool reverse, ScanParams p)
+    {
+        if (col >= p.Columns)
+        {
+            return -1;
+        }
+
+        long seq = col / p.Chunks;
+        int c = (int)(col - seq * p.Chunks);
+        int len = c == p.Chunks - 1 ? p.LastLength : p.ChunkLength;
+        if (j >= len)
+        {
+            return -1;
+        }
+
+        int b = (int)(seq / p.Channels);
+        int ch = (int)(seq - (long)b * p.Channels);
+        int t = c * p.ChunkLength + (reverse ? len - 1 - j : j);
+        return ((long)b * p.Steps + t) * p.Channels + ch;
+    }
+
+    private static float Finish(float acc, long col, int j, int i, int currentIndex, ArrayView<float> shared,
+        ArrayView<float> bias, ArrayView<float> input, bool reverse, bool vector, ScanParams p)
+    {
+        long row = Row(col, j, reverse, p);
+        if (row < 0)
+        {
+            return shared[currentIndex]; // inactive: keep the last state
+        }
+
+        return vector ? acc + input[row * p.Order + i] : acc + bias[i] * input[row];
+    }
+}

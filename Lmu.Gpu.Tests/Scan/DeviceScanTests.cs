@@ -1,0 +1,75 @@
+using NUnit.Framework;
+
+namespace Lmu.Gpu.Tests.Scan;
+
+/// <summary>The scan kernels on ILGPU's CPU simulator (tiny sizes: each simulated thread is an OS thread), against
+/// the host path's sequential run with the same inputs and initial states.</summary>
+[TestFixture]
+public sealed class DeviceScanTests
+{
+    private const int Order = 6;
+    private const int Batch = 2;
+    private const int Channels = 2;
+    private LmuDevice _simulator = null!;
+    private LmuDevice _host = null!;
+
+    [OneTimeSetUp]
+    public void OpenDevices()
+    {
+        _simulator = LmuDevice.Open(AcceleratorKind.CpuSimulator);
+        _host = LmuDevice.Open(AcceleratorKind.Cpu);
+    }
+
+    [OneTimeTearDown]
+    public void CloseDevices()
+    {
+        _simulator.Dispose();
+        _host.Dispose();
+    }
+
+    [Test]
+    public void AllVariants_ScanOnSimulatorMatchesHostSequential([Values(0, 7, 200)] int chunkLength, [Values(Order, 20)] int order)
+    {
+        const int steps = 150;
+        var system = LmuSystem.Create(order, 20);
+        using var device = new LinearMemory(_simulator, system, Batch, Channels) { ChunkLength = chunkLength };
+        using var host = new LinearMemory(_host, system, Batch, Channels);
+        float[] input = ScanTestData.Uniform((long)Batch * steps * Channels, seed: 4);
+        float[] initial = ScanTestData.Uniform(host.StateLength, seed: 5);
+        double[] delays = [0, 0.5, 1];
+
+        host.SetStates(initial);
+        float[] expectedStates = host.RunStates(input, steps, SequenceMethod.Sequential);
+        float[] expectedFinal = host.GetStates();
+        host.SetStates(initial);
+        float[] expectedDecoded = host.RunDecoded(input, steps, delays, SequenceMethod.Sequential);
+
+        device.SetStates(initial);
+        float[] states = device.RunStates(input, steps, SequenceMethod.Scan);
+        float[] final = device.GetStates();
+        device.SetStates(initial);
+        float[] decoded = device.RunDecoded(input, steps, delays, SequenceMethod.Scan);
+        device.SetStates(initial);
+        float[] finalOnly = device.RunFinalState(input, steps, SequenceMethod.Scan);
+
+        Assert.That(ScanTestData.RelativeMaxError(states, expectedStates), Is.LessThanOrEqualTo(1e-5));
+        Assert.That(ScanTestData.RelativeMaxError(final, expectedFinal), Is.LessThanOrEqualTo(1e-5));
+        Assert.That(ScanTestData.RelativeMaxError(decoded, expectedDecoded), Is.LessThanOrEqualTo(1e-5));
+        Assert.That(ScanTestData.RelativeMaxError(finalOnly, expectedFinal), Is.LessThanOrEqualTo(1e-5));
+    }
+
+    [Test]
+    public void RunAdjoint_OnSimulatorMatchesHostSequential([Values(SequenceMethod.Sequential, SequenceMethod.Scan)] SequenceMethod method)
+    {
+        const int steps = 101;
+        var system = LmuSystem.Create(Order, 30);
+        using var device = new LinearMemory(_simulator, system, Batch, Channels) { ChunkLength = 16 };
+        using var host = new LinearMemory(_host, system, Batch, Channels);
+        float[] gradients = ScanTestData.Uniform((long)Batch * steps * Channels * Order, seed: 8);
+        var expected = host.RunAdjoint(gradients, steps, SequenceMethod.Sequential);
+        var actual = device.RunAdjoint(gradients, steps, method);
+        Assert.That(ScanTestData.RelativeMaxError(actual.Lambda, expected.Lambda), Is.LessThanOrEqualTo(1e-5));
+        Assert.That(ScanTestData.RelativeMaxError(actual.InputGradient, expected.InputGradient), Is.LessThanOrEqualTo(1e-5));
+        Assert.That(ScanTestData.RelativeMaxError(actual.InitialStateGradient, expected.InitialStateGradient), Is.LessThanOrEqualTo(1e-5));
+    }
+}

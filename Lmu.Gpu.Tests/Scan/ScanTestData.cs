@@ -1,0 +1,48 @@
+using NUnit.Framework;
+
+namespace Lmu.Gpu.Tests.Scan;
+
+/// <summary>Inputs and comparisons shared by the scan tests.</summary>
+internal static class ScanTestData
+{
+    /// <summary>Uniform random values in [−1, 1].</summary>
+    public static float[] Uniform(long length, int seed, float scale = 1f)
+    {
+        var rng = new Random(seed);
+        var values = new float[length];
+        for (long i = 0; i < length; i++)
+        {
+            values[i] = (float)(rng.NextDouble() * 2 - 1) * scale;
+        }
+
+        return values;
+    }
+
+    /// <summary>max |a − b| / max |b|.</summary>
+    public static double RelativeMaxError(ReadOnlySpan<float> actual, ReadOnlySpan<float> expected)
+    {
+        Assert.That(actual.Length, Is.EqualTo(expected.Length));
+        double difference = 0, scale = 0;
+        for (int i = 0; i < expected.Length; i++)
+        {
+            difference = Math.Max(difference, Math.Abs((double)actual[i] - expected[i]));
+            scale = Math.Max(scale, Math.Abs((double)expected[i]));
+        }
+
+        return difference / Math.Max(scale, 1e-30);
+    }
+
+    /// <summary>max |a − b| / max |b| against a double reference.</summary>
+    public static double RelativeMaxError(ReadOnlySpan<float> actual, ReadOnlySpan<double> expected)
+    {
+        Assert.That(actual.Length, Is.EqualTo(expected.Length));
+        double difference = 0, scale = 0;
+        for (int i = 0; i < expected.Length; i++)
+        {
+            difference = Math.Max(difference, Math.Abs(actual[i] - expected[i]));
+            scale = Math.Max(scale, Math.Abs(expected[i]));
+        }
+
+        return difference / Math.Max(scale, 1e-30);
+    }
+}

@@ -1,0 +1,170 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Lmu.Gpu;
+
+/// <summary>The host scan's inner kernel: four memories (chunk states) advanced together in lock step, so every
+/// column of the matrix loaded into registers feeds four states (a register-blocked d×d × d×4 GEMM step).</summary>
+internal static unsafe class HostScanMath
+{
+    /// <summary>Four columns: y_g = M·x_g + s_g·bias_g for g &lt; 4.</summary>
+    internal struct Columns
+    {
+        public float* X0, X1, X2, X3;
+        public float* Y0, Y1, Y2, Y3;
+        public float* B0, B1, B2, B3;
+        public float S0, S1, S2, S3;
+    }
+
+    /// <summary>Runs <see cref="Columns"/>: <paramref name="mT"/> is Mᵀ (element [j·d + i] = M[i, j]). No y may
+    /// overlap any x. Unused columns can point at scratch with scale 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Step4(float* mT, int d, ref Columns c)
+    {
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var s0 = Vector512.Create(c.S0);
+            var s1 = Vector512.Create(c.S1);
+            var s2 = Vector512.Create(c.S2);
+            var s3 = Vector512.Create(c.S3);
+            for (; i + 32 <= d; i += 32)
+            {
+                var a00 = Vector512.Load(c.B0 + i) * s0;
+                var a01 = Vector512.Load(c.B1 + i) * s1;
+                var a02 = Vector512.Load(c.B2 + i) * s2;
+                var a03 = Vector512.Load(c.B3 + i) * s3;
+                var a10 = Vector512.Load(c.B0 + i + 16) * s0;
+                var a11 = Vector512.Load(c.B1 + i + 16) * s1;
+                var a12 = Vector512.Load(c.B2 + i + 16) * s2;
+                var a13 = Vector512.Load(c.B3 + i + 16) * s3;
+                float* row = mT + i;
+                for (int j = 0; j < d; j++, row += d)
+                {
+                    var m0 = Vector512.Load(row);
+                    var m1 = Vector512.Load(row + 16);
+                    var x0 = Vector512.Create(c.X0[j]);
+                    var x1 = Vector512.Create(c.X1[j]);
+                    var x2 = Vector512.Create(c.X2[j]);
+                    var x3 = Vector512.Create(c.X3[j]);
+                    a00 = Vector512.FusedMultiplyAdd(m0, x0, a00);
+                    a01 = Vector512.FusedMultiplyAdd(m0, x1, a01);
+                    a02 = Vector512.FusedMultiplyAdd(m0, x2, a02);
+                    a03 = Vector512.FusedMultiplyAdd(m0, x3, a03);
+                    a10 = Vector512.FusedMultiplyAdd(m1, x0, a10);
+                    a11 = Vector512.FusedMultiplyAdd(m1, x1, a11);
+                    a12 = Vector512.FusedMultiplyAdd(m1, x2, a12);
+                    a13 = Vector512.FusedMultiplyAdd(m1, x3, a13);
+                }
+
+                a00.Store(c.Y0 + i);
+                a01.Store(c.Y1 + i);
+                a02.Store(c.Y2 + i);
+                a03.Store(c.Y3 + i);
+                a10.Store(c.Y0 + i + 16);
+                a11.Store(c.Y1 + i + 16);
+                a12.Store(c.Y2 + i + 16);
+                a13.Store(c.Y3 + i + 16);
+            }
+
+            for (; i + 16 <= d; i += 16)
+            {
+                var a00 = Vector512.Load(c.B0 + i) * s0;
+                var a01 = Vector512.Load(c.B1 + i) * s1;
+                var a02 = Vector512.Load(c.B2 + i) * s2;
+                var a03 = Vector512.Load(c.B3 + i) * s3;
+                float* row = mT + i;
+                for (int j = 0; j < d; j++, row += d)
+                {
+                    var m0 = Vector512.Load(row);
+                    a00 = Vector512.FusedMultiplyAdd(m0, Vector512.Create(c.X0[j]), a00);
+                    a01 = Vector512.FusedMultiplyAdd(m0, Vector512.Create(c.X1[j]), a01);
+                    a02 = Vector512.FusedMultiplyAdd(m0, Vector512.Create(c.X2[j]), a02);
+                    a03 = Vector512.FusedMultiplyAdd(m0, Vector512.Create(c.X3[j]), a03);
+                }
+
+                a00.Store(c.Y0 + i);
+                a01.Store(c.Y1 + i);
+                a02.Store(c.Y2 + i);
+                a03.Store(c.Y3 + i);
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            var s0 = Vector256.Create(c.S0);
+            var s1 = Vector256.Create(c.S1);
+            var s2 = Vector256.Create(c.S2);
+            var s3 = Vector256.Create(c.S3);
+            for (; i + 8 <= d; i += 8)
+            {
+                var a00 = Vector256.Load(c.B0 + i) * s0;
+                var a01 = Vector256.Load(c.B1 + i) * s1;
+                var a02 = Vector256.Load(c.B2 + i) * s2;
+                var a03 = Vector256.Load(c.B3 + i) * s3;
+                float* row = mT + i;
+                for (int j = 0; j < d; j++, row += d)
+                {
+                    var m0 = Vector256.Load(row);
+                    a00 = Vector256.FusedMultiplyAdd(m0, Vector256.Create(c.X0[j]), a00);
+                    a01 = Vector256.FusedMultiplyAdd(m0, Vector256.Create(c.X1[j]), a01);
+                    a02 = Vector256.FusedMultiplyAdd(m0, Vector256.Create(c.X2[j]), a02);
+                    a03 = Vector256.FusedMultiplyAdd(m0, Vector256.Create(c.X3[j]), a03);
+                }
+
+                a00.Store(c.Y0 + i);
+                a01.Store(c.Y1 + i);
+                a02.Store(c.Y2 + i);
+                a03.Store(c.Y3 + i);
+            }
+        }
+
+        for (; i < d; i++)
+        {
+            float y0 = c.B0[i] * c.S0, y1 = c.B1[i] * c.S1, y2 = c.B2[i] * c.S2, y3 = c.B3[i] * c.S3;
+            for (int j = 0; j < d; j++)
+            {
+                float m = mT[j * d + i];
+                y0 = MathF.FusedMultiplyAdd(m, c.X0[j], y0);
+                y1 = MathF.FusedMultiplyAdd(m, c.X1[j], y1);
+                y2 = MathF.FusedMultiplyAdd(m, c.X2[j], y2);
+                y3 = MathF.FusedMultiplyAdd(m, c.X3[j], y3);
+            }
+
+            c.Y0[i] = y0;
+            c.Y1[i] = y1;
+            c.Y2[i] = y2;
+            c.Y3[i] = y3;
+        }
+    }
+
+    /// <summary>acc += Σ_q h[(len−1−q)] · u[q·stride], the chunk end state of phase A (h rows of d floats).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void ChunkEndState(float* h, int d, float* u, long stride, int length, float* acc)
+    {
+        new Span<float>(acc, d).Clear();
+        for (int q = 0; q < length; q++)
+        {
+            float uq = u[q * stride];
+            float* row = h + (long)(length - 1 - q) * d;
+            int i = 0;
+            if (Vector512.IsHardwareAccelerated)
+            {
+                var vu = Vector512.Create(uq);
+                for (; i + 16 <= d; i += 16)
+                {
+                    Vector512.FusedMultiplyAdd(Vector512.Load(row + i), vu, Vector512.Load(acc + i)).Store(acc + i);
+                }
+            }
+
+            for (; i < d; i++)
+            {
+                acc[i] = MathF.FusedMultiplyAdd(row[i], uq, acc[i]);
+            }
+        }
+    }
+
+    /// <summary>Σ a_i·b_i.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Dot(float* a, float* b, int d) =>
+        System.Numerics.Tensors.TensorPrimitives.Dot(new ReadOnlySpan<float>(a, d), new ReadOnlySpan<float>(b, d));
+}
