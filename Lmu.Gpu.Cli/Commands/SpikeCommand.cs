@@ -11,9 +11,9 @@ internal static class SpikeCommand
 {
     public static Command Create()
     {
-        var order = CommonOptions.Order();
+        var order = CommonOptions.Order(0);
         var theta = new Option<double>("--theta") { Description = "Window θ in seconds.", Required = true };
-        var perDim = new Option<int>("--neurons-per-dim", "-n") { Description = "Neurons per dimension n (m = d·n).", Required = true };
+        var perDim = new Option<int>("--neurons-per-dim", "-n") { Description = "Neurons per dimension n (m = d·n); required without --sweep." };
         var steps = new Option<int>("--steps") { Description = "Time steps (dt = 1 ms by default).", Required = true };
         var seed = CommonOptions.Seed();
         var plot = new Option<string?>("--plot") { Description = "Writes a PNG with a spike raster and the decoded signals." };
@@ -23,10 +23,17 @@ internal static class SpikeCommand
         var batch = new Option<int>("--batch") { Description = "Independent LMUs (default 1).", DefaultValueFactory = _ => 1 };
         var cutoff = new Option<double>("--cutoff") { Description = "Input noise cutoff in Hz (default 2).", DefaultValueFactory = _ => 2.0 };
         var mapping = new Option<string>("--mapping") { Description = "discrete (default) or continuous synapse mapping.", DefaultValueFactory = _ => "discrete" };
+        var sweep = new Option<string?>("--sweep")
+        {
+            Description = "Error-scaling sweep: comma-separated order:neurons-per-dim pairs (e.g. 2:500,2:5000,4:2500); " +
+                          "prints a markdown table and the log-log slope of the delay RMSE against m for the most frequent " +
+                          "order; --order and --neurons-per-dim are then ignored, --plot draws RMSE against m.",
+        };
+        var csv = new Option<string?>("--csv") { Description = "With --sweep: also writes the table as CSV." };
         var accelerator = CommonOptions.Accelerator();
         var command = new Command("spike", "Runs the spiking LMU memory (d ensembles of n Poisson or LIF neurons) on band-limited noise and prints " +
                                            "the NRMSE of its decoded delay against the exact memory and the neuron updates per second.");
-        foreach (var option in new Option[] { order, theta, perDim, steps, seed, plot, dt, tau, type, batch, cutoff, mapping, accelerator })
+        foreach (var option in new Option[] { order, theta, perDim, steps, seed, plot, dt, tau, type, batch, cutoff, mapping, sweep, csv, accelerator })
         {
             command.Options.Add(option);
         }
@@ -61,6 +68,18 @@ internal static class SpikeCommand
 
             ulong s = (ulong)parse.GetValue(seed);
             double step = parse.GetValue(dt);
+            string? sweepText = parse.GetValue(sweep);
+            if (sweepText is not null)
+            {
+                return Sweep(sweepText, parse.GetValue(theta), t, step, parse.GetValue(tau), neuronType, map, s, parse.GetValue(cutoff),
+                    parse.GetValue(accelerator), plotPath, parse.GetValue(csv));
+            }
+
+            if (parse.GetValue(order) < 1 || parse.GetValue(perDim) < 1)
+            {
+                throw new ArgumentException("--order and --neurons-per-dim are required (≥ 1) without --sweep.");
+            }
+
             var system = LmuSystem.Create(parse.GetValue(order), parse.GetValue(theta), step);
             var input = BandLimitedNoise.Generate(t, b, step, parse.GetValue(cutoff), 0.5, s);
             var options = new SpikingLmuOptions
@@ -94,6 +113,101 @@ internal static class SpikeCommand
             return 0;
         }));
         return command;
+    }
+
+    private static int Sweep(string text, double theta, int steps, double dt, double tau, NeuronType type, SynapseMapping map,
+        ulong seed, double cutoff, string? acceleratorName, string? plotPath, string? csvPath)
+    {
+        var pairs = new List<(int Order, int PerDim)>();
+        foreach (var item in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var parts = item.Split(':');
+            if (parts.Length != 2 || !int.TryParse(parts[0], CultureInfo.InvariantCulture, out int d) ||
+                !int.TryParse(parts[1], CultureInfo.InvariantCulture, out int n) || d < 1 || n < 1)
+            {
+                throw new ArgumentException($"--sweep: '{item}' is not order:neurons-per-dim with both ≥ 1.");
+            }
+
+            pairs.Add((d, n));
+        }
+
+        if (pairs.Count == 0)
+        {
+            throw new ArgumentException("--sweep needs at least one order:neurons-per-dim pair.");
+        }
+
+        using var device = LmuDevice.Open(acceleratorName);
+        var c = CultureInfo.InvariantCulture;
+        var rows = new List<(int D, int N, long M, SpikingLmuError Error, double Seconds, double Rate)>();
+        Console.Out.WriteLine("| d | n per dim | m = d·n | delay RMSE | delay NRMSE | state NRMSE | sim seconds | neuron updates/s |");
+        Console.Out.WriteLine("|---|---|---|---|---|---|---|---|");
+        foreach (var (d, n) in pairs)
+        {
+            var system = LmuSystem.Create(d, theta, dt);
+            var input = BandLimitedNoise.Generate(steps, 1, dt, cutoff, 0.5, seed);
+            var lmu = SpikingLmu.Create(new SpikingLmuOptions
+            {
+                Order = d, Theta = theta, NeuronsPerDimension = n, Dt = dt, Tau = tau, NeuronType = type, Mapping = map, Seed = seed,
+                Radii = SpikingLmu.MeasureRadii(system, input, 1),
+            });
+            var result = lmu.Run(device, input);
+            var error = SpikingLmuError.Compute(system, result.States, SpikingLmu.ExactMemory(system, input, 1));
+            rows.Add((d, n, lmu.Neurons, error, result.Seconds, result.NeuronUpdatesPerSecond));
+            Console.Out.WriteLine(string.Create(c,
+                $"| {d} | {n} | {lmu.Neurons} | {error.DelayRmse:G4} | {error.DelayNrmse:G4} | {error.StateNrmse:G4} | {result.Seconds:G4} | {result.NeuronUpdatesPerSecond:G3} |"));
+        }
+
+        int fitOrder = rows.GroupBy(r => r.D).OrderByDescending(g => g.Count()).First().Key;
+        var fit = rows.Where(r => r.D == fitOrder).ToArray();
+        double slope = double.NaN, intercept = double.NaN;
+        if (fit.Length >= 2)
+        {
+            var lx = fit.Select(r => Math.Log10(r.M)).ToArray();
+            var ly = fit.Select(r => Math.Log10(r.Error.DelayRmse)).ToArray();
+            double mx = lx.Average(), my = ly.Average();
+            slope = lx.Zip(ly).Sum(p => (p.First - mx) * (p.Second - my)) / lx.Sum(x => (x - mx) * (x - mx));
+            intercept = my - slope * mx;
+        }
+
+        Console.Out.WriteLine(string.Create(c, $"fit order={fitOrder} points={fit.Length} loglog_slope={slope:F3} (delay RMSE ≈ {Math.Pow(10, intercept):G3}·m^{slope:F3})"));
+        if (csvPath is not null)
+        {
+            AtomicFile.WriteText(csvPath, w =>
+            {
+                w.WriteLine("order,neurons_per_dim,neurons,delay_rmse,delay_nrmse,state_nrmse,seconds,neuron_updates_per_s");
+                foreach (var r in rows)
+                {
+                    w.WriteLine(string.Create(c, $"{r.D},{r.N},{r.M},{r.Error.DelayRmse:R},{r.Error.DelayNrmse:R},{r.Error.StateNrmse:R},{r.Seconds:R},{r.Rate:R}"));
+                }
+            });
+        }
+
+        if (plotPath is not null)
+        {
+            var plot = new ScottPlot.Plot();
+            foreach (var group in rows.GroupBy(r => r.D))
+            {
+                var pts = group.OrderBy(r => r.M).ToArray();
+                var line = plot.Add.Scatter(pts.Select(r => Math.Log10(r.M)).ToArray(), pts.Select(r => Math.Log10(r.Error.DelayRmse)).ToArray());
+                line.LegendText = $"d = {group.Key}";
+            }
+
+            if (!double.IsNaN(slope))
+            {
+                double x0 = fit.Min(r => Math.Log10(r.M)), x1 = fit.Max(r => Math.Log10(r.M));
+                var fitted = plot.Add.Line(x0, intercept + slope * x0, x1, intercept + slope * x1);
+                fitted.LegendText = string.Create(c, $"fit d = {fitOrder}: slope {slope:F2}");
+                fitted.LinePattern = ScottPlot.LinePattern.Dashed;
+            }
+
+            plot.Title(string.Create(c, $"Spiking LMU: decoded-delay RMSE vs neurons (θ = {theta:G3} s, τ = {tau:G3} s, {steps} steps)"));
+            plot.XLabel("log10 m (neurons per LMU)");
+            plot.YLabel("log10 delay RMSE");
+            plot.ShowLegend();
+            AtomicFile.WriteFile(plotPath, temp => plot.SavePng(temp, 1000, 650));
+        }
+
+        return 0;
     }
 
     private static void WritePlot(string path, LmuSystem system, float[] input, int batch, SpikingLmuResult result, double[] exact, double dt)
