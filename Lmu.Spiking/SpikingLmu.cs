@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using ILGPU;
 using ILGPU.Runtime;
 using Lmu.Gpu;
@@ -322,9 +324,17 @@ public sealed class SpikingLmu
                 long count = 0;
                 long cached = -1;
                 Philox4x32 x = default;
+                bool vector = type == 0 && PhiloxHost.IsVectorized && !DisableVectorPath;
                 for (int k = c0; k < c1; k++)
                 {
                     long g = g0 + k;
+                    if (vector && (g & 31) == 0 && k + 32 <= c1 && g >= rasterNeurons)
+                    {
+                        PoissonRectifiedLinear32(g, i * n + k, se, dt, step, k0, k1, _gain, _bias, _decoder, ref sum, ref count);
+                        k += 31;
+                        continue;
+                    }
+
                     long blk = g >> 2;
                     if (blk != cached)
                     {
@@ -374,6 +384,47 @@ public sealed class SpikingLmu
 
         double seconds = watch.Elapsed.TotalSeconds;
         return new SpikingLmuResult(steps, batch, d, states, raster, rasterNeurons, spikes.Sum(), seconds, Neurons);
+    }
+
+    /// <summary>Forces the scalar host loop (tests compare it with the vector loop).</summary>
+    internal static bool DisableVectorPath { get; set; }
+
+    /// <summary>32 Poisson-ReLU neurons from neuron g (a multiple of 32): one eight-lane Philox call, the words put in
+    /// neuron order, currents, rates and the no-spike test in AVX-512, and <see cref="SpikeMath.PoissonCount"/> only
+    /// for the few candidate lanes, in neuron order: the same floats and the same sum as the scalar loop.</summary>
+    private static void PoissonRectifiedLinear32(long g, int w, float se, float dt, uint step, uint k0, uint k1,
+        float[] gain, float[] bias, float[] decoder, ref float sum, ref long count)
+    {
+        PhiloxHost.Blocks8(g >> 2, out var lo, out var hi);
+        PhiloxHost.Generate8(lo, hi, Vector512.Create((ulong)step), Vector512.Create((ulong)PhiloxStreams.LmuSpikes), k0, k1,
+            out var x0, out var x1, out var x2, out var x3);
+        var pairs01 = x0 | (x1 << 32);
+        var pairs23 = x2 | (x3 << 32);
+        var first = Avx512F.PermuteVar8x64x2(pairs01, Vector512.Create(0UL, 8, 1, 9, 2, 10, 3, 11), pairs23).AsUInt32();
+        var second = Avx512F.PermuteVar8x64x2(pairs01, Vector512.Create(4UL, 12, 5, 13, 6, 14, 7, 15), pairs23).AsUInt32();
+        PoissonRectifiedLinear16(first, w, se, dt, gain, bias, decoder, ref sum, ref count);
+        PoissonRectifiedLinear16(second, w + 16, se, dt, gain, bias, decoder, ref sum, ref count);
+    }
+
+    private static void PoissonRectifiedLinear16(Vector512<uint> words, int w, float se, float dt, float[] gain, float[] bias,
+        float[] decoder, ref float sum, ref long count)
+    {
+        var u = Vector512.ConvertToSingle((words >>> 8).AsInt32()) * Vector512.Create(SpikeMath.Inv24);
+        var current = Vector512.Create(new ReadOnlySpan<float>(gain, w, 16)) * Vector512.Create(se) + Vector512.Create(new ReadOnlySpan<float>(bias, w, 16));
+        var lambda = Vector512.Max(current, Vector512<float>.Zero) * Vector512.Create(dt);
+        var candidates = Vector512.GreaterThanOrEqual(u, Vector512<float>.One - lambda) & Vector512.GreaterThan(lambda, Vector512<float>.Zero);
+        ulong mask = candidates.ExtractMostSignificantBits();
+        while (mask != 0)
+        {
+            int lane = global::System.Numerics.BitOperations.TrailingZeroCount(mask);
+            mask &= mask - 1;
+            int spikes = SpikeMath.PoissonCount(u.GetElement(lane), lambda.GetElement(lane));
+            if (spikes != 0)
+            {
+                sum += decoder[w + lane] * spikes;
+                count += spikes;
+            }
+        }
     }
 
     private SpikingLmuResult RunDevice(Accelerator acc, float[] input, int steps, int rasterNeurons)

@@ -50,6 +50,33 @@ public class SpikingLmuTests
     }
 
     [Test]
+    [NonParallelizable]
+    public void SpikingLmu_VectorHostLoopEqualsScalarHostLoop()
+    {
+        var system = LmuSystem.Create(3, 0.3, 0.001);
+        var input = BandLimitedNoise.Generate(200, 1, 0.001, 10, 0.5, 3);
+        var lmu = SpikingLmu.Create(new SpikingLmuOptions
+        {
+            Order = 3, Theta = 0.3, NeuronsPerDimension = 1000, Seed = 12, Radii = SpikingLmu.MeasureRadii(system, input, 1),
+        });
+        using var host = LmuDevice.Open(AcceleratorKind.Cpu);
+        var vector = lmu.Run(host, input);
+        SpikingLmuResult scalar;
+        try
+        {
+            SpikingLmu.DisableVectorPath = true;
+            scalar = lmu.Run(host, input);
+        }
+        finally
+        {
+            SpikingLmu.DisableVectorPath = false;
+        }
+
+        Assert.That(vector.TotalSpikes, Is.EqualTo(scalar.TotalSpikes));
+        Assert.That(vector.States, Is.EqualTo(scalar.States));
+    }
+
+    [Test]
     public void NoiselessNetwork_DiscreteMappingReproducesZoh()
     {
         // s_t = A'·z + B'·ũ with z = filtered s equals the ZOH memory exactly: check the mapping algebra in double.
