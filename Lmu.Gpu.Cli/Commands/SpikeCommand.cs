@@ -107,7 +107,7 @@ internal static class SpikeCommand
                 $"state_nrmse={error.StateNrmse:G4} spikes={result.TotalSpikes} seconds={result.Seconds:G4} neuron_updates_per_s={result.NeuronUpdatesPerSecond:G4}"));
             if (plotPath is not null)
             {
-                WritePlot(plotPath, system, input, b, result, exact, step);
+                WritePlot(plotPath, system, input, b, result, exact, step, options.NeuronsPerDimension);
             }
 
             return 0;
@@ -203,14 +203,15 @@ internal static class SpikeCommand
             plot.Title(string.Create(c, $"Spiking LMU: decoded-delay RMSE vs neurons (θ = {theta:G3} s, τ = {tau:G3} s, {steps} steps)"));
             plot.XLabel("log10 m (neurons per LMU)");
             plot.YLabel("log10 delay RMSE");
-            plot.ShowLegend();
+            plot.ShowLegend(ScottPlot.Alignment.UpperRight);
             AtomicFile.WriteFile(plotPath, temp => plot.SavePng(temp, 1000, 650));
         }
 
         return 0;
     }
 
-    private static void WritePlot(string path, LmuSystem system, float[] input, int batch, SpikingLmuResult result, double[] exact, double dt)
+    private static void WritePlot(string path, LmuSystem system, float[] input, int batch, SpikingLmuResult result, double[] exact, double dt,
+        int neuronsPerDimension)
     {
         int d = system.Order;
         int steps = result.Steps;
@@ -252,7 +253,7 @@ internal static class SpikeCommand
         var exactLine = plot.Add.ScatterLine(time, reference);
         exactLine.LegendText = "exact memory: decoded u(t − θ)";
         var spikingLine = plot.Add.ScatterLine(time, spiking);
-        spikingLine.LegendText = $"spiking memory ({result.States.Count / steps / d}×{d} ensembles)";
+        spikingLine.LegendText = $"spiking memory: {d} ensembles × {neuronsPerDimension} Poisson/LIF neurons";
         if (rx.Count > 0)
         {
             var raster = plot.Add.Markers(rx.ToArray(), ry.ToArray());
