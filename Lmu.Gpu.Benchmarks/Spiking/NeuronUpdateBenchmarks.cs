@@ -7,7 +7,9 @@ namespace Lmu.Gpu.Benchmarks.Spiking;
 /// <summary>Neuron updates per second of independent populations: <see cref="Steps"/> steps of
 /// <see cref="Neurons"/> neurons per operation (dt = 1 ms; Poisson at 20 Hz, LIF at the constant current that gives
 /// 20 Hz). Divide Neurons·Steps by the mean time for updates per second.</summary>
-[SimpleJob(RuntimeMoniker.Net10_0, launchCount: 1, warmupCount: 1, iterationCount: 5, invocationCount: 1)]
+[SimpleJob(RuntimeMoniker.Net10_0, launchCount: 1, warmupCount: 1, iterationCount: 7, invocationCount: 1)]
+[MinColumn]
+[MedianColumn]
 public class NeuronUpdateBenchmarks
 {
     private LmuDevice? _device;

@@ -30,10 +30,15 @@ internal static class SpikeCommand
                           "order; --order and --neurons-per-dim are then ignored, --plot draws RMSE against m.",
         };
         var csv = new Option<string?>("--csv") { Description = "With --sweep: also writes the table as CSV." };
+        var repeats = new Option<int>("--repeats")
+        {
+            Description = "With --sweep: runs each point with seeds S … S+R−1 (input and network) and reports the RMS of the errors (default 1).",
+            DefaultValueFactory = _ => 1,
+        };
         var accelerator = CommonOptions.Accelerator();
         var command = new Command("spike", "Runs the spiking LMU memory (d ensembles of n Poisson or LIF neurons) on band-limited noise and prints " +
                                            "the NRMSE of its decoded delay against the exact memory and the neuron updates per second.");
-        foreach (var option in new Option[] { order, theta, perDim, steps, seed, plot, dt, tau, type, batch, cutoff, mapping, sweep, csv, accelerator })
+        foreach (var option in new Option[] { order, theta, perDim, steps, seed, plot, dt, tau, type, batch, cutoff, mapping, sweep, csv, repeats, accelerator })
         {
             command.Options.Add(option);
         }
@@ -72,7 +77,7 @@ internal static class SpikeCommand
             if (sweepText is not null)
             {
                 return Sweep(sweepText, parse.GetValue(theta), t, step, parse.GetValue(tau), neuronType, map, s, parse.GetValue(cutoff),
-                    parse.GetValue(accelerator), plotPath, parse.GetValue(csv));
+                    parse.GetValue(accelerator), plotPath, parse.GetValue(csv), parse.GetValue(repeats));
             }
 
             if (parse.GetValue(order) < 1 || parse.GetValue(perDim) < 1)
@@ -116,8 +121,13 @@ internal static class SpikeCommand
     }
 
     private static int Sweep(string text, double theta, int steps, double dt, double tau, NeuronType type, SynapseMapping map,
-        ulong seed, double cutoff, string? acceleratorName, string? plotPath, string? csvPath)
+        ulong seed, double cutoff, string? acceleratorName, string? plotPath, string? csvPath, int repeats)
     {
+        if (repeats < 1 || repeats > 100)
+        {
+            throw new ArgumentException("--repeats must be in 1 … 100.");
+        }
+
         var pairs = new List<(int Order, int PerDim)>();
         foreach (var item in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
@@ -144,17 +154,31 @@ internal static class SpikeCommand
         foreach (var (d, n) in pairs)
         {
             var system = LmuSystem.Create(d, theta, dt);
-            var input = BandLimitedNoise.Generate(steps, 1, dt, cutoff, 0.5, seed);
-            var lmu = SpikingLmu.Create(new SpikingLmuOptions
+            double delay2 = 0, ndelay2 = 0, state2 = 0, seconds = 0, updates = 0;
+            long neurons = 0;
+            for (int r = 0; r < repeats; r++)
             {
-                Order = d, Theta = theta, NeuronsPerDimension = n, Dt = dt, Tau = tau, NeuronType = type, Mapping = map, Seed = seed,
-                Radii = SpikingLmu.MeasureRadii(system, input, 1),
-            });
-            var result = lmu.Run(device, input);
-            var error = SpikingLmuError.Compute(system, result.States, SpikingLmu.ExactMemory(system, input, 1));
-            rows.Add((d, n, lmu.Neurons, error, result.Seconds, result.NeuronUpdatesPerSecond));
+                var input = BandLimitedNoise.Generate(steps, 1, dt, cutoff, 0.5, seed + (ulong)r);
+                var lmu = SpikingLmu.Create(new SpikingLmuOptions
+                {
+                    Order = d, Theta = theta, NeuronsPerDimension = n, Dt = dt, Tau = tau, NeuronType = type, Mapping = map,
+                    Seed = seed + (ulong)r, Radii = SpikingLmu.MeasureRadii(system, input, 1),
+                });
+                var result = lmu.Run(device, input);
+                var one = SpikingLmuError.Compute(system, result.States, SpikingLmu.ExactMemory(system, input, 1));
+                delay2 += one.DelayRmse * one.DelayRmse;
+                ndelay2 += one.DelayNrmse * one.DelayNrmse;
+                state2 += one.StateNrmse * one.StateNrmse;
+                seconds += result.Seconds;
+                updates += result.NeuronUpdatesPerSecond;
+                neurons = lmu.Neurons;
+            }
+
+            var error = new SpikingLmuError(Math.Sqrt(delay2 / repeats), Math.Sqrt(ndelay2 / repeats), Math.Sqrt(state2 / repeats));
+            var result1 = (Seconds: seconds / repeats, NeuronUpdatesPerSecond: updates / repeats);
+            rows.Add((d, n, neurons, error, result1.Seconds, result1.NeuronUpdatesPerSecond));
             Console.Out.WriteLine(string.Create(c,
-                $"| {d} | {n} | {lmu.Neurons} | {error.DelayRmse:G4} | {error.DelayNrmse:G4} | {error.StateNrmse:G4} | {result.Seconds:G4} | {result.NeuronUpdatesPerSecond:G3} |"));
+                $"| {d} | {n} | {neurons} | {error.DelayRmse:G4} | {error.DelayNrmse:G4} | {error.StateNrmse:G4} | {result1.Seconds:G4} | {result1.NeuronUpdatesPerSecond:G3} |"));
         }
 
         int fitOrder = rows.GroupBy(r => r.D).OrderByDescending(g => g.Count()).First().Key;
@@ -170,6 +194,14 @@ internal static class SpikeCommand
         }
 
         Console.Out.WriteLine(string.Create(c, $"fit order={fitOrder} points={fit.Length} loglog_slope={slope:F3} (delay RMSE ≈ {Math.Pow(10, intercept):G3}·m^{slope:F3})"));
+        foreach (var group in rows.GroupBy(r => r.M).Where(g => g.Select(r => r.D).Distinct().Count() >= 3))
+        {
+            var lx = group.Select(r => Math.Log10(r.D)).ToArray();
+            var ly = group.Select(r => Math.Log10(r.Error.DelayRmse)).ToArray();
+            double mx = lx.Average(), my = ly.Average();
+            double dSlope = lx.Zip(ly).Sum(p => (p.First - mx) * (p.Second - my)) / lx.Sum(x => (x - mx) * (x - mx));
+            Console.Out.WriteLine(string.Create(c, $"fit m={group.Key} orders={string.Join('/', group.Select(r => r.D))} loglog_slope_vs_d={dSlope:F3}"));
+        }
         if (csvPath is not null)
         {
             AtomicFile.WriteText(csvPath, w =>
@@ -200,7 +232,7 @@ internal static class SpikeCommand
                 fitted.LinePattern = ScottPlot.LinePattern.Dashed;
             }
 
-            plot.Title(string.Create(c, $"Spiking LMU: decoded-delay RMSE vs neurons (θ = {theta:G3} s, τ = {tau:G3} s, {steps} steps)"));
+            plot.Title(string.Create(c, $"Spiking LMU: decoded-delay RMSE vs neurons (θ = {theta:G3} s, τ = {tau:G3} s, {steps} steps, {repeats} seeds)"));
             plot.XLabel("log10 m (neurons per LMU)");
             plot.YLabel("log10 delay RMSE");
             plot.ShowLegend(ScottPlot.Alignment.UpperRight);
