@@ -73,6 +73,7 @@ internal static class SpikeCommand
 
             ulong s = (ulong)parse.GetValue(seed);
             double step = parse.GetValue(dt);
+            _ = new LowpassSynapse(parse.GetValue(tau), step); // validates τ > dt before any work
             string? sweepText = parse.GetValue(sweep);
             if (sweepText is not null)
             {
