@@ -248,8 +248,12 @@ public sealed class SpikingLmu
     private float[] InitialVoltages()
     {
         long neurons = Neurons;
+        if (Options.NeuronType != NeuronType.Lif)
+        {
+            return [];
+        }
+
         var v = new float[neurons];
-        if (Options.NeuronType == NeuronType.Lif)
         {
             Parallel.For(0L, (neurons + 3) / 4, b =>
             {
