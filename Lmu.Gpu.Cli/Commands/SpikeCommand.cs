@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using Lmu.Gpu.Cli.Io;
+using AtomicFile = Lmu.Gpu.Cli.Io.AtomicFile;
 using Lmu.Spiking;
 
 namespace Lmu.Gpu.Cli.Commands;

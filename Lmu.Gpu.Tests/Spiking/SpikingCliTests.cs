@@ -12,7 +12,7 @@ public class SpikingCliTests
         try
         {
             Console.SetOut(writer);
-            int code = Cli.Program.BuildRoot().Parse(args).Invoke();
+            int code = global::Lmu.Gpu.Cli.Program.BuildRoot().Parse(args).Invoke();
             return (code, writer.ToString());
         }
         finally

@@ -99,7 +99,7 @@ public class SpikingValidationTests
     [Test]
     public void BenchNeuronsCli_RejectsNegativeRate()
     {
-        int code = Cli.Program.BuildRoot().Parse(["bench", "neurons", "--type", "poisson", "--neurons", "10", "--steps", "5", "--rate", "-3", "--accelerator", "cpu"]).Invoke();
+        int code = global::Lmu.Gpu.Cli.Program.BuildRoot().Parse(["bench", "neurons", "--type", "poisson", "--neurons", "10", "--steps", "5", "--rate", "-3", "--accelerator", "cpu"]).Invoke();
         Assert.That(code, Is.EqualTo(1));
     }
 }
