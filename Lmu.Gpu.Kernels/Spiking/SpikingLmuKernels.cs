@@ -138,10 +138,14 @@ public static class SpikingLmuKernels
     {
         long blocks = (p.Neurons + 3) / 4;
         long stride = (long)Grid.DimX * Group.DimX;
-        long perLmu = (long)p.NeuronsPerDimension * p.Order;
+        int n = p.NeuronsPerDimension;
         for (long blk = Grid.GlobalIndex.X; blk < blocks; blk += stride)
         {
             var x = Philox4x32.Generate((uint)blk, (uint)((ulong)blk >> 32), p.Step, PhiloxStreams.LmuSpikes, p.SeedLow, p.SeedHigh);
+            // two 64-bit divisions per block; the four neurons then step through (ensemble, dimension, index)
+            long e = 4 * blk / n;
+            int k = (int)(4 * blk - e * n);
+            int i = (int)(e % p.Order);
             for (int w = 0; w < 4; w++)
             {
                 long g = 4 * blk + w;
@@ -150,8 +154,15 @@ public static class SpikingLmuKernels
                     break;
                 }
 
-                long e = g / p.NeuronsPerDimension;
-                long within = g - (g / perLmu) * perLmu;
+                if (k == n)
+                {
+                    k = 0;
+                    e++;
+                    i = i + 1 == p.Order ? 0 : i + 1;
+                }
+
+                long within = (long)i * n + k;
+                k++;
                 float current = gain[within] * s[e] + bias[within];
                 uint count;
                 if (p.NeuronType == 2)

@@ -32,18 +32,21 @@ public class SpikingLmuTests
     [Test]
     public void SpikingLmu_HostPathAndCpuSimulatorAgree()
     {
-        var system = LmuSystem.Create(2, 0.2, 0.001);
-        var input = BandLimitedNoise.Generate(100, 2, 0.001, 10, 0.5, 2);
+        // n = 37 (blocks of four neurons straddle ensembles and batch elements), d = 3, B = 3. The simulator adds the
+        // decoded spikes atomically in thread order, so the floats may differ in the last bits: compare with tolerances.
+        var system = LmuSystem.Create(3, 0.3, 0.001);
+        var input = BandLimitedNoise.Generate(150, 3, 0.001, 10, 0.5, 2);
         var lmu = SpikingLmu.Create(new SpikingLmuOptions
         {
-            Order = 2, Theta = 0.2, NeuronsPerDimension = 30, Batch = 2, Seed = 8, Radii = SpikingLmu.MeasureRadii(system, input, 2),
+            Order = 3, Theta = 0.3, NeuronsPerDimension = 37, Batch = 3, Seed = 8, Radii = SpikingLmu.MeasureRadii(system, input, 3),
         });
         using var host = LmuDevice.Open(AcceleratorKind.Cpu);
         using var sim = LmuDevice.Open(AcceleratorKind.CpuSimulator);
         var a = lmu.Run(host, input, 8);
         var b = lmu.Run(sim, input, 8);
+        Assert.That(a.TotalSpikes, Is.GreaterThan(0));
         Assert.That(b.TotalSpikes, Is.EqualTo(a.TotalSpikes).Within(a.TotalSpikes / 50 + 2));
-        var exact = SpikingLmu.ExactMemory(system, input, 2);
+        var exact = SpikingLmu.ExactMemory(system, input, 3);
         double ea = SpikingLmuError.Compute(system, a.States, exact).StateNrmse;
         double eb = SpikingLmuError.Compute(system, b.States, exact).StateNrmse;
         Assert.That(eb, Is.EqualTo(ea).Within(0.05));
