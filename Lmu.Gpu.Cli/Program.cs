@@ -22,9 +22,11 @@ public static class Program
         root.Subcommands.Add(DelayCommand.Create());
         root.Subcommands.Add(SelfTestCommand.Create());
         root.Subcommands.Add(CapacityCommand.Create());
+        root.Subcommands.Add(SpikeCommand.Create());
 
         var bench = new Command("bench", "Measures the library's kernels and prints one result line per run.");
         bench.Subcommands.Add(BenchMemoryCommand.Create());
+        bench.Subcommands.Add(BenchNeuronsCommand.Create());
         root.Subcommands.Add(bench);
         return root;
     }
