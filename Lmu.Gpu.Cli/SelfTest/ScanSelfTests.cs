@@ -1,0 +1,113 @@
+namespace Lmu.Gpu.Cli.SelfTest;
+
+/// <summary>Self-tests of the chunked parallel scan: all states, final state, fused decoded outputs and the
+/// reverse-time adjoint, each against a double-precision sequential reference, with T not a multiple of the chunk.</summary>
+internal sealed class ScanSelfTests : ISelfTestSuite
+{
+    /// <inheritdoc/>
+    public IEnumerable<SelfTestCase> Cases(LmuDevice device)
+    {
+        bool small = SelfTestSizes.IsSimulator(device);
+        (int B, int K, int D, int T) size = small ? (2, 1, 6, 150) : (8, 2, 64, 20_011);
+        string describe = $"B={size.B} k={size.K} d={size.D} T={size.T}";
+        yield return new SelfTestCase("scan", $"all states {describe}", d => AllStates(d, size));
+        yield return new SelfTestCase("scan", $"final state {describe}", d => FinalState(d, size));
+        yield return new SelfTestCase("scan", $"decoded Q=2 {describe}", d => Decoded(d, size));
+        yield return new SelfTestCase("scan", $"adjoint (reverse time, Āᵀ) {describe}", d => Adjoint(d, size));
+    }
+
+    private static LmuSystem System(int order, int steps) => LmuSystem.Create(order, Math.Max(4.0, steps / 8.0));
+
+    private static SelfTestResult AllStates(LmuDevice device, (int B, int K, int D, int T) s)
+    {
+        var system = System(s.D, s.T);
+        float[] input = SelfTestSizes.Inputs((long)s.B * s.T * s.K, 21);
+        using var memory = new LinearMemory(device, system, s.B, s.K);
+        var states = memory.RunStates(input, s.T, SequenceMethod.Scan);
+        return new SelfTestResult(SelfTestResult.Relative(states, ReferenceMemory.RunStates(system, input, s.B, s.T, s.K)), MemorySelfTests.StateTolerance);
+    }
+
+    private static SelfTestResult FinalState(LmuDevice device, (int B, int K, int D, int T) s)
+    {
+        var system = System(s.D, s.T);
+        float[] input = SelfTestSizes.Inputs((long)s.B * s.T * s.K, 22);
+        using var memory = new LinearMemory(device, system, s.B, s.K);
+        var final = memory.RunFinalState(input, s.T, SequenceMethod.Scan);
+        var all = ReferenceMemory.RunStates(system, input, s.B, s.T, s.K);
+        var expected = new double[s.B * s.K * s.D];
+        for (int b = 0; b < s.B; b++)
+        {
+            Array.Copy(all, (((long)b * s.T + s.T - 1) * s.K) * s.D, expected, b * s.K * s.D, s.K * s.D);
+        }
+
+        return new SelfTestResult(SelfTestResult.Relative(final, expected), MemorySelfTests.StateTolerance);
+    }
+
+    private static SelfTestResult Decoded(LmuDevice device, (int B, int K, int D, int T) s)
+    {
+        var system = System(s.D, s.T);
+        double[] delays = [1.0, 0.3];
+        float[] input = SelfTestSizes.Inputs((long)s.B * s.T * s.K, 23);
+        using var memory = new LinearMemory(device, system, s.B, s.K);
+        var decoded = memory.RunDecoded(input, s.T, delays, SequenceMethod.Scan);
+        var all = ReferenceMemory.RunStates(system, input, s.B, s.T, s.K);
+        var expected = new double[decoded.Length];
+        var c = ShiftedLegendre.EvaluateMany(s.D, delays);
+        for (long row = 0; row < (long)s.B * s.T * s.K; row++)
+        {
+            for (int q = 0; q < delays.Length; q++)
+            {
+                double y = 0;
+                for (int i = 0; i < s.D; i++)
+                {
+                    y += c[q * s.D + i] * all[row * s.D + i];
+                }
+
+                expected[row * delays.Length + q] = y;
+            }
+        }
+
+        return new SelfTestResult(SelfTestResult.Relative(decoded, expected), MemorySelfTests.StateTolerance);
+    }
+
+    private static SelfTestResult Adjoint(LmuDevice device, (int B, int K, int D, int T) s)
+    {
+        var system = System(s.D, s.T);
+        float[] gradients = SelfTestSizes.Inputs((long)s.B * s.T * s.K * s.D, 24);
+        using var memory = new LinearMemory(device, system, s.B, s.K);
+        var adjoint = memory.RunAdjoint(gradients, s.T, SequenceMethod.Scan);
+
+        // λ_t = g_t + Āᵀ·λ_(t+1), λ_T = 0, in double, one sequence at a time.
+        int d = s.D;
+        var a = system.DiscreteA;
+        var expected = new double[gradients.Length];
+        var lambda = new double[d];
+        var next = new double[d];
+        for (int b = 0; b < s.B; b++)
+        {
+            for (int c = 0; c < s.K; c++)
+            {
+                Array.Clear(lambda);
+                for (int t = s.T - 1; t >= 0; t--)
+                {
+                    long offset = (((long)b * s.T + t) * s.K + c) * d;
+                    for (int j = 0; j < d; j++)
+                    {
+                        double acc = gradients[offset + j];
+                        for (int i = 0; i < d; i++)
+                        {
+                            acc += a[i * d + j] * lambda[i];
+                        }
+
+                        next[j] = acc;
+                    }
+
+                    (lambda, next) = (next, lambda);
+                    lambda.CopyTo(expected, offset);
+                }
+            }
+        }
+
+        return new SelfTestResult(SelfTestResult.Relative(adjoint.Lambda, expected), MemorySelfTests.StateTolerance);
+    }
+}
