@@ -43,6 +43,11 @@ public static class ScanKernels
     /// <summary>Flag: write each chunk's last state to <c>ends</c>[col].</summary>
     public const int ScanWriteEnds = 32;
 
+    /// <summary>Flag: in <see cref="ChunkSteps"/>, each thread computes a 4×4 register tile (rows i, i + d/4, i + d/2,
+    /// i + 3d/4 of four columns), so every matrix load feeds four FMAs and every state load four more. Needs d
+    /// divisible by 4 and a group of at least one thread per (d/4)·(tile/4) work item per pass.</summary>
+    public const int ScanTile4x4 = 64;
+
     /// <summary>Phase A: s_col = Σ_q h_(len−1−q)·u_(cL+q), one group per column, threads over the d rows.</summary>
     /// <param name="impulse">h, [L, d].</param>
     /// <param name="input">u, [B, T, k].</param>
@@ -189,26 +194,60 @@ public static class ScanKernels
         for (int j = 0; j < p.ChunkLength; j++)
         {
             int next = tileFloats - current;
-            for (int w = Group.IdxX; w < d * quads; w += Group.DimX)
+            if ((p.Flags & ScanTile4x4) != 0)
             {
-                int quad = w / d;
-                int i = w - quad * d;
-                int g0 = quad * 4;
-                float a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-                int x0 = current + g0 * d;
-                for (int k = 0; k < d; k++)
+                int stride = d / 4;
+                for (int w = Group.IdxX; w < stride * quads; w += Group.DimX)
                 {
-                    float m = matrixT[k * d + i];
-                    a0 += m * shared[x0 + k];
-                    a1 += m * shared[x0 + d + k];
-                    a2 += m * shared[x0 + 2 * d + k];
-                    a3 += m * shared[x0 + 3 * d + k];
-                }
+                    int quad = w / stride;
+                    int i0 = w - quad * stride;
+                    int g0 = quad * 4;
+                    int x0 = current + g0 * d;
+                    float a00 = 0, a01 = 0, a02 = 0, a03 = 0, a10 = 0, a11 = 0, a12 = 0, a13 = 0;
+                    float a20 = 0, a21 = 0, a22 = 0, a23 = 0, a30 = 0, a31 = 0, a32 = 0, a33 = 0;
+                    for (int k = 0; k < d; k++)
+                    {
+                        int row = k * d + i0;
+                        float m0 = matrixT[row];
+                        float m1 = matrixT[row + stride];
+                        float m2 = matrixT[row + 2 * stride];
+                        float m3 = matrixT[row + 3 * stride];
+                        float s0 = shared[x0 + k];
+                        float s1 = shared[x0 + d + k];
+                        float s2 = shared[x0 + 2 * d + k];
+                        float s3 = shared[x0 + 3 * d + k];
+                        a00 += m0 * s0; a01 += m0 * s1; a02 += m0 * s2; a03 += m0 * s3;
+                        a10 += m1 * s0; a11 += m1 * s1; a12 += m1 * s2; a13 += m1 * s3;
+                        a20 += m2 * s0; a21 += m2 * s1; a22 += m2 * s2; a23 += m2 * s3;
+                        a30 += m3 * s0; a31 += m3 * s1; a32 += m3 * s2; a33 += m3 * s3;
+                    }
 
-                shared[next + g0 * d + i] = Finish(a0, firstCol + g0, j, i, current + g0 * d + i, shared, bias, input, reverse, vector, p);
-                shared[next + (g0 + 1) * d + i] = Finish(a1, firstCol + g0 + 1, j, i, current + (g0 + 1) * d + i, shared, bias, input, reverse, vector, p);
-                shared[next + (g0 + 2) * d + i] = Finish(a2, firstCol + g0 + 2, j, i, current + (g0 + 2) * d + i, shared, bias, input, reverse, vector, p);
-                shared[next + (g0 + 3) * d + i] = Finish(a3, firstCol + g0 + 3, j, i, current + (g0 + 3) * d + i, shared, bias, input, reverse, vector, p);
+                    StoreQuad(a00, a01, a02, a03, firstCol, g0, j, i0, current, next, shared, bias, input, reverse, vector, p);
+                    StoreQuad(a10, a11, a12, a13, firstCol, g0, j, i0 + stride, current, next, shared, bias, input, reverse, vector, p);
+                    StoreQuad(a20, a21, a22, a23, firstCol, g0, j, i0 + 2 * stride, current, next, shared, bias, input, reverse, vector, p);
+                    StoreQuad(a30, a31, a32, a33, firstCol, g0, j, i0 + 3 * stride, current, next, shared, bias, input, reverse, vector, p);
+                }
+            }
+            else
+            {
+                for (int w = Group.IdxX; w < d * quads; w += Group.DimX)
+                {
+                    int quad = w / d;
+                    int i = w - quad * d;
+                    int g0 = quad * 4;
+                    float a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+                    int x0 = current + g0 * d;
+                    for (int k = 0; k < d; k++)
+                    {
+                        float m = matrixT[k * d + i];
+                        a0 += m * shared[x0 + k];
+                        a1 += m * shared[x0 + d + k];
+                        a2 += m * shared[x0 + 2 * d + k];
+                        a3 += m * shared[x0 + 3 * d + k];
+                    }
+
+                    StoreQuad(a0, a1, a2, a3, firstCol, g0, j, i, current, next, shared, bias, input, reverse, vector, p);
+                }
             }
 
             Group.Barrier();
@@ -284,6 +323,17 @@ public static class ScanKernels
         int ch = (int)(seq - (long)b * p.Channels);
         int t = c * p.ChunkLength + (reverse ? len - 1 - j : j);
         return ((long)b * p.Steps + t) * p.Channels + ch;
+    }
+
+    /// <summary>Writes the next states of row <paramref name="i"/> for the four columns g0 … g0 + 3.</summary>
+    private static void StoreQuad(float a0, float a1, float a2, float a3, long firstCol, int g0, int j, int i, int current, int next,
+        ArrayView<float> shared, ArrayView<float> bias, ArrayView<float> input, bool reverse, bool vector, ScanParams p)
+    {
+        int d = p.Order;
+        shared[next + g0 * d + i] = Finish(a0, firstCol + g0, j, i, current + g0 * d + i, shared, bias, input, reverse, vector, p);
+        shared[next + (g0 + 1) * d + i] = Finish(a1, firstCol + g0 + 1, j, i, current + (g0 + 1) * d + i, shared, bias, input, reverse, vector, p);
+        shared[next + (g0 + 2) * d + i] = Finish(a2, firstCol + g0 + 2, j, i, current + (g0 + 2) * d + i, shared, bias, input, reverse, vector, p);
+        shared[next + (g0 + 3) * d + i] = Finish(a3, firstCol + g0 + 3, j, i, current + (g0 + 3) * d + i, shared, bias, input, reverse, vector, p);
     }
 
     private static float Finish(float acc, long col, int j, int i, int currentIndex, ArrayView<float> shared,

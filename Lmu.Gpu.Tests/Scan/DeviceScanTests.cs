@@ -59,13 +59,15 @@ public sealed class DeviceScanTests
     }
 
     [Test]
-    public void RunAdjoint_OnSimulatorMatchesHostSequential([Values(SequenceMethod.Sequential, SequenceMethod.Scan)] SequenceMethod method)
+    public void RunAdjoint_OnSimulatorMatchesHostSequential(
+        [Values(SequenceMethod.Sequential, SequenceMethod.Scan)] SequenceMethod method, [Values(Order, 20)] int order)
     {
+        // order 20 takes the kernel's 4×4 register-tile path (d divisible by 4), Order the one-row path.
         const int steps = 101;
-        var system = LmuSystem.Create(Order, 30);
+        var system = LmuSystem.Create(order, 30);
         using var device = new LinearMemory(_simulator, system, Batch, Channels) { ChunkLength = 16 };
         using var host = new LinearMemory(_host, system, Batch, Channels);
-        float[] gradients = ScanTestData.Uniform((long)Batch * steps * Channels * Order, seed: 8);
+        float[] gradients = ScanTestData.Uniform((long)Batch * steps * Channels * order, seed: 8);
         var expected = host.RunAdjoint(gradients, steps, SequenceMethod.Sequential);
         var actual = device.RunAdjoint(gradients, steps, method);
         Assert.That(ScanTestData.RelativeMaxError(actual.Lambda, expected.Lambda), Is.LessThanOrEqualTo(1e-5));

@@ -148,10 +148,10 @@ internal sealed class DeviceMemoryEngine : IMemoryEngine
         if (mode != MemoryOutputMode.FinalOnly)
         {
             int flags = mode == MemoryOutputMode.AllStates ? ScanKernels.ScanWriteStates : ScanKernels.ScanDecode;
-            _chunkSteps(new KernelConfig(new Index1D(checked((int)((columns + tile - 1) / tile))), groups, SharedMemoryConfig.RequestDynamic<float>(2 * tile * d)),
+            _chunkSteps(ChunkStepsConfig(columns, tile),
                 _aT.View, _bBar.View, input, _states.View, carries.View, decoders,
                 mode == MemoryOutputMode.AllStates ? output : _empty.View,
-                mode == MemoryOutputMode.Decoded ? output : _empty.View, _empty.View, p with { Flags = flags });
+                mode == MemoryOutputMode.Decoded ? output : _empty.View, _empty.View, p with { Flags = flags | TileFlag });
         }
 
         _states.View.CopyFrom(final.View);
@@ -172,8 +172,8 @@ internal sealed class DeviceMemoryEngine : IMemoryEngine
             var local = DeviceBuffers.Allocate(_accelerator, columns * d, "adjoint carries", owned);
             var p = Params(plan.Plan, columns, tile, 1, 0);
             var groups = new Index1D(_groupSize);
-            var stepsConfig = new KernelConfig(new Index1D(checked((int)((columns + tile - 1) / tile))), groups, SharedMemoryConfig.RequestDynamic<float>(2 * tile * d));
-            int reverse = ScanKernels.ScanReverse | ScanKernels.ScanVectorInput;
+            var stepsConfig = ChunkStepsConfig(columns, tile);
+            int reverse = ScanKernels.ScanReverse | ScanKernels.ScanVectorInput | TileFlag;
             if (plan.Plan.Chunks > 1)
             {
                 _chunkSteps(stepsConfig, _a.View, _bBar.View, g.View, _empty.View, _empty.View, _empty.View, _empty.View, _empty.View, local.View,
@@ -252,6 +252,22 @@ internal sealed class DeviceMemoryEngine : IMemoryEngine
                 buffer.Dispose();
             }
         }
+    }
+
+    /// <summary><see cref="ScanKernels.ScanTile4x4"/> where the order allows it (d divisible by 4).</summary>
+    private int TileFlag => _order % 4 == 0 ? ScanKernels.ScanTile4x4 : 0;
+
+    /// <summary>Launch shape of <see cref="ScanKernels.ChunkSteps"/>: one group per tile of columns, one thread per
+    /// work item (a 4×4 register tile, or one row of four columns), rounded to warps, capped by the device.</summary>
+    private KernelConfig ChunkStepsConfig(long columns, int tile)
+    {
+        int d = _order;
+        int work = TileFlag != 0 ? d / 4 * (tile / 4) : d * (tile / 4);
+        int warp = Math.Max(1, _accelerator.WarpSize);
+        int maxGroup = Math.Max(warp, Math.Min(1024, _accelerator.MaxNumThreadsPerGroup) / warp * warp);
+        int group = Math.Clamp((work + warp - 1) / warp * warp, warp, maxGroup);
+        return new KernelConfig(new Index1D(checked((int)((columns + tile - 1) / tile))), new Index1D(group),
+            SharedMemoryConfig.RequestDynamic<float>(2 * tile * d));
     }
 
     private static int Tile(int order) => Math.Clamp(4096 / order / 4 * 4, 4, 32);
