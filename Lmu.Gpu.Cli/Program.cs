@@ -18,6 +18,7 @@ public static class Program
         var root = new RootCommand("lmu: Legendre Memory Units on GPUs (CUDA, OpenCL) and CPUs, from Lmu.Gpu.");
         root.Subcommands.Add(InfoCommand.Create());
         root.Subcommands.Add(MatricesCommand.Create());
+        root.Subcommands.Add(TrainCommand.Create());
 
         var bench = new Command("bench", "Measures the library's kernels and prints one result line per run.");
         root.Subcommands.Add(bench);

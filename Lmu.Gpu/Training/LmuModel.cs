@@ -166,6 +166,27 @@ public sealed partial class LmuModel : IDisposable
         ResetOptimizer();
     }
 
+    /// <summary>Overwrites one LMU cell layer's weights (for a task-specific initialisation, as the paper's psMNIST
+    /// model) and resets the optimiser state.</summary>
+    /// <param name="layerIndex">0-based index of an LMU cell layer.</param>
+    /// <param name="weights">Weights with the layer's exact options.</param>
+    /// <exception cref="ArgumentException">The layer is not an LMU cell, or the options differ.</exception>
+    public void SetCellWeights(int layerIndex, LmuCellWeights weights)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        EnsureBuilt();
+        ArgumentOutOfRangeException.ThrowIfNegative(layerIndex);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(layerIndex, _layers.Count);
+        if (_layers[layerIndex] is not CellModelLayer cell || cell.Options != weights.Options)
+        {
+            throw new ArgumentException($"Layer {layerIndex} is not an LMU cell with these options.", nameof(weights));
+        }
+
+        float[] all = GetParameters();
+        weights.ToFlat().CopyTo(all, cell.Offset);
+        SetParameters(all);
+    }
+
     /// <summary>Runs the model.</summary>
     /// <param name="inputs">[N, T, n_x].</param>
     /// <param name="count">N.</param>
