@@ -204,7 +204,7 @@ public static class TrainTasks
             }
 
             model.AddDense(1);
-            var options = Options(s, epochs: s.Quick ? 30 : 100, batch: s.Quick ? 4 : 32, lr: s.Quick ? 1e-2 : 1e-3, lossFrom: 0);
+            var options = Options(s, epochs: s.Quick ? 60 : 100, batch: s.Quick ? 2 : 32, lr: s.Quick ? 1e-2 : 1e-3, lossFrom: 0);
             var clock = Stopwatch.StartNew();
             var history = Fit(model, train, options, s, log, test);
             double seconds = clock.Elapsed.TotalSeconds;
