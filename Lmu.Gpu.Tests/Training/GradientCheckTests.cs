@@ -121,9 +121,11 @@ public sealed class GradientCheckTests
     private static HashSet<int> Thetas(LmuModel model) =>
         model.Layers.Select(l => l switch { CellModelLayer c => c.ThetaIndex, FeedforwardModelLayer f => f.ThetaIndex, _ => -1 }).Where(i => i >= 0).ToHashSet();
 
-    private void Check(Net net, bool simulator, int count, int steps)
+    private void Check(Net net, bool simulator, int count, int steps) => CheckGradients(Device(simulator), net, count, steps);
+
+    internal static void CheckGradients(LmuDevice device, Net net, int count, int steps)
     {
-        using var model = Build(Device(simulator), net, inputSize: 2);
+        using var model = Build(device, net, inputSize: 2);
         var data = Data(model, count, steps, 11);
         float[] p = model.GetParameters(); // builds the model, which assigns the layer offsets
         var thetas = Thetas(model);
