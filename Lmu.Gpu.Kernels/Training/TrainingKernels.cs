@@ -66,6 +66,42 @@ public static class TrainingKernels
         dW[index] += s;
     }
 
+    /// <summary>The same sum split over row chunks for parallelism: thread (c, i·Q + j) sums the rows of chunk c
+    /// and adds the result atomically, so the summation order (and the last bits) may vary between runs.</summary>
+    /// <param name="index">c·P·Q + i·Q + j.</param>
+    /// <param name="dY">[B, T, P].</param>
+    /// <param name="x">[B, T, Q].</param>
+    /// <param name="dW">[P, Q], accumulated.</param>
+    /// <param name="p">Sizes.</param>
+    /// <param name="chunkRows">Rows (b, t) per chunk.</param>
+    public static void OuterChunked(Index1D index, ArrayView<float> dY, ArrayView<float> x, ArrayView<float> dW, OuterParams p, int chunkRows)
+    {
+        int elements = p.P * p.Q;
+        int chunk = index / elements;
+        int element = index - (chunk * elements);
+        int i = element / p.Q;
+        int j = element - (i * p.Q);
+        long first = (long)chunk * chunkRows;
+        long last = first + chunkRows;
+        long total = (long)p.Batch * p.Steps;
+        if (last > total)
+        {
+            last = total;
+        }
+
+        float s = 0;
+        for (long row = first; row < last; row++)
+        {
+            long t = row % p.Steps;
+            if (t >= p.Shift)
+            {
+                s += dY[(row * p.P) + i] * x[((row - p.Shift) * p.Q) + j];
+            }
+        }
+
+        Atomic.Add(ref dW[element], s);
+    }
+
     /// <summary>db[i] += Σ_r dY[r, i].</summary>
     /// <param name="index">i.</param>
     /// <param name="dY">[R, P].</param>

@@ -16,6 +16,7 @@ internal sealed class DeviceBackend : Backend
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, CellParams>? _cellForward;
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, CellParams>? _cellBackward;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, OuterParams>? _outer;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, OuterParams, int>? _outerChunked;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, int, int>? _columnSum;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, DenseParams>? _denseForward;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, DenseParams>? _denseBackward;
@@ -114,11 +115,29 @@ internal sealed class DeviceBackend : Backend
 
     public override void Outer(OuterParams p, Slice dY, Slice x, Slice dW)
     {
-        _outer ??= _acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, OuterParams>(TrainingKernels.Outer);
-        if (p.P * p.Q > 0)
+        int elements = p.P * p.Q;
+        if (elements == 0)
         {
-            _outer(p.P * p.Q, dY.View, x.View, dW.View, p);
+            return;
         }
+
+        // Enough threads to fill the device: split the B·T rows into chunks (at least 8 rows each) when one thread
+        // per weight would leave it idle.
+        long rows = (long)p.Batch * p.Steps;
+        long capacity = (long)_acc.NumMultiprocessors * _acc.MaxNumThreadsPerMultiprocessor;
+        long chunks = Math.Clamp((capacity + elements - 1) / elements, 1, Math.Max(1, rows / 8));
+        chunks = Math.Min(chunks, Math.Max(1, int.MaxValue / elements));
+        if (chunks <= 1)
+        {
+            _outer ??= _acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, OuterParams>(TrainingKernels.Outer);
+            _outer(elements, dY.View, x.View, dW.View, p);
+            return;
+        }
+
+        int chunkRows = (int)((rows + chunks - 1) / chunks);
+        chunks = (rows + chunkRows - 1) / chunkRows;
+        _outerChunked ??= _acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, OuterParams, int>(TrainingKernels.OuterChunked);
+        _outerChunked((int)(chunks * elements), dY.View, x.View, dW.View, p, chunkRows);
     }
 
     public override void ColumnSum(Slice dY, Slice db, int rows, int width)
