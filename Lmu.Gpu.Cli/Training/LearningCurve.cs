@@ -15,7 +15,7 @@ internal static class LearningCurve
         if (history.Any(h => !double.IsNaN(h.ValidationLoss)))
         {
             var val = plot.Add.Scatter(epochs, history.Select(h => Math.Log10(Math.Max(h.ValidationLoss, 1e-12))).ToArray());
-            val.LegendText = "test loss";
+            val.LegendText = "validation loss";
         }
 
         plot.Title($"lmu train {task}: learning curve");

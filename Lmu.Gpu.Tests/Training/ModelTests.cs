@@ -73,6 +73,19 @@ public sealed class ModelTests
     }
 
     [Test]
+    public void Fit_KeepBestValidation_RestoresBestEpoch_Host()
+    {
+        using var model = DelayModel(_host, 8, 4);
+        var train = DelayData(16, 30, 3, 1);
+        var validation = DelayData(8, 30, 3, 2);
+
+        // A large learning rate makes the validation loss jump around, so the best epoch is rarely the last.
+        var history = model.Fit(train, new FitOptions { Epochs = 12, BatchSize = 4, LearningRate = 0.05, KeepBestValidation = true }, validation);
+        double best = history.Min(h => h.ValidationLoss);
+        Assert.That(model.Evaluate(validation).Loss, Is.EqualTo(best).Within(1e-6 * Math.Max(1, best)));
+    }
+
+    [Test]
     public void Fit_LossFalls_CpuSimulator()
     {
         using var model = DelayModel(_sim, 4, 3);

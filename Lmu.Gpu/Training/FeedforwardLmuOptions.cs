@@ -133,6 +133,10 @@ public sealed record FitOptions
     /// and, with a validation set, the best validation loss so far.</summary>
     public string? CheckpointPath { get; init; }
 
+    /// <summary>With a validation set: at the end, restore the weights of the epoch with the lowest validation loss
+    /// (as the paper's best-validation checkpoint).</summary>
+    public bool KeepBestValidation { get; init; }
+
     /// <summary>Called after every mini-batch.</summary>
     public Action<TrainingProgress>? Progress { get; init; }
 

@@ -299,6 +299,7 @@ public sealed partial class LmuModel : IDisposable
         float[] lastGood = GetParameters();
         int lastGoodEpoch = 0;
         double bestValidation = double.PositiveInfinity;
+        float[]? bestParameters = null;
         var clock = Stopwatch.StartNew();
         long sequencesDone = 0;
         long totalSequences = (long)options.Epochs * batches * batchSize;
@@ -355,12 +356,18 @@ public sealed partial class LmuModel : IDisposable
             if (validation is not null && val.Loss < bestValidation)
             {
                 bestValidation = val.Loss;
+                bestParameters = options.KeepBestValidation ? lastGood : null;
             }
 
             if (options.CheckpointPath is not null && improved)
             {
                 Save(options.CheckpointPath);
             }
+        }
+
+        if (bestParameters is not null)
+        {
+            SetParameters(bestParameters);
         }
 
         return history;
