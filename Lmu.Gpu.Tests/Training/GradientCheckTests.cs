@@ -1,0 +1,205 @@
+using Lmu.Gpu;
+using Lmu.Gpu.Training;
+using NUnit.Framework;
+
+namespace Lmu.Gpu.Tests.Training;
+
+/// <summary>
+/// Analytic gradients (float32: BPTT kernels on the CPU simulator, and the host path) of every parameter — θ
+/// included when trainable — against central finite differences of the double-precision reference model.
+/// Tolerance: |g − g_fd| ≤ 2e-3·|g_fd| + 1e-3·max|g_fd| for every parameter.
+/// </summary>
+[TestFixture]
+public sealed class GradientCheckTests
+{
+    private LmuDevice _sim = null!;
+    private LmuDevice _host = null!;
+
+    [OneTimeSetUp]
+    public void SetUp()
+    {
+        _sim = LmuDevice.Open(AcceleratorKind.CpuSimulator);
+        _host = LmuDevice.Open(AcceleratorKind.Cpu);
+    }
+
+    [OneTimeTearDown]
+    public void TearDown()
+    {
+        _sim.Dispose();
+        _host.Dispose();
+    }
+
+    public enum Net
+    {
+        CellZohTrainableTheta,
+        CellEulerTrainableTheta,
+        StackedCellsClassification,
+        FeedforwardTrainableTheta,
+        FeedforwardIntoCellEuler,
+        SigmoidCellReluDense,
+    }
+
+    private LmuDevice Device(bool simulator) => simulator ? _sim : _host;
+
+    private static LmuModel Build(LmuDevice device, Net net, int inputSize)
+    {
+        switch (net)
+        {
+            case Net.CellZohTrainableTheta:
+                return new LmuModel(device, inputSize, returnSequences: true)
+                    .AddLmu(new LmuCellOptions { InputSize = inputSize, Units = 4, Order = 3, Theta = 5, MemoryChannels = 2, MemoryBias = true, HiddenBias = true, TrainableTheta = true })
+                    .AddDense(2);
+            case Net.CellEulerTrainableTheta:
+                return new LmuModel(device, inputSize, returnSequences: true)
+                    .AddLmu(new LmuCellOptions { InputSize = inputSize, Units = 3, Order = 2, Theta = 6, Discretizer = Discretizer.Euler, HiddenBias = true, TrainableTheta = true })
+                    .AddDense(1, Activation.Tanh);
+            case Net.StackedCellsClassification:
+                return new LmuModel(device, inputSize, returnSequences: false)
+                    .AddLmu(new LmuCellOptions { InputSize = inputSize, Units = 3, Order = 2, Theta = 4, MemoryBias = true })
+                    .AddLmu(new LmuCellOptions { InputSize = 3, Units = 4, Order = 3, Theta = 6, MemoryChannels = 2, HiddenBias = true, TrainableTheta = true })
+                    .AddDense(3);
+            case Net.FeedforwardTrainableTheta:
+                return new LmuModel(device, inputSize, returnSequences: true)
+                    .AddFeedforwardLmu(new FeedforwardLmuOptions { InputSize = inputSize, Units = 4, Order = 3, Theta = 5, MemoryChannels = 2, MemoryBias = true, Activation = Activation.Tanh, TrainableTheta = true })
+                    .AddDense(2);
+            case Net.FeedforwardIntoCellEuler:
+                return new LmuModel(device, inputSize, returnSequences: false)
+                    .AddFeedforwardLmu(new FeedforwardLmuOptions { InputSize = inputSize, Units = 3, Order = 2, Theta = 6, Discretizer = Discretizer.Euler, Activation = Activation.Tanh, TrainableTheta = true })
+                    .AddLmu(new LmuCellOptions { InputSize = 3, Units = 3, Order = 2, Theta = 4, HiddenToHidden = false, MemoryToMemory = false })
+                    .AddDense(3);
+            default:
+                return new LmuModel(device, inputSize, returnSequences: true)
+                    .AddLmu(new LmuCellOptions { InputSize = inputSize, Units = 4, Order = 3, Theta = 5, Activation = Activation.Sigmoid, HiddenBias = true })
+                    .AddDense(3, Activation.Relu)
+                    .AddDense(2);
+        }
+    }
+
+    private static SequenceDataset Data(LmuModel model, int count, int steps, int seed)
+    {
+        var rng = new Random(seed);
+        var x = new float[count * steps * model.InputSize];
+        for (int i = 0; i < x.Length; i++)
+        {
+            x[i] = (float)((rng.NextDouble() * 2) - 1);
+        }
+
+        if (!model.ReturnSequences && model.OutputSize == 3)
+        {
+            var labels = Enumerable.Range(0, count).Select(_ => rng.Next(3)).ToArray();
+            return SequenceDataset.ForClassification(x, labels, count, steps, model.InputSize, 3);
+        }
+
+        var y = new float[count * (model.ReturnSequences ? steps : 1) * model.OutputSize];
+        for (int i = 0; i < y.Length; i++)
+        {
+            y[i] = (float)((rng.NextDouble() * 2) - 1);
+        }
+
+        return SequenceDataset.ForRegression(x, y, count, steps, model.InputSize, model.OutputSize, model.ReturnSequences);
+    }
+
+    private static HashSet<int> FrozenThetas(LmuModel model)
+    {
+        var frozen = new HashSet<int>();
+        foreach (var layer in model.Layers)
+        {
+            if (layer is CellModelLayer c && !c.Options.TrainableTheta)
+            {
+                frozen.Add(c.ThetaIndex);
+            }
+
+            if (layer is FeedforwardModelLayer f && !f.Options.TrainableTheta)
+            {
+                frozen.Add(f.ThetaIndex);
+            }
+        }
+
+        return frozen;
+    }
+
+    private static HashSet<int> Thetas(LmuModel model) =>
+        model.Layers.Select(l => l switch { CellModelLayer c => c.ThetaIndex, FeedforwardModelLayer f => f.ThetaIndex, _ => -1 }).Where(i => i >= 0).ToHashSet();
+
+    private void Check(Net net, bool simulator, int count, int steps) => CheckGradients(Device(simulator), net, count, steps);
+
+    internal static void CheckGradients(LmuDevice device, Net net, int count, int steps)
+    {
+        using var model = Build(device, net, inputSize: 2);
+        var data = Data(model, count, steps, 11);
+        float[] p = model.GetParameters(); // builds the model, which assigns the layer offsets
+        var thetas = Thetas(model);
+        var frozen = FrozenThetas(model);
+
+        // Random non-zero values in every tensor (the initialisers leave e_m and biases at zero).
+        var rng = new Random(5);
+        for (int i = 0; i < p.Length; i++)
+        {
+            if (!thetas.Contains(i))
+            {
+                p[i] += (float)((rng.NextDouble() - 0.5) * 0.6);
+            }
+        }
+
+        model.SetParameters(p);
+        int lossFrom = model.ReturnSequences ? 2 : 0;
+        int[] indices = Enumerable.Range(0, count).ToArray();
+        var grad = new float[p.Length];
+        double loss = model.ComputeGradients(data, indices, lossFrom, grad);
+
+        double[] pd = p.Select(v => (double)v).ToArray();
+        double refLoss = ModelReference.Loss(model, pd, data, indices, lossFrom);
+        Assert.That(loss, Is.EqualTo(refLoss).Within(1e-5 * Math.Max(1, Math.Abs(refLoss))), "loss vs double reference");
+
+        var fd = new double[p.Length];
+        for (int i = 0; i < p.Length; i++)
+        {
+            if (frozen.Contains(i))
+            {
+                continue;
+            }
+
+            double h = thetas.Contains(i) ? 1e-4 * pd[i] : 1e-5;
+            double keep = pd[i];
+            pd[i] = keep + h;
+            double plus = ModelReference.Loss(model, pd, data, indices, lossFrom);
+            pd[i] = keep - h;
+            double minus = ModelReference.Loss(model, pd, data, indices, lossFrom);
+            pd[i] = keep;
+            fd[i] = (plus - minus) / (2 * h);
+        }
+
+        double scale = fd.Max(Math.Abs);
+        Assert.That(scale, Is.GreaterThan(0));
+        int checkedCount = 0;
+        foreach (int i in Enumerable.Range(0, p.Length).Where(i => !frozen.Contains(i)))
+        {
+            double tolerance = (2e-3 * Math.Abs(fd[i])) + (1e-3 * scale);
+            Assert.That(grad[i], Is.EqualTo(fd[i]).Within(tolerance), $"parameter {i}{(thetas.Contains(i) ? " (θ)" : string.Empty)}");
+            checkedCount++;
+        }
+
+        foreach (int i in thetas.Where(i => !frozen.Contains(i)))
+        {
+            Assert.That(Math.Abs(fd[i]), Is.GreaterThan(0), "θ must influence the loss");
+        }
+
+        Assert.That(checkedCount, Is.GreaterThan(10));
+    }
+
+    [TestCase(Net.CellZohTrainableTheta)]
+    [TestCase(Net.CellEulerTrainableTheta)]
+    [TestCase(Net.StackedCellsClassification)]
+    [TestCase(Net.FeedforwardTrainableTheta)]
+    [TestCase(Net.FeedforwardIntoCellEuler)]
+    [TestCase(Net.SigmoidCellReluDense)]
+    public void Gradients_MatchFiniteDifferences_Host(Net net) => Check(net, simulator: false, count: 3, steps: 12);
+
+    [TestCase(Net.CellZohTrainableTheta)]
+    [TestCase(Net.CellEulerTrainableTheta)]
+    [TestCase(Net.StackedCellsClassification)]
+    [TestCase(Net.FeedforwardTrainableTheta)]
+    [TestCase(Net.FeedforwardIntoCellEuler)]
+    [TestCase(Net.SigmoidCellReluDense)]
+    public void Gradients_MatchFiniteDifferences_CpuSimulator(Net net) => Check(net, simulator: true, count: 2, steps: 8);
+}

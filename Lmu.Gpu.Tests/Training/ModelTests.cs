@@ -1,0 +1,284 @@
+using Lmu.Gpu;
+using Lmu.Gpu.Training;
+using NUnit.Framework;
+
+namespace Lmu.Gpu.Tests.Training;
+
+/// <summary>Fit, optimiser, save/load and bad-input behaviour of <see cref="LmuModel"/>.</summary>
+[TestFixture]
+public sealed class ModelTests
+{
+    private LmuDevice _sim = null!;
+    private LmuDevice _host = null!;
+    private string _dir = null!;
+
+    [OneTimeSetUp]
+    public void SetUp()
+    {
+        _sim = LmuDevice.Open(AcceleratorKind.CpuSimulator);
+        _host = LmuDevice.Open(AcceleratorKind.Cpu);
+        _dir = Path.Combine(Path.GetTempPath(), "lmu-training-tests-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(_dir);
+    }
+
+    [OneTimeTearDown]
+    public void TearDown()
+    {
+        _sim.Dispose();
+        _host.Dispose();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    /// <summary>Delay task: target y_t = x_{t−delay}; white-noise input.</summary>
+    private static SequenceDataset DelayData(int count, int steps, int delay, int seed)
+    {
+        var rng = new Random(seed);
+        var x = new float[count * steps];
+        var y = new float[count * steps];
+        for (int s = 0; s < count; s++)
+        {
+            for (int t = 0; t < steps; t++)
+            {
+                x[(s * steps) + t] = (float)((rng.NextDouble() * 2) - 1);
+            }
+
+            for (int t = delay; t < steps; t++)
+            {
+                y[(s * steps) + t] = x[(s * steps) + t - delay];
+            }
+        }
+
+        return SequenceDataset.ForRegression(x, y, count, steps, 1, 1, sequenceTargets: true);
+    }
+
+    private static LmuModel DelayModel(LmuDevice device, int units = 8, int order = 4) =>
+        new LmuModel(device, 1, returnSequences: true, seed: 3)
+            .AddLmu(new LmuCellOptions { InputSize = 1, Units = units, Order = order, Theta = 6, HiddenBias = true })
+            .AddDense(1);
+
+    [Test]
+    public void Fit_LearnsDelayTask_Host()
+    {
+        using var model = DelayModel(_host, 16, 6);
+        var train = DelayData(64, 40, 4, 1);
+        var test = DelayData(32, 40, 4, 2);
+        double before = model.Evaluate(test, lossFromStep: 8).Loss;
+        var history = model.Fit(train, new FitOptions { Epochs = 30, BatchSize = 16, LearningRate = 1e-2, LossFromStep = 8, Seed = 4 });
+        double after = model.Evaluate(test, lossFromStep: 8).Loss;
+
+        // Trivial baseline: predicting 0 has MSE = Var(x) = 1/3. Require < 20 % of it.
+        Assert.That(history[^1].TrainLoss, Is.LessThan(history[0].TrainLoss));
+        Assert.That(after, Is.LessThan(before));
+        Assert.That(after, Is.LessThan(0.2 / 3));
+    }
+
+    [Test]
+    public void Fit_KeepBestValidation_RestoresBestEpoch_Host()
+    {
+        using var model = DelayModel(_host, 8, 4);
+        var train = DelayData(16, 30, 3, 1);
+        var validation = DelayData(8, 30, 3, 2);
+
+        // A large learning rate makes the validation loss jump around, so the best epoch is rarely the last.
+        var history = model.Fit(train, new FitOptions { Epochs = 12, BatchSize = 4, LearningRate = 0.05, KeepBestValidation = true }, validation);
+        double best = history.Min(h => h.ValidationLoss);
+        Assert.That(model.Evaluate(validation).Loss, Is.EqualTo(best).Within(1e-6 * Math.Max(1, best)));
+    }
+
+    [Test]
+    public void Fit_LossFalls_CpuSimulator()
+    {
+        using var model = DelayModel(_sim, 4, 3);
+        var train = DelayData(8, 12, 2, 1);
+        var history = model.Fit(train, new FitOptions { Epochs = 4, BatchSize = 4, LearningRate = 2e-2, LossFromStep = 3 });
+        Assert.That(history[^1].TrainLoss, Is.LessThan(history[0].TrainLoss));
+    }
+
+    [Test]
+    public void Fit_HostAndSimulatorTrainTheSame()
+    {
+        var train = DelayData(4, 10, 2, 7);
+        var options = new FitOptions { Epochs = 2, BatchSize = 2, LearningRate = 1e-2, ClipNorm = 0.5, Seed = 9 };
+        using var a = DelayModel(_host, 4, 3);
+        using var b = DelayModel(_sim, 4, 3);
+        a.Fit(train, options);
+        b.Fit(train, options);
+        float[] pa = a.GetParameters();
+        float[] pb = b.GetParameters();
+        for (int i = 0; i < pa.Length; i++)
+        {
+            Assert.That(pb[i], Is.EqualTo(pa[i]).Within(1e-4), $"parameter {i}");
+        }
+    }
+
+    [Test]
+    public void Fit_ClassifiesLastStep_FeedforwardLmu_Host()
+    {
+        // Label = sign of the mean of the first 10 of 20 inputs (needs memory of a window 10–20 steps back). Chance is 50 %.
+        var rng = new Random(1);
+        int count = 800;
+        int steps = 20;
+        var x = new float[count * steps];
+        var labels = new int[count];
+        for (int s = 0; s < count; s++)
+        {
+            for (int t = 0; t < steps; t++)
+            {
+                x[(s * steps) + t] = (float)((rng.NextDouble() * 2) - 1);
+            }
+
+            labels[s] = x.AsSpan(s * steps, 10).ToArray().Sum() > 0 ? 1 : 0;
+        }
+
+        var data = SequenceDataset.ForClassification(x, labels, count, steps, 1, 2);
+        using var model = new LmuModel(_host, 1, returnSequences: false)
+            .AddFeedforwardLmu(new FeedforwardLmuOptions { InputSize = 1, Units = 16, Order = 8, Theta = 20 })
+            .AddDense(2);
+        model.Fit(data.Slice(0, 600), new FitOptions { Epochs = 25, BatchSize = 50, LearningRate = 1e-2 });
+        var eval = model.Evaluate(data.Slice(600, 200));
+
+        Assert.That(eval.Accuracy, Is.GreaterThan(0.8));
+    }
+
+    [TestCase(false)]
+    [TestCase(true)]
+    public void Adam_MatchesReferenceUpdate(bool simulator)
+    {
+        using var model = DelayModel(simulator ? _sim : _host, 3, 2);
+        var data = DelayData(2, 6, 1, 3);
+        float[] p0 = model.GetParameters();
+        var g = new float[p0.Length];
+        model.ComputeGradients(data, [0, 1], 0, g);
+        double norm = Math.Sqrt(g.Sum(v => (double)v * v));
+        double clip = norm / 2;
+        model.Fit(data, new FitOptions { Epochs = 1, BatchSize = 2, LearningRate = 0.01, ClipNorm = clip, Shuffle = false });
+        float[] p1 = model.GetParameters();
+        for (int i = 0; i < p0.Length; i++)
+        {
+            double gi = g[i] * (clip / norm);
+            double m = 0.1 * gi;
+            double v = 0.001 * gi * gi;
+            double expected = p0[i] - (0.01 * (m / 0.1) / (Math.Sqrt(v / 0.001) + 1e-7));
+            Assert.That(p1[i], Is.EqualTo(expected).Within(2e-6), $"parameter {i}");
+        }
+    }
+
+    [Test]
+    public void Sgd_MatchesReferenceUpdate_Host()
+    {
+        using var model = DelayModel(_host, 3, 2);
+        var data = DelayData(2, 6, 1, 3);
+        float[] p0 = model.GetParameters();
+        var g = new float[p0.Length];
+        model.ComputeGradients(data, [0, 1], 0, g);
+        model.Fit(data, new FitOptions { Epochs = 1, BatchSize = 2, LearningRate = 0.1, Optimizer = OptimizerKind.Sgd, Shuffle = false });
+        float[] p1 = model.GetParameters();
+        for (int i = 0; i < p0.Length; i++)
+        {
+            Assert.That(p1[i], Is.EqualTo(p0[i] - (0.1 * g[i])).Within(1e-6));
+        }
+    }
+
+    [Test]
+    public void TrainableTheta_Moves_Host()
+    {
+        using var model = new LmuModel(_host, 1).AddLmu(new LmuCellOptions { InputSize = 1, Units = 4, Order = 3, Theta = 3, TrainableTheta = true }).AddDense(1);
+        var data = DelayData(8, 20, 6, 1);
+        float before = model.GetParameters()[((CellModelLayer)model.Layers[0]).ThetaIndex];
+        model.Fit(data, new FitOptions { Epochs = 5, BatchSize = 8, LearningRate = 0.05 });
+        float after = model.GetParameters()[((CellModelLayer)model.Layers[0]).ThetaIndex];
+        Assert.That(after, Is.Not.EqualTo(before));
+    }
+
+    [Test]
+    public void SaveLoad_RoundTripsPredictions()
+    {
+        string path = Path.Combine(_dir, "roundtrip.lmuw");
+        using var model = new LmuModel(_host, 2, returnSequences: false, seed: 4)
+            .AddLmu(new LmuCellOptions { InputSize = 2, Units = 5, Order = 3, Theta = 7, MemoryChannels = 2, Discretizer = Discretizer.Euler, MemoryBias = true })
+            .AddFeedforwardLmu(new FeedforwardLmuOptions { InputSize = 5, Units = 4, Order = 2, Theta = 3, TrainableTheta = true })
+            .AddDense(3, Activation.Sigmoid);
+        var x = Enumerable.Range(0, 3 * 9 * 2).Select(i => MathF.Sin(i)).ToArray();
+        float[] expected = model.Predict(x, 3, 9);
+        model.Save(path);
+        using var loaded = LmuModel.Load(_host, path);
+        Assert.That(loaded.Predict(x, 3, 9), Is.EqualTo(expected));
+        Assert.That(loaded.ParameterCount, Is.EqualTo(model.ParameterCount));
+        Assert.That(loaded.Summary(), Is.EqualTo(model.Summary()));
+    }
+
+    [Test]
+    public void Load_ThrowsNamingMissingFile()
+    {
+        string path = Path.Combine(_dir, "missing.lmuw");
+        var e = Assert.Throws<FileNotFoundException>(() => LmuModel.Load(_host, path));
+        Assert.That(e!.Message, Does.Contain(path));
+    }
+
+    [Test]
+    public void Load_ThrowsNamingCorruptFile()
+    {
+        string path = Path.Combine(_dir, "corrupt.lmuw");
+        using (var model = DelayModel(_host, 3, 2))
+        {
+            model.Save(path);
+        }
+
+        byte[] bytes = File.ReadAllBytes(path);
+        bytes[^3] ^= 0x55;
+        File.WriteAllBytes(path, bytes);
+        var e = Assert.Throws<InvalidDataException>(() => LmuModel.Load(_host, path));
+        Assert.That(e!.Message, Does.Contain(path).And.Contain("checksum"));
+
+        File.WriteAllBytes(path, bytes[..^7]);
+        e = Assert.Throws<InvalidDataException>(() => LmuModel.Load(_host, path));
+        Assert.That(e!.Message, Does.Contain("truncated"));
+
+        File.WriteAllText(path, "hello");
+        e = Assert.Throws<InvalidDataException>(() => LmuModel.Load(_host, path));
+        Assert.That(e!.Message, Does.Contain("not an Lmu.Gpu weights file"));
+    }
+
+    [Test]
+    public void Dataset_ThrowsForLabelOutOfRange()
+    {
+        var e = Assert.Throws<ArgumentException>(() => SequenceDataset.ForClassification(new float[6], [0, 5, 1], 3, 2, 1, 3));
+        Assert.That(e!.Message, Does.Contain("labels[1] = 5"));
+    }
+
+    [Test]
+    public void Fit_ThrowsForSequenceLengthMismatch()
+    {
+        using var model = DelayModel(_host, 3, 2);
+        model.Fit(DelayData(4, 10, 1, 1), new FitOptions { Epochs = 1, BatchSize = 4 });
+        var e = Assert.Throws<ArgumentException>(() => model.Evaluate(DelayData(4, 12, 1, 1)));
+        Assert.That(e!.Message, Does.Contain("12 steps").And.Contain("10 steps"));
+    }
+
+    [Test]
+    public void Fit_ThrowsForInputSizeMismatch()
+    {
+        using var model = DelayModel(_host, 3, 2);
+        var data = SequenceDataset.ForRegression(new float[4 * 5 * 2], new float[4 * 5], 4, 5, 2, 1, true);
+        var e = Assert.Throws<ArgumentException>(() => model.Fit(data, new FitOptions()));
+        Assert.That(e!.Message, Does.Contain("2 input features"));
+    }
+
+    [Test]
+    public void Fit_StopsOnNaNLoss_RestoresLastGoodWeights()
+    {
+        string path = Path.Combine(_dir, "diverge.lmuw");
+        using var model = new LmuModel(_host, 1, seed: 2)
+            .AddLmu(new LmuCellOptions { InputSize = 1, Units = 4, Order = 3, Theta = 4, Activation = Activation.Linear })
+            .AddDense(1);
+        var data = DelayData(8, 30, 2, 1);
+        model.Fit(data, new FitOptions { Epochs = 1, BatchSize = 4, LearningRate = 1e-3, CheckpointPath = path });
+        float[] good = model.GetParameters();
+        var e = Assert.Throws<TrainingDivergedException>(() =>
+            model.Fit(data, new FitOptions { Epochs = 5, BatchSize = 4, LearningRate = 1e8, Optimizer = OptimizerKind.Sgd, CheckpointPath = path }));
+        Assert.That(e!.Message, Does.Contain("diverged").And.Contain("restored"));
+        Assert.That(model.GetParameters(), Is.EqualTo(good));
+        using var fromDisk = LmuModel.Load(_host, path);
+        Assert.That(fromDisk.GetParameters(), Is.EqualTo(good));
+    }
+}

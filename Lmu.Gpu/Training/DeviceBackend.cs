@@ -1,0 +1,303 @@
+using ILGPU;
+using ILGPU.Runtime;
+using Lmu.Gpu.Kernels.Cell;
+using Lmu.Gpu.Kernels.Memory;
+using Lmu.Gpu.Kernels.Training;
+
+namespace Lmu.Gpu.Training;
+
+/// <summary>The ILGPU path: every operation is a hand-written kernel; kernels are compiled on first use and cached.
+/// Group sizes come from the accelerator's limits.</summary>
+internal sealed class DeviceBackend : Backend
+{
+    private const int SumSquaresThreads = 4096;
+    private readonly Accelerator _acc;
+    private readonly List<IDisposable> _scratch = [];
+    private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, CellParams>? _cellForward;
+    private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, CellParams>? _cellBackward;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, OuterParams>? _outer;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, OuterParams, int>? _outerChunked;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, int, int>? _columnSum;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, DenseParams>? _denseForward;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, DenseParams>? _denseBackward;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>? _activationBackward;
+    private Action<Index1D, ArrayView<float>, int>? _activate;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, float>? _squaredError;
+    private Action<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float>? _softmax;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, int, int>? _selectLast;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, int, int>? _scatterLast;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AdamParams>? _adam;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, float>? _sgd;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, int, int>? _sumSquares;
+    private Tensor? _lossScratch;
+    private Tensor? _lossScratch2;
+    private Tensor? _partials;
+
+    public DeviceBackend(Accelerator accelerator)
+    {
+        _acc = accelerator;
+        Memory = new DeviceMemorySequence(this);
+    }
+
+    public override bool IsHost => false;
+
+    public Accelerator Accelerator => _acc;
+
+    public override Tensor Allocate(long length, string what)
+    {
+        var buffer = DeviceBuffers.Allocate(_acc, length, what, null);
+        buffer.MemSetToZero();
+        return new Tensor(buffer, length);
+    }
+
+    public override LabelTensor AllocateLabels(int count) => new(_acc.Allocate1D<int>(Math.Max(1, count)));
+
+    public override void UploadLabels(LabelTensor destination, ReadOnlySpan<int> labels) =>
+        destination.Device!.View.AsContiguous().SubView(0, labels.Length).CopyFromCPU(labels);
+
+    public override void Upload(Slice destination, ReadOnlySpan<float> source)
+    {
+        if (source.Length > 0)
+        {
+            destination.View.SubView(0, source.Length).CopyFromCPU(source);
+        }
+    }
+
+    public override void Download(Slice source, Span<float> destination)
+    {
+        if (destination.Length > 0)
+        {
+            source.View.SubView(0, destination.Length).CopyToCPU(destination);
+        }
+    }
+
+    public override void Clear(Slice slice)
+    {
+        if (slice.Length > 0)
+        {
+            slice.View.MemSetToZero();
+        }
+    }
+
+    public override void Synchronize() => _acc.Synchronize();
+
+    public int CellGroupSize(CellParams p) => DeviceBuffers.GroupSizeFor(_acc, Math.Max(p.Units, p.Channels * p.Order));
+
+    public void CheckShared(int floats, string what)
+    {
+        long bytes = (long)floats * sizeof(float);
+        if (bytes > _acc.MaxSharedMemoryPerGroup)
+        {
+            throw new InsufficientMemoryException(
+                $"The {what} kernel needs {bytes:N0} bytes of shared memory per group; '{_acc.Name}' offers {_acc.MaxSharedMemoryPerGroup:N0}. Use fewer units or a smaller memory (k·d).");
+        }
+    }
+
+    public override void CellForward(CellParams p, int batch, Slice w, Slice sys, Slice x, Slice stateH, Slice stateM, Slice hSeq, Slice mSeq, Slice uSeq)
+    {
+        _cellForward ??= _acc.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, CellParams>(CellKernels.Forward);
+        int group = CellGroupSize(p);
+        int shared = CellKernels.ForwardSharedFloats(p.Units, p.Channels * p.Order, p.Channels, group);
+        CheckShared(shared, "cell forward");
+        var config = new KernelConfig(new Index1D(batch), new Index1D(group), SharedMemoryConfig.RequestDynamic<float>(shared));
+        _cellForward(config, w.View, sys.View, x.View, stateH.View, stateM.View, hSeq.View, mSeq.View, uSeq.View, p);
+    }
+
+    public override void CellBackward(CellParams p, int batch, Slice w, Slice sys, Slice x, Slice hSeq, Slice mSeq, Slice uSeq, Slice gradH, Slice dZ, Slice dU, Slice dX, Slice thetaPartial)
+    {
+        _cellBackward ??= _acc.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, CellParams>(CellKernels.Backward);
+        int group = CellGroupSize(p);
+        int shared = CellKernels.BackwardSharedFloats(p.Units, p.Channels * p.Order, p.Channels, group);
+        CheckShared(shared, "cell backward");
+        var config = new KernelConfig(new Index1D(batch), new Index1D(group), SharedMemoryConfig.RequestDynamic<float>(shared));
+        _cellBackward(config, w.View, sys.View, x.View, hSeq.View, mSeq.View, uSeq.View, gradH.View, dZ.View, dU.View, dX.View, thetaPartial.View, p);
+    }
+
+    public override void Outer(OuterParams p, Slice dY, Slice x, Slice dW)
+    {
+        int elements = p.P * p.Q;
+        if (elements == 0)
+        {
+            return;
+        }
+
+        // Enough threads to fill the device: split the B·T rows into chunks (at least 8 rows each) when one thread
+        // per weight would leave it idle.
+        long rows = (long)p.Batch * p.Steps;
+        long capacity = (long)_acc.NumMultiprocessors * _acc.MaxNumThreadsPerMultiprocessor;
+        long chunks = Math.Clamp((capacity + elements - 1) / elements, 1, Math.Max(1, rows / 8));
+        chunks = Math.Min(chunks, Math.Max(1, int.MaxValue / elements));
+        if (chunks <= 1)
+        {
+            _outer ??= _acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, OuterParams>(TrainingKernels.Outer);
+            _outer(elements, dY.View, x.View, dW.View, p);
+            return;
+        }
+
+        int chunkRows = (int)((rows + chunks - 1) / chunks);
+        chunks = (rows + chunkRows - 1) / chunkRows;
+        _outerChunked ??= _acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, OuterParams, int>(TrainingKernels.OuterChunked);
+        _outerChunked((int)(chunks * elements), dY.View, x.View, dW.View, p, chunkRows);
+    }
+
+    public override void ColumnSum(Slice dY, Slice db, int rows, int width)
+    {
+        _columnSum ??= _acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int>(TrainingKernels.ColumnSum);
+        _columnSum(width, dY.View, db.View, rows, width);
+    }
+
+    public override void DenseForward(DenseParams p, Slice x, Slice w, Slice bias, Slice y)
+    {
+        _denseForward ??= _acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, DenseParams>(TrainingKernels.DenseForward);
+        _denseForward(p.Rows * p.Out, x.View, w.View, bias.View, y.View, p);
+    }
+
+    public override void DenseBackwardInput(DenseParams p, Slice dZ, Slice w, Slice dX)
+    {
+        _denseBackward ??= _acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, DenseParams>(TrainingKernels.DenseBackwardInput);
+        _denseBackward(p.Rows * p.In, dZ.View, w.View, dX.View, p);
+    }
+
+    public override void ActivationBackward(Slice y, Slice dY, Slice dZ, Activation activation)
+    {
+        _activationBackward ??= _acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(TrainingKernels.ActivationBackward);
+        _activationBackward((int)y.Length, y.View, dY.View, dZ.View, (int)activation);
+    }
+
+    public override void ActivateInPlace(Slice y, Activation activation)
+    {
+        if (activation == Activation.Linear)
+        {
+            return;
+        }
+
+        _activate ??= _acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, int>(TrainingKernels.ActivateInPlace);
+        _activate((int)y.Length, y.View, (int)activation);
+    }
+
+    public override double SquaredError(Slice y, Slice target, Slice dY, int stepsOut, int fromElement, float scale)
+    {
+        _squaredError ??= _acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, float>(TrainingKernels.SquaredError);
+        var loss = Scratch(ref _lossScratch, y.Length);
+        _squaredError((int)y.Length, y.View, target.View, dY.View, loss.All.View, stepsOut, fromElement, scale);
+        var host = Download(loss.Sub(0, y.Length));
+        double sum = 0;
+        foreach (float v in host)
+        {
+            sum += v;
+        }
+
+        return sum;
+    }
+
+    public override (double Loss, int Correct) SoftmaxCrossEntropy(Slice logits, LabelTensor labels, Slice dZ, int rows, int classes, float scale)
+    {
+        _softmax ??= _acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float>(TrainingKernels.SoftmaxCrossEntropy);
+        var loss = Scratch(ref _lossScratch, rows);
+        var correct = Scratch(ref _lossScratch2, rows);
+        _softmax(rows, logits.View, labels.Device!.View, dZ.View, loss.All.View, correct.All.View, classes, scale);
+        var l = Download(loss.Sub(0, rows));
+        var c = Download(correct.Sub(0, rows));
+        double sum = 0;
+        int count = 0;
+        for (int r = 0; r < rows; r++)
+        {
+            sum += l[r];
+            count += c[r] > 0.5f ? 1 : 0;
+        }
+
+        return (sum, count);
+    }
+
+    public override void SelectLast(Slice src, Slice dst, int batch, int steps, int width)
+    {
+        _selectLast ??= _acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int>(TrainingKernels.SelectLast);
+        _selectLast(batch * width, src.View, dst.View, steps, width);
+    }
+
+    public override void ScatterLast(Slice src, Slice dst, int batch, int steps, int width)
+    {
+        _scatterLast ??= _acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int>(TrainingKernels.ScatterLast);
+        _scatterLast(batch * width, src.View, dst.View, steps, width);
+    }
+
+    public override void Adam(Slice w, Slice grad, Slice m, Slice v, AdamParams p)
+    {
+        _adam ??= _acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AdamParams>(TrainingKernels.Adam);
+        _adam((int)w.Length, w.View, grad.View, m.View, v.View, p);
+    }
+
+    public override void Sgd(Slice w, Slice grad, float step)
+    {
+        _sgd ??= _acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, float>(TrainingKernels.Sgd);
+        _sgd((int)w.Length, w.View, grad.View, step);
+    }
+
+    public override double SumSquares(Slice grad)
+    {
+        _sumSquares ??= _acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int>(TrainingKernels.SumSquares);
+        int threads = (int)Math.Min(SumSquaresThreads, Math.Max(1, grad.Length));
+        var partial = Scratch(ref _partials, threads);
+        _sumSquares(threads, grad.View, partial.All.View, (int)grad.Length, threads);
+        double s = 0;
+        foreach (float v in Download(partial.Sub(0, threads)))
+        {
+            s += v;
+        }
+
+        return s;
+    }
+
+    public override void Dispose()
+    {
+        _lossScratch?.Dispose();
+        _lossScratch2?.Dispose();
+        _partials?.Dispose();
+        foreach (var s in _scratch)
+        {
+            s.Dispose();
+        }
+    }
+
+    private Tensor Scratch(ref Tensor? tensor, long length)
+    {
+        if (tensor is null || tensor.Length < length)
+        {
+            tensor?.Dispose();
+            tensor = Allocate(length, "loss scratch");
+        }
+
+        return tensor;
+    }
+
+    /// <summary>Sequential device evaluation: the linear-memory sequence kernel forward, the adjoint kernel backward.</summary>
+    private sealed class DeviceMemorySequence(DeviceBackend owner) : IMemorySequenceEngine
+    {
+        private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, MemorySequenceParams>? _forward;
+        private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, MemoryAdjointParams>? _adjoint;
+
+        public void Forward(int batch, int channels, int order, int steps, Slice sys, Slice u, Slice mSeq)
+        {
+            var acc = owner._acc;
+            _forward ??= acc.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, MemorySequenceParams>(LinearMemoryKernels.Sequence);
+            int d = order;
+            using var states = owner.Allocate((long)batch * channels * d, "memory states");
+            var (group, parts) = DeviceMemoryEngine.SequenceShape(acc, d);
+            var config = new KernelConfig(new Index1D(batch * channels), new Index1D(group), SharedMemoryConfig.RequestDynamic<float>((2 + parts) * d));
+            _forward(config, sys.Sub((2 * d * d) + (2 * d), d * d).View, sys.Sub(d * d, d).View, states.All.View, states.All.View, u.View, mSeq.View,
+                new MemorySequenceParams(d, channels, steps, 0, MemoryOutputMode.AllStates, parts));
+            acc.Synchronize();
+        }
+
+        public void Adjoint(MemoryAdjointParams p, int batch, Slice sys, Slice mSeq, Slice u, Slice gradM, Slice dU, Slice thetaPartial)
+        {
+            var acc = owner._acc;
+            _adjoint ??= acc.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, MemoryAdjointParams>(TrainingKernels.MemoryAdjoint);
+            int group = DeviceBuffers.GroupSizeFor(acc, p.Order);
+            int shared = (2 * p.Order) + group;
+            owner.CheckShared(shared, "memory adjoint");
+            var config = new KernelConfig(new Index1D(batch * p.Channels), new Index1D(group), SharedMemoryConfig.RequestDynamic<float>(shared));
+            _adjoint(config, sys.View, mSeq.View, u.View, gradM.View, dU.View, thetaPartial.View, p);
+        }
+    }
+}

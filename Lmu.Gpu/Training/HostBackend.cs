@@ -1,0 +1,544 @@
+using System.Numerics.Tensors;
+using Lmu.Gpu.Kernels.Cell;
+using Lmu.Gpu.Kernels.Training;
+
+namespace Lmu.Gpu.Training;
+
+/// <summary>The host path: vectorised C# (TensorPrimitives, <see cref="HostMemoryMath"/>), parallel over the batch.</summary>
+internal sealed class HostBackend : Backend
+{
+    public HostBackend() => Memory = new HostMemorySequence();
+
+    public override bool IsHost => true;
+
+    public override Tensor Allocate(long length, string what)
+    {
+        if (length > Array.MaxLength)
+        {
+            throw new InsufficientMemoryException($"The {what} buffer would need {length:N0} floats, more than one array holds.");
+        }
+
+        try
+        {
+            return new Tensor(new float[length]);
+        }
+        catch (OutOfMemoryException e)
+        {
+            throw new InsufficientMemoryException($"Out of host memory allocating the {what} buffer ({length * 4 / 1048576.0:F1} MiB).", e);
+        }
+    }
+
+    public override LabelTensor AllocateLabels(int count) => new(new int[count]);
+
+    public override void UploadLabels(LabelTensor destination, ReadOnlySpan<int> labels) => labels.CopyTo(destination.Host);
+
+    public override void Upload(Slice destination, ReadOnlySpan<float> source) => source.CopyTo(destination.Span);
+
+    public override void Download(Slice source, Span<float> destination) => source.Span.CopyTo(destination);
+
+    public override void Clear(Slice slice) => slice.Span.Clear();
+
+    public override void Synchronize()
+    {
+    }
+
+    public override void CellForward(CellParams p, int batch, Slice w, Slice sys, Slice x, Slice stateH, Slice stateM, Slice hSeq, Slice mSeq, Slice uSeq)
+    {
+        float[] wa = w.Tensor.Host!;
+        int wo = (int)w.Offset;
+        float[] sa = sys.Tensor.Host!;
+        int so = (int)sys.Offset;
+        int n = p.Units;
+        int d = p.Order;
+        int k = p.Channels;
+        int kd = k * d;
+        int nx = p.InputSize;
+        int steps = p.Steps;
+        bool store = p.Has(CellFlags.StoreStates);
+        var act = (Activation)p.Activation;
+        Parallel.For(0, batch, b =>
+        {
+            ReadOnlySpan<float> weights = wa.AsSpan(wo);
+            ReadOnlySpan<float> aT = sa.AsSpan(so + (2 * d * d) + (2 * d), d * d);
+            ReadOnlySpan<float> bBar = sa.AsSpan(so + (d * d), d);
+            var h = new float[n];
+            var m = new float[kd];
+            var mNew = new float[kd];
+            var u = new float[k];
+            stateH.Span.Slice(b * n, n).CopyTo(h);
+            stateM.Span.Slice(b * kd, kd).CopyTo(m);
+            Span<float> xs = x.Span;
+            Span<float> hs = hSeq.Span;
+            for (int t = 0; t < steps; t++)
+            {
+                int row = (b * steps) + t;
+                ReadOnlySpan<float> xt = xs.Slice(row * nx, nx);
+                for (int c = 0; c < k; c++)
+                {
+                    float s = TensorPrimitives.Dot(weights.Slice(p.OffEx + (c * nx), nx), xt);
+                    if (p.Has(CellFlags.HiddenToMemory))
+                    {
+                        s += TensorPrimitives.Dot(weights.Slice(p.OffEh + (c * n), n), h);
+                    }
+
+                    if (p.Has(CellFlags.MemoryToMemory))
+                    {
+                        s += TensorPrimitives.Dot(weights.Slice(p.OffEm + (c * kd), kd), m);
+                    }
+
+                    if (p.Has(CellFlags.MemoryBias))
+                    {
+                        s += weights[p.OffBu + c];
+                    }
+
+                    u[c] = s;
+                }
+
+                for (int c = 0; c < k; c++)
+                {
+                    HostMemoryMath.Advance(aT, bBar, m.AsSpan(c * d, d), u[c], mNew.AsSpan(c * d, d));
+                }
+
+                Span<float> ht = hs.Slice(row * n, n);
+                for (int i = 0; i < n; i++)
+                {
+                    float z = TensorPrimitives.Dot(weights.Slice(p.OffWm + (i * kd), kd), mNew);
+                    if (p.Has(CellFlags.InputToHidden))
+                    {
+                        z += TensorPrimitives.Dot(weights.Slice(p.OffWx + (i * nx), nx), xt);
+                    }
+
+                    if (p.Has(CellFlags.HiddenToHidden))
+                    {
+                        z += TensorPrimitives.Dot(weights.Slice(p.OffWh + (i * n), n), h);
+                    }
+
+                    if (p.Has(CellFlags.HiddenBias))
+                    {
+                        z += weights[p.OffBh + i];
+                    }
+
+                    ht[i] = z;
+                }
+
+                act.ApplyInPlace(ht);
+                ht.CopyTo(h);
+                (m, mNew) = (mNew, m);
+                if (store)
+                {
+                    m.CopyTo(mSeq.Span.Slice(row * kd, kd));
+                    u.CopyTo(uSeq.Span.Slice(row * k, k));
+                }
+            }
+
+            h.CopyTo(stateH.Span.Slice(b * n, n));
+            m.CopyTo(stateM.Span.Slice(b * kd, kd));
+        });
+    }
+
+    public override void CellBackward(CellParams p, int batch, Slice w, Slice sys, Slice x, Slice hSeq, Slice mSeq, Slice uSeq, Slice gradH, Slice dZ, Slice dU, Slice dX, Slice thetaPartial)
+    {
+        float[] wa = w.Tensor.Host!;
+        int wo = (int)w.Offset;
+        float[] sa = sys.Tensor.Host!;
+        int so = (int)sys.Offset;
+        int n = p.Units;
+        int d = p.Order;
+        int k = p.Channels;
+        int kd = k * d;
+        int nx = p.InputSize;
+        int steps = p.Steps;
+        var act = (Activation)p.Activation;
+        bool thetaGrad = p.Has(CellFlags.ThetaGradient);
+        bool euler = p.Has(CellFlags.Euler);
+        Parallel.For(0, batch, b =>
+        {
+            ReadOnlySpan<float> weights = wa.AsSpan(wo);
+            ReadOnlySpan<float> aBar = sa.AsSpan(so, d * d);
+            ReadOnlySpan<float> bBar = sa.AsSpan(so + (d * d), d);
+            ReadOnlySpan<float> aC = sa.AsSpan(so + (d * d) + d, d * d);
+            ReadOnlySpan<float> bC = sa.AsSpan(so + (2 * d * d) + d, d);
+            var zeros = new float[d];
+            var dh = new float[n];
+            var dm = new float[kd];
+            var dmNew = new float[kd];
+            var dz = new float[n];
+            var du = new float[k];
+            var am = new float[d];
+            var sum = new float[n];
+            double thetaAcc = 0;
+            for (int t = steps - 1; t >= 0; t--)
+            {
+                int row = (b * steps) + t;
+                ReadOnlySpan<float> ht = hSeq.Span.Slice(row * n, n);
+                TensorPrimitives.Add(gradH.Span.Slice(row * n, n), dh, sum);
+                act.Backward(ht, sum, dz);
+                dz.CopyTo(dZ.Span.Slice(row * n, n));
+                for (int j = 0; j < n; j++)
+                {
+                    if (dz[j] != 0)
+                    {
+                        TensorPrimitives.MultiplyAdd(weights.Slice(p.OffWm + (j * kd), kd), dz[j], dm, dm);
+                    }
+                }
+
+                for (int c = 0; c < k; c++)
+                {
+                    du[c] = TensorPrimitives.Dot(bBar, dm.AsSpan(c * d, d));
+                }
+
+                du.CopyTo(dU.Span.Slice(row * k, k));
+                if (thetaGrad)
+                {
+                    for (int c = 0; c < k; c++)
+                    {
+                        float uc = uSeq.Span[(row * k) + c];
+                        ReadOnlySpan<float> mRef = euler
+                            ? (t > 0 ? mSeq.Span.Slice(((row - 1) * kd) + (c * d), d) : zeros)
+                            : mSeq.Span.Slice((row * kd) + (c * d), d);
+                        for (int i = 0; i < d; i++)
+                        {
+                            am[i] = TensorPrimitives.Dot(aC.Slice(i * d, d), mRef);
+                        }
+
+                        TensorPrimitives.MultiplyAdd(bC, uc, am, am);
+                        thetaAcc += TensorPrimitives.Dot(am, dm.AsSpan(c * d, d));
+                    }
+                }
+
+                Array.Clear(dh);
+                if (p.Has(CellFlags.HiddenToHidden))
+                {
+                    for (int j = 0; j < n; j++)
+                    {
+                        if (dz[j] != 0)
+                        {
+                            TensorPrimitives.MultiplyAdd(weights.Slice(p.OffWh + (j * n), n), dz[j], dh, dh);
+                        }
+                    }
+                }
+
+                if (p.Has(CellFlags.HiddenToMemory))
+                {
+                    for (int c = 0; c < k; c++)
+                    {
+                        TensorPrimitives.MultiplyAdd(weights.Slice(p.OffEh + (c * n), n), du[c], dh, dh);
+                    }
+                }
+
+                for (int c = 0; c < k; c++)
+                {
+                    // Āᵀ·λ: Advance takes the transpose of the matrix it applies, so pass Ā itself.
+                    HostMemoryMath.Advance(aBar, zeros, dm.AsSpan(c * d, d), 0f, dmNew.AsSpan(c * d, d));
+                }
+
+                if (p.Has(CellFlags.MemoryToMemory))
+                {
+                    for (int c = 0; c < k; c++)
+                    {
+                        TensorPrimitives.MultiplyAdd(weights.Slice(p.OffEm + (c * kd), kd), du[c], dmNew, dmNew);
+                    }
+                }
+
+                if (p.Has(CellFlags.InputGradient))
+                {
+                    Span<float> dx = dX.Span.Slice(row * nx, nx);
+                    dx.Clear();
+                    if (p.Has(CellFlags.InputToHidden))
+                    {
+                        for (int j = 0; j < n; j++)
+                        {
+                            TensorPrimitives.MultiplyAdd(weights.Slice(p.OffWx + (j * nx), nx), dz[j], dx, dx);
+                        }
+                    }
+
+                    for (int c = 0; c < k; c++)
+                    {
+                        TensorPrimitives.MultiplyAdd(weights.Slice(p.OffEx + (c * nx), nx), du[c], dx, dx);
+                    }
+                }
+
+                (dm, dmNew) = (dmNew, dm);
+            }
+
+            if (thetaGrad)
+            {
+                thetaPartial.Span[b] = (float)(thetaAcc * p.ThetaScale);
+            }
+        });
+    }
+
+    public override void Outer(OuterParams p, Slice dY, Slice x, Slice dW)
+    {
+        float[] ya = dY.Tensor.Host!;
+        int yo = (int)dY.Offset;
+        float[] xa = x.Tensor.Host!;
+        int xo = (int)x.Offset;
+        float[] wa = dW.Tensor.Host!;
+        int wo = (int)dW.Offset;
+        Parallel.For(0, p.P, i =>
+        {
+            Span<float> row = wa.AsSpan(wo + (i * p.Q), p.Q);
+            for (int b = 0; b < p.Batch; b++)
+            {
+                for (int t = p.Shift; t < p.Steps; t++)
+                {
+                    int r = (b * p.Steps) + t;
+                    float g = ya[yo + (r * p.P) + i];
+                    if (g != 0)
+                    {
+                        TensorPrimitives.MultiplyAdd(xa.AsSpan(xo + ((r - p.Shift) * p.Q), p.Q), g, row, row);
+                    }
+                }
+            }
+        });
+    }
+
+    public override void ColumnSum(Slice dY, Slice db, int rows, int width)
+    {
+        Span<float> sum = db.Span;
+        Span<float> y = dY.Span;
+        for (int r = 0; r < rows; r++)
+        {
+            TensorPrimitives.Add(sum, y.Slice(r * width, width), sum);
+        }
+    }
+
+    public override void DenseForward(DenseParams p, Slice x, Slice w, Slice bias, Slice y)
+    {
+        float[] xa = x.Tensor.Host!;
+        int xo = (int)x.Offset;
+        float[] ya = y.Tensor.Host!;
+        int yo = (int)y.Offset;
+        float[] wa = w.Tensor.Host!;
+        int wo = (int)w.Offset;
+        float[] ba = bias.Tensor.Host!;
+        int bo = (int)bias.Offset;
+        Parallel.For(0, p.Rows, r =>
+        {
+            ReadOnlySpan<float> xr = xa.AsSpan(xo + (r * p.In), p.In);
+            Span<float> yr = ya.AsSpan(yo + (r * p.Out), p.Out);
+            for (int o = 0; o < p.Out; o++)
+            {
+                float s = TensorPrimitives.Dot(xr, wa.AsSpan(wo + (o * p.In), p.In)) + (p.HasBias != 0 ? ba[bo + o] : 0f);
+                yr[o] = p.Accumulate != 0 ? yr[o] + s : s;
+            }
+
+            if (p.Accumulate == 0)
+            {
+                ((Activation)p.Activation).ApplyInPlace(yr);
+            }
+        });
+    }
+
+    public override void DenseBackwardInput(DenseParams p, Slice dZ, Slice w, Slice dX)
+    {
+        float[] za = dZ.Tensor.Host!;
+        int zo = (int)dZ.Offset;
+        float[] xa = dX.Tensor.Host!;
+        int xo = (int)dX.Offset;
+        float[] wa = w.Tensor.Host!;
+        int wo = (int)w.Offset;
+        Parallel.For(0, p.Rows, r =>
+        {
+            Span<float> dx = xa.AsSpan(xo + (r * p.In), p.In);
+            if (p.Accumulate == 0)
+            {
+                dx.Clear();
+            }
+
+            for (int o = 0; o < p.Out; o++)
+            {
+                float g = za[zo + (r * p.Out) + o];
+                if (g != 0)
+                {
+                    TensorPrimitives.MultiplyAdd(wa.AsSpan(wo + (o * p.In), p.In), g, dx, dx);
+                }
+            }
+        });
+    }
+
+    public override void ActivationBackward(Slice y, Slice dY, Slice dZ, Activation activation) => activation.Backward(y.Span, dY.Span, dZ.Span);
+
+    public override void ActivateInPlace(Slice y, Activation activation) => activation.ApplyInPlace(y.Span);
+
+    public override double SquaredError(Slice y, Slice target, Slice dY, int stepsOut, int fromElement, float scale)
+    {
+        Span<float> ys = y.Span;
+        Span<float> ts = target.Span;
+        Span<float> gs = dY.Span;
+        double sum = 0;
+        for (int i = 0; i < ys.Length; i++)
+        {
+            if (i % stepsOut < fromElement)
+            {
+                gs[i] = 0;
+                continue;
+            }
+
+            float diff = ys[i] - ts[i];
+            sum += (double)diff * diff;
+            gs[i] = 2f * scale * diff;
+        }
+
+        return sum;
+    }
+
+    public override (double Loss, int Correct) SoftmaxCrossEntropy(Slice logits, LabelTensor labels, Slice dZ, int rows, int classes, float scale)
+    {
+        Span<float> z = logits.Span;
+        Span<float> g = dZ.Span;
+        int[] lab = labels.Host!;
+        double loss = 0;
+        int correct = 0;
+        for (int r = 0; r < rows; r++)
+        {
+            Span<float> zr = z.Slice(r * classes, classes);
+            Span<float> gr = g.Slice(r * classes, classes);
+            int arg = TensorPrimitives.IndexOfMax(zr);
+            float max = zr[arg];
+            double sum = 0;
+            for (int c = 0; c < classes; c++)
+            {
+                sum += Math.Exp(zr[c] - max);
+            }
+
+            int label = lab[r];
+            for (int c = 0; c < classes; c++)
+            {
+                gr[c] = scale * (float)((Math.Exp(zr[c] - max) / sum) - (c == label ? 1 : 0));
+            }
+
+            loss += Math.Log(sum) + max - zr[label];
+            correct += arg == label ? 1 : 0;
+        }
+
+        return (loss, correct);
+    }
+
+    public override void SelectLast(Slice src, Slice dst, int batch, int steps, int width)
+    {
+        for (int b = 0; b < batch; b++)
+        {
+            src.Span.Slice((((b * steps) + steps - 1) * width), width).CopyTo(dst.Span.Slice(b * width, width));
+        }
+    }
+
+    public override void ScatterLast(Slice src, Slice dst, int batch, int steps, int width)
+    {
+        for (int b = 0; b < batch; b++)
+        {
+            src.Span.Slice(b * width, width).CopyTo(dst.Span.Slice(((b * steps) + steps - 1) * width, width));
+        }
+    }
+
+    public override void Adam(Slice w, Slice grad, Slice m, Slice v, AdamParams p)
+    {
+        Span<float> ws = w.Span;
+        Span<float> gs = grad.Span;
+        Span<float> ms = m.Span;
+        Span<float> vs = v.Span;
+        for (int i = 0; i < ws.Length; i++)
+        {
+            float g = gs[i] * p.GradScale;
+            float mi = (p.Beta1 * ms[i]) + ((1f - p.Beta1) * g);
+            float vi = (p.Beta2 * vs[i]) + ((1f - p.Beta2) * g * g);
+            ms[i] = mi;
+            vs[i] = vi;
+            ws[i] -= p.LearningRate * (mi / p.Correction1) / (MathF.Sqrt(vi / p.Correction2) + p.Epsilon);
+        }
+    }
+
+    public override void Sgd(Slice w, Slice grad, float step) => TensorPrimitives.MultiplyAdd(grad.Span, -step, w.Span, w.Span);
+
+    public override double SumSquares(Slice grad)
+    {
+        double s = 0;
+        foreach (float g in grad.Span)
+        {
+            s += (double)g * g;
+        }
+
+        return s;
+    }
+
+    public override void Dispose()
+    {
+    }
+
+    /// <summary>Sequential host evaluation of the memory and its adjoint.</summary>
+    private sealed class HostMemorySequence : IMemorySequenceEngine
+    {
+        public void Forward(int batch, int channels, int order, int steps, Slice sys, Slice u, Slice mSeq)
+        {
+            int d = order;
+            int k = channels;
+            float[] sa = sys.Tensor.Host!;
+            int so = (int)sys.Offset;
+            Parallel.For(0, batch * k, id =>
+            {
+                int b = id / k;
+                int c = id % k;
+                ReadOnlySpan<float> aT = sa.AsSpan(so + (2 * d * d) + (2 * d), d * d);
+                ReadOnlySpan<float> bBar = sa.AsSpan(so + (d * d), d);
+                var m = new float[d];
+                for (int t = 0; t < steps; t++)
+                {
+                    int row = (((b * steps) + t) * k) + c;
+                    Span<float> dst = mSeq.Span.Slice(row * d, d);
+                    HostMemoryMath.Advance(aT, bBar, m, u.Span[row], dst);
+                    dst.CopyTo(m);
+                }
+            });
+        }
+
+        public void Adjoint(MemoryAdjointParams p, int batch, Slice sys, Slice mSeq, Slice u, Slice gradM, Slice dU, Slice thetaPartial)
+        {
+            int d = p.Order;
+            int k = p.Channels;
+            float[] sa = sys.Tensor.Host!;
+            int so = (int)sys.Offset;
+            bool thetaGrad = (p.Flags & CellFlags.ThetaGradient) != 0;
+            bool euler = (p.Flags & CellFlags.Euler) != 0;
+            Parallel.For(0, batch * k, id =>
+            {
+                int b = id / k;
+                int c = id % k;
+                ReadOnlySpan<float> aBar = sa.AsSpan(so, d * d);
+                ReadOnlySpan<float> bBar = sa.AsSpan(so + (d * d), d);
+                ReadOnlySpan<float> aC = sa.AsSpan(so + (d * d) + d, d * d);
+                ReadOnlySpan<float> bC = sa.AsSpan(so + (2 * d * d) + d, d);
+                var zeros = new float[d];
+                var lam = new float[d];
+                var next = new float[d];
+                var am = new float[d];
+                double thetaAcc = 0;
+                for (int t = p.Steps - 1; t >= 0; t--)
+                {
+                    int row = (((b * p.Steps) + t) * k) + c;
+                    TensorPrimitives.Add(lam, gradM.Span.Slice(row * d, d), lam);
+                    dU.Span[row] = TensorPrimitives.Dot(bBar, lam);
+                    if (thetaGrad)
+                    {
+                        ReadOnlySpan<float> mRef = euler ? (t > 0 ? mSeq.Span.Slice((row - k) * d, d) : zeros) : mSeq.Span.Slice(row * d, d);
+                        for (int i = 0; i < d; i++)
+                        {
+                            am[i] = TensorPrimitives.Dot(aC.Slice(i * d, d), mRef);
+                        }
+
+                        TensorPrimitives.MultiplyAdd(bC, u.Span[row], am, am);
+                        thetaAcc += TensorPrimitives.Dot(am, lam);
+                    }
+
+                    HostMemoryMath.Advance(aBar, zeros, lam, 0f, next);
+                    (lam, next) = (next, lam);
+                }
+
+                if (thetaGrad)
+                {
+                    thetaPartial.Span[id] = (float)(thetaAcc * p.ThetaScale);
+                }
+            });
+        }
+    }
+}

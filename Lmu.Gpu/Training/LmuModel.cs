@@ -1,0 +1,730 @@
+using System.Diagnostics;
+using Lmu.Gpu.Kernels.Training;
+
+namespace Lmu.Gpu.Training;
+
+/// <summary>
+/// A small sequence model: a stack of LMU layers (nonlinear cells and/or feedforward LMUs) followed by a dense head,
+/// trained by backpropagation through time with its own forward and backward kernels (or the host path). The head is
+/// applied at every step (<see cref="ReturnSequences"/>) or only at the last step. All parameters live in one flat
+/// vector on the device; Adam/SGD update it in one launch.
+/// </summary>
+/// <remarks>Every sequence starts from zero state. Add all layers before the first use.</remarks>
+public sealed partial class LmuModel : IDisposable
+{
+    private readonly List<ModelLayer> _layers = [];
+    private readonly Backend _backend;
+    private readonly int _seed;
+    private Tensor? _params;
+    private Tensor? _grads;
+    private Tensor? _adamM;
+    private Tensor? _adamV;
+    private long _adamStep;
+    private Tensor[] _seqActs = [];
+    private Tensor[] _seqGrads = [];
+    private Tensor[] _headActs = [];
+    private Tensor[] _headGrads = [];
+    private Tensor? _targets;
+    private Tensor? _lossGrad;
+    private LabelTensor? _labels;
+    private int _wsBatch;
+    private int _wsSteps;
+    private bool _disposed;
+
+    /// <summary>Creates an empty model.</summary>
+    /// <param name="device">The device to train and run on.</param>
+    /// <param name="inputSize">Input features per step.</param>
+    /// <param name="returnSequences">True: outputs at every step [N, T, O]; false: only at the last step [N, O].</param>
+    /// <param name="seed">Seed of the weight initialisation.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="inputSize"/> &lt; 1.</exception>
+    public LmuModel(LmuDevice device, int inputSize, bool returnSequences = true, int seed = 1)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        ObjectDisposedException.ThrowIf(device.IsDisposed, device);
+        ArgumentOutOfRangeException.ThrowIfLessThan(inputSize, 1);
+        Device = device;
+        InputSize = inputSize;
+        ReturnSequences = returnSequences;
+        _seed = seed;
+        _backend = Backend.For(device);
+    }
+
+    /// <summary>The device.</summary>
+    public LmuDevice Device { get; }
+
+    /// <summary>Input features per step.</summary>
+    public int InputSize { get; }
+
+    /// <summary>True when the head runs at every step.</summary>
+    public bool ReturnSequences { get; }
+
+    /// <summary>The width of the last layer so far (the next layer's input size).</summary>
+    public int Width => _layers.Count == 0 ? InputSize : _layers[^1].OutputWidth;
+
+    /// <summary>Outputs per step (or per sequence).</summary>
+    public int OutputSize => Width;
+
+    /// <summary>The sequence length the model was trained on (0 until the first <see cref="Fit"/> or when loaded
+    /// without one). Later data must have this length.</summary>
+    public int SequenceLength { get; private set; }
+
+    /// <summary>Trainable parameters (enabled weights, biases, trainable θ).</summary>
+    public long ParameterCount => _layers.Sum(l => l.TrainableCount);
+
+    /// <summary>Length of the flat parameter vector (including disabled, always-zero tensors and frozen θ).</summary>
+    public int ParameterVectorLength => _layers.Sum(l => l.ParameterLength);
+
+    internal IReadOnlyList<ModelLayer> Layers => _layers;
+
+    /// <summary>Appends a nonlinear LMU cell layer; its <see cref="LmuCellOptions.InputSize"/> must equal
+    /// <see cref="Width"/>.</summary>
+    /// <param name="options">The cell.</param>
+    /// <returns>This model.</returns>
+    /// <exception cref="ArgumentException">Wrong input size, or a dense layer was already added.</exception>
+    /// <exception cref="InvalidOperationException">The model was already used.</exception>
+    public LmuModel AddLmu(LmuCellOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        CheckSequenceLayer(options.InputSize);
+        _layers.Add(new CellModelLayer(options));
+        return this;
+    }
+
+    /// <summary>Appends a feedforward LMU layer; its input size must equal <see cref="Width"/>.</summary>
+    /// <param name="options">The layer.</param>
+    /// <returns>This model.</returns>
+    /// <exception cref="ArgumentException">Wrong input size, or a dense layer was already added.</exception>
+    /// <exception cref="InvalidOperationException">The model was already used.</exception>
+    public LmuModel AddFeedforwardLmu(FeedforwardLmuOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        CheckSequenceLayer(options.InputSize);
+        _layers.Add(new FeedforwardModelLayer(options));
+        return this;
+    }
+
+    /// <summary>Appends a dense layer to the head.</summary>
+    /// <param name="units">Outputs.</param>
+    /// <param name="activation">Activation (linear by default).</param>
+    /// <returns>This model.</returns>
+    /// <exception cref="InvalidOperationException">The model was already used.</exception>
+    public LmuModel AddDense(int units, Activation activation = Activation.Linear)
+    {
+        ThrowIfBuilt();
+        _layers.Add(new DenseModelLayer(Width, units, activation));
+        return this;
+    }
+
+    /// <summary>A one-line-per-layer description with parameter counts.</summary>
+    /// <returns>The text.</returns>
+    public string Summary()
+    {
+        var lines = new List<string>();
+        foreach (var layer in _layers)
+        {
+            lines.Add(layer switch
+            {
+                CellModelLayer c => $"LMU cell: n_x={c.Options.InputSize} n={c.Options.Units} k={c.Options.MemoryChannels} d={c.Options.Order} θ={c.Options.Theta:G4} {c.Options.Activation.ToString().ToLowerInvariant()} ({c.TrainableCount:N0} params)",
+                FeedforwardModelLayer f => $"LMU feedforward: n_x={f.Options.InputSize} n={f.Options.Units} k={f.Options.MemoryChannels} d={f.Options.Order} θ={f.Options.Theta:G4} {f.Options.Activation.ToString().ToLowerInvariant()} ({f.TrainableCount:N0} params)",
+                DenseModelLayer d => $"Dense: {d.InputWidth}→{d.OutputWidth} {d.Activation.ToString().ToLowerInvariant()} ({d.TrainableCount:N0} params)",
+                _ => layer.GetType().Name,
+            });
+        }
+
+        lines.Add($"Total trainable parameters: {ParameterCount:N0}");
+        return string.Join(Environment.NewLine, lines);
+    }
+
+    /// <summary>Copies the flat parameter vector (layer by layer, each in its documented order).</summary>
+    /// <returns>A new array.</returns>
+    public float[] GetParameters()
+    {
+        EnsureBuilt();
+        var result = _backend.Download(_params!.All);
+        _backend.Synchronize();
+        return result;
+    }
+
+    /// <summary>Overwrites the flat parameter vector and resets the optimiser state.</summary>
+    /// <param name="parameters">Exactly <see cref="ParameterVectorLength"/> finite values.</param>
+    /// <exception cref="ArgumentException">Wrong length or a non-finite value.</exception>
+    public void SetParameters(ReadOnlySpan<float> parameters)
+    {
+        EnsureBuilt();
+        if (parameters.Length != _params!.Length)
+        {
+            throw new ArgumentException($"The model has {_params.Length} parameters; {parameters.Length} were given.", nameof(parameters));
+        }
+
+        LinearMemory.ThrowIfNotFinite(parameters, nameof(parameters));
+        _backend.Upload(_params.All, parameters);
+        foreach (var layer in _layers)
+        {
+            layer.Prepare(_backend, parameters.Slice(layer.Offset, layer.ParameterLength));
+        }
+
+        ResetOptimizer();
+    }
+
+    /// <summary>Overwrites one LMU cell layer's weights (for a task-specific initialisation, as the paper's psMNIST
+    /// model) and resets the optimiser state.</summary>
+    /// <param name="layerIndex">0-based index of an LMU cell layer.</param>
+    /// <param name="weights">Weights with the layer's exact options.</param>
+    /// <exception cref="ArgumentException">The layer is not an LMU cell, or the options differ.</exception>
+    public void SetCellWeights(int layerIndex, LmuCellWeights weights)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        EnsureBuilt();
+        ArgumentOutOfRangeException.ThrowIfNegative(layerIndex);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(layerIndex, _layers.Count);
+        if (_layers[layerIndex] is not CellModelLayer cell || cell.Options != weights.Options)
+        {
+            throw new ArgumentException($"Layer {layerIndex} is not an LMU cell with these options.", nameof(weights));
+        }
+
+        float[] all = GetParameters();
+        weights.ToFlat().CopyTo(all, cell.Offset);
+        SetParameters(all);
+    }
+
+    /// <summary>Runs the model.</summary>
+    /// <param name="inputs">[N, T, n_x].</param>
+    /// <param name="count">N.</param>
+    /// <param name="steps">T.</param>
+    /// <param name="batchSize">Sequences per launch.</param>
+    /// <returns>[N, T, O] with <see cref="ReturnSequences"/>, else [N, O].</returns>
+    /// <exception cref="ArgumentException">Lengths do not match, or T differs from <see cref="SequenceLength"/>.</exception>
+    public float[] Predict(float[] inputs, int count, int steps, int batchSize = 64)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        var data = SequenceDataset.ForRegression(inputs, new float[(long)count * (ReturnSequences ? steps : 1) * OutputSize], count, steps, InputSize, OutputSize, ReturnSequences);
+        CheckData(data);
+        int outPer = (ReturnSequences ? steps : 1) * OutputSize;
+        var result = new float[(long)count * outPer];
+        batchSize = Math.Clamp(batchSize, 1, count);
+        EnsureWorkspace(batchSize, steps);
+        var staging = new float[(long)batchSize * steps * InputSize];
+        for (int start = 0; start < count; start += batchSize)
+        {
+            int b = Math.Min(batchSize, count - start);
+            int per = steps * InputSize;
+            inputs.AsSpan(start * per, b * per).CopyTo(staging);
+            _backend.Upload(_seqActs[0].Sub(0, (long)b * per), staging.AsSpan(0, b * per));
+            var output = ForwardPass(b, steps);
+            _backend.Download(output.Sub(0, (long)b * outPer), result.AsSpan(start * outPer, b * outPer));
+        }
+
+        _backend.Synchronize();
+        return result;
+    }
+
+    /// <summary>Mean loss and accuracy over a dataset.</summary>
+    /// <param name="data">The data (regression targets matching the outputs, or labels).</param>
+    /// <param name="batchSize">Sequences per launch.</param>
+    /// <param name="lossFromStep">Per-step targets: first counted step.</param>
+    /// <returns>The evaluation.</returns>
+    /// <exception cref="ArgumentException">The data does not fit the model.</exception>
+    public Evaluation Evaluate(SequenceDataset data, int batchSize = 64, int lossFromStep = 0)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        CheckData(data);
+        batchSize = Math.Clamp(batchSize, 1, data.Count);
+        EnsureWorkspace(batchSize, data.Steps);
+        var indices = Enumerable.Range(0, data.Count).ToArray();
+        double loss = 0;
+        long correct = 0;
+        for (int start = 0; start < data.Count; start += batchSize)
+        {
+            int b = Math.Min(batchSize, data.Count - start);
+            var (batchLoss, batchCorrect) = LoadAndForwardLoss(data, indices.AsSpan(start, b), lossFromStep);
+            loss += batchLoss * b;
+            correct += batchCorrect;
+        }
+
+        return new Evaluation(loss / data.Count, data.IsClassification ? (double)correct / data.Count : double.NaN);
+    }
+
+    /// <summary>Trains on mini-batches.</summary>
+    /// <param name="train">Training data.</param>
+    /// <param name="options">Settings.</param>
+    /// <param name="validation">Optional validation data, evaluated after every epoch.</param>
+    /// <returns>Per-epoch results.</returns>
+    /// <exception cref="ArgumentException">The data does not fit the model (input size, sequence length, target
+    /// shape, label range).</exception>
+    /// <exception cref="TrainingDivergedException">The loss or gradient norm became NaN or infinite; the weights
+    /// were restored to the last good epoch (also on disk when checkpointing).</exception>
+    public IReadOnlyList<EpochResult> Fit(SequenceDataset train, FitOptions options, SequenceDataset? validation = null)
+    {
+        ArgumentNullException.ThrowIfNull(train);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.Epochs, 1, nameof(options.Epochs));
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.BatchSize, 1, nameof(options.BatchSize));
+        if (!(options.LearningRate > 0) || double.IsInfinity(options.LearningRate))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.LearningRate, "The learning rate must be a finite number > 0.");
+        }
+
+        if (options.ClipNorm < 0 || double.IsNaN(options.ClipNorm))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.ClipNorm, "The clip norm must be ≥ 0 (0: none).");
+        }
+
+        CheckData(train);
+        if (validation is not null)
+        {
+            CheckData(validation);
+        }
+
+        if (options.LossFromStep < 0 || (options.LossFromStep > 0 && (!ReturnSequences || options.LossFromStep >= train.Steps)))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.LossFromStep, $"LossFromStep must be in 0…{train.Steps - 1} and needs per-step outputs.");
+        }
+
+        if (SequenceLength == 0)
+        {
+            SequenceLength = train.Steps;
+        }
+
+        int batchSize = Math.Min(options.BatchSize, train.Count);
+        EnsureWorkspace(batchSize, train.Steps);
+        var rng = new Random(options.Seed);
+        var order = Enumerable.Range(0, train.Count).ToArray();
+        int batches = (train.Count + batchSize - 1) / batchSize;
+        if (options.MaxBatchesPerEpoch > 0)
+        {
+            batches = Math.Min(batches, options.MaxBatchesPerEpoch);
+        }
+
+        var history = new List<EpochResult>();
+        float[] lastGood = GetParameters();
+        int lastGoodEpoch = 0;
+        double bestValidation = double.PositiveInfinity;
+        float[]? bestParameters = null;
+        var clock = Stopwatch.StartNew();
+        long sequencesDone = 0;
+        long totalSequences = (long)options.Epochs * batches * batchSize;
+        for (int epoch = 1; epoch <= options.Epochs; epoch++)
+        {
+            var epochClock = Stopwatch.StartNew();
+            if (options.Shuffle)
+            {
+                rng.Shuffle(order);
+            }
+
+            double lossSum = 0;
+            long correct = 0;
+            int seen = 0;
+            for (int batch = 0; batch < batches; batch++)
+            {
+                int start = batch * batchSize;
+                int b = Math.Min(batchSize, train.Count - start);
+                double loss;
+                int batchCorrect;
+                double norm;
+                try
+                {
+                    (loss, batchCorrect, norm) = TrainStep(train, order.AsSpan(start, b), options);
+                }
+                catch (TrainingDivergedException e)
+                {
+                    SetParameters(lastGood);
+                    string saved = options.CheckpointPath is null || lastGoodEpoch == 0 ? string.Empty : $" (saved in '{options.CheckpointPath}')";
+                    throw new TrainingDivergedException(
+                        $"Training diverged at epoch {epoch}, batch {batch + 1}: {e.Message}. The weights were restored to the last good checkpoint " +
+                        $"({(lastGoodEpoch == 0 ? "the initial weights" : $"end of epoch {lastGoodEpoch}")}){saved}. Lower the learning rate or set a clip norm.");
+                }
+
+                lossSum += loss * b;
+                correct += batchCorrect;
+                seen += b;
+                sequencesDone += b;
+                if (options.Progress is not null)
+                {
+                    double elapsed = clock.Elapsed.TotalSeconds;
+                    double rate = sequencesDone / Math.Max(elapsed, 1e-9);
+                    double remaining = (totalSequences - sequencesDone) / Math.Max(rate, 1e-9);
+                    options.Progress(new TrainingProgress(epoch, options.Epochs, batch + 1, batches, lossSum / seen,
+                        train.IsClassification ? (double)correct / seen : double.NaN, rate, clock.Elapsed, TimeSpan.FromSeconds(Math.Min(remaining, 1e7))));
+                }
+            }
+
+            var val = validation is null ? new Evaluation(double.NaN, double.NaN) : Evaluate(validation, batchSize, options.LossFromStep);
+            history.Add(new EpochResult(epoch, lossSum / seen, train.IsClassification ? (double)correct / seen : double.NaN, val.Loss, val.Accuracy, epochClock.Elapsed.TotalSeconds));
+            lastGood = GetParameters();
+            lastGoodEpoch = epoch;
+            bool improved = validation is null || val.Loss < bestValidation;
+            if (validation is not null && val.Loss < bestValidation)
+            {
+                bestValidation = val.Loss;
+                bestParameters = options.KeepBestValidation ? lastGood : null;
+            }
+
+            if (options.CheckpointPath is not null && improved)
+            {
+                Save(options.CheckpointPath);
+            }
+        }
+
+        if (bestParameters is not null)
+        {
+            SetParameters(bestParameters);
+        }
+
+        return history;
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        foreach (var layer in _layers)
+        {
+            layer.Dispose();
+        }
+
+        DisposeWorkspace();
+        _params?.Dispose();
+        _grads?.Dispose();
+        _adamM?.Dispose();
+        _adamV?.Dispose();
+        _backend.Dispose();
+    }
+
+    /// <summary>Computes the mean loss of the given sequences and the gradient of every parameter (for tests and
+    /// gradient checks); nothing is updated.</summary>
+    internal double ComputeGradients(SequenceDataset data, ReadOnlySpan<int> indices, int lossFromStep, float[] gradients)
+    {
+        CheckData(data);
+        EnsureWorkspace(indices.Length, data.Steps);
+        _backend.Clear(_grads!.All);
+        var (loss, _) = LoadAndForwardLoss(data, indices, lossFromStep);
+        BackwardPass(indices.Length, data.Steps);
+        _backend.Download(_grads.All, gradients);
+        _backend.Synchronize();
+        return loss;
+    }
+
+    private (double Loss, int Correct, double Norm) TrainStep(SequenceDataset data, ReadOnlySpan<int> indices, FitOptions options)
+    {
+        _backend.Clear(_grads!.All);
+        var (loss, correct) = LoadAndForwardLoss(data, indices, options.LossFromStep);
+        if (!double.IsFinite(loss))
+        {
+            throw new TrainingDivergedException($"the loss is {loss}");
+        }
+
+        BackwardPass(indices.Length, data.Steps);
+        double norm = Math.Sqrt(_backend.SumSquares(_grads.All));
+        if (!double.IsFinite(norm))
+        {
+            throw new TrainingDivergedException($"the gradient norm is {norm}");
+        }
+
+        float scale = options.ClipNorm > 0 && norm > options.ClipNorm ? (float)(options.ClipNorm / norm) : 1f;
+        if (options.Optimizer == OptimizerKind.Adam)
+        {
+            _adamM ??= _backend.Allocate(_params!.Length, "Adam first moments");
+            _adamV ??= _backend.Allocate(_params!.Length, "Adam second moments");
+            _adamStep++;
+            var p = new AdamParams((float)options.LearningRate, (float)options.Beta1, (float)options.Beta2, (float)options.Epsilon,
+                (float)(1 - Math.Pow(options.Beta1, _adamStep)), (float)(1 - Math.Pow(options.Beta2, _adamStep)), scale);
+            _backend.Adam(_params!.All, _grads.All, _adamM.All, _adamV.All, p);
+        }
+        else
+        {
+            _backend.Sgd(_params!.All, _grads.All, (float)options.LearningRate * scale);
+        }
+
+        foreach (var layer in _layers)
+        {
+            layer.AfterUpdate(_backend, _params);
+        }
+
+        return (loss, correct, norm);
+    }
+
+    private (double Loss, int Correct) LoadAndForwardLoss(SequenceDataset data, ReadOnlySpan<int> indices, int lossFromStep)
+    {
+        int b = indices.Length;
+        int steps = data.Steps;
+        int per = steps * InputSize;
+        var staging = new float[(long)b * per];
+        for (int i = 0; i < b; i++)
+        {
+            data.Inputs.AsSpan(indices[i] * per, per).CopyTo(staging.AsSpan(i * per));
+        }
+
+        _backend.Upload(_seqActs[0].Sub(0, staging.Length), staging);
+        var output = ForwardPass(b, steps);
+        int outRows = ReturnSequences ? b * steps : b;
+        var grad = _lossGrad!.Sub(0, (long)outRows * OutputSize);
+        if (data.IsClassification)
+        {
+            var labels = new int[b];
+            for (int i = 0; i < b; i++)
+            {
+                labels[i] = data.Labels![indices[i]];
+            }
+
+            _backend.UploadLabels(_labels!, labels);
+            var (sum, correct) = _backend.SoftmaxCrossEntropy(output.Sub(0, (long)b * OutputSize), _labels!, grad, b, OutputSize, 1f / b);
+            return (sum / b, correct);
+        }
+
+        int tper = (data.SequenceTargets ? steps : 1) * OutputSize;
+        var targets = new float[(long)b * tper];
+        for (int i = 0; i < b; i++)
+        {
+            data.Targets!.AsSpan(indices[i] * tper, tper).CopyTo(targets.AsSpan(i * tper));
+        }
+
+        _backend.Upload(_targets!.Sub(0, targets.Length), targets);
+        int fromElement = data.SequenceTargets ? lossFromStep * OutputSize : 0;
+        long counted = (long)b * (tper - fromElement);
+        double total = _backend.SquaredError(output.Sub(0, targets.Length), _targets.Sub(0, targets.Length), grad, tper, fromElement, 1f / counted);
+        return (total / counted, 0);
+    }
+
+    private Slice ForwardPass(int batch, int steps)
+    {
+        int s = 0;
+        foreach (var layer in _layers.Where(l => l.IsSequence))
+        {
+            layer.Forward(_backend, ParamSlice(_params!, layer), SeqSlice(_seqActs[s], batch, steps, layer.InputWidth), SeqSlice(_seqActs[s + 1], batch, steps, layer.OutputWidth), batch, steps);
+            s++;
+        }
+
+        int headSteps = ReturnSequences ? steps : 1;
+        if (!ReturnSequences)
+        {
+            int width = _layers.Where(l => l.IsSequence).LastOrDefault()?.OutputWidth ?? InputSize;
+            _backend.SelectLast(_seqActs[s].All, _headActs[0].All, batch, steps, width);
+        }
+
+        int h = 0;
+        foreach (var layer in _layers.Where(l => !l.IsSequence))
+        {
+            layer.Forward(_backend, ParamSlice(_params!, layer), SeqSlice(_headActs[h], batch, headSteps, layer.InputWidth), SeqSlice(_headActs[h + 1], batch, headSteps, layer.OutputWidth), batch, headSteps);
+            h++;
+        }
+
+        return _headActs[h].All;
+    }
+
+    private void BackwardPass(int batch, int steps)
+    {
+        var seqLayers = _layers.Where(l => l.IsSequence).ToList();
+        var headLayers = _layers.Where(l => !l.IsSequence).ToList();
+        int headSteps = ReturnSequences ? steps : 1;
+        int outRows = batch * headSteps;
+        var top = _headGrads[headLayers.Count];
+        if (!ReferenceEquals(top, _lossGrad))
+        {
+            throw new InvalidOperationException("Internal error: the loss gradient buffer is not the head's top gradient.");
+        }
+
+        for (int h = headLayers.Count - 1; h >= 0; h--)
+        {
+            var layer = headLayers[h];
+            bool needInput = h > 0 || seqLayers.Count > 0;
+            layer.Backward(_backend, ParamSlice(_params!, layer), ParamSlice(_grads!, layer),
+                SeqSlice(_headActs[h], batch, headSteps, layer.InputWidth), SeqSlice(_headActs[h + 1], batch, headSteps, layer.OutputWidth),
+                SeqSlice(_headGrads[h + 1], batch, headSteps, layer.OutputWidth), needInput ? SeqSlice(_headGrads[h], batch, headSteps, layer.InputWidth) : null, batch, headSteps);
+        }
+
+        int s = seqLayers.Count;
+        if (s > 0 && !ReturnSequences)
+        {
+            int width = seqLayers[^1].OutputWidth;
+            _backend.Clear(SeqSlice(_seqGrads[s], batch, steps, width));
+            _backend.ScatterLast(SeqSlice(_headGrads[0], batch, 1, width), _seqGrads[s].All, batch, steps, width);
+        }
+
+        for (int i = s - 1; i >= 0; i--)
+        {
+            var layer = seqLayers[i];
+            layer.Backward(_backend, ParamSlice(_params!, layer), ParamSlice(_grads!, layer),
+                SeqSlice(_seqActs[i], batch, steps, layer.InputWidth), SeqSlice(_seqActs[i + 1], batch, steps, layer.OutputWidth),
+                SeqSlice(_seqGrads[i + 1], batch, steps, layer.OutputWidth), i > 0 ? SeqSlice(_seqGrads[i], batch, steps, layer.InputWidth) : null, batch, steps);
+        }
+    }
+
+    private static Slice ParamSlice(Tensor tensor, ModelLayer layer) => tensor.Sub(layer.Offset, layer.ParameterLength);
+
+    private static Slice SeqSlice(Tensor tensor, int batch, int steps, int width) => tensor.Sub(0, (long)batch * steps * width);
+
+    private void EnsureBuilt()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_params is not null)
+        {
+            return;
+        }
+
+        if (_layers.Count == 0)
+        {
+            throw new InvalidOperationException("The model has no layers; add an LMU or dense layer first.");
+        }
+
+        int offset = 0;
+        foreach (var layer in _layers)
+        {
+            layer.Offset = offset;
+            offset += layer.ParameterLength;
+        }
+
+        var host = new float[offset];
+        var rng = new Random(_seed);
+        foreach (var layer in _layers)
+        {
+            layer.Initialize(host.AsSpan(layer.Offset, layer.ParameterLength), rng);
+        }
+
+        _params = _backend.Upload(host, "parameters");
+        _grads = _backend.Allocate(offset, "gradients");
+        foreach (var layer in _layers)
+        {
+            layer.Prepare(_backend, host.AsSpan(layer.Offset, layer.ParameterLength));
+        }
+    }
+
+    private void ResetOptimizer()
+    {
+        _adamStep = 0;
+        if (_adamM is not null)
+        {
+            _backend.Clear(_adamM.All);
+            _backend.Clear(_adamV!.All);
+        }
+    }
+
+    private void EnsureWorkspace(int batch, int steps)
+    {
+        EnsureBuilt();
+        if (batch <= _wsBatch && steps == _wsSteps)
+        {
+            return;
+        }
+
+        DisposeWorkspace();
+        batch = Math.Max(batch, _wsBatch);
+        _wsBatch = batch;
+        _wsSteps = steps;
+        var seqLayers = _layers.Where(l => l.IsSequence).ToList();
+        var headLayers = _layers.Where(l => !l.IsSequence).ToList();
+        long rows = (long)batch * steps;
+        _seqActs = new Tensor[seqLayers.Count + 1];
+        _seqGrads = new Tensor[seqLayers.Count + 1];
+        _seqActs[0] = _backend.Allocate(rows * InputSize, "input batch");
+        _seqGrads[0] = _backend.Allocate(1, "placeholder");
+        for (int i = 0; i < seqLayers.Count; i++)
+        {
+            _seqActs[i + 1] = _backend.Allocate(rows * seqLayers[i].OutputWidth, "layer outputs");
+            _seqGrads[i + 1] = _backend.Allocate(rows * seqLayers[i].OutputWidth, "layer output gradients");
+            seqLayers[i].EnsureWorkspace(_backend, batch, steps);
+        }
+
+        int seqWidth = seqLayers.Count > 0 ? seqLayers[^1].OutputWidth : InputSize;
+        long headRows = ReturnSequences ? rows : batch;
+        _headActs = new Tensor[headLayers.Count + 1];
+        _headGrads = new Tensor[headLayers.Count + 1];
+        if (ReturnSequences)
+        {
+            _headActs[0] = _seqActs[^1];
+            _headGrads[0] = _seqGrads[^1];
+        }
+        else
+        {
+            _headActs[0] = _backend.Allocate(headRows * seqWidth, "last-step outputs");
+            _headGrads[0] = _backend.Allocate(headRows * seqWidth, "last-step gradients");
+        }
+
+        for (int i = 0; i < headLayers.Count; i++)
+        {
+            _headActs[i + 1] = _backend.Allocate(headRows * headLayers[i].OutputWidth, "dense outputs");
+            _headGrads[i + 1] = _backend.Allocate(headRows * headLayers[i].OutputWidth, "dense gradients");
+            headLayers[i].EnsureWorkspace(_backend, batch, ReturnSequences ? steps : 1);
+        }
+
+        _lossGrad = _headGrads[^1];
+        _targets = _backend.Allocate(headRows * OutputSize, "targets");
+        _labels = _backend.AllocateLabels(batch);
+    }
+
+    private void DisposeWorkspace()
+    {
+        var all = new HashSet<Tensor>(_seqActs.Concat(_seqGrads).Concat(_headActs).Concat(_headGrads));
+        foreach (var t in all)
+        {
+            t.Dispose();
+        }
+
+        _targets?.Dispose();
+        _labels?.Dispose();
+        _seqActs = _seqGrads = _headActs = _headGrads = [];
+        _wsBatch = 0;
+        _wsSteps = 0;
+    }
+
+    private void CheckData(SequenceDataset data)
+    {
+        EnsureBuilt();
+        if (data.InputSize != InputSize)
+        {
+            throw new ArgumentException($"The data has {data.InputSize} input features per step; the model expects {InputSize}.", nameof(data));
+        }
+
+        if (SequenceLength > 0 && data.Steps != SequenceLength)
+        {
+            throw new ArgumentException($"The sequences have {data.Steps} steps; the model was trained on sequences of {SequenceLength} steps.", nameof(data));
+        }
+
+        if (data.IsClassification)
+        {
+            if (ReturnSequences)
+            {
+                throw new ArgumentException("Classification needs a model that outputs at the last step only (returnSequences: false).", nameof(data));
+            }
+
+            if (data.Classes != OutputSize)
+            {
+                throw new ArgumentException($"The labels have {data.Classes} classes but the model has {OutputSize} outputs.", nameof(data));
+            }
+        }
+        else if (data.TargetSize != OutputSize || data.SequenceTargets != ReturnSequences)
+        {
+            throw new ArgumentException(
+                $"The targets are {(data.SequenceTargets ? "per step" : "per sequence")} with {data.TargetSize} values; the model outputs {OutputSize} values {(ReturnSequences ? "per step" : "per sequence")}.", nameof(data));
+        }
+    }
+
+    private void CheckSequenceLayer(int inputSize)
+    {
+        ThrowIfBuilt();
+        if (_layers.Any(l => !l.IsSequence))
+        {
+            throw new ArgumentException("LMU layers must come before the dense head.");
+        }
+
+        if (inputSize != Width)
+        {
+            throw new ArgumentException($"The layer takes {inputSize} inputs but the previous layer gives {Width}.");
+        }
+    }
+
+    private void ThrowIfBuilt()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_params is not null)
+        {
+            throw new InvalidOperationException("Layers cannot be added once the model has been used.");
+        }
+    }
+
+    internal void SetSequenceLength(int steps) => SequenceLength = steps;
+}

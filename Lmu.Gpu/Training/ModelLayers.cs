@@ -1,0 +1,457 @@
+using Lmu.Gpu.Kernels.Cell;
+using Lmu.Gpu.Kernels.Training;
+
+namespace Lmu.Gpu.Training;
+
+/// <summary>A trainable layer: a slice of the model's flat parameter vector plus the forward and backward passes.</summary>
+internal abstract class ModelLayer : IDisposable
+{
+    public int InputWidth { get; protected init; }
+
+    public int OutputWidth { get; protected init; }
+
+    /// <summary>Offset of this layer's parameters in the model's vector.</summary>
+    public int Offset { get; set; }
+
+    public abstract int ParameterLength { get; }
+
+    public abstract long TrainableCount { get; }
+
+    /// <summary>True for layers that run over time (their input and output are [B, T, width]).</summary>
+    public abstract bool IsSequence { get; }
+
+    public abstract void Initialize(Span<float> parameters, Random rng);
+
+    /// <summary>Uploads derived data (system matrices) for the current parameters.</summary>
+    public virtual void Prepare(Backend backend, ReadOnlySpan<float> parameters)
+    {
+    }
+
+    /// <summary>After an optimiser step: refresh derived data if θ moved.</summary>
+    public virtual void AfterUpdate(Backend backend, Tensor parameters)
+    {
+    }
+
+    public abstract void EnsureWorkspace(Backend backend, int batch, int steps);
+
+    /// <summary>y = layer(x) for <paramref name="batch"/> × <paramref name="steps"/> rows.</summary>
+    public abstract void Forward(Backend backend, Slice w, Slice x, Slice y, int batch, int steps);
+
+    /// <summary>Accumulates parameter gradients into <paramref name="grad"/> and writes dL/dx into
+    /// <paramref name="gradX"/> when it is not null.</summary>
+    public abstract void Backward(Backend backend, Slice w, Slice grad, Slice x, Slice y, Slice gradY, Slice? gradX, int batch, int steps);
+
+    public virtual void Dispose()
+    {
+    }
+
+    protected static void EnsureTensor(Backend backend, ref Tensor? tensor, long length, string what)
+    {
+        if (tensor is null || tensor.Length < length)
+        {
+            tensor?.Dispose();
+            tensor = backend.Allocate(Math.Max(1, length), what);
+        }
+    }
+
+    protected static float ClampTheta(float theta, double dt, Discretizer discretizer, int order)
+    {
+        double min = discretizer == Discretizer.Euler ? LmuSystem.MinimumStableEulerTheta(order, dt) * 1.01 : 0.05 * dt;
+        return float.IsFinite(theta) && theta >= min ? theta : (float)Math.Max(min, float.IsFinite(theta) ? theta : min);
+    }
+}
+
+/// <summary>The nonlinear LMU cell over whole sequences (from zero state), with BPTT.</summary>
+internal sealed class CellModelLayer : ModelLayer
+{
+    private readonly CellLayout _layout;
+    private Tensor? _sys;
+    private Tensor? _stateH;
+    private Tensor? _stateM;
+    private Tensor? _mSeq;
+    private Tensor? _uSeq;
+    private Tensor? _dZ;
+    private Tensor? _dU;
+    private Tensor? _theta;
+    private Tensor? _dummy;
+    private float _currentTheta;
+
+    public CellModelLayer(LmuCellOptions options)
+    {
+        options.Validate();
+        Options = options;
+        _layout = CellLayout.For(options);
+        InputWidth = options.InputSize;
+        OutputWidth = options.Units;
+    }
+
+    public LmuCellOptions Options { get; }
+
+    public override int ParameterLength => _layout.Length;
+
+    public override long TrainableCount => Options.TrainableParameterCount;
+
+    public override bool IsSequence => true;
+
+    public int ThetaIndex => Offset + _layout.Theta;
+
+    public override void Initialize(Span<float> parameters, Random rng)
+    {
+        var w = LmuCellWeights.CreateRandom(Options, rng.Next());
+        w.ToFlat().CopyTo(parameters);
+    }
+
+    public override void Prepare(Backend backend, ReadOnlySpan<float> parameters) => SetTheta(backend, parameters[_layout.Theta]);
+
+    public override void AfterUpdate(Backend backend, Tensor parameters)
+    {
+        if (!Options.TrainableTheta)
+        {
+            return;
+        }
+
+        var value = backend.Download(parameters.Sub(ThetaIndex, 1));
+        float clamped = ClampTheta(value[0], Options.Dt, Options.Discretizer, Options.Order);
+        if (clamped != value[0])
+        {
+            backend.Upload(parameters.Sub(ThetaIndex, 1), [clamped]);
+        }
+
+        if (clamped != _currentTheta)
+        {
+            SetTheta(backend, clamped);
+        }
+    }
+
+    public override void EnsureWorkspace(Backend backend, int batch, int steps)
+    {
+        long rows = (long)batch * steps;
+        EnsureTensor(backend, ref _stateH, (long)batch * Options.Units, "hidden state");
+        EnsureTensor(backend, ref _stateM, (long)batch * Options.MemorySize, "memory state");
+        EnsureTensor(backend, ref _mSeq, rows * Options.MemorySize, "memory sequence");
+        EnsureTensor(backend, ref _uSeq, rows * Options.MemoryChannels, "memory input sequence");
+        EnsureTensor(backend, ref _dZ, rows * Options.Units, "dL/dz");
+        EnsureTensor(backend, ref _dU, rows * Options.MemoryChannels, "dL/du");
+        EnsureTensor(backend, ref _theta, batch, "θ partials");
+        EnsureTensor(backend, ref _dummy, 1, "placeholder");
+    }
+
+    public override void Forward(Backend backend, Slice w, Slice x, Slice y, int batch, int steps)
+    {
+        backend.Clear(_stateH!.Sub(0, (long)batch * Options.Units));
+        backend.Clear(_stateM!.Sub(0, (long)batch * Options.MemorySize));
+        var p = _layout.Params(Options, steps, CellFlags.StoreStates, _currentTheta);
+        backend.CellForward(p, batch, w, _sys!.All, x, _stateH.All, _stateM.All, y, _mSeq!.All, _uSeq!.All);
+    }
+
+    public override void Backward(Backend backend, Slice w, Slice grad, Slice x, Slice y, Slice gradY, Slice? gradX, int batch, int steps)
+    {
+        var o = Options;
+        int extra = (o.TrainableTheta ? CellFlags.ThetaGradient : 0) | (gradX is null ? 0 : CellFlags.InputGradient);
+        var p = _layout.Params(o, steps, extra, _currentTheta);
+        long rows = (long)batch * steps;
+        var dZ = _dZ!.Sub(0, rows * o.Units);
+        var dU = _dU!.Sub(0, rows * o.MemoryChannels);
+        var mSeq = _mSeq!.Sub(0, rows * o.MemorySize);
+        backend.CellBackward(p, batch, w, _sys!.All, x, y, mSeq, _uSeq!.All, gradY, dZ, dU, gradX ?? _dummy!.All, _theta!.All);
+        int n = o.Units;
+        int k = o.MemoryChannels;
+        int kd = o.MemorySize;
+        int nx = o.InputSize;
+        backend.Outer(new OuterParams(batch, steps, n, kd, 0), dZ, mSeq, grad.Sub(_layout.Wm, n * kd));
+        backend.Outer(new OuterParams(batch, steps, k, nx, 0), dU, x, grad.Sub(_layout.Ex, k * nx));
+        if (o.InputToHidden)
+        {
+            backend.Outer(new OuterParams(batch, steps, n, nx, 0), dZ, x, grad.Sub(_layout.Wx, n * nx));
+        }
+
+        if (o.HiddenToHidden)
+        {
+            backend.Outer(new OuterParams(batch, steps, n, n, 1), dZ, y, grad.Sub(_layout.Wh, n * n));
+        }
+
+        if (o.HiddenToMemory)
+        {
+            backend.Outer(new OuterParams(batch, steps, k, n, 1), dU, y, grad.Sub(_layout.Eh, k * n));
+        }
+
+        if (o.MemoryToMemory)
+        {
+            backend.Outer(new OuterParams(batch, steps, k, kd, 1), dU, mSeq, grad.Sub(_layout.Em, k * kd));
+        }
+
+        if (o.HiddenBias)
+        {
+            backend.ColumnSum(dZ, grad.Sub(_layout.Bh, n), (int)rows, n);
+        }
+
+        if (o.MemoryBias)
+        {
+            backend.ColumnSum(dU, grad.Sub(_layout.Bu, k), (int)rows, k);
+        }
+
+        if (o.TrainableTheta)
+        {
+            float[] partial = backend.Download(_theta!.Sub(0, batch));
+            double sum = 0;
+            foreach (float v in partial)
+            {
+                sum += v;
+            }
+
+            backend.Upload(grad.Sub(_layout.Theta, 1), [(float)sum]);
+        }
+    }
+
+    public override void Dispose()
+    {
+        foreach (var t in new[] { _sys, _stateH, _stateM, _mSeq, _uSeq, _dZ, _dU, _theta, _dummy })
+        {
+            t?.Dispose();
+        }
+    }
+
+    private void SetTheta(Backend backend, float theta)
+    {
+        _currentTheta = theta;
+        var system = LmuSystem.Create(Options.Order, theta, Options.Dt, Options.Discretizer);
+        float[] buffer = CellLayout.SystemBuffer(system);
+        EnsureTensor(backend, ref _sys, buffer.Length, "system matrices");
+        backend.Upload(_sys!.All, buffer);
+    }
+}
+
+/// <summary>The feedforward LMU layer: input-driven memory (sequential seam), dense output.</summary>
+internal sealed class FeedforwardModelLayer : ModelLayer
+{
+    private readonly int _ex;
+    private readonly int _bu;
+    private readonly int _wx;
+    private readonly int _wm;
+    private readonly int _bh;
+    private readonly int _thetaOffset;
+    private Tensor? _sys;
+    private Tensor? _u;
+    private Tensor? _mSeq;
+    private Tensor? _dZ;
+    private Tensor? _gradM;
+    private Tensor? _dU;
+    private Tensor? _theta;
+    private float _currentTheta;
+
+    public FeedforwardModelLayer(FeedforwardLmuOptions options)
+    {
+        options.Validate();
+        Options = options;
+        InputWidth = options.InputSize;
+        OutputWidth = options.Units;
+        int k = options.MemoryChannels;
+        int n = options.Units;
+        int nx = options.InputSize;
+        _ex = 0;
+        _bu = k * nx;
+        _wx = _bu + k;
+        _wm = _wx + (n * nx);
+        _bh = _wm + (n * options.MemorySize);
+        _thetaOffset = _bh + n;
+    }
+
+    public FeedforwardLmuOptions Options { get; }
+
+    public override int ParameterLength => _thetaOffset + 1;
+
+    public override long TrainableCount => Options.TrainableParameterCount;
+
+    public override bool IsSequence => true;
+
+    public int ThetaIndex => Offset + _thetaOffset;
+
+    public override void Initialize(Span<float> parameters, Random rng)
+    {
+        int k = Options.MemoryChannels;
+        int n = Options.Units;
+        int nx = Options.InputSize;
+        LmuCellWeights.LecunUniform(rng, parameters.Slice(_ex, k * nx), nx);
+        if (Options.InputToHidden)
+        {
+            LmuCellWeights.GlorotUniform(rng, parameters.Slice(_wx, n * nx), nx, n);
+        }
+
+        LmuCellWeights.GlorotUniform(rng, parameters.Slice(_wm, n * Options.MemorySize), Options.MemorySize, n);
+        parameters[_thetaOffset] = (float)Options.Theta;
+    }
+
+    public override void Prepare(Backend backend, ReadOnlySpan<float> parameters) => SetTheta(backend, parameters[_thetaOffset]);
+
+    public override void AfterUpdate(Backend backend, Tensor parameters)
+    {
+        if (!Options.TrainableTheta)
+        {
+            return;
+        }
+
+        var value = backend.Download(parameters.Sub(ThetaIndex, 1));
+        float clamped = ClampTheta(value[0], Options.Dt, Options.Discretizer, Options.Order);
+        if (clamped != value[0])
+        {
+            backend.Upload(parameters.Sub(ThetaIndex, 1), [clamped]);
+        }
+
+        if (clamped != _currentTheta)
+        {
+            SetTheta(backend, clamped);
+        }
+    }
+
+    public override void EnsureWorkspace(Backend backend, int batch, int steps)
+    {
+        long rows = (long)batch * steps;
+        EnsureTensor(backend, ref _u, rows * Options.MemoryChannels, "memory input");
+        EnsureTensor(backend, ref _mSeq, rows * Options.MemorySize, "memory sequence");
+        EnsureTensor(backend, ref _dZ, rows * Options.Units, "dL/dz");
+        EnsureTensor(backend, ref _gradM, rows * Options.MemorySize, "dL/dm");
+        EnsureTensor(backend, ref _dU, rows * Options.MemoryChannels, "dL/du");
+        EnsureTensor(backend, ref _theta, (long)batch * Options.MemoryChannels, "θ partials");
+    }
+
+    public override void Forward(Backend backend, Slice w, Slice x, Slice y, int batch, int steps)
+    {
+        var o = Options;
+        int rows = batch * steps;
+        int k = o.MemoryChannels;
+        int kd = o.MemorySize;
+        var u = _u!.Sub(0, (long)rows * k);
+        var m = _mSeq!.Sub(0, (long)rows * kd);
+        backend.DenseForward(new DenseParams(rows, o.InputSize, k, ActivationCode.Linear, o.MemoryBias ? 1 : 0, 0), x, w.Sub(_ex, k * o.InputSize), w.Sub(_bu, k), u);
+        backend.Memory.Forward(batch, k, o.Order, steps, _sys!.All, u, m);
+        backend.DenseForward(new DenseParams(rows, kd, o.Units, ActivationCode.Linear, o.HiddenBias ? 1 : 0, 0), m, w.Sub(_wm, o.Units * kd), w.Sub(_bh, o.Units), y);
+        if (o.InputToHidden)
+        {
+            backend.DenseForward(new DenseParams(rows, o.InputSize, o.Units, ActivationCode.Linear, 0, 1), x, w.Sub(_wx, o.Units * o.InputSize), w.Sub(_bh, o.Units), y);
+        }
+
+        backend.ActivateInPlace(y, o.Activation);
+    }
+
+    public override void Backward(Backend backend, Slice w, Slice grad, Slice x, Slice y, Slice gradY, Slice? gradX, int batch, int steps)
+    {
+        var o = Options;
+        int rows = batch * steps;
+        int k = o.MemoryChannels;
+        int kd = o.MemorySize;
+        int n = o.Units;
+        int nx = o.InputSize;
+        var dZ = _dZ!.Sub(0, (long)rows * n);
+        var m = _mSeq!.Sub(0, (long)rows * kd);
+        var gradM = _gradM!.Sub(0, (long)rows * kd);
+        var dU = _dU!.Sub(0, (long)rows * k);
+        var u = _u!.Sub(0, (long)rows * k);
+        backend.ActivationBackward(y, gradY, dZ, o.Activation);
+        backend.Outer(new OuterParams(1, rows, n, kd, 0), dZ, m, grad.Sub(_wm, n * kd));
+        if (o.HiddenBias)
+        {
+            backend.ColumnSum(dZ, grad.Sub(_bh, n), rows, n);
+        }
+
+        if (o.InputToHidden)
+        {
+            backend.Outer(new OuterParams(1, rows, n, nx, 0), dZ, x, grad.Sub(_wx, n * nx));
+        }
+
+        backend.DenseBackwardInput(new DenseParams(rows, kd, n, 0, 0, 0), dZ, w.Sub(_wm, n * kd), gradM);
+        int flags = (o.TrainableTheta ? CellFlags.ThetaGradient : 0) | (o.Discretizer == Discretizer.Euler ? CellFlags.Euler : 0);
+        backend.Memory.Adjoint(new MemoryAdjointParams(o.Order, k, steps, flags, (float)(-o.Dt / ((double)_currentTheta * _currentTheta))), batch, _sys!.All, m, u, gradM, dU, _theta!.All);
+        backend.Outer(new OuterParams(1, rows, k, nx, 0), dU, x, grad.Sub(_ex, k * nx));
+        if (o.MemoryBias)
+        {
+            backend.ColumnSum(dU, grad.Sub(_bu, k), rows, k);
+        }
+
+        if (gradX is Slice gx)
+        {
+            backend.DenseBackwardInput(new DenseParams(rows, nx, k, 0, 0, 0), dU, w.Sub(_ex, k * nx), gx);
+            if (o.InputToHidden)
+            {
+                backend.DenseBackwardInput(new DenseParams(rows, nx, n, 0, 0, 1), dZ, w.Sub(_wx, n * nx), gx);
+            }
+        }
+
+        if (o.TrainableTheta)
+        {
+            float[] partial = backend.Download(_theta!.Sub(0, (long)batch * k));
+            double sum = 0;
+            foreach (float v in partial)
+            {
+                sum += v;
+            }
+
+            backend.Upload(grad.Sub(_thetaOffset, 1), [(float)sum]);
+        }
+    }
+
+    public override void Dispose()
+    {
+        foreach (var t in new[] { _sys, _u, _mSeq, _dZ, _gradM, _dU, _theta })
+        {
+            t?.Dispose();
+        }
+    }
+
+    private void SetTheta(Backend backend, float theta)
+    {
+        _currentTheta = theta;
+        var system = LmuSystem.Create(Options.Order, theta, Options.Dt, Options.Discretizer);
+        float[] buffer = CellLayout.SystemBuffer(system);
+        EnsureTensor(backend, ref _sys, buffer.Length, "system matrices");
+        backend.Upload(_sys!.All, buffer);
+    }
+}
+
+/// <summary>A dense layer y = f(W·x + b) over rows.</summary>
+internal sealed class DenseModelLayer : ModelLayer
+{
+    private Tensor? _dZ;
+
+    public DenseModelLayer(int inputs, int units, Activation activation)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(units, 1);
+        InputWidth = inputs;
+        OutputWidth = units;
+        Activation = activation;
+    }
+
+    public Activation Activation { get; }
+
+    public override int ParameterLength => (OutputWidth * InputWidth) + OutputWidth;
+
+    public override long TrainableCount => ParameterLength;
+
+    public override bool IsSequence => false;
+
+    public override void Initialize(Span<float> parameters, Random rng) =>
+        LmuCellWeights.GlorotUniform(rng, parameters[..(OutputWidth * InputWidth)], InputWidth, OutputWidth);
+
+    public override void EnsureWorkspace(Backend backend, int batch, int steps) =>
+        EnsureTensor(backend, ref _dZ, (long)batch * steps * OutputWidth, "dense dL/dz");
+
+    public override void Forward(Backend backend, Slice w, Slice x, Slice y, int batch, int steps)
+    {
+        int rows = batch * steps;
+        backend.DenseForward(new DenseParams(rows, InputWidth, OutputWidth, (int)Activation, 1, 0), x, w.Sub(0, OutputWidth * InputWidth), w.Sub(OutputWidth * InputWidth, OutputWidth), y);
+    }
+
+    public override void Backward(Backend backend, Slice w, Slice grad, Slice x, Slice y, Slice gradY, Slice? gradX, int batch, int steps)
+    {
+        int rows = batch * steps;
+        var dZ = _dZ!.Sub(0, (long)rows * OutputWidth);
+        backend.ActivationBackward(y, gradY, dZ, Activation);
+        backend.Outer(new OuterParams(1, rows, OutputWidth, InputWidth, 0), dZ, x, grad.Sub(0, OutputWidth * InputWidth));
+        backend.ColumnSum(dZ, grad.Sub(OutputWidth * InputWidth, OutputWidth), rows, OutputWidth);
+        if (gradX is Slice gx)
+        {
+            backend.DenseBackwardInput(new DenseParams(rows, InputWidth, OutputWidth, 0, 0, 0), dZ, w.Sub(0, OutputWidth * InputWidth), gx);
+        }
+    }
+
+    public override void Dispose() => _dZ?.Dispose();
+}
