@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The device check run on a lent GPU machine (no .NET SDK there): a self-contained `lmu` published with
 #   ../shared/tools/device-publish Lmu.Gpu.Cli .device
-# and this script run from the repository root with OUT set to a folder for the logs. Each command has its own
-# time limit so that one slow case cannot eat the whole lease.
+# and this script run from the repository root with OUT set to a folder for the logs: `gpu-run.sh [SECTION…]`
+# with sections selftest, memory, scan, neurons, capacity, training (default: all but scan and training, the first
+# run's set). Each command has its own time limit so that one slow case cannot eat the whole lease.
 set -u
 L=.device/lmu
 OUT=${OUT:-/tmp/gpu-out}
@@ -10,17 +11,32 @@ mkdir -p "$OUT"
 log="$OUT/gpu.log"
 run() { echo "\$ lmu $*" | tee -a "$log"; timeout "${LIMIT:-90}" "$L" "$@" 2>&1 | tee -a "$log"; }
 
+sections=${*:-selftest memory neurons capacity}
+has() { [[ " $sections " == *" $1 "* ]]; }
+
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv 2>&1 | tee -a "$log"
 run info
-LIMIT=240 run selftest --accelerator cuda
+if has selftest; then LIMIT=240 run selftest --accelerator cuda; fi
 
+if has memory; then
 # Linear memory: sequential kernel vs chunked scan on the GPU (device-resident timing), and the 10^6-step case.
 for d in 64 256; do for B in 1 16 64; do for T in 1000 100000; do for m in sequential scan; do
   LIMIT=60 run bench memory --order $d --theta 1000 --steps $T --batch $B --method $m --accelerator cuda --repeat 3
 done; done; done; done
 LIMIT=60 run bench memory --order 256 --theta 1000 --steps 100000 --batch 64 --method auto --accelerator cuda --repeat 3
 LIMIT=60 run bench memory --order 256 --theta 1000 --steps 1000000 --batch 1 --method scan --accelerator cuda --repeat 3
+fi
 
+if has scan; then
+# The scan alone at T = 10^5 (after a kernel change), with the sequential kernel as the same-run baseline.
+for d in 64 256; do for B in 1 16 64; do
+  LIMIT=60 run bench memory --order $d --theta 1000 --steps 100000 --batch $B --method scan --accelerator cuda --repeat 5
+done; done
+LIMIT=60 run bench memory --order 256 --theta 1000 --steps 100000 --batch 64 --method sequential --accelerator cuda --repeat 3
+LIMIT=60 run bench memory --order 256 --theta 1000 --steps 1000000 --batch 1 --method scan --accelerator cuda --repeat 3
+fi
+
+if has neurons; then
 # Spiking neurons: identical Poisson counts to the host path, and throughput at 10^8 neurons.
 run bench neurons --type poisson --neurons 1000003 --steps 200 --reps 1 --accelerator cpu
 run bench neurons --type poisson --neurons 1000003 --steps 200 --reps 1 --accelerator cuda
@@ -29,7 +45,18 @@ run bench neurons --type lif --neurons 100000000 --steps 200 --reps 3 --accelera
 run bench neurons --type poisson --neurons 100000000 --steps 200 --reps 3 --accelerator cpu
 run spike --order 4 --theta 0.5 --neurons-per-dim 2000 --steps 2000 --seed 1 --accelerator cpu
 run spike --order 4 --theta 0.5 --neurons-per-dim 2000 --steps 2000 --seed 1 --accelerator cuda
+fi
 
+if has capacity; then
 # The paper's capacity experiment at full size on the GPU (scan), with its plot.
 LIMIT=180 run capacity --accelerator cuda --method scan --plot "$OUT/capacity-gpu.png"
+fi
+
+if has training; then
+# Training: the same short runs on the GPU and on this machine's CPUs, side by side (epoch times in the output).
+for a in cuda cpu; do
+  LIMIT=120 run train capacity --no-progress --accelerator $a
+  LIMIT=120 run train mackey-glass --epochs 2 --no-progress --accelerator $a
+done
+fi
 echo "done" | tee -a "$log"
