@@ -122,7 +122,7 @@ public static class LinearMemoryKernels
 
     /// <summary>Σ_{j0 ≤ j &lt; j1} Āᵀ[j, i]·m[j] with eight independent accumulators (ILGPU 1.5.3 does not unroll
     /// loops, so the unrolling is written out to keep eight loads in flight).</summary>
-    private static float DotSegment(ArrayView<float> aTransposed, ArrayView<float> shared, int d, int i, int offset, int j0, int j1)
+    internal static float DotSegment(ArrayView<float> aTransposed, ArrayView<float> shared, int d, int i, int offset, int j0, int j1)
     {
         float s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
         int j = j0;

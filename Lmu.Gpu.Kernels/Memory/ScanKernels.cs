@@ -13,8 +13,10 @@ namespace Lmu.Gpu.Kernels.Memory;
 /// <param name="Tile">Columns per group in <see cref="ScanKernels.ChunkSteps"/> (a multiple of 4).</param>
 /// <param name="Delays">Decoder rows Q.</param>
 /// <param name="Flags">A combination of the <c>Scan*</c> flag constants of <see cref="ScanKernels"/>.</param>
+/// <param name="Parts">Threads that share one row of the carry product in <see cref="ScanKernels.Carries"/> (as
+/// <see cref="MemorySequenceParams.Parts"/>); 1 means one thread per row.</param>
 public readonly record struct ScanParams(int Order, int Channels, int Steps, int ChunkLength, int Chunks, int LastLength,
-    long Columns, int Tile, int Delays, int Flags);
+    long Columns, int Tile, int Delays, int Flags, int Parts = 1);
 
 /// <summary>
 /// Kernels of the chunked parallel scan of m_t = Ā·m_(t−1) + B̄·u_t (and of its adjoint λ_t = g_t + Āᵀ·λ_(t+1)):
@@ -87,7 +89,7 @@ public static class ScanKernels
     /// <param name="carries">[N, d]: chunk end states in, carries out.</param>
     /// <param name="final">Final states [n, d] (forward only).</param>
     /// <param name="p">Sizes; only <see cref="ScanReverse"/> of the flags is read.</param>
-    /// <remarks>Dynamic shared memory: 2·d floats.</remarks>
+    /// <remarks>Dynamic shared memory: (2 + P)·d floats; the group holds at least P·d threads when P &gt; 1.</remarks>
     public static void Carries(ArrayView<float> powerT, ArrayView<float> lastPowerT, ArrayView<float> initial,
         ArrayView<float> carries, ArrayView<float> final, ScanParams p)
     {
@@ -102,25 +104,53 @@ public static class ScanKernels
         }
 
         Group.Barrier();
+
+        // As in LinearMemoryKernels.Sequence: with parts > 1, P threads share a row, each summing a segment.
+        int parts = p.Parts;
+        int tid = Group.IdxX;
+        int rowOfThread = tid % d;
+        int part = tid / d;
+        int segment = (d + parts - 1) / parts;
+        int j0 = part * segment;
+        int j1 = j0 + segment < d ? j0 + segment : d;
+        int partials = 2 * d;
         int current = 0;
         int count = reverse ? p.Chunks - 1 : p.Chunks;
         for (int s = 0; s < count; s++)
         {
             int c = reverse ? p.Chunks - 2 - s : s;
             bool last = !reverse && c == p.Chunks - 1;
+            var matrix = last ? lastPowerT : powerT;
             int next = d - current;
             long row = (baseCol + c) * d;
-            for (int i = Group.IdxX; i < d; i += Group.DimX)
+            if (parts > 1)
             {
-                float acc = carries[row + i];
-                for (int j = 0; j < d; j++)
+                if (part < parts)
                 {
-                    float m = last ? lastPowerT[j * d + i] : powerT[j * d + i];
-                    acc += m * shared[current + j];
+                    shared[partials + part * d + rowOfThread] = LinearMemoryKernels.DotSegment(matrix, shared, d, rowOfThread, current, j0, j1);
                 }
 
-                shared[next + i] = acc;
-                carries[row + i] = acc;
+                Group.Barrier();
+                for (int i = tid; i < d; i += Group.DimX)
+                {
+                    float acc = carries[row + i];
+                    for (int q = 0; q < parts; q++)
+                    {
+                        acc += shared[partials + q * d + i];
+                    }
+
+                    shared[next + i] = acc;
+                    carries[row + i] = acc;
+                }
+            }
+            else
+            {
+                for (int i = tid; i < d; i += Group.DimX)
+                {
+                    float acc = carries[row + i] + LinearMemoryKernels.DotSegment(matrix, shared, d, i, current, 0, d);
+                    shared[next + i] = acc;
+                    carries[row + i] = acc;
+                }
             }
 
             Group.Barrier();
@@ -205,21 +235,35 @@ public static class ScanKernels
                     int x0 = current + g0 * d;
                     float a00 = 0, a01 = 0, a02 = 0, a03 = 0, a10 = 0, a11 = 0, a12 = 0, a13 = 0;
                     float a20 = 0, a21 = 0, a22 = 0, a23 = 0, a30 = 0, a31 = 0, a32 = 0, a33 = 0;
-                    for (int k = 0; k < d; k++)
+                    // Two k per iteration (d is a multiple of 4): sixteen loads in flight before the first FMA needs
+                    // one, since ILGPU 1.5.3 does not unroll loops itself.
+                    for (int k = 0; k < d; k += 2)
                     {
                         int row = k * d + i0;
                         float m0 = matrixT[row];
                         float m1 = matrixT[row + stride];
                         float m2 = matrixT[row + 2 * stride];
                         float m3 = matrixT[row + 3 * stride];
+                        float n0 = matrixT[row + d];
+                        float n1 = matrixT[row + d + stride];
+                        float n2 = matrixT[row + d + 2 * stride];
+                        float n3 = matrixT[row + d + 3 * stride];
                         float s0 = shared[x0 + k];
                         float s1 = shared[x0 + d + k];
                         float s2 = shared[x0 + 2 * d + k];
                         float s3 = shared[x0 + 3 * d + k];
+                        float t0 = shared[x0 + k + 1];
+                        float t1 = shared[x0 + d + k + 1];
+                        float t2 = shared[x0 + 2 * d + k + 1];
+                        float t3 = shared[x0 + 3 * d + k + 1];
                         a00 += m0 * s0; a01 += m0 * s1; a02 += m0 * s2; a03 += m0 * s3;
                         a10 += m1 * s0; a11 += m1 * s1; a12 += m1 * s2; a13 += m1 * s3;
                         a20 += m2 * s0; a21 += m2 * s1; a22 += m2 * s2; a23 += m2 * s3;
                         a30 += m3 * s0; a31 += m3 * s1; a32 += m3 * s2; a33 += m3 * s3;
+                        a00 += n0 * t0; a01 += n0 * t1; a02 += n0 * t2; a03 += n0 * t3;
+                        a10 += n1 * t0; a11 += n1 * t1; a12 += n1 * t2; a13 += n1 * t3;
+                        a20 += n2 * t0; a21 += n2 * t1; a22 += n2 * t2; a23 += n2 * t3;
+                        a30 += n3 * t0; a31 += n3 * t1; a32 += n3 * t2; a33 += n3 * t3;
                     }
 
                     StoreQuad(a00, a01, a02, a03, firstCol, g0, j, i0, current, next, shared, bias, input, reverse, vector, p);

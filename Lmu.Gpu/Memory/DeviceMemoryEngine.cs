@@ -143,7 +143,7 @@ internal sealed class DeviceMemoryEngine : IMemoryEngine
         var p = Params(plan.Plan, columns, tile, delays, 0);
         var groups = new Index1D(_groupSize);
         _chunkEnds(new KernelConfig(new Index1D(checked((int)columns)), groups), plan.Impulse.View, input, carries.View, p);
-        _carries(new KernelConfig(new Index1D(_count), groups, SharedMemoryConfig.RequestDynamic<float>(2 * d)),
+        _carries(new KernelConfig(new Index1D(_count), groups, SharedMemoryConfig.RequestDynamic<float>((2 + _parts) * d)),
             plan.PowerT.View, plan.LastPowerT.View, _states.View, carries.View, final.View, p);
         if (mode != MemoryOutputMode.FinalOnly)
         {
@@ -178,7 +178,7 @@ internal sealed class DeviceMemoryEngine : IMemoryEngine
             {
                 _chunkSteps(stepsConfig, _a.View, _bBar.View, g.View, _empty.View, _empty.View, _empty.View, _empty.View, _empty.View, local.View,
                     p with { Flags = reverse | ScanKernels.ScanFromZero | ScanKernels.ScanWriteEnds });
-                _carries(new KernelConfig(new Index1D(_count), groups, SharedMemoryConfig.RequestDynamic<float>(2 * d)),
+                _carries(new KernelConfig(new Index1D(_count), groups, SharedMemoryConfig.RequestDynamic<float>((2 + _parts) * d)),
                     plan.AdjointPowerT.View, plan.AdjointPowerT.View, _empty.View, local.View, _empty.View, p with { Flags = ScanKernels.ScanReverse });
             }
 
@@ -273,7 +273,7 @@ internal sealed class DeviceMemoryEngine : IMemoryEngine
     private static int Tile(int order) => Math.Clamp(4096 / order / 4 * 4, 4, 32);
 
     private ScanParams Params(ScanPlan plan, long columns, int tile, int delays, int flags) =>
-        new(_order, _channels, plan.Steps, plan.ChunkLength, plan.Chunks, plan.LastLength, columns, tile, delays, flags);
+        new(_order, _channels, plan.Steps, plan.ChunkLength, plan.Chunks, plan.LastLength, columns, tile, delays, flags, _parts);
 
     private DevicePlan Plan(int steps, int chunkLength)
     {
