@@ -271,8 +271,10 @@ internal sealed class DeviceMemoryEngine : IMemoryEngine
             return 0;
         }
 
+        // At most 512 threads: the 4×4 tile holds about 90 registers per thread, and 768 of them asked more than the
+        // 64 K registers a CUDA block may have ("too many resources requested for launch" on an H200 at d = 256).
         int warp = Math.Max(1, accelerator.WarpSize);
-        int maxGroup = Math.Max(warp, Math.Min(1024, accelerator.MaxNumThreadsPerGroup) / warp * warp);
+        int maxGroup = Math.Max(warp, Math.Min(512, accelerator.MaxNumThreadsPerGroup) / warp * warp);
         int byShared = 48 * 1024 / sizeof(float) / order;
         int byGroup = 4 * (maxGroup / (order / 4));
         int tile = Math.Min(64, Math.Min(byShared, byGroup)) / 4 * 4;
@@ -287,7 +289,7 @@ internal sealed class DeviceMemoryEngine : IMemoryEngine
         bool single = TileFlag != 0;
         int work = single ? d / 4 * (tile / 4) : d * (tile / 4);
         int warp = Math.Max(1, _accelerator.WarpSize);
-        int maxGroup = Math.Max(warp, Math.Min(1024, _accelerator.MaxNumThreadsPerGroup) / warp * warp);
+        int maxGroup = Math.Max(warp, Math.Min(single ? 512 : 1024, _accelerator.MaxNumThreadsPerGroup) / warp * warp);
         int group = Math.Clamp((work + warp - 1) / warp * warp, warp, maxGroup);
         return new KernelConfig(new Index1D(checked((int)((columns + tile - 1) / tile))), new Index1D(group),
             SharedMemoryConfig.RequestDynamic<float>((single ? 1 : 2) * tile * d));
