@@ -254,6 +254,10 @@ internal sealed class DeviceMemoryEngine : IMemoryEngine
         }
     }
 
+    /// <summary>The most threads per group for the 4×4 single-buffer chunk steps (register-bound; see
+    /// <see cref="Tile4x4"/>).</summary>
+    private const int MaxTile4x4Group = 256;
+
     /// <summary><see cref="ScanKernels.ScanTile4x4"/> where the order and the device allow it.</summary>
     private int TileFlag => Tile4x4(_accelerator, _order) > 0 ? ScanKernels.ScanTile4x4 : 0;
 
@@ -271,10 +275,10 @@ internal sealed class DeviceMemoryEngine : IMemoryEngine
             return 0;
         }
 
-        // At most 512 threads: the 4×4 tile holds about 90 registers per thread, and 768 of them asked more than the
-        // 64 K registers a CUDA block may have ("too many resources requested for launch" on an H200 at d = 256).
+        // At most 256 threads: the 4×4 tile needs so many registers per thread that 512 and 768 threads asked more
+        // than a CUDA block may have ("too many resources requested for launch" on an H200); 256 launch.
         int warp = Math.Max(1, accelerator.WarpSize);
-        int maxGroup = Math.Max(warp, Math.Min(512, accelerator.MaxNumThreadsPerGroup) / warp * warp);
+        int maxGroup = Math.Max(warp, Math.Min(MaxTile4x4Group, accelerator.MaxNumThreadsPerGroup) / warp * warp);
         int byShared = 48 * 1024 / sizeof(float) / order;
         int byGroup = 4 * (maxGroup / (order / 4));
         int tile = Math.Min(64, Math.Min(byShared, byGroup)) / 4 * 4;
@@ -289,7 +293,7 @@ internal sealed class DeviceMemoryEngine : IMemoryEngine
         bool single = TileFlag != 0;
         int work = single ? d / 4 * (tile / 4) : d * (tile / 4);
         int warp = Math.Max(1, _accelerator.WarpSize);
-        int maxGroup = Math.Max(warp, Math.Min(single ? 512 : 1024, _accelerator.MaxNumThreadsPerGroup) / warp * warp);
+        int maxGroup = Math.Max(warp, Math.Min(single ? MaxTile4x4Group : 1024, _accelerator.MaxNumThreadsPerGroup) / warp * warp);
         int group = Math.Clamp((work + warp - 1) / warp * warp, warp, maxGroup);
         return new KernelConfig(new Index1D(checked((int)((columns + tile - 1) / tile))), new Index1D(group),
             SharedMemoryConfig.RequestDynamic<float>((single ? 1 : 2) * tile * d));
