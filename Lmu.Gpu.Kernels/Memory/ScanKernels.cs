@@ -45,12 +45,15 @@ public static class ScanKernels
     /// <summary>Flag: write each chunk's last state to <c>ends</c>[col].</summary>
     public const int ScanWriteEnds = 32;
 
-    /// <summary>Flag: in <see cref="ChunkSteps"/>, each thread computes one 4×4 register tile (rows i, i + d/4, i + d/2,
-    /// i + 3d/4 of four columns), so every matrix load feeds four FMAs and every state load four more, and the tile's
-    /// states live in a single shared buffer (tile·d floats): the new states wait in registers across a barrier. That
-    /// lets the tile grow (more columns share each pass over Mᵀ). Needs d divisible by 4 and at least one thread per
-    /// (d/4)·(tile/4) work item.</summary>
+    /// <summary>Flag: in <see cref="ChunkSteps"/>, each work item is a 4×4 register tile (rows i, i + d/4, i + d/2,
+    /// i + 3d/4 of four columns), so every matrix load feeds four FMAs and every state load four more. Needs d
+    /// divisible by 4.</summary>
     public const int ScanTile4x4 = 64;
+
+    /// <summary>Flag, with <see cref="ScanTile4x4"/>: the tile's states live in a single shared buffer (tile·d floats)
+    /// and the new states wait in registers across a barrier, so the tile can hold twice the columns (more columns
+    /// share each pass over Mᵀ). Needs one thread per work item: (d/4)·(tile/4) threads at least.</summary>
+    public const int ScanSingleBuffer = 128;
 
     /// <summary>Phase A: s_col = Σ_q h_(len−1−q)·u_(cL+q), one group per column, threads over the d rows.</summary>
     /// <param name="impulse">h, [L, d].</param>
@@ -172,8 +175,8 @@ public static class ScanKernels
     /// Phase C: each group runs a tile of <see cref="ScanParams.Tile"/> chunks (columns) through their steps in lock
     /// step, y = M·x + (u_t·B̄ or g_t), from their carries. Each thread owns one row i and four columns per work item,
     /// so every element of Mᵀ it loads (coalesced across the group) feeds four FMAs; the tile states live in shared
-    /// memory (2·tile·d floats, requested dynamically), or with <see cref="ScanTile4x4"/> one 4×4 register tile per
-    /// thread and a single buffer of tile·d floats.
+    /// memory (2·tile·d floats, requested dynamically). <see cref="ScanTile4x4"/> makes each work item a 4×4 register
+    /// tile, and <see cref="ScanSingleBuffer"/> keeps one buffer of tile·d floats with one work item per thread.
     /// </summary>
     /// <param name="matrixT">Mᵀ, [j·d + i] = M[i, j] (Āᵀ forward; Ā row-major for the adjoint).</param>
     /// <param name="bias">B̄ (scalar input) — unused with <see cref="ScanVectorInput"/>.</param>
@@ -224,7 +227,8 @@ public static class ScanKernels
         Group.Barrier();
         int current = 0;
         int quads = tile / 4;
-        bool single = (p.Flags & ScanTile4x4) != 0;
+        bool tile4 = (p.Flags & ScanTile4x4) != 0;
+        bool single = tile4 && (p.Flags & ScanSingleBuffer) != 0;
         for (int j = 0; j < p.ChunkLength; j++)
         {
             int next = single ? 0 : tileFloats - current;
@@ -281,6 +285,54 @@ public static class ScanKernels
                     StoreQuad(a10, a11, a12, a13, firstCol, g0, j, i0 + stride, 0, 0, shared, bias, input, reverse, vector, p);
                     StoreQuad(a20, a21, a22, a23, firstCol, g0, j, i0 + 2 * stride, 0, 0, shared, bias, input, reverse, vector, p);
                     StoreQuad(a30, a31, a32, a33, firstCol, g0, j, i0 + 3 * stride, 0, 0, shared, bias, input, reverse, vector, p);
+                }
+            }
+            else if (tile4)
+            {
+                int stride = d / 4;
+                for (int w = Group.IdxX; w < stride * quads; w += Group.DimX)
+                {
+                    int quad = w / stride;
+                    int i0 = w - quad * stride;
+                    int g0 = quad * 4;
+                    int x0 = current + g0 * d;
+                    float a00 = 0, a01 = 0, a02 = 0, a03 = 0, a10 = 0, a11 = 0, a12 = 0, a13 = 0;
+                    float a20 = 0, a21 = 0, a22 = 0, a23 = 0, a30 = 0, a31 = 0, a32 = 0, a33 = 0;
+                    // Two k per iteration (d is a multiple of 4): sixteen loads in flight before the first FMA needs
+                    // one, since ILGPU 1.5.3 does not unroll loops itself.
+                    for (int k = 0; k < d; k += 2)
+                    {
+                        int row = k * d + i0;
+                        float m0 = matrixT[row];
+                        float m1 = matrixT[row + stride];
+                        float m2 = matrixT[row + 2 * stride];
+                        float m3 = matrixT[row + 3 * stride];
+                        float n0 = matrixT[row + d];
+                        float n1 = matrixT[row + d + stride];
+                        float n2 = matrixT[row + d + 2 * stride];
+                        float n3 = matrixT[row + d + 3 * stride];
+                        float s0 = shared[x0 + k];
+                        float s1 = shared[x0 + d + k];
+                        float s2 = shared[x0 + 2 * d + k];
+                        float s3 = shared[x0 + 3 * d + k];
+                        float t0 = shared[x0 + k + 1];
+                        float t1 = shared[x0 + d + k + 1];
+                        float t2 = shared[x0 + 2 * d + k + 1];
+                        float t3 = shared[x0 + 3 * d + k + 1];
+                        a00 += m0 * s0; a01 += m0 * s1; a02 += m0 * s2; a03 += m0 * s3;
+                        a10 += m1 * s0; a11 += m1 * s1; a12 += m1 * s2; a13 += m1 * s3;
+                        a20 += m2 * s0; a21 += m2 * s1; a22 += m2 * s2; a23 += m2 * s3;
+                        a30 += m3 * s0; a31 += m3 * s1; a32 += m3 * s2; a33 += m3 * s3;
+                        a00 += n0 * t0; a01 += n0 * t1; a02 += n0 * t2; a03 += n0 * t3;
+                        a10 += n1 * t0; a11 += n1 * t1; a12 += n1 * t2; a13 += n1 * t3;
+                        a20 += n2 * t0; a21 += n2 * t1; a22 += n2 * t2; a23 += n2 * t3;
+                        a30 += n3 * t0; a31 += n3 * t1; a32 += n3 * t2; a33 += n3 * t3;
+                    }
+
+                    StoreQuad(a00, a01, a02, a03, firstCol, g0, j, i0, current, next, shared, bias, input, reverse, vector, p);
+                    StoreQuad(a10, a11, a12, a13, firstCol, g0, j, i0 + stride, current, next, shared, bias, input, reverse, vector, p);
+                    StoreQuad(a20, a21, a22, a23, firstCol, g0, j, i0 + 2 * stride, current, next, shared, bias, input, reverse, vector, p);
+                    StoreQuad(a30, a31, a32, a33, firstCol, g0, j, i0 + 3 * stride, current, next, shared, bias, input, reverse, vector, p);
                 }
             }
             else

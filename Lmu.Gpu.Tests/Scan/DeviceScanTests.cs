@@ -1,3 +1,4 @@
+using Lmu.Gpu.Kernels.Memory;
 using NUnit.Framework;
 
 namespace Lmu.Gpu.Tests.Scan;
@@ -28,7 +29,7 @@ public sealed class DeviceScanTests
     }
 
     [Test]
-    public void AllVariants_ScanOnSimulatorMatchesHostSequential([Values(0, 7, 200)] int chunkLength, [Values(Order, 20)] int order)
+    public void AllVariants_ScanOnSimulatorMatchesHostSequential([Values(0, 7, 200)] int chunkLength, [Values(Order, 4, 20)] int order)
     {
         const int steps = 150;
         var system = LmuSystem.Create(order, 20);
@@ -60,9 +61,10 @@ public sealed class DeviceScanTests
 
     [Test]
     public void RunAdjoint_OnSimulatorMatchesHostSequential(
-        [Values(SequenceMethod.Sequential, SequenceMethod.Scan)] SequenceMethod method, [Values(Order, 20)] int order)
+        [Values(SequenceMethod.Sequential, SequenceMethod.Scan)] SequenceMethod method, [Values(Order, 4, 20)] int order)
     {
-        // order 20 takes the kernel's 4×4 register-tile path (d divisible by 4), Order the one-row path.
+        // On the simulator (16-thread groups) order 4 takes the single-buffer 4×4 path, 20 the double-buffered 4×4
+        // path, Order (6) the one-row path.
         const int steps = 101;
         var system = LmuSystem.Create(order, 30);
         using var device = new LinearMemory(_simulator, system, Batch, Channels) { ChunkLength = 16 };
@@ -73,5 +75,14 @@ public sealed class DeviceScanTests
         Assert.That(ScanTestData.RelativeMaxError(actual.Lambda, expected.Lambda), Is.LessThanOrEqualTo(1e-5));
         Assert.That(ScanTestData.RelativeMaxError(actual.InputGradient, expected.InputGradient), Is.LessThanOrEqualTo(1e-5));
         Assert.That(ScanTestData.RelativeMaxError(actual.InitialStateGradient, expected.InitialStateGradient), Is.LessThanOrEqualTo(1e-5));
+    }
+
+    [TestCase(6, 0)]
+    [TestCase(20, ScanKernels.ScanTile4x4)]
+    [TestCase(4, ScanKernels.ScanTile4x4 | ScanKernels.ScanSingleBuffer)]
+    public void ChunkStepFlags_OnSimulator_CoverEveryKernelPath(int order, int expected)
+    {
+        // The orders used above must reach all three chunk-step paths of the kernel on the simulator.
+        Assert.That(DeviceMemoryEngine.ChunkStepFlags(_simulator.Accelerator, order), Is.EqualTo(expected));
     }
 }

@@ -254,31 +254,46 @@ internal sealed class DeviceMemoryEngine : IMemoryEngine
         }
     }
 
-    /// <summary>The most threads per group for the 4×4 single-buffer chunk steps (register-bound; see
-    /// <see cref="Tile4x4"/>).</summary>
-    private const int MaxTile4x4Group = 256;
+    /// <summary>The most threads per group of <see cref="ScanKernels.ChunkSteps"/>: its 4×4 register tiles make it a
+    /// register-heavy kernel (512 and 768 threads asked more registers than a CUDA block may have, "too many resources
+    /// requested for launch" on an H200), and 256 threads launch even at the 255-register maximum per thread. The
+    /// single-buffer path needs one thread per work item; the others loop over work items.</summary>
+    private const int MaxChunkStepGroup = 256;
 
-    /// <summary><see cref="ScanKernels.ScanTile4x4"/> where the order and the device allow it.</summary>
-    private int TileFlag => Tile4x4(_accelerator, _order) > 0 ? ScanKernels.ScanTile4x4 : 0;
+    /// <summary>The chunk-step variant: the single-buffer 4×4 tile where it holds at least twice the columns of the
+    /// double-buffered one (measured on an H200: d = 64, 64 columns, B = 64, T = 10⁵: 20 ms against 32 ms), the
+    /// double-buffered 4×4 tile for other orders divisible by 4 (d = 256, 16 columns: 117 ms against 145 ms for the
+    /// single buffer with the same 16 columns), else one row of four columns per work item.</summary>
+    private int TileFlag => ChunkStepFlags(_accelerator, _order);
 
-    /// <summary>Columns per group of <see cref="ScanKernels.ChunkSteps"/>.</summary>
-    private int ChunkTile => Tile4x4(_accelerator, _order) is int t and > 0 ? t : Tile(_order);
-
-    /// <summary>The tile of the 4×4 single-buffer path: as many columns (a multiple of 4, at most 64) as 48 KiB of
-    /// shared memory holds and the group can cover with one 4×4 work item per thread; 0 where d is not divisible by 4
-    /// or not even 4 columns fit. More columns per group means fewer passes over Āᵀ per step (measured at 16 columns
-    /// on an H200: about 7 TFLOP/s, bound by re-reading Āᵀ from L2).</summary>
-    internal static int Tile4x4(Accelerator accelerator, int order)
+    /// <summary>The <see cref="ScanKernels"/> tiling flags <see cref="TileFlag"/> picks for an order on a device.</summary>
+    internal static int ChunkStepFlags(Accelerator accelerator, int order)
     {
         if (order % 4 != 0)
         {
             return 0;
         }
 
-        // At most 256 threads: the 4×4 tile needs so many registers per thread that 512 and 768 threads asked more
-        // than a CUDA block may have ("too many resources requested for launch" on an H200); 256 launch.
+        return SingleBufferTile(accelerator, order) >= 2 * Tile(order)
+            ? ScanKernels.ScanTile4x4 | ScanKernels.ScanSingleBuffer
+            : ScanKernels.ScanTile4x4;
+    }
+
+    /// <summary>Columns per group of <see cref="ScanKernels.ChunkSteps"/>.</summary>
+    private int ChunkTile => (TileFlag & ScanKernels.ScanSingleBuffer) != 0 ? SingleBufferTile(_accelerator, _order) : Tile(_order);
+
+    /// <summary>The tile of the single-buffer 4×4 path: as many columns (a multiple of 4, at most 64) as 48 KiB of
+    /// shared memory holds and <see cref="MaxChunkStepGroup"/> threads cover with one 4×4 work item each; 0 where d
+    /// is not divisible by 4 or not even 4 columns fit.</summary>
+    internal static int SingleBufferTile(Accelerator accelerator, int order)
+    {
+        if (order % 4 != 0)
+        {
+            return 0;
+        }
+
         int warp = Math.Max(1, accelerator.WarpSize);
-        int maxGroup = Math.Max(warp, Math.Min(MaxTile4x4Group, accelerator.MaxNumThreadsPerGroup) / warp * warp);
+        int maxGroup = Math.Max(warp, Math.Min(MaxChunkStepGroup, accelerator.MaxNumThreadsPerGroup) / warp * warp);
         int byShared = 48 * 1024 / sizeof(float) / order;
         int byGroup = 4 * (maxGroup / (order / 4));
         int tile = Math.Min(64, Math.Min(byShared, byGroup)) / 4 * 4;
@@ -290,10 +305,11 @@ internal sealed class DeviceMemoryEngine : IMemoryEngine
     private KernelConfig ChunkStepsConfig(long columns, int tile)
     {
         int d = _order;
-        bool single = TileFlag != 0;
-        int work = single ? d / 4 * (tile / 4) : d * (tile / 4);
+        int flags = TileFlag;
+        bool single = (flags & ScanKernels.ScanSingleBuffer) != 0;
+        int work = flags != 0 ? d / 4 * (tile / 4) : d * (tile / 4);
         int warp = Math.Max(1, _accelerator.WarpSize);
-        int maxGroup = Math.Max(warp, Math.Min(single ? MaxTile4x4Group : 1024, _accelerator.MaxNumThreadsPerGroup) / warp * warp);
+        int maxGroup = Math.Max(warp, Math.Min(MaxChunkStepGroup, _accelerator.MaxNumThreadsPerGroup) / warp * warp);
         int group = Math.Clamp((work + warp - 1) / warp * warp, warp, maxGroup);
         return new KernelConfig(new Index1D(checked((int)((columns + tile - 1) / tile))), new Index1D(group),
             SharedMemoryConfig.RequestDynamic<float>((single ? 1 : 2) * tile * d));
