@@ -241,50 +241,13 @@ public static class ScanKernels
                 int i0 = w - quad * stride;
                 int g0 = quad * 4;
                 int x0 = g0 * d;
-                float a00 = 0, a01 = 0, a02 = 0, a03 = 0, a10 = 0, a11 = 0, a12 = 0, a13 = 0;
-                float a20 = 0, a21 = 0, a22 = 0, a23 = 0, a30 = 0, a31 = 0, a32 = 0, a33 = 0;
-                if (owner)
-                {
-                    // Two k per iteration (d is a multiple of 4): sixteen loads in flight before the first FMA needs
-                    // one, since ILGPU 1.5.3 does not unroll loops itself.
-                    for (int k = 0; k < d; k += 2)
-                    {
-                        int row = k * d + i0;
-                        float m0 = matrixT[row];
-                        float m1 = matrixT[row + stride];
-                        float m2 = matrixT[row + 2 * stride];
-                        float m3 = matrixT[row + 3 * stride];
-                        float n0 = matrixT[row + d];
-                        float n1 = matrixT[row + d + stride];
-                        float n2 = matrixT[row + d + 2 * stride];
-                        float n3 = matrixT[row + d + 3 * stride];
-                        float s0 = shared[x0 + k];
-                        float s1 = shared[x0 + d + k];
-                        float s2 = shared[x0 + 2 * d + k];
-                        float s3 = shared[x0 + 3 * d + k];
-                        float t0 = shared[x0 + k + 1];
-                        float t1 = shared[x0 + d + k + 1];
-                        float t2 = shared[x0 + 2 * d + k + 1];
-                        float t3 = shared[x0 + 3 * d + k + 1];
-                        a00 += m0 * s0; a01 += m0 * s1; a02 += m0 * s2; a03 += m0 * s3;
-                        a10 += m1 * s0; a11 += m1 * s1; a12 += m1 * s2; a13 += m1 * s3;
-                        a20 += m2 * s0; a21 += m2 * s1; a22 += m2 * s2; a23 += m2 * s3;
-                        a30 += m3 * s0; a31 += m3 * s1; a32 += m3 * s2; a33 += m3 * s3;
-                        a00 += n0 * t0; a01 += n0 * t1; a02 += n0 * t2; a03 += n0 * t3;
-                        a10 += n1 * t0; a11 += n1 * t1; a12 += n1 * t2; a13 += n1 * t3;
-                        a20 += n2 * t0; a21 += n2 * t1; a22 += n2 * t2; a23 += n2 * t3;
-                        a30 += n3 * t0; a31 += n3 * t1; a32 += n3 * t2; a33 += n3 * t3;
-                    }
-                }
+                var sums = owner ? Tile4x4Sums.Accumulate(matrixT, shared, d, i0, stride, x0) : default;
 
                 // Everyone has read the states of step j − 1; now overwrite them in place.
                 Group.Barrier();
                 if (owner)
                 {
-                    StoreQuad(a00, a01, a02, a03, firstCol, g0, j, i0, 0, 0, shared, bias, input, reverse, vector, p);
-                    StoreQuad(a10, a11, a12, a13, firstCol, g0, j, i0 + stride, 0, 0, shared, bias, input, reverse, vector, p);
-                    StoreQuad(a20, a21, a22, a23, firstCol, g0, j, i0 + 2 * stride, 0, 0, shared, bias, input, reverse, vector, p);
-                    StoreQuad(a30, a31, a32, a33, firstCol, g0, j, i0 + 3 * stride, 0, 0, shared, bias, input, reverse, vector, p);
+                    StoreTile(sums, firstCol, g0, j, i0, stride, 0, 0, shared, bias, input, reverse, vector, p);
                 }
             }
             else if (tile4)
@@ -296,43 +259,8 @@ public static class ScanKernels
                     int i0 = w - quad * stride;
                     int g0 = quad * 4;
                     int x0 = current + g0 * d;
-                    float a00 = 0, a01 = 0, a02 = 0, a03 = 0, a10 = 0, a11 = 0, a12 = 0, a13 = 0;
-                    float a20 = 0, a21 = 0, a22 = 0, a23 = 0, a30 = 0, a31 = 0, a32 = 0, a33 = 0;
-                    // Two k per iteration (d is a multiple of 4): sixteen loads in flight before the first FMA needs
-                    // one, since ILGPU 1.5.3 does not unroll loops itself.
-                    for (int k = 0; k < d; k += 2)
-                    {
-                        int row = k * d + i0;
-                        float m0 = matrixT[row];
-                        float m1 = matrixT[row + stride];
-                        float m2 = matrixT[row + 2 * stride];
-                        float m3 = matrixT[row + 3 * stride];
-                        float n0 = matrixT[row + d];
-                        float n1 = matrixT[row + d + stride];
-                        float n2 = matrixT[row + d + 2 * stride];
-                        float n3 = matrixT[row + d + 3 * stride];
-                        float s0 = shared[x0 + k];
-                        float s1 = shared[x0 + d + k];
-                        float s2 = shared[x0 + 2 * d + k];
-                        float s3 = shared[x0 + 3 * d + k];
-                        float t0 = shared[x0 + k + 1];
-                        float t1 = shared[x0 + d + k + 1];
-                        float t2 = shared[x0 + 2 * d + k + 1];
-                        float t3 = shared[x0 + 3 * d + k + 1];
-                        a00 += m0 * s0; a01 += m0 * s1; a02 += m0 * s2; a03 += m0 * s3;
-                        a10 += m1 * s0; a11 += m1 * s1; a12 += m1 * s2; a13 += m1 * s3;
-                        a20 += m2 * s0; a21 += m2 * s1; a22 += m2 * s2; a23 += m2 * s3;
-                        a30 += m3 * s0; a31 += m3 * s1; a32 += m3 * s2; a33 += m3 * s3;
-                        a00 += n0 * t0; a01 += n0 * t1; a02 += n0 * t2; a03 += n0 * t3;
-                        a10 += n1 * t0; a11 += n1 * t1; a12 += n1 * t2; a13 += n1 * t3;
-                        a20 += n2 * t0; a21 += n2 * t1; a22 += n2 * t2; a23 += n2 * t3;
-                        a30 += n3 * t0; a31 += n3 * t1; a32 += n3 * t2; a33 += n3 * t3;
-                    }
-
-                    StoreQuad(a00, a01, a02, a03, firstCol, g0, j, i0, current, next, shared, bias, input, reverse, vector, p);
-                    StoreQuad(a10, a11, a12, a13, firstCol, g0, j, i0 + stride, current, next, shared, bias, input, reverse, vector, p);
-                    StoreQuad(a20, a21, a22, a23, firstCol, g0, j, i0 + 2 * stride, current, next, shared, bias, input, reverse, vector, p);
-                    StoreQuad(a30, a31, a32, a33, firstCol, g0, j, i0 + 3 * stride, current, next, shared, bias, input, reverse, vector, p);
+                    var sums = Tile4x4Sums.Accumulate(matrixT, shared, d, i0, stride, x0);
+                    StoreTile(sums, firstCol, g0, j, i0, stride, current, next, shared, bias, input, reverse, vector, p);
                 }
             }
             else
@@ -430,6 +358,16 @@ public static class ScanKernels
         int ch = (int)(seq - (long)b * p.Channels);
         int t = c * p.ChunkLength + (reverse ? len - 1 - j : j);
         return ((long)b * p.Steps + t) * p.Channels + ch;
+    }
+
+    /// <summary>Writes a 4×4 tile of next states: rows i0 + r·stride (r = 0 … 3) of the columns g0 … g0 + 3.</summary>
+    private static void StoreTile(Tile4x4Sums t, long firstCol, int g0, int j, int i0, int stride, int current, int next,
+        ArrayView<float> shared, ArrayView<float> bias, ArrayView<float> input, bool reverse, bool vector, ScanParams p)
+    {
+        StoreQuad(t.A00, t.A01, t.A02, t.A03, firstCol, g0, j, i0, current, next, shared, bias, input, reverse, vector, p);
+        StoreQuad(t.A10, t.A11, t.A12, t.A13, firstCol, g0, j, i0 + stride, current, next, shared, bias, input, reverse, vector, p);
+        StoreQuad(t.A20, t.A21, t.A22, t.A23, firstCol, g0, j, i0 + 2 * stride, current, next, shared, bias, input, reverse, vector, p);
+        StoreQuad(t.A30, t.A31, t.A32, t.A33, firstCol, g0, j, i0 + 3 * stride, current, next, shared, bias, input, reverse, vector, p);
     }
 
     /// <summary>Writes the next states of row <paramref name="i"/> for the four columns g0 … g0 + 3.</summary>

@@ -1,0 +1,69 @@
+using System.Reflection;
+using ILGPU;
+using ILGPU.Backends.EntryPoints;
+using ILGPU.Backends.PTX;
+using ILGPU.Runtime.Cuda;
+using Lmu.Gpu.Kernels.Cell;
+using Lmu.Gpu.Kernels.Memory;
+using Lmu.Gpu.Kernels.Training;
+
+namespace Lmu.Gpu.Tests.Kernels;
+
+/// <summary>Compiles the memory, scan, cell and training kernels with ILGPU's PTX backend (sm_80, no GPU needed), so
+/// that code the CPU simulator accepts but the CUDA backend rejects is caught without a GPU.</summary>
+[TestFixture]
+public sealed class KernelPtxTests
+{
+    private static IEnumerable<TestCaseData> ExplicitlyGrouped()
+    {
+        yield return new TestCaseData(typeof(LinearMemoryKernels), nameof(LinearMemoryKernels.Sequence));
+        yield return new TestCaseData(typeof(ScanKernels), nameof(ScanKernels.ChunkEnds));
+        yield return new TestCaseData(typeof(ScanKernels), nameof(ScanKernels.Carries));
+        yield return new TestCaseData(typeof(ScanKernels), nameof(ScanKernels.ChunkSteps));
+        yield return new TestCaseData(typeof(CellKernels), nameof(CellKernels.Forward));
+        yield return new TestCaseData(typeof(CellKernels), nameof(CellKernels.Backward));
+        yield return new TestCaseData(typeof(TrainingKernels), nameof(TrainingKernels.MemoryAdjoint));
+    }
+
+    [TestCaseSource(nameof(ExplicitlyGrouped))]
+    public void Kernel_CompilesToPtx(Type type, string name)
+    {
+        string ptx = Compile(type.GetMethod(name)!);
+        Assert.That(ptx, Does.Contain(".target sm_80"));
+    }
+
+    [Test]
+    public void ChunkSteps_KeepsTheRegisterTileOutOfLocalMemory()
+    {
+        // The 4×4 tile (Tile4x4Sums, sixteen accumulators) must live in registers: a struct left in local memory would
+        // turn every FMA into local loads and stores.
+        string ptx = Compile(typeof(ScanKernels).GetMethod(nameof(ScanKernels.ChunkSteps))!);
+        Assert.That(ptx, Does.Not.Contain("ld.local").And.Not.Contain("st.local"));
+    }
+
+    [Test]
+    public void TrainingKernels_ImplicitlyGrouped_CompileToPtx()
+    {
+        var methods = typeof(TrainingKernels).GetMethods(BindingFlags.Public | BindingFlags.Static)
+            .Where(m => m.ReturnType == typeof(void) && m.GetParameters().FirstOrDefault()?.ParameterType == typeof(Index1D))
+            .ToList();
+        Assert.That(methods, Is.Not.Empty);
+        foreach (var method in methods)
+        {
+            using var context = Context.Create(b => b.Cuda().EnableAlgorithms());
+            using var backend = Backend(context);
+            var compiled = (PTXCompiledKernel)backend.Compile(EntryPointDescription.FromImplicitlyGroupedKernel(method), default);
+            Assert.That(compiled.PTXAssembly, Does.Contain(".target sm_80"), method.Name);
+        }
+    }
+
+    private static string Compile(MethodInfo method)
+    {
+        using var context = Context.Create(b => b.Cuda().EnableAlgorithms());
+        using var backend = Backend(context);
+        return ((PTXCompiledKernel)backend.Compile(EntryPointDescription.FromExplicitlyGroupedKernel(method), default)).PTXAssembly;
+    }
+
+    private static PTXBackend Backend(Context context) =>
+        new(context, new CudaCapabilityContext(CudaArchitecture.SM_80), CudaArchitecture.SM_80, CudaInstructionSet.ISA_80, null);
+}
