@@ -18,10 +18,9 @@ namespace Lmu.Spiking;
 /// <see cref="SpikeMath.LifStep"/>, which performs the same float operations as the kernel, so the host path and
 /// ILGPU's CPU simulator give identical spikes.
 /// </remarks>
-public sealed class LifPopulation : IDisposable
+public sealed class LifPopulation : NeuronPopulation
 {
     private const int Chunk = 4096;
-    private readonly LmuDevice _device;
     private readonly LifParameters _p;
     private readonly float[]? _v;
     private readonly float[]? _r;
@@ -34,9 +33,8 @@ public sealed class LifPopulation : IDisposable
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<uint>, long, LifParameters, int>? _kernel;
 
     private LifPopulation(LmuDevice device, long neurons, Func<long, float> current, LifModel model, ulong seed)
+        : base(device, neurons)
     {
-        _device = device;
-        Neurons = neurons;
         Model = model;
         _p = model.Parameters;
         var v = new float[neurons];
@@ -70,17 +68,8 @@ public sealed class LifPopulation : IDisposable
         }
     }
 
-    /// <summary>The number of neurons.</summary>
-    public long Neurons { get; }
-
     /// <summary>The LIF model.</summary>
     public LifModel Model { get; }
-
-    /// <summary>The number of steps simulated so far.</summary>
-    public long Step { get; private set; }
-
-    /// <summary>True once disposed.</summary>
-    public bool IsDisposed { get; private set; }
 
     /// <summary>Creates <paramref name="neurons"/> LIF neurons all driven by <paramref name="current"/>.</summary>
     /// <param name="device">The host path or an accelerator.</param>
@@ -147,7 +136,7 @@ public sealed class LifPopulation : IDisposable
         }
         else
         {
-            var acc = _device.Accelerator;
+            var acc = Device.Accelerator;
             int group = Math.Min(acc.MaxNumThreadsPerGroup, 256);
             long maxGroups = Math.Max(1, (long)acc.NumMultiprocessors * Math.Max(1, acc.MaxNumThreadsPerMultiprocessor / group) * 8);
             int groups = (int)Math.Min((Neurons + group - 1) / group, maxGroups);
@@ -162,52 +151,15 @@ public sealed class LifPopulation : IDisposable
         Step += steps;
     }
 
-    /// <summary>Copies the per-neuron spike counts to the host.</summary>
-    /// <returns>The counts.</returns>
-    /// <exception cref="ObjectDisposedException">The population was disposed.</exception>
-    public uint[] GetCounts()
-    {
-        ObjectDisposedException.ThrowIf(IsDisposed, this);
-        if (_counts is not null)
-        {
-            return (uint[])_counts.Clone();
-        }
-
-        _device.Accelerator.Synchronize();
-        return _dcounts!.GetAsArray1D();
-    }
-
-    /// <summary>Waits for queued device work (no-op on the host path).</summary>
-    public void Synchronize()
-    {
-        if (!IsDisposed && !_device.IsHost)
-        {
-            _device.Accelerator.Synchronize();
-        }
-    }
-
-    /// <summary>The total number of spikes so far.</summary>
-    /// <returns>The sum of the counts.</returns>
-    public long TotalSpikes()
-    {
-        long total = 0;
-        foreach (uint c in GetCounts())
-        {
-            total += c;
-        }
-
-        return total;
-    }
+    /// <inheritdoc/>
+    private protected override uint[]? HostCounts => _counts;
 
     /// <inheritdoc/>
-    public void Dispose()
-    {
-        if (IsDisposed)
-        {
-            return;
-        }
+    private protected override MemoryBuffer1D<uint, Stride1D.Dense>? DeviceCounts => _dcounts;
 
-        IsDisposed = true;
+    /// <inheritdoc/>
+    private protected override void DisposeBuffers()
+    {
         _dv?.Dispose();
         _dr?.Dispose();
         _dj?.Dispose();

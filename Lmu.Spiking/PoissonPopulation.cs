@@ -16,14 +16,13 @@ namespace Lmu.Spiking;
 /// The host path runs eight Philox blocks (32 neurons) per AVX-512 instruction stream, all steps of a call with the
 /// counts in registers, on all cores; the device path runs one thread per four neurons with all steps in the kernel.
 /// </remarks>
-public sealed class PoissonPopulation : IDisposable
+public sealed class PoissonPopulation : NeuronPopulation
 {
     /// <summary>The largest supported mean count per step, rate·dt: the 16-entry threshold table then covers all
     /// but &lt; 2^−32 of the distribution.</summary>
     public const double MaxMeanPerStep = 2.0;
 
     private const int ChunkBlocks = 2048;
-    private readonly LmuDevice _device;
     private readonly uint[] _thresholds;
     private readonly uint[]? _hostCounts;
     private readonly MemoryBuffer1D<uint, Stride1D.Dense>? _counts;
@@ -31,9 +30,8 @@ public sealed class PoissonPopulation : IDisposable
     private readonly Action<KernelConfig, ArrayView<uint>, ArrayView<uint>, int, long, uint, uint, int, int>? _kernel;
 
     private PoissonPopulation(LmuDevice device, long neurons, double rate, double dt, ulong seed)
+        : base(device, neurons)
     {
-        _device = device;
-        Neurons = neurons;
         Rate = rate;
         Dt = dt;
         Seed = seed;
@@ -52,9 +50,6 @@ public sealed class PoissonPopulation : IDisposable
         }
     }
 
-    /// <summary>The number of neurons.</summary>
-    public long Neurons { get; }
-
     /// <summary>The rate in Hz.</summary>
     public double Rate { get; }
 
@@ -63,9 +58,6 @@ public sealed class PoissonPopulation : IDisposable
 
     /// <summary>The seed.</summary>
     public ulong Seed { get; }
-
-    /// <summary>The number of steps simulated so far.</summary>
-    public long Step { get; private set; }
 
     /// <summary>Creates the population on <paramref name="device"/>, all counts zero.</summary>
     /// <param name="device">The host path or an accelerator.</param>
@@ -125,7 +117,7 @@ public sealed class PoissonPopulation : IDisposable
     }
 
     /// <summary>Simulates <paramref name="steps"/> more steps, adding the spikes to the per-neuron counts. On a
-    /// device the call returns once the work is queued; <see cref="GetCounts"/> synchronises.</summary>
+    /// device the call returns once the work is queued; <see cref="NeuronPopulation.GetCounts"/> synchronises.</summary>
     /// <param name="steps">The number of steps, ≥ 0.</param>
     /// <exception cref="ArgumentOutOfRangeException">steps is negative or the step counter would pass 2^32.</exception>
     /// <exception cref="ObjectDisposedException">The population was disposed.</exception>
@@ -144,7 +136,7 @@ public sealed class PoissonPopulation : IDisposable
         }
         else
         {
-            var acc = _device.Accelerator;
+            var acc = Device.Accelerator;
             long blocks = (Neurons + 3) / 4;
             int group = Math.Min(acc.MaxNumThreadsPerGroup, 256);
             long maxGroups = Math.Max(1, (long)acc.NumMultiprocessors * Math.Max(1, acc.MaxNumThreadsPerMultiprocessor / group) * 8);
@@ -161,55 +153,15 @@ public sealed class PoissonPopulation : IDisposable
         Step += steps;
     }
 
-    /// <summary>Copies the per-neuron spike counts to the host.</summary>
-    /// <returns>The counts, neuron order.</returns>
-    /// <exception cref="ObjectDisposedException">The population was disposed.</exception>
-    public uint[] GetCounts()
-    {
-        ObjectDisposedException.ThrowIf(IsDisposed, this);
-        if (_hostCounts is not null)
-        {
-            return (uint[])_hostCounts.Clone();
-        }
-
-        _device.Accelerator.Synchronize();
-        return _counts!.GetAsArray1D();
-    }
-
-    /// <summary>Waits for queued device work (no-op on the host path).</summary>
-    public void Synchronize()
-    {
-        if (!IsDisposed && !_device.IsHost)
-        {
-            _device.Accelerator.Synchronize();
-        }
-    }
-
-    /// <summary>The total number of spikes so far.</summary>
-    /// <returns>The sum of the counts.</returns>
-    public long TotalSpikes()
-    {
-        long total = 0;
-        foreach (uint c in GetCounts())
-        {
-            total += c;
-        }
-
-        return total;
-    }
-
-    /// <summary>True once disposed.</summary>
-    public bool IsDisposed { get; private set; }
+    /// <inheritdoc/>
+    private protected override uint[]? HostCounts => _hostCounts;
 
     /// <inheritdoc/>
-    public void Dispose()
-    {
-        if (IsDisposed)
-        {
-            return;
-        }
+    private protected override MemoryBuffer1D<uint, Stride1D.Dense>? DeviceCounts => _counts;
 
-        IsDisposed = true;
+    /// <inheritdoc/>
+    private protected override void DisposeBuffers()
+    {
         _counts?.Dispose();
         _table?.Dispose();
     }

@@ -1,0 +1,88 @@
+using ILGPU;
+using ILGPU.Runtime;
+using Lmu.Gpu;
+
+namespace Lmu.Spiking;
+
+/// <summary>What every population of independent neurons shares: its device, the per-neuron spike counts (a host array
+/// on the <c>cpu</c> path, a device buffer elsewhere), the step counter, and disposal.</summary>
+public abstract class NeuronPopulation : IDisposable
+{
+    private protected NeuronPopulation(LmuDevice device, long neurons)
+    {
+        Device = device;
+        Neurons = neurons;
+    }
+
+    /// <summary>The number of neurons.</summary>
+    public long Neurons { get; }
+
+    /// <summary>The number of steps simulated so far.</summary>
+    public long Step { get; private protected set; }
+
+    /// <summary>True once disposed.</summary>
+    public bool IsDisposed { get; private set; }
+
+    /// <summary>The device the population runs on.</summary>
+    private protected LmuDevice Device { get; }
+
+    /// <summary>The counts on the host path, else null.</summary>
+    private protected abstract uint[]? HostCounts { get; }
+
+    /// <summary>The counts on a device, else null.</summary>
+    private protected abstract MemoryBuffer1D<uint, Stride1D.Dense>? DeviceCounts { get; }
+
+    /// <summary>Copies the per-neuron spike counts to the host.</summary>
+    /// <returns>The counts, in neuron order.</returns>
+    /// <exception cref="ObjectDisposedException">The population was disposed.</exception>
+    public uint[] GetCounts()
+    {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        if (HostCounts is { } counts)
+        {
+            return (uint[])counts.Clone();
+        }
+
+        Device.Accelerator.Synchronize();
+        return DeviceCounts!.GetAsArray1D();
+    }
+
+    /// <summary>Waits for queued device work (no-op on the host path).</summary>
+    public void Synchronize()
+    {
+        if (!IsDisposed && !Device.IsHost)
+        {
+            Device.Accelerator.Synchronize();
+        }
+    }
+
+    /// <summary>The total number of spikes so far.</summary>
+    /// <returns>The sum of the counts.</returns>
+    /// <exception cref="ObjectDisposedException">The population was disposed.</exception>
+    public long TotalSpikes()
+    {
+        long total = 0;
+        foreach (uint c in GetCounts())
+        {
+            total += c;
+        }
+
+        return total;
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        if (IsDisposed)
+        {
+            return;
+        }
+
+        IsDisposed = true;
+        DisposeBuffers();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Frees the population's device buffers (called once, from <see cref="Dispose"/>).</summary>
+    private protected abstract void DisposeBuffers();
+}
