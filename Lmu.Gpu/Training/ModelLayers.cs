@@ -61,11 +61,63 @@ internal abstract class ModelLayer : IDisposable
     }
 }
 
+/// <summary>A layer with an LMU memory: keeps the discretised system for its current θ on the backend, refreshes it
+/// when an optimiser step moves θ, and clamps θ to the stable range.</summary>
+internal abstract class LmuMemoryLayer : ModelLayer
+{
+    private Tensor? _system;
+
+    /// <summary>Index of θ in the model's parameter vector.</summary>
+    public abstract int ThetaIndex { get; }
+
+    /// <summary>θ the system matrices were built for.</summary>
+    protected float CurrentTheta { get; private set; }
+
+    /// <summary>The system matrices (<see cref="CellLayout.SystemBuffer"/>) for <see cref="CurrentTheta"/>.</summary>
+    protected Tensor SystemTensor => _system ?? throw new InvalidOperationException("Prepare the layer before running it.");
+
+    /// <summary>The memory's order, time step, discretiser and whether θ is trained.</summary>
+    protected abstract (int Order, double Dt, Discretizer Discretizer, bool TrainableTheta) Memory { get; }
+
+    public override void Prepare(Backend backend, ReadOnlySpan<float> parameters) => SetTheta(backend, parameters[ThetaIndex - Offset]);
+
+    public override void AfterUpdate(Backend backend, Tensor parameters)
+    {
+        var memory = Memory;
+        if (!memory.TrainableTheta)
+        {
+            return;
+        }
+
+        var value = backend.Download(parameters.Sub(ThetaIndex, 1));
+        float clamped = ClampTheta(value[0], memory.Dt, memory.Discretizer, memory.Order);
+        if (clamped != value[0])
+        {
+            backend.Upload(parameters.Sub(ThetaIndex, 1), [clamped]);
+        }
+
+        if (clamped != CurrentTheta)
+        {
+            SetTheta(backend, clamped);
+        }
+    }
+
+    public override void Dispose() => _system?.Dispose();
+
+    private void SetTheta(Backend backend, float theta)
+    {
+        CurrentTheta = theta;
+        var memory = Memory;
+        float[] buffer = CellLayout.SystemBuffer(LmuSystem.Create(memory.Order, theta, memory.Dt, memory.Discretizer));
+        EnsureTensor(backend, ref _system, buffer.Length, "system matrices");
+        backend.Upload(_system!.All, buffer);
+    }
+}
+
 /// <summary>The nonlinear LMU cell over whole sequences (from zero state), with BPTT.</summary>
-internal sealed class CellModelLayer : ModelLayer
+internal sealed class CellModelLayer : LmuMemoryLayer
 {
     private readonly CellLayout _layout;
-    private Tensor? _sys;
     private Tensor? _stateH;
     private Tensor? _stateM;
     private Tensor? _mSeq;
@@ -74,7 +126,6 @@ internal sealed class CellModelLayer : ModelLayer
     private Tensor? _dU;
     private Tensor? _theta;
     private Tensor? _dummy;
-    private float _currentTheta;
 
     public CellModelLayer(LmuCellOptions options)
     {
@@ -93,34 +144,15 @@ internal sealed class CellModelLayer : ModelLayer
 
     public override bool IsSequence => true;
 
-    public int ThetaIndex => Offset + _layout.Theta;
+    public override int ThetaIndex => Offset + _layout.Theta;
+
+    protected override (int Order, double Dt, Discretizer Discretizer, bool TrainableTheta) Memory =>
+        (Options.Order, Options.Dt, Options.Discretizer, Options.TrainableTheta);
 
     public override void Initialize(Span<float> parameters, Random rng)
     {
         var w = LmuCellWeights.CreateRandom(Options, rng.Next());
         w.ToFlat().CopyTo(parameters);
-    }
-
-    public override void Prepare(Backend backend, ReadOnlySpan<float> parameters) => SetTheta(backend, parameters[_layout.Theta]);
-
-    public override void AfterUpdate(Backend backend, Tensor parameters)
-    {
-        if (!Options.TrainableTheta)
-        {
-            return;
-        }
-
-        var value = backend.Download(parameters.Sub(ThetaIndex, 1));
-        float clamped = ClampTheta(value[0], Options.Dt, Options.Discretizer, Options.Order);
-        if (clamped != value[0])
-        {
-            backend.Upload(parameters.Sub(ThetaIndex, 1), [clamped]);
-        }
-
-        if (clamped != _currentTheta)
-        {
-            SetTheta(backend, clamped);
-        }
     }
 
     public override void EnsureWorkspace(Backend backend, int batch, int steps)
@@ -140,20 +172,20 @@ internal sealed class CellModelLayer : ModelLayer
     {
         backend.Clear(_stateH!.Sub(0, (long)batch * Options.Units));
         backend.Clear(_stateM!.Sub(0, (long)batch * Options.MemorySize));
-        var p = _layout.Params(Options, steps, CellFlags.StoreStates, _currentTheta);
-        backend.CellForward(p, batch, w, _sys!.All, x, _stateH.All, _stateM.All, y, _mSeq!.All, _uSeq!.All);
+        var p = _layout.Params(Options, steps, CellFlags.StoreStates, CurrentTheta);
+        backend.CellForward(p, batch, w, SystemTensor.All, x, _stateH.All, _stateM.All, y, _mSeq!.All, _uSeq!.All);
     }
 
     public override void Backward(Backend backend, Slice w, Slice grad, Slice x, Slice y, Slice gradY, Slice? gradX, int batch, int steps)
     {
         var o = Options;
         int extra = (o.TrainableTheta ? CellFlags.ThetaGradient : 0) | (gradX is null ? 0 : CellFlags.InputGradient);
-        var p = _layout.Params(o, steps, extra, _currentTheta);
+        var p = _layout.Params(o, steps, extra, CurrentTheta);
         long rows = (long)batch * steps;
         var dZ = _dZ!.Sub(0, rows * o.Units);
         var dU = _dU!.Sub(0, rows * o.MemoryChannels);
         var mSeq = _mSeq!.Sub(0, rows * o.MemorySize);
-        backend.CellBackward(p, batch, w, _sys!.All, x, y, mSeq, _uSeq!.All, gradY, dZ, dU, gradX ?? _dummy!.All, _theta!.All);
+        backend.CellBackward(p, batch, w, SystemTensor.All, x, y, mSeq, _uSeq!.All, gradY, dZ, dU, gradX ?? _dummy!.All, _theta!.All);
         int n = o.Units;
         int k = o.MemoryChannels;
         int kd = o.MemorySize;
@@ -205,24 +237,17 @@ internal sealed class CellModelLayer : ModelLayer
 
     public override void Dispose()
     {
-        foreach (var t in new[] { _sys, _stateH, _stateM, _mSeq, _uSeq, _dZ, _dU, _theta, _dummy })
+        foreach (var t in new[] { _stateH, _stateM, _mSeq, _uSeq, _dZ, _dU, _theta, _dummy })
         {
             t?.Dispose();
         }
-    }
 
-    private void SetTheta(Backend backend, float theta)
-    {
-        _currentTheta = theta;
-        var system = LmuSystem.Create(Options.Order, theta, Options.Dt, Options.Discretizer);
-        float[] buffer = CellLayout.SystemBuffer(system);
-        EnsureTensor(backend, ref _sys, buffer.Length, "system matrices");
-        backend.Upload(_sys!.All, buffer);
+        base.Dispose();
     }
 }
 
 /// <summary>The feedforward LMU layer: input-driven memory (sequential seam), dense output.</summary>
-internal sealed class FeedforwardModelLayer : ModelLayer
+internal sealed class FeedforwardModelLayer : LmuMemoryLayer
 {
     private readonly int _ex;
     private readonly int _bu;
@@ -230,14 +255,12 @@ internal sealed class FeedforwardModelLayer : ModelLayer
     private readonly int _wm;
     private readonly int _bh;
     private readonly int _thetaOffset;
-    private Tensor? _sys;
     private Tensor? _u;
     private Tensor? _mSeq;
     private Tensor? _dZ;
     private Tensor? _gradM;
     private Tensor? _dU;
     private Tensor? _theta;
-    private float _currentTheta;
 
     public FeedforwardModelLayer(FeedforwardLmuOptions options)
     {
@@ -264,7 +287,10 @@ internal sealed class FeedforwardModelLayer : ModelLayer
 
     public override bool IsSequence => true;
 
-    public int ThetaIndex => Offset + _thetaOffset;
+    public override int ThetaIndex => Offset + _thetaOffset;
+
+    protected override (int Order, double Dt, Discretizer Discretizer, bool TrainableTheta) Memory =>
+        (Options.Order, Options.Dt, Options.Discretizer, Options.TrainableTheta);
 
     public override void Initialize(Span<float> parameters, Random rng)
     {
@@ -279,28 +305,6 @@ internal sealed class FeedforwardModelLayer : ModelLayer
 
         LmuCellWeights.GlorotUniform(rng, parameters.Slice(_wm, n * Options.MemorySize), Options.MemorySize, n);
         parameters[_thetaOffset] = (float)Options.Theta;
-    }
-
-    public override void Prepare(Backend backend, ReadOnlySpan<float> parameters) => SetTheta(backend, parameters[_thetaOffset]);
-
-    public override void AfterUpdate(Backend backend, Tensor parameters)
-    {
-        if (!Options.TrainableTheta)
-        {
-            return;
-        }
-
-        var value = backend.Download(parameters.Sub(ThetaIndex, 1));
-        float clamped = ClampTheta(value[0], Options.Dt, Options.Discretizer, Options.Order);
-        if (clamped != value[0])
-        {
-            backend.Upload(parameters.Sub(ThetaIndex, 1), [clamped]);
-        }
-
-        if (clamped != _currentTheta)
-        {
-            SetTheta(backend, clamped);
-        }
     }
 
     public override void EnsureWorkspace(Backend backend, int batch, int steps)
@@ -323,7 +327,7 @@ internal sealed class FeedforwardModelLayer : ModelLayer
         var u = _u!.Sub(0, (long)rows * k);
         var m = _mSeq!.Sub(0, (long)rows * kd);
         backend.DenseForward(new DenseParams(rows, o.InputSize, k, ActivationCode.Linear, o.MemoryBias ? 1 : 0, 0), x, w.Sub(_ex, k * o.InputSize), w.Sub(_bu, k), u);
-        backend.Memory.Forward(batch, k, o.Order, steps, _sys!.All, u, m);
+        backend.Memory.Forward(batch, k, o.Order, steps, SystemTensor.All, u, m);
         backend.DenseForward(new DenseParams(rows, kd, o.Units, ActivationCode.Linear, o.HiddenBias ? 1 : 0, 0), m, w.Sub(_wm, o.Units * kd), w.Sub(_bh, o.Units), y);
         if (o.InputToHidden)
         {
@@ -360,7 +364,7 @@ internal sealed class FeedforwardModelLayer : ModelLayer
 
         backend.DenseBackwardInput(new DenseParams(rows, kd, n, 0, 0, 0), dZ, w.Sub(_wm, n * kd), gradM);
         int flags = (o.TrainableTheta ? CellFlags.ThetaGradient : 0) | (o.Discretizer == Discretizer.Euler ? CellFlags.Euler : 0);
-        backend.Memory.Adjoint(new MemoryAdjointParams(o.Order, k, steps, flags, (float)(-o.Dt / ((double)_currentTheta * _currentTheta))), batch, _sys!.All, m, u, gradM, dU, _theta!.All);
+        backend.Memory.Adjoint(new MemoryAdjointParams(o.Order, k, steps, flags, (float)(-o.Dt / ((double)CurrentTheta * CurrentTheta))), batch, SystemTensor.All, m, u, gradM, dU, _theta!.All);
         backend.Outer(new OuterParams(1, rows, k, nx, 0), dU, x, grad.Sub(_ex, k * nx));
         if (o.MemoryBias)
         {
@@ -391,19 +395,12 @@ internal sealed class FeedforwardModelLayer : ModelLayer
 
     public override void Dispose()
     {
-        foreach (var t in new[] { _sys, _u, _mSeq, _dZ, _gradM, _dU, _theta })
+        foreach (var t in new[] { _u, _mSeq, _dZ, _gradM, _dU, _theta })
         {
             t?.Dispose();
         }
-    }
 
-    private void SetTheta(Backend backend, float theta)
-    {
-        _currentTheta = theta;
-        var system = LmuSystem.Create(Options.Order, theta, Options.Dt, Options.Discretizer);
-        float[] buffer = CellLayout.SystemBuffer(system);
-        EnsureTensor(backend, ref _sys, buffer.Length, "system matrices");
-        backend.Upload(_sys!.All, buffer);
+        base.Dispose();
     }
 }
 
