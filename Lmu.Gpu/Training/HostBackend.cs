@@ -75,23 +75,10 @@ internal sealed class HostBackend : Backend
                 ReadOnlySpan<float> xt = xs.Slice(row * nx, nx);
                 for (int c = 0; c < k; c++)
                 {
-                    float s = TensorPrimitives.Dot(weights.Slice(p.OffEx + (c * nx), nx), xt);
-                    if (p.Has(CellFlags.HiddenToMemory))
-                    {
-                        s += TensorPrimitives.Dot(weights.Slice(p.OffEh + (c * n), n), h);
-                    }
-
-                    if (p.Has(CellFlags.MemoryToMemory))
-                    {
-                        s += TensorPrimitives.Dot(weights.Slice(p.OffEm + (c * kd), kd), m);
-                    }
-
-                    if (p.Has(CellFlags.MemoryBias))
-                    {
-                        s += weights[p.OffBu + c];
-                    }
-
-                    u[c] = s;
+                    u[c] = RowDot(weights, p.OffEx, c, xt)
+                        + (p.Has(CellFlags.HiddenToMemory) ? RowDot(weights, p.OffEh, c, h) : 0)
+                        + (p.Has(CellFlags.MemoryToMemory) ? RowDot(weights, p.OffEm, c, m) : 0)
+                        + (p.Has(CellFlags.MemoryBias) ? weights[p.OffBu + c] : 0);
                 }
 
                 for (int c = 0; c < k; c++)
@@ -102,23 +89,10 @@ internal sealed class HostBackend : Backend
                 Span<float> ht = hs.Slice(row * n, n);
                 for (int i = 0; i < n; i++)
                 {
-                    float z = TensorPrimitives.Dot(weights.Slice(p.OffWm + (i * kd), kd), mNew);
-                    if (p.Has(CellFlags.InputToHidden))
-                    {
-                        z += TensorPrimitives.Dot(weights.Slice(p.OffWx + (i * nx), nx), xt);
-                    }
-
-                    if (p.Has(CellFlags.HiddenToHidden))
-                    {
-                        z += TensorPrimitives.Dot(weights.Slice(p.OffWh + (i * n), n), h);
-                    }
-
-                    if (p.Has(CellFlags.HiddenBias))
-                    {
-                        z += weights[p.OffBh + i];
-                    }
-
-                    ht[i] = z;
+                    ht[i] = RowDot(weights, p.OffWm, i, mNew)
+                        + (p.Has(CellFlags.InputToHidden) ? RowDot(weights, p.OffWx, i, xt) : 0)
+                        + (p.Has(CellFlags.HiddenToHidden) ? RowDot(weights, p.OffWh, i, h) : 0)
+                        + (p.Has(CellFlags.HiddenBias) ? weights[p.OffBh + i] : 0);
                 }
 
                 act.ApplyInPlace(ht);
@@ -465,6 +439,11 @@ internal sealed class HostBackend : Backend
     public override void Dispose()
     {
     }
+
+    /// <summary>Row <paramref name="row"/> of the row-major matrix at <paramref name="offset"/> (rows as long as
+    /// <paramref name="v"/>) dotted with <paramref name="v"/>.</summary>
+    private static float RowDot(ReadOnlySpan<float> weights, int offset, int row, ReadOnlySpan<float> v) =>
+        TensorPrimitives.Dot(weights.Slice(offset + (row * v.Length), v.Length), v);
 
     /// <summary>Sequential host evaluation of the memory and its adjoint.</summary>
     private sealed class HostMemorySequence : IMemorySequenceEngine
