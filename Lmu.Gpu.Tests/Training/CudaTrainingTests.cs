@@ -54,6 +54,8 @@ public sealed class CudaTrainingTests
     [TestCase(GradientCheckTests.Net.FeedforwardTrainableTheta)]
     [TestCase(GradientCheckTests.Net.FeedforwardIntoCellEuler)]
     [TestCase(GradientCheckTests.Net.SigmoidCellReluDense)]
+    [TestCase(GradientCheckTests.Net.FeedforwardLastStepImpulse)]
+    [TestCase(GradientCheckTests.Net.FeedforwardLastStepTrainableTheta)]
     public void Gradients_MatchFiniteDifferences_Cuda(GradientCheckTests.Net net) => GradientCheckTests.CheckGradients(Cuda, net, count: 3, steps: 12);
 
     [Test]

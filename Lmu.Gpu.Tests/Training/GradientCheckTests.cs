@@ -37,6 +37,8 @@ public sealed class GradientCheckTests
         FeedforwardTrainableTheta,
         FeedforwardIntoCellEuler,
         SigmoidCellReluDense,
+        FeedforwardLastStepImpulse,
+        FeedforwardLastStepTrainableTheta,
     }
 
     private LmuDevice Device(bool simulator) => simulator ? _sim : _host;
@@ -66,6 +68,18 @@ public sealed class GradientCheckTests
                 return new LmuModel(device, inputSize, returnSequences: false)
                     .AddFeedforwardLmu(new FeedforwardLmuOptions { InputSize = inputSize, Units = 3, Order = 2, Theta = 6, Discretizer = Discretizer.Euler, Activation = Activation.Tanh, TrainableTheta = true })
                     .AddLmu(new LmuCellOptions { InputSize = 3, Units = 3, Order = 2, Theta = 4, HiddenToHidden = false, MemoryToMemory = false })
+                    .AddDense(3);
+            case Net.FeedforwardLastStepImpulse:
+                // The last layer outputs at the last step only through the impulse-response product.
+                return new LmuModel(device, inputSize, returnSequences: false)
+                    .AddFeedforwardLmu(new FeedforwardLmuOptions { InputSize = inputSize, Units = 3, Order = 2, Theta = 4, Activation = Activation.Tanh, TrainableTheta = true })
+                    .AddFeedforwardLmu(new FeedforwardLmuOptions { InputSize = 3, Units = 4, Order = 3, Theta = 5, MemoryChannels = 2, MemoryBias = true, Activation = Activation.Tanh })
+                    .AddDense(3);
+            case Net.FeedforwardLastStepTrainableTheta:
+                // Last step only, but θ is trained: the memory sequence and its adjoint still run.
+                return new LmuModel(device, inputSize, returnSequences: false)
+                    .AddFeedforwardLmu(new FeedforwardLmuOptions { InputSize = inputSize, Units = 3, Order = 2, Theta = 4, Activation = Activation.Tanh })
+                    .AddFeedforwardLmu(new FeedforwardLmuOptions { InputSize = 3, Units = 4, Order = 3, Theta = 6, MemoryChannels = 2, MemoryBias = true, Activation = Activation.Tanh, TrainableTheta = true })
                     .AddDense(3);
             default:
                 return new LmuModel(device, inputSize, returnSequences: true)
@@ -193,6 +207,8 @@ public sealed class GradientCheckTests
     [TestCase(Net.FeedforwardTrainableTheta)]
     [TestCase(Net.FeedforwardIntoCellEuler)]
     [TestCase(Net.SigmoidCellReluDense)]
+    [TestCase(Net.FeedforwardLastStepImpulse)]
+    [TestCase(Net.FeedforwardLastStepTrainableTheta)]
     public void Gradients_MatchFiniteDifferences_Host(Net net) => Check(net, simulator: false, count: 3, steps: 12);
 
     [TestCase(Net.CellZohTrainableTheta)]
@@ -201,5 +217,7 @@ public sealed class GradientCheckTests
     [TestCase(Net.FeedforwardTrainableTheta)]
     [TestCase(Net.FeedforwardIntoCellEuler)]
     [TestCase(Net.SigmoidCellReluDense)]
+    [TestCase(Net.FeedforwardLastStepImpulse)]
+    [TestCase(Net.FeedforwardLastStepTrainableTheta)]
     public void Gradients_MatchFiniteDifferences_CpuSimulator(Net net) => Check(net, simulator: true, count: 2, steps: 8);
 }

@@ -493,14 +493,19 @@ public sealed partial class LmuModel : IDisposable
     private Slice ForwardPass(int batch, int steps)
     {
         int s = 0;
-        foreach (var layer in _layers.Where(l => l.IsSequence))
+        var seqLayers = _layers.Where(l => l.IsSequence).ToList();
+        bool lastStepLayer = EndsWithLastStepLayer(seqLayers);
+        foreach (var layer in seqLayers)
         {
-            layer.Forward(_backend, ParamSlice(_params!, layer), SeqSlice(_seqActs[s], batch, steps, layer.InputWidth), SeqSlice(_seqActs[s + 1], batch, steps, layer.OutputWidth), batch, steps);
+            var y = lastStepLayer && s == seqLayers.Count - 1
+                ? SeqSlice(_headActs[0], batch, 1, layer.OutputWidth)
+                : SeqSlice(_seqActs[s + 1], batch, steps, layer.OutputWidth);
+            layer.Forward(_backend, ParamSlice(_params!, layer), SeqSlice(_seqActs[s], batch, steps, layer.InputWidth), y, batch, steps);
             s++;
         }
 
         int headSteps = ReturnSequences ? steps : 1;
-        if (!ReturnSequences)
+        if (!ReturnSequences && !lastStepLayer)
         {
             int width = _layers.Where(l => l.IsSequence).LastOrDefault()?.OutputWidth ?? InputSize;
             _backend.SelectLast(_seqActs[s].All, _headActs[0].All, batch, steps, width);
@@ -538,7 +543,8 @@ public sealed partial class LmuModel : IDisposable
         }
 
         int s = seqLayers.Count;
-        if (s > 0 && !ReturnSequences)
+        bool lastStepLayer = EndsWithLastStepLayer(seqLayers);
+        if (s > 0 && !ReturnSequences && !lastStepLayer)
         {
             int width = seqLayers[^1].OutputWidth;
             _backend.Clear(SeqSlice(_seqGrads[s], batch, steps, width));
@@ -548,11 +554,18 @@ public sealed partial class LmuModel : IDisposable
         for (int i = s - 1; i >= 0; i--)
         {
             var layer = seqLayers[i];
+            bool lastStep = lastStepLayer && i == s - 1;
+            var y = lastStep ? SeqSlice(_headActs[0], batch, 1, layer.OutputWidth) : SeqSlice(_seqActs[i + 1], batch, steps, layer.OutputWidth);
+            var gradY = lastStep ? SeqSlice(_headGrads[0], batch, 1, layer.OutputWidth) : SeqSlice(_seqGrads[i + 1], batch, steps, layer.OutputWidth);
             layer.Backward(_backend, ParamSlice(_params!, layer), ParamSlice(_grads!, layer),
-                SeqSlice(_seqActs[i], batch, steps, layer.InputWidth), SeqSlice(_seqActs[i + 1], batch, steps, layer.OutputWidth),
-                SeqSlice(_seqGrads[i + 1], batch, steps, layer.OutputWidth), i > 0 ? SeqSlice(_seqGrads[i], batch, steps, layer.InputWidth) : null, batch, steps);
+                SeqSlice(_seqActs[i], batch, steps, layer.InputWidth), y, gradY, i > 0 ? SeqSlice(_seqGrads[i], batch, steps, layer.InputWidth) : null, batch, steps);
         }
     }
+
+    /// <summary>True when the last LMU layer computes its output at the last step only (a feedforward layer in a
+    /// model without per-step outputs): it writes straight into the head's input.</summary>
+    private static bool EndsWithLastStepLayer(List<ModelLayer> seqLayers) =>
+        seqLayers.Count > 0 && seqLayers[^1] is FeedforwardModelLayer { LastStepOnly: true };
 
     private static Slice ParamSlice(Tensor tensor, ModelLayer layer) => tensor.Sub(layer.Offset, layer.ParameterLength);
 
@@ -576,6 +589,11 @@ public sealed partial class LmuModel : IDisposable
         {
             layer.Offset = offset;
             offset += layer.ParameterLength;
+        }
+
+        if (!ReturnSequences && _layers.LastOrDefault(l => l.IsSequence) is FeedforwardModelLayer last)
+        {
+            last.LastStepOnly = true;
         }
 
         var host = new float[offset];
@@ -624,8 +642,10 @@ public sealed partial class LmuModel : IDisposable
         _seqGrads[0] = _backend.Allocate(1, "placeholder");
         for (int i = 0; i < seqLayers.Count; i++)
         {
-            _seqActs[i + 1] = _backend.Allocate(rows * seqLayers[i].OutputWidth, "layer outputs");
-            _seqGrads[i + 1] = _backend.Allocate(rows * seqLayers[i].OutputWidth, "layer output gradients");
+            // A last-step layer writes into the head's input; its sequence buffers are never used.
+            long outputRows = i == seqLayers.Count - 1 && EndsWithLastStepLayer(seqLayers) ? 1 : rows;
+            _seqActs[i + 1] = _backend.Allocate(outputRows * seqLayers[i].OutputWidth, "layer outputs");
+            _seqGrads[i + 1] = _backend.Allocate(outputRows * seqLayers[i].OutputWidth, "layer output gradients");
             seqLayers[i].EnsureWorkspace(_backend, batch, steps);
         }
 

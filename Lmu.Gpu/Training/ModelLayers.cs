@@ -73,6 +73,9 @@ internal abstract class LmuMemoryLayer : ModelLayer
     /// <summary>θ the system matrices were built for.</summary>
     protected float CurrentTheta { get; private set; }
 
+    /// <summary>The discretised system (double precision) for <see cref="CurrentTheta"/>.</summary>
+    protected LmuSystem CurrentSystem { get; private set; } = null!;
+
     /// <summary>The system matrices (<see cref="CellLayout.SystemBuffer"/>) for <see cref="CurrentTheta"/>.</summary>
     protected Tensor SystemTensor => _system ?? throw new InvalidOperationException("Prepare the layer before running it.");
 
@@ -108,7 +111,8 @@ internal abstract class LmuMemoryLayer : ModelLayer
     {
         CurrentTheta = theta;
         var memory = Memory;
-        float[] buffer = CellLayout.SystemBuffer(LmuSystem.Create(memory.Order, theta, memory.Dt, memory.Discretizer));
+        CurrentSystem = LmuSystem.Create(memory.Order, theta, memory.Dt, memory.Discretizer);
+        float[] buffer = CellLayout.SystemBuffer(CurrentSystem);
         EnsureTensor(backend, ref _system, buffer.Length, "system matrices");
         backend.Upload(_system!.All, buffer);
     }
@@ -238,164 +242,6 @@ internal sealed class CellModelLayer : LmuMemoryLayer
     public override void Dispose()
     {
         foreach (var t in new[] { _stateH, _stateM, _mSeq, _uSeq, _dZ, _dU, _theta, _dummy })
-        {
-            t?.Dispose();
-        }
-
-        base.Dispose();
-    }
-}
-
-/// <summary>The feedforward LMU layer: input-driven memory (sequential seam), dense output.</summary>
-internal sealed class FeedforwardModelLayer : LmuMemoryLayer
-{
-    private readonly int _ex;
-    private readonly int _bu;
-    private readonly int _wx;
-    private readonly int _wm;
-    private readonly int _bh;
-    private readonly int _thetaOffset;
-    private Tensor? _u;
-    private Tensor? _mSeq;
-    private Tensor? _dZ;
-    private Tensor? _gradM;
-    private Tensor? _dU;
-    private Tensor? _theta;
-
-    public FeedforwardModelLayer(FeedforwardLmuOptions options)
-    {
-        options.Validate();
-        Options = options;
-        InputWidth = options.InputSize;
-        OutputWidth = options.Units;
-        int k = options.MemoryChannels;
-        int n = options.Units;
-        int nx = options.InputSize;
-        _ex = 0;
-        _bu = k * nx;
-        _wx = _bu + k;
-        _wm = _wx + (n * nx);
-        _bh = _wm + (n * options.MemorySize);
-        _thetaOffset = _bh + n;
-    }
-
-    public FeedforwardLmuOptions Options { get; }
-
-    public override int ParameterLength => _thetaOffset + 1;
-
-    public override long TrainableCount => Options.TrainableParameterCount;
-
-    public override bool IsSequence => true;
-
-    public override int ThetaIndex => Offset + _thetaOffset;
-
-    protected override (int Order, double Dt, Discretizer Discretizer, bool TrainableTheta) Memory =>
-        (Options.Order, Options.Dt, Options.Discretizer, Options.TrainableTheta);
-
-    public override void Initialize(Span<float> parameters, Random rng)
-    {
-        int k = Options.MemoryChannels;
-        int n = Options.Units;
-        int nx = Options.InputSize;
-        LmuCellWeights.LecunUniform(rng, parameters.Slice(_ex, k * nx), nx);
-        if (Options.InputToHidden)
-        {
-            LmuCellWeights.GlorotUniform(rng, parameters.Slice(_wx, n * nx), nx, n);
-        }
-
-        LmuCellWeights.GlorotUniform(rng, parameters.Slice(_wm, n * Options.MemorySize), Options.MemorySize, n);
-        parameters[_thetaOffset] = (float)Options.Theta;
-    }
-
-    public override void EnsureWorkspace(Backend backend, int batch, int steps)
-    {
-        long rows = (long)batch * steps;
-        EnsureTensor(backend, ref _u, rows * Options.MemoryChannels, "memory input");
-        EnsureTensor(backend, ref _mSeq, rows * Options.MemorySize, "memory sequence");
-        EnsureTensor(backend, ref _dZ, rows * Options.Units, "dL/dz");
-        EnsureTensor(backend, ref _gradM, rows * Options.MemorySize, "dL/dm");
-        EnsureTensor(backend, ref _dU, rows * Options.MemoryChannels, "dL/du");
-        EnsureTensor(backend, ref _theta, (long)batch * Options.MemoryChannels, "θ partials");
-    }
-
-    public override void Forward(Backend backend, Slice w, Slice x, Slice y, int batch, int steps)
-    {
-        var o = Options;
-        int rows = batch * steps;
-        int k = o.MemoryChannels;
-        int kd = o.MemorySize;
-        var u = _u!.Sub(0, (long)rows * k);
-        var m = _mSeq!.Sub(0, (long)rows * kd);
-        backend.DenseForward(new DenseParams(rows, o.InputSize, k, ActivationCode.Linear, o.MemoryBias ? 1 : 0, 0), x, w.Sub(_ex, k * o.InputSize), w.Sub(_bu, k), u);
-        backend.Memory.Forward(batch, k, o.Order, steps, SystemTensor.All, u, m);
-        backend.DenseForward(new DenseParams(rows, kd, o.Units, ActivationCode.Linear, o.HiddenBias ? 1 : 0, 0), m, w.Sub(_wm, o.Units * kd), w.Sub(_bh, o.Units), y);
-        if (o.InputToHidden)
-        {
-            backend.DenseForward(new DenseParams(rows, o.InputSize, o.Units, ActivationCode.Linear, 0, 1), x, w.Sub(_wx, o.Units * o.InputSize), w.Sub(_bh, o.Units), y);
-        }
-
-        backend.ActivateInPlace(y, o.Activation);
-    }
-
-    public override void Backward(Backend backend, Slice w, Slice grad, Slice x, Slice y, Slice gradY, Slice? gradX, int batch, int steps)
-    {
-        var o = Options;
-        int rows = batch * steps;
-        int k = o.MemoryChannels;
-        int kd = o.MemorySize;
-        int n = o.Units;
-        int nx = o.InputSize;
-        var dZ = _dZ!.Sub(0, (long)rows * n);
-        var m = _mSeq!.Sub(0, (long)rows * kd);
-        var gradM = _gradM!.Sub(0, (long)rows * kd);
-        var dU = _dU!.Sub(0, (long)rows * k);
-        var u = _u!.Sub(0, (long)rows * k);
-        backend.ActivationBackward(y, gradY, dZ, o.Activation);
-        backend.Outer(new OuterParams(1, rows, n, kd, 0), dZ, m, grad.Sub(_wm, n * kd));
-        if (o.HiddenBias)
-        {
-            backend.ColumnSum(dZ, grad.Sub(_bh, n), rows, n);
-        }
-
-        if (o.InputToHidden)
-        {
-            backend.Outer(new OuterParams(1, rows, n, nx, 0), dZ, x, grad.Sub(_wx, n * nx));
-        }
-
-        backend.DenseBackwardInput(new DenseParams(rows, kd, n, 0, 0, 0), dZ, w.Sub(_wm, n * kd), gradM);
-        int flags = (o.TrainableTheta ? CellFlags.ThetaGradient : 0) | (o.Discretizer == Discretizer.Euler ? CellFlags.Euler : 0);
-        backend.Memory.Adjoint(new MemoryAdjointParams(o.Order, k, steps, flags, (float)(-o.Dt / ((double)CurrentTheta * CurrentTheta))), batch, SystemTensor.All, m, u, gradM, dU, _theta!.All);
-        backend.Outer(new OuterParams(1, rows, k, nx, 0), dU, x, grad.Sub(_ex, k * nx));
-        if (o.MemoryBias)
-        {
-            backend.ColumnSum(dU, grad.Sub(_bu, k), rows, k);
-        }
-
-        if (gradX is Slice gx)
-        {
-            backend.DenseBackwardInput(new DenseParams(rows, nx, k, 0, 0, 0), dU, w.Sub(_ex, k * nx), gx);
-            if (o.InputToHidden)
-            {
-                backend.DenseBackwardInput(new DenseParams(rows, nx, n, 0, 0, 1), dZ, w.Sub(_wx, n * nx), gx);
-            }
-        }
-
-        if (o.TrainableTheta)
-        {
-            float[] partial = backend.Download(_theta!.Sub(0, (long)batch * k));
-            double sum = 0;
-            foreach (float v in partial)
-            {
-                sum += v;
-            }
-
-            backend.Upload(grad.Sub(_thetaOffset, 1), [(float)sum]);
-        }
-    }
-
-    public override void Dispose()
-    {
-        foreach (var t in new[] { _u, _mSeq, _dZ, _gradM, _dU, _theta })
         {
             t?.Dispose();
         }
