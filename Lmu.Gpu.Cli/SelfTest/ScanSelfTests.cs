@@ -20,15 +20,34 @@ internal sealed class ScanSelfTests : ISelfTestSuite
         string text = $"B={large.B} k={large.K} d={large.D} T={large.T}";
         yield return new SelfTestCase("scan", $"all states {text}", d => AllStates(d, large));
         yield return new SelfTestCase("scan", $"adjoint (reverse time, Āᵀ) {text}", d => Adjoint(d, large));
+        if (!device.IsHost)
+        {
+            // Phase C as one matrix product (ScanGemmKernels), whichever kernel $LMU_SCAN_STATES picks by default.
+            yield return new SelfTestCase("scan", $"all states, phase C product {describe}", d => AllStates(d, size, ScanStatesKernel.Gemm));
+            yield return new SelfTestCase("scan", $"decoded Q=2, phase C product {describe}", d => Decoded(d, size, ScanStatesKernel.Gemm));
+            yield return new SelfTestCase("scan", $"all states, phase C product {text}", d => AllStates(d, large, ScanStatesKernel.Gemm));
+        }
+    }
+
+    /// <summary>A memory on <paramref name="device"/>, with the phase-C kernel forced where one is given.</summary>
+    private static LinearMemory Memory(LmuDevice device, LmuSystem system, int batch, int channels, ScanStatesKernel? kernel)
+    {
+        var memory = new LinearMemory(device, system, batch, channels);
+        if (kernel is { } k && memory.Engine is DeviceMemoryEngine engine)
+        {
+            engine.StatesKernel = k;
+        }
+
+        return memory;
     }
 
     private static LmuSystem System(int order, int steps) => LmuSystem.Create(order, Math.Max(4.0, steps / 8.0));
 
-    private static SelfTestResult AllStates(LmuDevice device, (int B, int K, int D, int T) s)
+    private static SelfTestResult AllStates(LmuDevice device, (int B, int K, int D, int T) s, ScanStatesKernel? kernel = null)
     {
         var system = System(s.D, s.T);
         float[] input = SelfTestSizes.Inputs((long)s.B * s.T * s.K, 21);
-        using var memory = new LinearMemory(device, system, s.B, s.K);
+        using var memory = Memory(device, system, s.B, s.K, kernel);
         var states = memory.RunStates(input, s.T, SequenceMethod.Scan);
         return new SelfTestResult(SelfTestResult.Relative(states, ReferenceMemory.RunStates(system, input, s.B, s.T, s.K)), MemorySelfTests.StateTolerance);
     }
@@ -49,12 +68,12 @@ internal sealed class ScanSelfTests : ISelfTestSuite
         return new SelfTestResult(SelfTestResult.Relative(final, expected), MemorySelfTests.StateTolerance);
     }
 
-    private static SelfTestResult Decoded(LmuDevice device, (int B, int K, int D, int T) s)
+    private static SelfTestResult Decoded(LmuDevice device, (int B, int K, int D, int T) s, ScanStatesKernel? kernel = null)
     {
         var system = System(s.D, s.T);
         double[] delays = [1.0, 0.3];
         float[] input = SelfTestSizes.Inputs((long)s.B * s.T * s.K, 23);
-        using var memory = new LinearMemory(device, system, s.B, s.K);
+        using var memory = Memory(device, system, s.B, s.K, kernel);
         var decoded = memory.RunDecoded(input, s.T, delays, SequenceMethod.Scan);
         var all = ReferenceMemory.RunStates(system, input, s.B, s.T, s.K);
         var expected = new double[decoded.Length];

@@ -20,6 +20,7 @@ public sealed class KernelPtxTests
         yield return new TestCaseData(typeof(ScanKernels), nameof(ScanKernels.ChunkEnds));
         yield return new TestCaseData(typeof(ScanKernels), nameof(ScanKernels.Carries));
         yield return new TestCaseData(typeof(ScanKernels), nameof(ScanKernels.ChunkSteps));
+        yield return new TestCaseData(typeof(ScanGemmKernels), nameof(ScanGemmKernels.ChunkStates));
         yield return new TestCaseData(typeof(CellKernels), nameof(CellKernels.Forward));
         yield return new TestCaseData(typeof(CellKernels), nameof(CellKernels.Backward));
         yield return new TestCaseData(typeof(TrainingKernels), nameof(TrainingKernels.MemoryAdjoint));
@@ -39,6 +40,20 @@ public sealed class KernelPtxTests
         // turn every FMA into local loads and stores.
         string ptx = Compile(typeof(ScanKernels).GetMethod(nameof(ScanKernels.ChunkSteps))!);
         Assert.That(ptx, Does.Not.Contain("ld.local").And.Not.Contain("st.local"));
+    }
+
+    [Test]
+    public void ChunkStates_KeepsTheRegisterTileOutOfLocalMemory()
+    {
+        // The 8×8 tile (Tile8x8, 64 accumulators) must live in registers, and one rank-1 update must be 64
+        // multiply-adds on 16 operands from shared memory. ILGPU emits mul.f32 + add.f32 without rounding modifiers,
+        // which ptxas contracts into FFMA.
+        string ptx = Compile(typeof(ScanGemmKernels).GetMethod(nameof(ScanGemmKernels.ChunkStates))!);
+        Assert.That(ptx, Does.Not.Contain("ld.local").And.Not.Contain("st.local"));
+        string[] lines = ptx.Split('\n').Select(l => l.TrimStart()).ToArray();
+        Assert.That(lines.Count(l => l.StartsWith("mul.f32", StringComparison.Ordinal)), Is.GreaterThanOrEqualTo(64));
+        Assert.That(lines.Count(l => l.StartsWith("add.f32", StringComparison.Ordinal)), Is.GreaterThanOrEqualTo(64));
+        Assert.That(lines.Count(l => l.StartsWith("ld.shared.f32", StringComparison.Ordinal)), Is.EqualTo(16));
     }
 
     [Test]

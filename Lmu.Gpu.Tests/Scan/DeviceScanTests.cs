@@ -60,6 +60,60 @@ public sealed class DeviceScanTests
     }
 
     [Test]
+    public void ChunkStatesByProduct_OnSimulatorMatchesHostSequential([Values(0, 7, 200)] int chunkLength, [Values(Order, 4, 20)] int order)
+    {
+        // Phase C as one matrix product: 4 × 4 threads per group on the simulator (blocks of 32 × 32 outputs), so
+        // L = 7 and d = 20 leave padded rows (M = 140 of 160) and padded depth (K = 27 of 32), and L = 200 is
+        // clamped to the whole sequence.
+        const int steps = 150;
+        var system = LmuSystem.Create(order, 20);
+        using var device = new LinearMemory(_simulator, system, Batch, Channels) { ChunkLength = chunkLength };
+        ((DeviceMemoryEngine)device.Engine).StatesKernel = ScanStatesKernel.Gemm;
+        using var host = new LinearMemory(_host, system, Batch, Channels);
+        float[] input = ScanTestData.Uniform((long)Batch * steps * Channels, seed: 14);
+        float[] initial = ScanTestData.Uniform(host.StateLength, seed: 15);
+        double[] delays = [0, 0.25, 0.5, 1];
+
+        host.SetStates(initial);
+        float[] expectedStates = host.RunStates(input, steps, SequenceMethod.Sequential);
+        float[] expectedFinal = host.GetStates();
+        host.SetStates(initial);
+        float[] expectedDecoded = host.RunDecoded(input, steps, delays, SequenceMethod.Sequential);
+
+        device.SetStates(initial);
+        float[] states = device.RunStates(input, steps, SequenceMethod.Scan);
+        float[] final = device.GetStates();
+        device.SetStates(initial);
+        float[] decoded = device.RunDecoded(input, steps, delays, SequenceMethod.Scan);
+
+        Assert.That(ScanTestData.RelativeMaxError(states, expectedStates), Is.LessThanOrEqualTo(1e-5));
+        Assert.That(ScanTestData.RelativeMaxError(final, expectedFinal), Is.LessThanOrEqualTo(1e-5));
+        Assert.That(ScanTestData.RelativeMaxError(decoded, expectedDecoded), Is.LessThanOrEqualTo(1e-5));
+    }
+
+    [Test]
+    public void ChunkLength_ForTheProductIsShort()
+    {
+        var system = LmuSystem.Create(256, 1000);
+        using var device = new LinearMemory(_simulator, system, 1, 1);
+        var engine = (DeviceMemoryEngine)device.Engine;
+        engine.StatesKernel = ScanStatesKernel.Gemm;
+        Assert.That(engine.ChooseChunkLength(100_000), Is.EqualTo(64));
+        Assert.That(engine.ChooseChunkLength(40), Is.EqualTo(40));
+        using var small = new LinearMemory(_simulator, LmuSystem.Create(64, 1000), 1, 1);
+        ((DeviceMemoryEngine)small.Engine).StatesKernel = ScanStatesKernel.Gemm;
+        Assert.That(small.Engine.ChooseChunkLength(100_000), Is.EqualTo(32));
+    }
+
+    [Test]
+    public void ScanStatesKernel_ParsesNamesAndThrowsForUnknown()
+    {
+        Assert.That(ScanStatesKernelParser.Parse(" GEMM "), Is.EqualTo(ScanStatesKernel.Gemm));
+        Assert.That(ScanStatesKernelParser.Parse("steps"), Is.EqualTo(ScanStatesKernel.Steps));
+        Assert.That(() => ScanStatesKernelParser.Parse("fft"), Throws.ArgumentException.With.Message.Contains("LMU_SCAN_STATES"));
+    }
+
+    [Test]
     public void RunAdjoint_OnSimulatorMatchesHostSequential(
         [Values(SequenceMethod.Sequential, SequenceMethod.Scan)] SequenceMethod method, [Values(Order, 4, 20)] int order)
     {

@@ -24,7 +24,10 @@ internal sealed class DeviceMemoryEngine : IMemoryEngine
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanParams> _chunkEnds;
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanParams> _carries;
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanParams> _chunkSteps;
+    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanGemmParams> _chunkStates;
     private DevicePlan? _plan;
+    private MemoryBuffer1D<float, Stride1D.Dense>? _gemmStates;
+    private int _gemmStatesLength;
 
     public DeviceMemoryEngine(Accelerator accelerator, LmuSystem system, int batch, int channels)
     {
@@ -48,6 +51,8 @@ internal sealed class DeviceMemoryEngine : IMemoryEngine
             _carries = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanParams>(ScanKernels.Carries);
             _chunkSteps = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanParams>(ScanKernels.ChunkSteps);
             _kernel = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, MemorySequenceParams>(LinearMemoryKernels.Sequence);
+            _chunkStates = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanGemmParams>(ScanGemmKernels.ChunkStates);
+            StatesKernel = ScanStatesKernelParser.FromEnvironment();
         }
         catch
         {
@@ -100,7 +105,16 @@ internal sealed class DeviceMemoryEngine : IMemoryEngine
         }
     }
 
-    public int ChooseChunkLength(int steps) => ScanPlan.ChooseChunkLength(steps, _count, _order, 8192);
+    /// <summary>How phase C computes the states of the scan (default: <c>$LMU_SCAN_STATES</c>, else
+    /// <see cref="ScanStatesKernel.Steps"/>, the variant measured on a GPU so far).</summary>
+    internal ScanStatesKernel StatesKernel { get; set; }
+
+    /// <summary>L: the lock-step rule of <see cref="ScanPlan.ChooseChunkLength"/>, or for the matrix-product phase C a
+    /// short chunk (32 for d &lt; 128, else 64) that keeps its extra in-chunk convolution (K = d + L instead of d) small
+    /// while phase B stays T/L serial steps.</summary>
+    public int ChooseChunkLength(int steps) => StatesKernel == ScanStatesKernel.Gemm
+        ? Math.Min(steps, _order < 128 ? 32 : 64)
+        : ScanPlan.ChooseChunkLength(steps, _count, _order, 8192);
 
     /// <summary>On a GPU the sequential kernel runs B·k groups for T dependent steps; the scan wins once there are
     /// several chunks per sequence (T ≥ 4·L). Not yet measured on a GPU: revisit with <c>lmu bench memory</c>.</summary>
@@ -116,7 +130,7 @@ internal sealed class DeviceMemoryEngine : IMemoryEngine
             var inputBuffer = DeviceBuffers.Upload(_accelerator, input, owned);
             var decoderBuffer = decoders.IsEmpty ? _empty : DeviceBuffers.Upload(_accelerator, decoders, owned);
             var outputBuffer = output.IsEmpty ? _empty : DeviceBuffers.Allocate(_accelerator, output.Length, "output", owned);
-            ScanOnDevice(inputBuffer.View, steps, mode, decoderBuffer.View, delays, outputBuffer.View, chunkLength, owned);
+            ScanOnDevice(inputBuffer.View, steps, mode, decoderBuffer.View, delays, outputBuffer.View, chunkLength, owned, decoders.ToArray());
             if (!output.IsEmpty)
             {
                 outputBuffer.View.AsContiguous().SubView(0, output.Length).CopyToCPU(output);
@@ -134,7 +148,17 @@ internal sealed class DeviceMemoryEngine : IMemoryEngine
     }
 
     /// <summary>The forward scan on device buffers (no transfers; for <see cref="RunScan"/> and benchmarks).</summary>
-    internal void ScanOnDevice(ArrayView<float> input, int steps, MemoryOutputMode mode, ArrayView<float> decoders, int delays, ArrayView<float> output, int chunkLength, List<IDisposable> owned)
+    /// <param name="input">u [B, T, k] on the device.</param>
+    /// <param name="steps">T.</param>
+    /// <param name="mode">What to write.</param>
+    /// <param name="decoders">Decoder rows [Q, d] on the device (decoded mode).</param>
+    /// <param name="delays">Q.</param>
+    /// <param name="output">States or decoded outputs.</param>
+    /// <param name="chunkLength">L, or 0 for <see cref="ChooseChunkLength"/>.</param>
+    /// <param name="owned">Buffers to dispose after the run.</param>
+    /// <param name="hostDecoders">The decoders on the host, which the matrix-product phase C folds into its weights
+    /// (without them decoded outputs take the lock-step kernel).</param>
+    internal void ScanOnDevice(ArrayView<float> input, int steps, MemoryOutputMode mode, ArrayView<float> decoders, int delays, ArrayView<float> output, int chunkLength, List<IDisposable> owned, float[]? hostDecoders = null)
     {
         var plan = Plan(steps, chunkLength);
         int d = _order;
@@ -147,7 +171,12 @@ internal sealed class DeviceMemoryEngine : IMemoryEngine
         _chunkEnds(new KernelConfig(new Index1D(checked((int)columns)), groups), plan.Impulse.View, input, carries.View, p);
         _carries(new KernelConfig(new Index1D(_count), groups, SharedMemoryConfig.RequestDynamic<float>((2 + _parts) * d)),
             plan.PowerT.View, plan.LastPowerT.View, _states.View, carries.View, final.View, p);
-        if (mode != MemoryOutputMode.FinalOnly)
+        bool gemm = StatesKernel == ScanStatesKernel.Gemm && (mode == MemoryOutputMode.AllStates || hostDecoders is not null);
+        if (mode != MemoryOutputMode.FinalOnly && gemm)
+        {
+            ChunkStatesByProduct(plan.Plan, columns, input, mode, hostDecoders, delays, output, owned, carries.View);
+        }
+        else if (mode != MemoryOutputMode.FinalOnly)
         {
             int flags = mode == MemoryOutputMode.AllStates ? ScanKernels.ScanWriteStates : ScanKernels.ScanDecode;
             _chunkSteps(ChunkStepsConfig(columns, tile),
@@ -157,6 +186,58 @@ internal sealed class DeviceMemoryEngine : IMemoryEngine
         }
 
         _states.View.CopyFrom(final.View);
+    }
+
+    /// <summary>Phase C as one matrix product (<see cref="ScanGemmKernels.ChunkStates"/>).</summary>
+    private void ChunkStatesByProduct(ScanPlan plan, long columns, ArrayView<float> input, MemoryOutputMode mode, float[]? hostDecoders, int delays,
+        ArrayView<float> output, List<IDisposable> owned, ArrayView<float> carries)
+    {
+        int d = _order;
+        int length = plan.ChunkLength;
+        int side = GemmGroupSide(_accelerator);
+        MemoryBuffer1D<float, Stride1D.Dense> weights;
+        int width;
+        if (mode == MemoryOutputMode.AllStates)
+        {
+            width = d;
+            if (_gemmStates is null || _gemmStatesLength != length)
+            {
+                _gemmStates?.Dispose();
+                _gemmStates = null;
+                _gemmStates = DeviceBuffers.Upload(_accelerator, ChunkStateWeights.States(_system, length, side), null);
+                _gemmStatesLength = length;
+            }
+
+            weights = _gemmStates;
+        }
+        else
+        {
+            width = delays;
+            weights = DeviceBuffers.Upload(_accelerator, ChunkStateWeights.Decoded(_system, hostDecoders, delays, length, side), owned);
+        }
+
+        int paddedRows = ChunkStateWeights.PaddedRows(length * width, side);
+        long blocks = (long)(paddedRows / (8 * side)) * ((columns + (8 * side) - 1) / (8 * side));
+        var p = new ScanGemmParams(d, _channels, plan.Steps, length, plan.Chunks, plan.LastLength, columns, width, paddedRows,
+            ChunkStateWeights.PaddedDepth(d, length), side, side);
+        _chunkStates(new KernelConfig(new Index1D(checked((int)blocks)), new Index1D(side * side),
+            SharedMemoryConfig.RequestDynamic<float>(ScanGemmKernels.SharedFloats(side, side))),
+            weights.View, input, _states.View, carries, output, p);
+    }
+
+    /// <summary>Threads along each side of a <see cref="ScanGemmKernels.ChunkStates"/> group: the largest power of
+    /// two whose square fits in min(256, the device's group limit) — 16 (blocks of 128 × 128 outputs) on a GPU, 4 on
+    /// the CPU simulator.</summary>
+    internal static int GemmGroupSide(Accelerator accelerator)
+    {
+        int limit = Math.Min(256, accelerator.MaxNumThreadsPerGroup);
+        int side = 1;
+        while ((2 * side) * (2 * side) <= limit)
+        {
+            side *= 2;
+        }
+
+        return side;
     }
 
     public void RunAdjoint(ReadOnlySpan<float> gradients, int steps, bool scan, int chunkLength, Span<float> lambda, Span<float> inputGradient, Span<float> initialGradient)
@@ -374,6 +455,7 @@ internal sealed class DeviceMemoryEngine : IMemoryEngine
     public void Dispose()
     {
         _plan?.Dispose();
+        _gemmStates?.Dispose();
         _a.Dispose();
         _aT.Dispose();
         _bBar.Dispose();

@@ -238,6 +238,9 @@ public sealed class LinearMemory : IDisposable
         }
     }
 
+    /// <summary>The engine behind this memory (tests and benchmarks pick kernel variants through it).</summary>
+    internal IMemoryEngine Engine => _engine;
+
     /// <summary>
     /// The adjoint (reverse-time) scan that backpropagation through the memory needs. Given the gradients
     /// g_t = ∂L/∂m_t of a loss with respect to every state of a run of T steps, computes

@@ -2,8 +2,8 @@
 # The device check run on a lent GPU machine (no .NET SDK there): a self-contained `lmu` published with
 #   ../shared/tools/device-publish Lmu.Gpu.Cli .device
 # and this script run from the repository root with OUT set to a folder for the logs: `gpu-run.sh [SECTION…]`
-# with sections selftest, memory, scan, neurons, capacity, training (default: all but scan and training, the first
-# run's set). Each command has its own time limit so that one slow case cannot eat the whole lease.
+# with sections selftest, memory, scan, scan-product, neurons, capacity, training, psmnist (default: all but scan,
+# scan-product, training and psmnist, the first run's set). Each command has its own time limit so that one slow case cannot eat the whole lease.
 set -u
 L=.device/lmu
 OUT=${OUT:-/tmp/gpu-out}
@@ -36,6 +36,17 @@ LIMIT=60 run bench memory --order 256 --theta 1000 --steps 100000 --batch 64 --m
 LIMIT=60 run bench memory --order 256 --theta 1000 --steps 1000000 --batch 1 --method scan --accelerator cuda --repeat 3
 fi
 
+if has scan-product; then
+# Phase C of the scan as one matrix product (LMU_SCAN_STATES=gemm, L = 32 for d < 128 else 64) against the lock-step
+# kernel (steps, the default), side by side in one run; then the product with other chunk lengths at the target case.
+for d in 64 256; do for B in 1 16 64; do for k in steps gemm; do
+  LMU_SCAN_STATES=$k LIMIT=60 run bench memory --order $d --theta 1000 --steps 100000 --batch $B --method scan --accelerator cuda --repeat 5
+done; done; done
+for c in 32 128; do
+  LMU_SCAN_STATES=gemm LIMIT=60 run bench memory --order 256 --theta 1000 --steps 100000 --batch 64 --method scan --chunk $c --accelerator cuda --repeat 5
+done
+fi
+
 if has neurons; then
 # Spiking neurons: identical Poisson counts to the host path, and throughput at 10^8 neurons.
 run bench neurons --type poisson --neurons 1000003 --steps 200 --reps 1 --accelerator cpu
@@ -57,6 +68,12 @@ if has training; then
 for a in cuda cpu; do
   LIMIT=120 run train capacity --no-progress --accelerator $a
   LIMIT=120 run train mackey-glass --epochs 2 --no-progress --accelerator $a
+done
+fi
+if has psmnist; then
+# psMNIST at the paper's sizes on the GPU (Fashion-MNIST IDX files under $DATA): one epoch of each shape.
+for m in paper feedforward; do
+  LIMIT=300 run train psmnist --model $m --epochs 1 --no-progress --data "${DATA:-/usr/share/datasets/fashion-mnist}" --accelerator cuda
 done
 fi
 echo "done" | tee -a "$log"

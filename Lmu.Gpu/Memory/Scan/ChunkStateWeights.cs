@@ -1,0 +1,142 @@
+using MathNet.Numerics.LinearAlgebra;
+
+namespace Lmu.Gpu;
+
+/// <summary>
+/// The weights of phase C in matrix-product form (<see cref="Kernels.Memory.ScanGemmKernels.ChunkStates"/>): the
+/// output j·E + e of a chunk is Σ_r W[(j, e), r]·z_r with z = [carry (d); the chunk's L inputs], where
+/// W[(j, ·), r &lt; d] = Ā^(j+1)[·, r] and W[(j, ·), d + q] = H_(j−q) = Ā^(j−q)·B̄ for q ≤ j (zero above), or the
+/// decoders C times those rows for decoded outputs. Computed in double, stored transposed and zero-padded as the
+/// kernel reads it: [r·paddedRows + m].
+/// </summary>
+internal static class ChunkStateWeights
+{
+    /// <summary>Rows of a block of the kernel: 8 per thread along M.</summary>
+    /// <param name="rows">M = L·E.</param>
+    /// <param name="groupRows">Threads along M.</param>
+    /// <returns>M rounded up to 8·groupRows.</returns>
+    public static int PaddedRows(int rows, int groupRows) => (rows + (8 * groupRows) - 1) / (8 * groupRows) * (8 * groupRows);
+
+    /// <summary>K = d + L rounded up to the kernel's block depth.</summary>
+    /// <param name="order">d.</param>
+    /// <param name="chunkLength">L.</param>
+    /// <returns>The padded depth.</returns>
+    public static int PaddedDepth(int order, int chunkLength)
+    {
+        int depth = Kernels.Memory.ScanGemmKernels.BlockDepth;
+        return (order + chunkLength + depth - 1) / depth * depth;
+    }
+
+    /// <summary>Wᵀ for all states (E = d).</summary>
+    /// <param name="system">The discretised system.</param>
+    /// <param name="chunkLength">L.</param>
+    /// <param name="groupRows">Threads along M in the kernel's groups.</param>
+    /// <returns>PaddedDepth × PaddedRows floats.</returns>
+    public static float[] States(LmuSystem system, int chunkLength, int groupRows)
+    {
+        int d = system.Order;
+        int rows = checked(chunkLength * d);
+        int paddedRows = PaddedRows(rows, groupRows);
+        int depth = PaddedDepth(d, chunkLength);
+        var weights = new float[checked((long)paddedRows * depth)];
+        double[] h = system.ImpulseResponse(chunkLength);
+        var a = Matrix<double>.Build.Dense(d, d, (i, j) => system.DiscreteA[i * d + j]);
+        var power = a.Clone();
+        for (int j = 0; j < chunkLength; j++)
+        {
+            int m0 = j * d;
+            for (int e = 0; e < d; e++)
+            {
+                for (int r = 0; r < d; r++)
+                {
+                    weights[((long)r * paddedRows) + m0 + e] = (float)power[e, r];
+                }
+
+                for (int q = 0; q <= j; q++)
+                {
+                    weights[((long)(d + q) * paddedRows) + m0 + e] = (float)h[((j - q) * d) + e];
+                }
+            }
+
+            if (j + 1 < chunkLength)
+            {
+                power = a * power;
+            }
+        }
+
+        return weights;
+    }
+
+    /// <summary>Wᵀ for decoded outputs (E = Q): C·W, row (j, q) = C_q·Ā^(j+1) and C_q·H_(j−q′).</summary>
+    /// <param name="system">The discretised system.</param>
+    /// <param name="decoders">C [Q, d] row-major.</param>
+    /// <param name="delays">Q.</param>
+    /// <param name="chunkLength">L.</param>
+    /// <param name="groupRows">Threads along M in the kernel's groups.</param>
+    /// <returns>PaddedDepth × PaddedRows floats.</returns>
+    public static float[] Decoded(LmuSystem system, ReadOnlySpan<float> decoders, int delays, int chunkLength, int groupRows)
+    {
+        int d = system.Order;
+        int rows = checked(chunkLength * delays);
+        int paddedRows = PaddedRows(rows, groupRows);
+        int depth = PaddedDepth(d, chunkLength);
+        var weights = new float[checked((long)paddedRows * depth)];
+        double[] h = system.ImpulseResponse(chunkLength);
+        ReadOnlySpan<double> aBar = system.DiscreteA;
+
+        // ch[s·Q + q] = C_q·H_s; row[q] = C_q·Ā^(j+1), advanced one power per step.
+        var ch = new double[chunkLength * delays];
+        var row = new double[delays * d];
+        for (int q = 0; q < delays; q++)
+        {
+            for (int s = 0; s < chunkLength; s++)
+            {
+                double sum = 0;
+                for (int i = 0; i < d; i++)
+                {
+                    sum += decoders[(q * d) + i] * h[(s * d) + i];
+                }
+
+                ch[(s * delays) + q] = sum;
+            }
+
+            for (int i = 0; i < d; i++)
+            {
+                row[(q * d) + i] = decoders[(q * d) + i];
+            }
+        }
+
+        var next = new double[d];
+        for (int j = 0; j < chunkLength; j++)
+        {
+            for (int q = 0; q < delays; q++)
+            {
+                // row_q ← row_q·Ā (C_q·Ā^(j+1)).
+                var current = row.AsSpan(q * d, d);
+                Array.Clear(next);
+                for (int i = 0; i < d; i++)
+                {
+                    double c = current[i];
+                    for (int r = 0; r < d; r++)
+                    {
+                        next[r] += c * aBar[(i * d) + r];
+                    }
+                }
+
+                next.CopyTo(current);
+                int m = (j * delays) + q;
+                for (int r = 0; r < d; r++)
+                {
+                    weights[((long)r * paddedRows) + m] = (float)current[r];
+                }
+
+                for (int s = 0; s <= j; s++)
+                {
+                    weights[((long)(d + s) * paddedRows) + m] = (float)ch[((j - s) * delays) + q];
+                }
+            }
+        }
+
+        return weights;
+    }
+}

@@ -1,0 +1,37 @@
+namespace Lmu.Gpu;
+
+/// <summary>How the GPU scan's phase C computes every state of every chunk from the chunk's carry.</summary>
+internal enum ScanStatesKernel
+{
+    /// <summary>Lock-step recurrence: L steps of a d×d by d×tile product per group (<c>ScanKernels.ChunkSteps</c>).</summary>
+    Steps,
+
+    /// <summary>One (L·E) × (d + L) by (d + L) × N matrix product (<c>ScanGemmKernels.ChunkStates</c>).</summary>
+    Gemm,
+}
+
+/// <summary>Reads <see cref="ScanStatesKernel"/> from <c>$LMU_SCAN_STATES</c> (<c>steps</c> or <c>gemm</c>).</summary>
+internal static class ScanStatesKernelParser
+{
+    /// <summary>The environment variable that picks the phase-C kernel.</summary>
+    public const string Variable = "LMU_SCAN_STATES";
+
+    /// <summary>Parses a name.</summary>
+    /// <param name="name">steps or gemm (any case).</param>
+    /// <returns>The kernel.</returns>
+    /// <exception cref="ArgumentException">Any other name.</exception>
+    public static ScanStatesKernel Parse(string name) => name.Trim().ToLowerInvariant() switch
+    {
+        "steps" => ScanStatesKernel.Steps,
+        "gemm" => ScanStatesKernel.Gemm,
+        _ => throw new ArgumentException($"${Variable}: unknown phase-C kernel '{name}'; use steps or gemm.", nameof(name)),
+    };
+
+    /// <summary>The kernel named by <c>$LMU_SCAN_STATES</c>, else <see cref="ScanStatesKernel.Steps"/>.</summary>
+    /// <returns>The kernel.</returns>
+    public static ScanStatesKernel FromEnvironment()
+    {
+        string? value = Environment.GetEnvironmentVariable(Variable);
+        return string.IsNullOrWhiteSpace(value) ? ScanStatesKernel.Steps : Parse(value);
+    }
+}
