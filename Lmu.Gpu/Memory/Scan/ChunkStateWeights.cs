@@ -1,4 +1,4 @@
-using MathNet.Numerics.LinearAlgebra;
+using System.Numerics.Tensors;
 
 namespace Lmu.Gpu;
 
@@ -40,8 +40,9 @@ internal static class ChunkStateWeights
         int depth = PaddedDepth(d, chunkLength);
         var weights = new float[checked((long)paddedRows * depth)];
         double[] h = system.ImpulseResponse(chunkLength);
-        var a = Matrix<double>.Build.Dense(d, d, (i, j) => system.DiscreteA[i * d + j]);
-        var power = a.Clone();
+        double[] a = system.DiscreteA.ToArray();
+        double[] power = system.DiscreteA.ToArray();
+        var next = new double[d * d];
         for (int j = 0; j < chunkLength; j++)
         {
             int m0 = j * d;
@@ -49,7 +50,7 @@ internal static class ChunkStateWeights
             {
                 for (int r = 0; r < d; r++)
                 {
-                    weights[((long)r * paddedRows) + m0 + e] = (float)power[e, r];
+                    weights[((long)r * paddedRows) + m0 + e] = (float)power[(e * d) + r];
                 }
 
                 for (int q = 0; q <= j; q++)
@@ -60,11 +61,31 @@ internal static class ChunkStateWeights
 
             if (j + 1 < chunkLength)
             {
-                power = a * power;
+                Multiply(a, power, next, d);
+                (power, next) = (next, power);
             }
         }
 
         return weights;
+    }
+
+    /// <summary>result = a·b for d×d row-major matrices: row e of the result is Σ_i a[e, i]·(row i of b), one
+    /// vectorised axpy per term, rows in parallel.</summary>
+    private static void Multiply(double[] a, double[] b, double[] result, int d)
+    {
+        Parallel.For(0, d, e =>
+        {
+            var row = result.AsSpan(e * d, d);
+            row.Clear();
+            for (int i = 0; i < d; i++)
+            {
+                double c = a[(e * d) + i];
+                if (c != 0)
+                {
+                    TensorPrimitives.MultiplyAdd(b.AsSpan(i * d, d), c, row, row);
+                }
+            }
+        });
     }
 
     /// <summary>Wᵀ for decoded outputs (E = Q): C·W, row (j, q) = C_q·Ā^(j+1) and C_q·H_(j−q′).</summary>
