@@ -29,21 +29,22 @@ public sealed class DeviceScanTests
     }
 
     [Test]
-    public void AllVariants_ScanOnSimulatorMatchesHostSequential([Values(0, 7, 200)] int chunkLength, [Values(Order, 4, 20)] int order)
+    public void AllVariants_ScanOnSimulatorMatchesHostSequential(
+        [Values(0, 7, 200)] int chunkLength, [Values(Order, 4, 20)] int order, [Values(false, true)] bool product)
     {
+        // product: phase C as one matrix product (ScanGemmKernels) with 4 × 4 threads per group on the simulator
+        // (blocks of 32 × 32 outputs), so L = 7 and d = 20 leave padded rows (M = 140 of 160) and padded depth
+        // (K = 27 of 32); L = 200 is clamped to the whole sequence.
         const int steps = 150;
         var system = LmuSystem.Create(order, 20);
         using var device = new LinearMemory(_simulator, system, Batch, Channels) { ChunkLength = chunkLength };
+        ((DeviceMemoryEngine)device.Engine).StatesKernel = product ? ScanStatesKernel.Gemm : ScanStatesKernel.Steps;
         using var host = new LinearMemory(_host, system, Batch, Channels);
         float[] input = ScanTestData.Uniform((long)Batch * steps * Channels, seed: 4);
         float[] initial = ScanTestData.Uniform(host.StateLength, seed: 5);
         double[] delays = [0, 0.5, 1];
 
-        host.SetStates(initial);
-        float[] expectedStates = host.RunStates(input, steps, SequenceMethod.Sequential);
-        float[] expectedFinal = host.GetStates();
-        host.SetStates(initial);
-        float[] expectedDecoded = host.RunDecoded(input, steps, delays, SequenceMethod.Sequential);
+        var (expectedStates, expectedFinal, expectedDecoded) = Sequential(host, input, initial, steps, delays);
 
         device.SetStates(initial);
         float[] states = device.RunStates(input, steps, SequenceMethod.Scan);
@@ -59,36 +60,15 @@ public sealed class DeviceScanTests
         Assert.That(ScanTestData.RelativeMaxError(finalOnly, expectedFinal), Is.LessThanOrEqualTo(1e-5));
     }
 
-    [Test]
-    public void ChunkStatesByProduct_OnSimulatorMatchesHostSequential([Values(0, 7, 200)] int chunkLength, [Values(Order, 4, 20)] int order)
+    /// <summary>All states, the final state and the decoded outputs of the host path's sequential run from
+    /// <paramref name="initial"/>.</summary>
+    private static (float[] States, float[] Final, float[] Decoded) Sequential(LinearMemory host, float[] input, float[] initial, int steps, double[] delays)
     {
-        // Phase C as one matrix product: 4 × 4 threads per group on the simulator (blocks of 32 × 32 outputs), so
-        // L = 7 and d = 20 leave padded rows (M = 140 of 160) and padded depth (K = 27 of 32), and L = 200 is
-        // clamped to the whole sequence.
-        const int steps = 150;
-        var system = LmuSystem.Create(order, 20);
-        using var device = new LinearMemory(_simulator, system, Batch, Channels) { ChunkLength = chunkLength };
-        ((DeviceMemoryEngine)device.Engine).StatesKernel = ScanStatesKernel.Gemm;
-        using var host = new LinearMemory(_host, system, Batch, Channels);
-        float[] input = ScanTestData.Uniform((long)Batch * steps * Channels, seed: 14);
-        float[] initial = ScanTestData.Uniform(host.StateLength, seed: 15);
-        double[] delays = [0, 0.25, 0.5, 1];
-
         host.SetStates(initial);
-        float[] expectedStates = host.RunStates(input, steps, SequenceMethod.Sequential);
-        float[] expectedFinal = host.GetStates();
+        float[] states = host.RunStates(input, steps, SequenceMethod.Sequential);
+        float[] final = host.GetStates();
         host.SetStates(initial);
-        float[] expectedDecoded = host.RunDecoded(input, steps, delays, SequenceMethod.Sequential);
-
-        device.SetStates(initial);
-        float[] states = device.RunStates(input, steps, SequenceMethod.Scan);
-        float[] final = device.GetStates();
-        device.SetStates(initial);
-        float[] decoded = device.RunDecoded(input, steps, delays, SequenceMethod.Scan);
-
-        Assert.That(ScanTestData.RelativeMaxError(states, expectedStates), Is.LessThanOrEqualTo(1e-5));
-        Assert.That(ScanTestData.RelativeMaxError(final, expectedFinal), Is.LessThanOrEqualTo(1e-5));
-        Assert.That(ScanTestData.RelativeMaxError(decoded, expectedDecoded), Is.LessThanOrEqualTo(1e-5));
+        return (states, final, host.RunDecoded(input, steps, delays, SequenceMethod.Sequential));
     }
 
     [Test]

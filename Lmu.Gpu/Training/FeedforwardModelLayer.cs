@@ -125,14 +125,10 @@ internal sealed class FeedforwardModelLayer : LmuMemoryLayer
             return;
         }
 
-        var o = Options;
         int rows = batch * steps;
-        int k = o.MemoryChannels;
-        int kd = o.MemorySize;
-        var u = _u!.Sub(0, (long)rows * k);
-        var m = _mSeq!.Sub(0, (long)rows * kd);
-        backend.DenseForward(new DenseParams(rows, o.InputSize, k, ActivationCode.Linear, o.MemoryBias ? 1 : 0, 0), x, w.Sub(_ex, k * o.InputSize), w.Sub(_bu, k), u);
-        backend.Memory.Forward(batch, k, o.Order, steps, SystemTensor.All, u, m);
+        var u = MemoryInput(backend, w, x, rows);
+        var m = _mSeq!.Sub(0, (long)rows * Options.MemorySize);
+        backend.Memory.Forward(batch, Options.MemoryChannels, Options.Order, steps, SystemTensor.All, u, m);
         OutputForward(backend, w, m, x, y, rows);
     }
 
@@ -174,10 +170,9 @@ internal sealed class FeedforwardModelLayer : LmuMemoryLayer
         int rows = batch * steps;
         int k = o.MemoryChannels;
         int kd = o.MemorySize;
-        var u = _u!.Sub(0, (long)rows * k);
+        var u = MemoryInput(backend, w, x, rows);
         var mLast = _mLast!.Sub(0, (long)batch * kd);
         var xLast = _xLast!.Sub(0, (long)batch * o.InputSize);
-        backend.DenseForward(new DenseParams(rows, o.InputSize, k, ActivationCode.Linear, o.MemoryBias ? 1 : 0, 0), x, w.Sub(_ex, k * o.InputSize), w.Sub(_bu, k), u);
         if (UsesImpulsePath(steps))
         {
             var impulse = EnsureImpulse(backend, steps);
@@ -227,6 +222,16 @@ internal sealed class FeedforwardModelLayer : LmuMemoryLayer
             backend.DenseBackwardInput(new DenseParams(batch, nx, o.Units, 0, 0, 1), dZ, w.Sub(_wx, o.Units * nx), xLast);
             backend.ScatterLast(xLast, gx, batch, steps, nx);
         }
+    }
+
+    /// <summary>u = e_x·x + b_u over <paramref name="rows"/> rows, into the layer's memory-input buffer.</summary>
+    private Slice MemoryInput(Backend backend, Slice w, Slice x, int rows)
+    {
+        var o = Options;
+        int k = o.MemoryChannels;
+        var u = _u!.Sub(0, (long)rows * k);
+        backend.DenseForward(new DenseParams(rows, o.InputSize, k, ActivationCode.Linear, o.MemoryBias ? 1 : 0, 0), x, w.Sub(_ex, k * o.InputSize), w.Sub(_bu, k), u);
+        return u;
     }
 
     /// <summary>y = f(W_m·m + W_x·x + b_h) over <paramref name="rows"/> rows.</summary>
