@@ -242,31 +242,8 @@ internal sealed class HostBackend : Backend
         });
     }
 
-    public override void Outer(OuterParams p, Slice dY, Slice x, Slice dW)
-    {
-        float[] ya = dY.Tensor.Host!;
-        int yo = (int)dY.Offset;
-        float[] xa = x.Tensor.Host!;
-        int xo = (int)x.Offset;
-        float[] wa = dW.Tensor.Host!;
-        int wo = (int)dW.Offset;
-        Parallel.For(0, p.P, i =>
-        {
-            Span<float> row = wa.AsSpan(wo + (i * p.Q), p.Q);
-            for (int b = 0; b < p.Batch; b++)
-            {
-                for (int t = p.Shift; t < p.Steps; t++)
-                {
-                    int r = (b * p.Steps) + t;
-                    float g = ya[yo + (r * p.P) + i];
-                    if (g != 0)
-                    {
-                        TensorPrimitives.MultiplyAdd(xa.AsSpan(xo + ((r - p.Shift) * p.Q), p.Q), g, row, row);
-                    }
-                }
-            }
-        });
-    }
+    public override void Outer(OuterParams p, Slice dY, Slice x, Slice dW) =>
+        HostOuter.Accumulate(p, dY.Tensor.Host!, (int)dY.Offset, x.Tensor.Host!, (int)x.Offset, dW.Tensor.Host!, (int)dW.Offset);
 
     public override void ColumnSum(Slice dY, Slice db, int rows, int width)
     {
