@@ -26,6 +26,7 @@ internal static class TrainCommand
         var lr = new Option<double?>("--lr") { Description = "Learning rate (default: the task's; Adam)." };
         var clip = new Option<double>("--clip-norm") { Description = "Clip the gradient's global norm to this value (default 0: off).", DefaultValueFactory = _ => 0 };
         var save = new Option<string?>("--save") { Description = "Save the weights here after every good epoch (documented format)." };
+        var resume = new Option<string?>("--resume") { Description = "Start from the weights in this model file (saved by --save from the same task and model); the optimiser state starts afresh." };
         var plot = new Option<string?>("--plot") { Description = "Write the learning curve to this PNG file." };
         var noProgress = new Option<bool>("--no-progress") { Description = "Do not show the live progress line." };
         var data = new Option<string?>("--data") { Description = "Directory with the IDX files (default: Debian's dataset-fashion-mnist)." };
@@ -34,7 +35,7 @@ internal static class TrainCommand
         var testLimit = new Option<int>("--test-limit") { Description = "Use at most this many test images (0: all).", DefaultValueFactory = _ => 0 };
         var windowOption = new Option<int?>("--window") { Description = "Steps per window θ (T); sequences are 2.5·T long." };
         var command = new Command(name, description);
-        foreach (var option in new Option[] { accelerator, seed, quick, epochs, batch, lr, clip, save, plot, noProgress })
+        foreach (var option in new Option[] { accelerator, seed, quick, epochs, batch, lr, clip, save, resume, plot, noProgress })
         {
             command.Options.Add(option);
         }
@@ -64,6 +65,7 @@ internal static class TrainCommand
                 LearningRate = parse.GetValue(lr),
                 ClipNorm = parse.GetValue(clip),
                 SavePath = parse.GetValue(save),
+                ResumePath = parse.GetValue(resume),
                 PlotPath = parse.GetValue(plot),
                 Progress = !parse.GetValue(noProgress),
                 DataDirectory = psmnist ? parse.GetValue(data) : null,

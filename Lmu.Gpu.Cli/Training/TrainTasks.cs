@@ -31,6 +31,9 @@ public sealed record TrainSettings
     /// <summary>Where to save the weights (after every good epoch).</summary>
     public string? SavePath { get; init; }
 
+    /// <summary>A model file whose weights the run starts from (same task and model), or null.</summary>
+    public string? ResumePath { get; init; }
+
     /// <summary>Where to write the learning-curve PNG.</summary>
     public string? PlotPath { get; init; }
 
@@ -343,6 +346,11 @@ public static class TrainTasks
     private static IReadOnlyList<EpochResult> Fit(LmuModel model, SequenceDataset train, FitOptions options, TrainSettings s, TextWriter log, SequenceDataset? validation)
     {
         log.WriteLine(model.Summary());
+        if (s.ResumePath is { } path)
+        {
+            Resume(model, path, log);
+        }
+
         using var progress = new ProgressLine(s.Progress);
         var history = model.Fit(train, options with { Progress = progress.Report }, validation);
         progress.Done();
@@ -352,6 +360,21 @@ public static class TrainTasks
         }
 
         return history;
+    }
+
+    /// <summary>Replaces the model's weights by those saved in <paramref name="path"/>, which must hold the same
+    /// architecture.</summary>
+    /// <exception cref="InvalidDataException">The file holds a different model.</exception>
+    private static void Resume(LmuModel model, string path, TextWriter log)
+    {
+        using var saved = LmuModel.Load(model.Device, path);
+        if (saved.Summary() != model.Summary())
+        {
+            throw new InvalidDataException($"--resume: '{path}' holds a different model:{Environment.NewLine}{saved.Summary()}");
+        }
+
+        model.SetParameters(saved.GetParameters());
+        log.WriteLine($"resumed from the weights in '{path}' (the optimiser state starts afresh)");
     }
 
     private static double Throughput(IReadOnlyList<EpochResult> history, int count, FitOptions options) =>

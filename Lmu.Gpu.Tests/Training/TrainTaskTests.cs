@@ -34,6 +34,29 @@ public sealed class TrainTaskTests
     }
 
     [Test]
+    public void Capacity_Resume_StartsFromTheSavedWeights()
+    {
+        string path = Path.Combine(_dir, "capacity-resume.lmuw");
+        var first = TrainTasks.Capacity(Quick with { SavePath = path }, TextWriter.Null);
+        var log = new StringWriter();
+        var resumed = TrainTasks.Capacity(Quick with { ResumePath = path, Epochs = 1 }, log);
+
+        // The resumed run's first epoch starts where the saved (best-validation) weights left off, far below a fresh
+        // first epoch.
+        Assert.That(log.ToString(), Does.Contain($"resumed from the weights in '{path}'"));
+        Assert.That(resumed.History[0].TrainLoss, Is.LessThan(0.5 * first.History[0].TrainLoss));
+    }
+
+    [Test]
+    public void Resume_ThrowsForAnotherModelsFile()
+    {
+        string path = Path.Combine(_dir, "capacity-other.lmuw");
+        TrainTasks.Capacity(Quick with { SavePath = path, Epochs = 1 }, TextWriter.Null);
+        var e = Assert.Throws<InvalidDataException>(() => TrainTasks.MackeyGlass(Quick with { ResumePath = path, Epochs = 1 }, TextWriter.Null));
+        Assert.That(e!.Message, Does.Contain("--resume").And.Contain(path));
+    }
+
+    [Test]
     public void MackeyGlass_Quick_BeatsZeroAndCopyBaselines()
     {
         var report = TrainTasks.MackeyGlass(Quick, TextWriter.Null);
