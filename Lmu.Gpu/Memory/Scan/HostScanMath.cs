@@ -16,10 +16,16 @@ internal static unsafe class HostScanMath
         public float S0, S1, S2, S3;
     }
 
-    /// <summary>Runs <see cref="Columns"/>: <paramref name="mT"/> is Mᵀ (element [j·d + i] = M[i, j]). No y may
-    /// overlap any x. Unused columns can point at scratch with scale 0.</summary>
+    /// <summary>Runs <see cref="Columns"/> for a square d×d matrix: <paramref name="mT"/> is Mᵀ (element
+    /// [j·d + i] = M[i, j]). No y may overlap any x. Unused columns can point at scratch with scale 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Step4(float* mT, int d, ref Columns c) => Product4(mT, d, d, ref c);
+
+    /// <summary>Runs <see cref="Columns"/> for a rows × cols matrix M: y_g = M·x_g + s_g·bias_g, with
+    /// <paramref name="mT"/> = Mᵀ (element [j·rows + i] = M[i, j]). No y may overlap any x; a y may be its own bias
+    /// (scale 1: y += M·x), since each block of y is read before it is written.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Step4(float* mT, int d, ref Columns c)
+    public static void Product4(float* mT, int rows, int cols, ref Columns c)
     {
         int i = 0;
         if (Vector512.IsHardwareAccelerated)
@@ -28,7 +34,7 @@ internal static unsafe class HostScanMath
             var s1 = Vector512.Create(c.S1);
             var s2 = Vector512.Create(c.S2);
             var s3 = Vector512.Create(c.S3);
-            for (; i + 32 <= d; i += 32)
+            for (; i + 32 <= rows; i += 32)
             {
                 var a00 = Vector512.Load(c.B0 + i) * s0;
                 var a01 = Vector512.Load(c.B1 + i) * s1;
@@ -39,7 +45,7 @@ internal static unsafe class HostScanMath
                 var a12 = Vector512.Load(c.B2 + i + 16) * s2;
                 var a13 = Vector512.Load(c.B3 + i + 16) * s3;
                 float* row = mT + i;
-                for (int j = 0; j < d; j++, row += d)
+                for (int j = 0; j < cols; j++, row += rows)
                 {
                     var m0 = Vector512.Load(row);
                     var m1 = Vector512.Load(row + 16);
@@ -67,14 +73,14 @@ internal static unsafe class HostScanMath
                 a13.Store(c.Y3 + i + 16);
             }
 
-            for (; i + 16 <= d; i += 16)
+            for (; i + 16 <= rows; i += 16)
             {
                 var a00 = Vector512.Load(c.B0 + i) * s0;
                 var a01 = Vector512.Load(c.B1 + i) * s1;
                 var a02 = Vector512.Load(c.B2 + i) * s2;
                 var a03 = Vector512.Load(c.B3 + i) * s3;
                 float* row = mT + i;
-                for (int j = 0; j < d; j++, row += d)
+                for (int j = 0; j < cols; j++, row += rows)
                 {
                     var m0 = Vector512.Load(row);
                     a00 = Vector512.FusedMultiplyAdd(m0, Vector512.Create(c.X0[j]), a00);
@@ -95,14 +101,14 @@ internal static unsafe class HostScanMath
             var s1 = Vector256.Create(c.S1);
             var s2 = Vector256.Create(c.S2);
             var s3 = Vector256.Create(c.S3);
-            for (; i + 8 <= d; i += 8)
+            for (; i + 8 <= rows; i += 8)
             {
                 var a00 = Vector256.Load(c.B0 + i) * s0;
                 var a01 = Vector256.Load(c.B1 + i) * s1;
                 var a02 = Vector256.Load(c.B2 + i) * s2;
                 var a03 = Vector256.Load(c.B3 + i) * s3;
                 float* row = mT + i;
-                for (int j = 0; j < d; j++, row += d)
+                for (int j = 0; j < cols; j++, row += rows)
                 {
                     var m0 = Vector256.Load(row);
                     a00 = Vector256.FusedMultiplyAdd(m0, Vector256.Create(c.X0[j]), a00);
@@ -118,12 +124,12 @@ internal static unsafe class HostScanMath
             }
         }
 
-        for (; i < d; i++)
+        for (; i < rows; i++)
         {
             float y0 = c.B0[i] * c.S0, y1 = c.B1[i] * c.S1, y2 = c.B2[i] * c.S2, y3 = c.B3[i] * c.S3;
-            for (int j = 0; j < d; j++)
+            for (int j = 0; j < cols; j++)
             {
-                float m = mT[j * d + i];
+                float m = mT[j * rows + i];
                 y0 = MathF.FusedMultiplyAdd(m, c.X0[j], y0);
                 y1 = MathF.FusedMultiplyAdd(m, c.X1[j], y1);
                 y2 = MathF.FusedMultiplyAdd(m, c.X2[j], y2);

@@ -1,0 +1,354 @@
+using System.Numerics.Tensors;
+using Lmu.Gpu.Kernels.Cell;
+
+namespace Lmu.Gpu.Training;
+
+/// <summary>
+/// The host path's LMU cell over whole sequences, forward and backpropagation through time. Sequences are taken four
+/// at a time in lock step, so every weight vector loaded feeds four sequences: the d×d memory step, W_m·m, W_h·h and
+/// W_x·x (and in the backward pass W_mᵀ·δz, W_hᵀ·δz and Āᵀ·λ) are four-column products
+/// (<see cref="HostScanMath.Product4"/>, register-blocked AVX-512) instead of one matrix-vector product per
+/// sequence. The small per-sequence parts (u, du, the θ partial, dL/dx) stay per sequence.
+/// </summary>
+internal static unsafe class HostCell
+{
+    private const int Lanes = 4;
+
+    /// <summary>See <see cref="Backend.CellForward"/>.</summary>
+    public static void Forward(CellParams p, int batch, Slice w, Slice sys, Slice x, Slice stateH, Slice stateM, Slice hSeq, Slice mSeq, Slice uSeq)
+    {
+        float[] wa = w.Tensor.Host!;
+        int wo = (int)w.Offset;
+        int n = p.Units;
+        int d = p.Order;
+        int k = p.Channels;
+        int kd = k * d;
+        int nx = p.InputSize;
+        int steps = p.Steps;
+        bool store = p.Has(CellFlags.StoreStates);
+        var act = (Activation)p.Activation;
+
+        // Mᵀ layouts for Product4 ([j·rows + i] = M[i, j]): the weights are stored row-major M[i, j], so transpose.
+        float[] wmT = Transpose(wa, wo + p.OffWm, n, kd);
+        float[]? whT = p.Has(CellFlags.HiddenToHidden) ? Transpose(wa, wo + p.OffWh, n, n) : null;
+        float[]? wxT = p.Has(CellFlags.InputToHidden) ? Transpose(wa, wo + p.OffWx, n, nx) : null;
+        float[] bias = p.Has(CellFlags.HiddenBias) ? wa.AsSpan(wo + p.OffBh, n).ToArray() : new float[n];
+        float[] aT = sys.Tensor.Host.AsSpan((int)sys.Offset + (2 * d * d) + (2 * d), d * d).ToArray();
+        float[] bBar = sys.Tensor.Host.AsSpan((int)sys.Offset + (d * d), d).ToArray();
+        Parallel.For(0, (batch + Lanes - 1) / Lanes, group =>
+        {
+            int b0 = group * Lanes;
+            int lanes = Math.Min(Lanes, batch - b0);
+            ReadOnlySpan<float> weights = wa.AsSpan(wo);
+            var h = new float[Lanes * n];
+            var hNext = new float[Lanes * n];
+            var m = new float[Lanes * kd];
+            var mNew = new float[Lanes * kd];
+            var u = new float[Lanes * k];
+            var xZero = new float[nx];
+            for (int l = 0; l < lanes; l++)
+            {
+                stateH.Span.Slice((b0 + l) * n, n).CopyTo(h.AsSpan(l * n, n));
+                stateM.Span.Slice((b0 + l) * kd, kd).CopyTo(m.AsSpan(l * kd, kd));
+            }
+
+            fixed (float* pm0 = m, pn0 = mNew, ph0 = h, pq0 = hNext, pu = u, pz = xZero, paT = aT, pb = bBar, pwm = wmT, pwh = whT, pwx = wxT, pbias = bias, px = x.Span)
+            {
+                float* pm = pm0, pn = pn0, ph = ph0, pq = pq0;
+                for (int t = 0; t < steps; t++)
+                {
+                    for (int l = 0; l < lanes; l++)
+                    {
+                        int row = ((b0 + l) * steps) + t;
+                        var xt = x.Span.Slice(row * nx, nx);
+                        var hl = new ReadOnlySpan<float>(ph + (l * n), n);
+                        var ml = new ReadOnlySpan<float>(pm + (l * kd), kd);
+                        for (int c = 0; c < k; c++)
+                        {
+                            u[(l * k) + c] = RowDot(weights, p.OffEx, c, xt)
+                                + (p.Has(CellFlags.HiddenToMemory) ? RowDot(weights, p.OffEh, c, hl) : 0)
+                                + (p.Has(CellFlags.MemoryToMemory) ? RowDot(weights, p.OffEm, c, ml) : 0)
+                                + (p.Has(CellFlags.MemoryBias) ? weights[p.OffBu + c] : 0);
+                        }
+                    }
+
+                    for (int c = 0; c < k; c++)
+                    {
+                        var cols = default(HostScanMath.Columns);
+                        for (int l = 0; l < Lanes; l++)
+                        {
+                            SetColumn(ref cols, l, pm + (l * kd) + (c * d), pn + (l * kd) + (c * d), pb, l < lanes ? pu[(l * k) + c] : 0f);
+                        }
+
+                        HostScanMath.Product4(paT, d, d, ref cols);
+                    }
+
+                    // h' = f(W_m·m' + b_h + W_h·h + W_x·x), into hNext (a lane's own y may be its bias).
+                    var hc = default(HostScanMath.Columns);
+                    for (int l = 0; l < Lanes; l++)
+                    {
+                        SetColumn(ref hc, l, pn + (l * kd), pq + (l * n), pbias, 1f);
+                    }
+
+                    HostScanMath.Product4(pwm, n, kd, ref hc);
+                    if (pwh != null)
+                    {
+                        for (int l = 0; l < Lanes; l++)
+                        {
+                            SetColumn(ref hc, l, ph + (l * n), pq + (l * n), pq + (l * n), 1f);
+                        }
+
+                        HostScanMath.Product4(pwh, n, n, ref hc);
+                    }
+
+                    if (pwx != null)
+                    {
+                        for (int l = 0; l < Lanes; l++)
+                        {
+                            float* xl = l < lanes ? px + ((long)(((b0 + l) * steps) + t) * nx) : pz;
+                            SetColumn(ref hc, l, xl, pq + (l * n), pq + (l * n), 1f);
+                        }
+
+                        HostScanMath.Product4(pwx, n, nx, ref hc);
+                    }
+
+                    for (int l = 0; l < lanes; l++)
+                    {
+                        int row = ((b0 + l) * steps) + t;
+                        var next = new Span<float>(pq + (l * n), n);
+                        act.ApplyInPlace(next);
+                        next.CopyTo(hSeq.Span.Slice(row * n, n));
+                        if (store)
+                        {
+                            new ReadOnlySpan<float>(pn + (l * kd), kd).CopyTo(mSeq.Span.Slice(row * kd, kd));
+                            u.AsSpan(l * k, k).CopyTo(uSeq.Span.Slice(row * k, k));
+                        }
+                    }
+
+                    float* swap = ph;
+                    ph = pq;
+                    pq = swap;
+                    swap = pm;
+                    pm = pn;
+                    pn = swap;
+                }
+
+                for (int l = 0; l < lanes; l++)
+                {
+                    new ReadOnlySpan<float>(ph + (l * n), n).CopyTo(stateH.Span.Slice((b0 + l) * n, n));
+                    new ReadOnlySpan<float>(pm + (l * kd), kd).CopyTo(stateM.Span.Slice((b0 + l) * kd, kd));
+                }
+            }
+        });
+    }
+
+    /// <summary>See <see cref="Backend.CellBackward"/>.</summary>
+    public static void Backward(CellParams p, int batch, Slice w, Slice sys, Slice x, Slice hSeq, Slice mSeq, Slice uSeq, Slice gradH, Slice dZ, Slice dU, Slice dX, Slice thetaPartial)
+    {
+        float[] wa = w.Tensor.Host!;
+        int wo = (int)w.Offset;
+        float[] sa = sys.Tensor.Host!;
+        int so = (int)sys.Offset;
+        int n = p.Units;
+        int d = p.Order;
+        int k = p.Channels;
+        int kd = k * d;
+        int nx = p.InputSize;
+        int steps = p.Steps;
+        var act = (Activation)p.Activation;
+        bool thetaGrad = p.Has(CellFlags.ThetaGradient);
+        bool euler = p.Has(CellFlags.Euler);
+        bool hh = p.Has(CellFlags.HiddenToHidden);
+
+        // W_m [n, kd] row-major is (W_mᵀ)ᵀ: the Product4 layout of W_mᵀ. Likewise W_h for W_hᵀ and Ā for Āᵀ.
+        float[] wm = wa.AsSpan(wo + p.OffWm, n * kd).ToArray();
+        float[] wh = hh ? wa.AsSpan(wo + p.OffWh, n * n).ToArray() : [];
+        float[] aBar = sa.AsSpan(so, d * d).ToArray();
+        Parallel.For(0, (batch + Lanes - 1) / Lanes, group =>
+        {
+            int b0 = group * Lanes;
+            int lanes = Math.Min(Lanes, batch - b0);
+            ReadOnlySpan<float> weights = wa.AsSpan(wo);
+            ReadOnlySpan<float> bBar = sa.AsSpan(so + (d * d), d);
+            ReadOnlySpan<float> aC = sa.AsSpan(so + (d * d) + d, d * d);
+            ReadOnlySpan<float> bC = sa.AsSpan(so + (2 * d * d) + d, d);
+            var zeros = new float[Math.Max(d, n)];
+            var dh = new float[Lanes * n];
+            var dm = new float[Lanes * kd];
+            var dmNew = new float[Lanes * kd];
+            var dz = new float[Lanes * n];
+            var du = new float[k];
+            var am = new float[d];
+            var sum = new float[n];
+            var thetaAcc = new double[Lanes];
+            fixed (float* pdm0 = dm, pdn0 = dmNew, pdh = dh, pdz = dz, pzero = zeros, pwm = wm, pwh = wh, pa = aBar)
+            {
+                float* pdm = pdm0, pdn = pdn0;
+                for (int t = steps - 1; t >= 0; t--)
+                {
+                    for (int l = 0; l < lanes; l++)
+                    {
+                        int row = ((b0 + l) * steps) + t;
+                        var dzl = dz.AsSpan(l * n, n);
+                        TensorPrimitives.Add(gradH.Span.Slice(row * n, n), dh.AsSpan(l * n, n), sum);
+                        act.Backward(hSeq.Span.Slice(row * n, n), sum, dzl);
+                        dzl.CopyTo(dZ.Span.Slice(row * n, n));
+                    }
+
+                    // λ += W_mᵀ·δz (λ = dm holds Āᵀ·λ_(t+1) + …).
+                    var cols = default(HostScanMath.Columns);
+                    for (int l = 0; l < Lanes; l++)
+                    {
+                        SetColumn(ref cols, l, pdz + (l * n), pdm + (l * kd), pdm + (l * kd), 1f);
+                    }
+
+                    HostScanMath.Product4(pwm, kd, n, ref cols);
+                    if (hh)
+                    {
+                        for (int l = 0; l < Lanes; l++)
+                        {
+                            SetColumn(ref cols, l, pdz + (l * n), pdh + (l * n), pzero, 0f);
+                        }
+
+                        HostScanMath.Product4(pwh, n, n, ref cols);
+                    }
+                    else
+                    {
+                        Array.Clear(dh);
+                    }
+
+                    for (int l = 0; l < lanes; l++)
+                    {
+                        int row = ((b0 + l) * steps) + t;
+                        var dml = new Span<float>(pdm + (l * kd), kd);
+                        for (int c = 0; c < k; c++)
+                        {
+                            du[c] = TensorPrimitives.Dot(bBar, dml.Slice(c * d, d));
+                        }
+
+                        du.CopyTo(dU.Span.Slice(row * k, k));
+                        if (thetaGrad)
+                        {
+                            thetaAcc[l] += ThetaTerm(aC, bC, mSeq, uSeq, row, t, k, d, kd, euler, dml, am);
+                        }
+
+                        if (p.Has(CellFlags.HiddenToMemory))
+                        {
+                            var dhl = dh.AsSpan(l * n, n);
+                            for (int c = 0; c < k; c++)
+                            {
+                                TensorPrimitives.MultiplyAdd(weights.Slice(p.OffEh + (c * n), n), du[c], dhl, dhl);
+                            }
+                        }
+
+                        if (p.Has(CellFlags.InputGradient))
+                        {
+                            Span<float> dx = dX.Span.Slice(row * nx, nx);
+                            dx.Clear();
+                            if (p.Has(CellFlags.InputToHidden))
+                            {
+                                for (int j = 0; j < n; j++)
+                                {
+                                    TensorPrimitives.MultiplyAdd(weights.Slice(p.OffWx + (j * nx), nx), dz[(l * n) + j], dx, dx);
+                                }
+                            }
+
+                            for (int c = 0; c < k; c++)
+                            {
+                                TensorPrimitives.MultiplyAdd(weights.Slice(p.OffEx + (c * nx), nx), du[c], dx, dx);
+                            }
+                        }
+                    }
+
+                    // λ carried back: Āᵀ·λ per channel (then + e_mᵀ·du where memory feeds memory).
+                    for (int c = 0; c < k; c++)
+                    {
+                        for (int l = 0; l < Lanes; l++)
+                        {
+                            SetColumn(ref cols, l, pdm + (l * kd) + (c * d), pdn + (l * kd) + (c * d), pzero, 0f);
+                        }
+
+                        HostScanMath.Product4(pa, d, d, ref cols);
+                    }
+
+                    if (p.Has(CellFlags.MemoryToMemory))
+                    {
+                        for (int l = 0; l < lanes; l++)
+                        {
+                            int row = ((b0 + l) * steps) + t;
+                            var dnl = new Span<float>(pdn + (l * kd), kd);
+                            for (int c = 0; c < k; c++)
+                            {
+                                TensorPrimitives.MultiplyAdd(weights.Slice(p.OffEm + (c * kd), kd), dU.Span[(row * k) + c], dnl, dnl);
+                            }
+                        }
+                    }
+
+                    float* swap = pdm;
+                    pdm = pdn;
+                    pdn = swap;
+                }
+            }
+
+            if (thetaGrad)
+            {
+                for (int l = 0; l < lanes; l++)
+                {
+                    thetaPartial.Span[b0 + l] = (float)(thetaAcc[l] * p.ThetaScale);
+                }
+            }
+        });
+    }
+
+    /// <summary>One step's term of dL/dθ (before the −dt/θ² scale): λ_t·(A_c·m + B_c·u) per channel, m the state
+    /// after the step (ZOH) or before it (Euler).</summary>
+    private static double ThetaTerm(ReadOnlySpan<float> aC, ReadOnlySpan<float> bC, Slice mSeq, Slice uSeq, int row, int t, int k, int d, int kd, bool euler, ReadOnlySpan<float> dm, Span<float> am)
+    {
+        double acc = 0;
+        for (int c = 0; c < k; c++)
+        {
+            float uc = uSeq.Span[(row * k) + c];
+            ReadOnlySpan<float> mRef = euler
+                ? (t > 0 ? mSeq.Span.Slice(((row - 1) * kd) + (c * d), d) : default)
+                : mSeq.Span.Slice((row * kd) + (c * d), d);
+            for (int i = 0; i < d; i++)
+            {
+                am[i] = mRef.IsEmpty ? 0f : TensorPrimitives.Dot(aC.Slice(i * d, d), mRef);
+            }
+
+            TensorPrimitives.MultiplyAdd(bC, uc, am, am);
+            acc += TensorPrimitives.Dot(am, dm.Slice(c * d, d));
+        }
+
+        return acc;
+    }
+
+    private static void SetColumn(ref HostScanMath.Columns c, int q, float* x, float* y, float* bias, float s)
+    {
+        switch (q)
+        {
+            case 0: c.X0 = x; c.Y0 = y; c.B0 = bias; c.S0 = s; break;
+            case 1: c.X1 = x; c.Y1 = y; c.B1 = bias; c.S1 = s; break;
+            case 2: c.X2 = x; c.Y2 = y; c.B2 = bias; c.S2 = s; break;
+            default: c.X3 = x; c.Y3 = y; c.B3 = bias; c.S3 = s; break;
+        }
+    }
+
+    private static float RowDot(ReadOnlySpan<float> weights, int offset, int row, ReadOnlySpan<float> v) =>
+        TensorPrimitives.Dot(weights.Slice(offset + (row * v.Length), v.Length), v);
+
+    /// <summary>The transpose of the rows × cols row-major matrix at <paramref name="offset"/>: [j·rows + i].</summary>
+    private static float[] Transpose(float[] source, int offset, int rows, int cols)
+    {
+        var result = new float[rows * cols];
+        for (int i = 0; i < rows; i++)
+        {
+            for (int j = 0; j < cols; j++)
+            {
+                result[(j * rows) + i] = source[offset + (i * cols) + j];
+            }
+        }
+
+        return result;
+    }
+}
