@@ -39,7 +39,11 @@ public class SelfTestCommandTests
         using var host = LmuDevice.Open(AcceleratorKind.Cpu);
         var simCases = SelfTestRegistry.Cases(sim);
         var hostCases = SelfTestRegistry.Cases(host);
-        Assert.That(simCases.Count, Is.EqualTo(hostCases.Count));
+        // The same cases everywhere, except those of device kernels the host path does not have (the scan's
+        // matrix-product phase C).
+        int deviceOnly = simCases.Count(c => c.Name.Contains("phase C product", StringComparison.Ordinal));
+        Assert.That(deviceOnly, Is.EqualTo(3));
+        Assert.That(simCases.Count, Is.EqualTo(hostCases.Count + deviceOnly));
         Assert.That(simCases.Any(c => c.Name.Contains("d=64", StringComparison.Ordinal)), Is.False);
         Assert.That(hostCases.Any(c => c.Name.Contains("B=8 k=1 d=64 T=2000", StringComparison.Ordinal)), Is.True);
     }
