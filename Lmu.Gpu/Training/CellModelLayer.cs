@@ -1,0 +1,136 @@
+using Lmu.Gpu.Kernels.Cell;
+using Lmu.Gpu.Kernels.Training;
+
+namespace Lmu.Gpu.Training;
+
+/// <summary>The nonlinear LMU cell over whole sequences (from zero state), with BPTT.</summary>
+internal sealed class CellModelLayer : LmuMemoryLayer
+{
+    private readonly CellLayout _layout;
+    private Tensor? _stateH;
+    private Tensor? _stateM;
+    private Tensor? _mSeq;
+    private Tensor? _uSeq;
+    private Tensor? _dZ;
+    private Tensor? _dU;
+    private Tensor? _theta;
+    private Tensor? _dummy;
+
+    public CellModelLayer(LmuCellOptions options)
+    {
+        options.Validate();
+        Options = options;
+        _layout = CellLayout.For(options);
+        InputWidth = options.InputSize;
+        OutputWidth = options.Units;
+    }
+
+    public LmuCellOptions Options { get; }
+
+    public override int ParameterLength => _layout.Length;
+
+    public override long TrainableCount => Options.TrainableParameterCount;
+
+    public override bool IsSequence => true;
+
+    public override int ThetaIndex => Offset + _layout.Theta;
+
+    protected override (int Order, double Dt, Discretizer Discretizer, bool TrainableTheta) Memory =>
+        (Options.Order, Options.Dt, Options.Discretizer, Options.TrainableTheta);
+
+    public override void Initialize(Span<float> parameters, Random rng)
+    {
+        var w = LmuCellWeights.CreateRandom(Options, rng.Next());
+        w.ToFlat().CopyTo(parameters);
+    }
+
+    public override void EnsureWorkspace(Backend backend, int batch, int steps)
+    {
+        long rows = (long)batch * steps;
+        EnsureTensor(backend, ref _stateH, (long)batch * Options.Units, "hidden state");
+        EnsureTensor(backend, ref _stateM, (long)batch * Options.MemorySize, "memory state");
+        EnsureTensor(backend, ref _mSeq, rows * Options.MemorySize, "memory sequence");
+        EnsureTensor(backend, ref _uSeq, rows * Options.MemoryChannels, "memory input sequence");
+        EnsureTensor(backend, ref _dZ, rows * Options.Units, "dL/dz");
+        EnsureTensor(backend, ref _dU, rows * Options.MemoryChannels, "dL/du");
+        EnsureTensor(backend, ref _theta, batch, "θ partials");
+        EnsureTensor(backend, ref _dummy, 1, "placeholder");
+    }
+
+    public override void Forward(Backend backend, Slice w, Slice x, Slice y, int batch, int steps)
+    {
+        backend.Clear(_stateH!.Sub(0, (long)batch * Options.Units));
+        backend.Clear(_stateM!.Sub(0, (long)batch * Options.MemorySize));
+        var p = _layout.Params(Options, steps, CellFlags.StoreStates, CurrentTheta);
+        backend.CellForward(p, batch, w, SystemTensor.All, x, _stateH.All, _stateM.All, y, _mSeq!.All, _uSeq!.All);
+    }
+
+    public override void Backward(Backend backend, Slice w, Slice grad, Slice x, Slice y, Slice gradY, Slice? gradX, int batch, int steps)
+    {
+        var o = Options;
+        int extra = (o.TrainableTheta ? CellFlags.ThetaGradient : 0) | (gradX is null ? 0 : CellFlags.InputGradient);
+        var p = _layout.Params(o, steps, extra, CurrentTheta);
+        long rows = (long)batch * steps;
+        var dZ = _dZ!.Sub(0, rows * o.Units);
+        var dU = _dU!.Sub(0, rows * o.MemoryChannels);
+        var mSeq = _mSeq!.Sub(0, rows * o.MemorySize);
+        backend.CellBackward(p, batch, w, SystemTensor.All, x, y, mSeq, _uSeq!.All, gradY, dZ, dU, gradX ?? _dummy!.All, _theta!.All);
+        int n = o.Units;
+        int k = o.MemoryChannels;
+        int kd = o.MemorySize;
+        int nx = o.InputSize;
+        backend.Outer(new OuterParams(batch, steps, n, kd, 0), dZ, mSeq, grad.Sub(_layout.Wm, n * kd));
+        backend.Outer(new OuterParams(batch, steps, k, nx, 0), dU, x, grad.Sub(_layout.Ex, k * nx));
+        if (o.InputToHidden)
+        {
+            backend.Outer(new OuterParams(batch, steps, n, nx, 0), dZ, x, grad.Sub(_layout.Wx, n * nx));
+        }
+
+        if (o.HiddenToHidden)
+        {
+            backend.Outer(new OuterParams(batch, steps, n, n, 1), dZ, y, grad.Sub(_layout.Wh, n * n));
+        }
+
+        if (o.HiddenToMemory)
+        {
+            backend.Outer(new OuterParams(batch, steps, k, n, 1), dU, y, grad.Sub(_layout.Eh, k * n));
+        }
+
+        if (o.MemoryToMemory)
+        {
+            backend.Outer(new OuterParams(batch, steps, k, kd, 1), dU, mSeq, grad.Sub(_layout.Em, k * kd));
+        }
+
+        if (o.HiddenBias)
+        {
+            backend.ColumnSum(dZ, grad.Sub(_layout.Bh, n), (int)rows, n);
+        }
+
+        if (o.MemoryBias)
+        {
+            backend.ColumnSum(dU, grad.Sub(_layout.Bu, k), (int)rows, k);
+        }
+
+        if (o.TrainableTheta)
+        {
+            float[] partial = backend.Download(_theta!.Sub(0, batch));
+            double sum = 0;
+            foreach (float v in partial)
+            {
+                sum += v;
+            }
+
+            backend.Upload(grad.Sub(_layout.Theta, 1), [(float)sum]);
+        }
+    }
+
+    public override void Dispose()
+    {
+        foreach (var t in new[] { _stateH, _stateM, _mSeq, _uSeq, _dZ, _dU, _theta, _dummy })
+        {
+            t?.Dispose();
+        }
+
+        base.Dispose();
+    }
+}

@@ -1,0 +1,62 @@
+using Lmu.Gpu.Kernels.Cell;
+using Lmu.Gpu.Kernels.Training;
+
+namespace Lmu.Gpu.Training;
+
+/// <summary>A trainable layer: a slice of the model's flat parameter vector plus the forward and backward passes.</summary>
+internal abstract class ModelLayer : IDisposable
+{
+    public int InputWidth { get; protected init; }
+
+    public int OutputWidth { get; protected init; }
+
+    /// <summary>Offset of this layer's parameters in the model's vector.</summary>
+    public int Offset { get; set; }
+
+    public abstract int ParameterLength { get; }
+
+    public abstract long TrainableCount { get; }
+
+    /// <summary>True for layers that run over time (their input and output are [B, T, width]).</summary>
+    public abstract bool IsSequence { get; }
+
+    public abstract void Initialize(Span<float> parameters, Random rng);
+
+    /// <summary>Uploads derived data (system matrices) for the current parameters.</summary>
+    public virtual void Prepare(Backend backend, ReadOnlySpan<float> parameters)
+    {
+    }
+
+    /// <summary>After an optimiser step: refresh derived data if θ moved.</summary>
+    public virtual void AfterUpdate(Backend backend, Tensor parameters)
+    {
+    }
+
+    public abstract void EnsureWorkspace(Backend backend, int batch, int steps);
+
+    /// <summary>y = layer(x) for <paramref name="batch"/> × <paramref name="steps"/> rows.</summary>
+    public abstract void Forward(Backend backend, Slice w, Slice x, Slice y, int batch, int steps);
+
+    /// <summary>Accumulates parameter gradients into <paramref name="grad"/> and writes dL/dx into
+    /// <paramref name="gradX"/> when it is not null.</summary>
+    public abstract void Backward(Backend backend, Slice w, Slice grad, Slice x, Slice y, Slice gradY, Slice? gradX, int batch, int steps);
+
+    public virtual void Dispose()
+    {
+    }
+
+    protected static void EnsureTensor(Backend backend, ref Tensor? tensor, long length, string what)
+    {
+        if (tensor is null || tensor.Length < length)
+        {
+            tensor?.Dispose();
+            tensor = backend.Allocate(Math.Max(1, length), what);
+        }
+    }
+
+    protected static float ClampTheta(float theta, double dt, Discretizer discretizer, int order)
+    {
+        double min = discretizer == Discretizer.Euler ? LmuSystem.MinimumStableEulerTheta(order, dt) * 1.01 : 0.05 * dt;
+        return float.IsFinite(theta) && theta >= min ? theta : (float)Math.Max(min, float.IsFinite(theta) ? theta : min);
+    }
+}
