@@ -71,7 +71,9 @@ for a in cuda cpu; do
 done
 fi
 if has psmnist; then
-# psMNIST at the paper's sizes on the GPU (Fashion-MNIST IDX files under $DATA): one epoch of each shape.
+# psMNIST at the paper's sizes on the GPU (Fashion-MNIST IDX files under $DATA): one epoch of each shape. The GPU
+# machine has no dataset package and the carry limit (64 MiB) does not hold lmu (45 MB) and the 30 MB of .gz files
+# together: carry a subset (e.g. the t10k files as both train and test in one folder) and use --train-limit.
 for m in paper feedforward; do
   LIMIT=300 run train psmnist --model $m --epochs 1 --no-progress --data "${DATA:-/usr/share/datasets/fashion-mnist}" --accelerator cuda
 done
