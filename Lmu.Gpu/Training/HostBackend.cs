@@ -223,11 +223,6 @@ internal sealed class HostBackend : Backend
     {
     }
 
-    /// <summary>Row <paramref name="row"/> of the row-major matrix at <paramref name="offset"/> (rows as long as
-    /// <paramref name="v"/>) dotted with <paramref name="v"/>.</summary>
-    private static float RowDot(ReadOnlySpan<float> weights, int offset, int row, ReadOnlySpan<float> v) =>
-        TensorPrimitives.Dot(weights.Slice(offset + (row * v.Length), v.Length), v);
-
     /// <summary>Sequential host evaluation of the memory and its adjoint.</summary>
     private sealed class HostMemorySequence : IMemorySequenceEngine
     {

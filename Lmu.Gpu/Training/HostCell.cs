@@ -77,7 +77,7 @@ internal static unsafe class HostCell
                         var cols = default(HostScanMath.Columns);
                         for (int l = 0; l < Lanes; l++)
                         {
-                            SetColumn(ref cols, l, pm + (l * kd) + (c * d), pn + (l * kd) + (c * d), pb, l < lanes ? pu[(l * k) + c] : 0f);
+                            cols.Set(l, pm + (l * kd) + (c * d), pn + (l * kd) + (c * d), pb, l < lanes ? pu[(l * k) + c] : 0f);
                         }
 
                         HostScanMath.Product4(paT, d, d, ref cols);
@@ -87,7 +87,7 @@ internal static unsafe class HostCell
                     var hc = default(HostScanMath.Columns);
                     for (int l = 0; l < Lanes; l++)
                     {
-                        SetColumn(ref hc, l, pn + (l * kd), pq + (l * n), pbias, 1f);
+                        hc.Set(l, pn + (l * kd), pq + (l * n), pbias, 1f);
                     }
 
                     HostScanMath.Product4(pwm, n, kd, ref hc);
@@ -95,7 +95,7 @@ internal static unsafe class HostCell
                     {
                         for (int l = 0; l < Lanes; l++)
                         {
-                            SetColumn(ref hc, l, ph + (l * n), pq + (l * n), pq + (l * n), 1f);
+                            hc.Set(l, ph + (l * n), pq + (l * n), pq + (l * n), 1f);
                         }
 
                         HostScanMath.Product4(pwh, n, n, ref hc);
@@ -106,7 +106,7 @@ internal static unsafe class HostCell
                         for (int l = 0; l < Lanes; l++)
                         {
                             float* xl = l < lanes ? px + ((long)(((b0 + l) * steps) + t) * nx) : pz;
-                            SetColumn(ref hc, l, xl, pq + (l * n), pq + (l * n), 1f);
+                            hc.Set(l, xl, pq + (l * n), pq + (l * n), 1f);
                         }
 
                         HostScanMath.Product4(pwx, n, nx, ref hc);
@@ -160,10 +160,6 @@ internal static unsafe class HostCell
         bool euler = p.Has(CellFlags.Euler);
         bool hh = p.Has(CellFlags.HiddenToHidden);
 
-        // W_m [n, kd] row-major is (W_mᵀ)ᵀ: the Product4 layout of W_mᵀ. Likewise W_h for W_hᵀ and Ā for Āᵀ.
-        float[] wm = wa.AsSpan(wo + p.OffWm, n * kd).ToArray();
-        float[] wh = hh ? wa.AsSpan(wo + p.OffWh, n * n).ToArray() : [];
-        float[] aBar = sa.AsSpan(so, d * d).ToArray();
         Parallel.For(0, (batch + Lanes - 1) / Lanes, group =>
         {
             int b0 = group * Lanes;
@@ -181,8 +177,12 @@ internal static unsafe class HostCell
             var am = new float[d];
             var sum = new float[n];
             var thetaAcc = new double[Lanes];
-            fixed (float* pdm0 = dm, pdn0 = dmNew, pdh = dh, pdz = dz, pzero = zeros, pwm = wm, pwh = wh, pa = aBar)
+            fixed (float* pdm0 = dm, pdn0 = dmNew, pdh = dh, pdz = dz, pzero = zeros, pw = wa, ps = sa)
             {
+                // W_m [n, kd] row-major is (W_mᵀ)ᵀ: the Product4 layout of W_mᵀ. Likewise W_h for W_hᵀ and Ā for Āᵀ.
+                float* pwm = pw + wo + p.OffWm;
+                float* pwh = pw + wo + p.OffWh;
+                float* pa = ps + so;
                 float* pdm = pdm0, pdn = pdn0;
                 for (int t = steps - 1; t >= 0; t--)
                 {
@@ -199,7 +199,7 @@ internal static unsafe class HostCell
                     var cols = default(HostScanMath.Columns);
                     for (int l = 0; l < Lanes; l++)
                     {
-                        SetColumn(ref cols, l, pdz + (l * n), pdm + (l * kd), pdm + (l * kd), 1f);
+                        cols.Set(l, pdz + (l * n), pdm + (l * kd), pdm + (l * kd), 1f);
                     }
 
                     HostScanMath.Product4(pwm, kd, n, ref cols);
@@ -207,7 +207,7 @@ internal static unsafe class HostCell
                     {
                         for (int l = 0; l < Lanes; l++)
                         {
-                            SetColumn(ref cols, l, pdz + (l * n), pdh + (l * n), pzero, 0f);
+                            cols.Set(l, pdz + (l * n), pdh + (l * n), pzero, 0f);
                         }
 
                         HostScanMath.Product4(pwh, n, n, ref cols);
@@ -265,7 +265,7 @@ internal static unsafe class HostCell
                     {
                         for (int l = 0; l < Lanes; l++)
                         {
-                            SetColumn(ref cols, l, pdm + (l * kd) + (c * d), pdn + (l * kd) + (c * d), pzero, 0f);
+                            cols.Set(l, pdm + (l * kd) + (c * d), pdn + (l * kd) + (c * d), pzero, 0f);
                         }
 
                         HostScanMath.Product4(pa, d, d, ref cols);
@@ -321,17 +321,6 @@ internal static unsafe class HostCell
         }
 
         return acc;
-    }
-
-    private static void SetColumn(ref HostScanMath.Columns c, int q, float* x, float* y, float* bias, float s)
-    {
-        switch (q)
-        {
-            case 0: c.X0 = x; c.Y0 = y; c.B0 = bias; c.S0 = s; break;
-            case 1: c.X1 = x; c.Y1 = y; c.B1 = bias; c.S1 = s; break;
-            case 2: c.X2 = x; c.Y2 = y; c.B2 = bias; c.S2 = s; break;
-            default: c.X3 = x; c.Y3 = y; c.B3 = bias; c.S3 = s; break;
-        }
     }
 
     private static float RowDot(ReadOnlySpan<float> weights, int offset, int row, ReadOnlySpan<float> v) =>

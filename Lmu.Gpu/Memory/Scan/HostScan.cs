@@ -134,7 +134,7 @@ internal static unsafe class HostScan
 
                                     yOut[q] = (nint)y;
                                     uPtr[q] = (nint)row;
-                                    SetColumn(ref cols, q, (float*)x[q], y, bp, s);
+                                    cols.Set(q, (float*)x[q], y, bp, s);
                                 }
 
                                 HostScanMath.Step4(ap, d, ref cols);
@@ -261,7 +261,7 @@ internal static unsafe class HostScan
                                         y = write ? lambda + row * d : sp + (q * 2 + (j & 1)) * d;
                                     }
 
-                                    SetColumn(ref cols, q, source, y, bias, 1f);
+                                    cols.Set(q, source, y, bias, 1f);
                                     if (j < lens[q])
                                     {
                                         x[q] = (nint)y;
@@ -339,17 +339,6 @@ internal static unsafe class HostScan
                 HostMemoryMath.Advance(aRowMajor, zero, new ReadOnlySpan<float>(lambda + row * d, d), 0f,
                     new Span<float>(initialGradient + ((long)b * channels + ch) * d, d));
             }
-        }
-    }
-
-    private static void SetColumn(ref HostScanMath.Columns c, int q, float* x, float* y, float* bias, float s)
-    {
-        switch (q)
-        {
-            case 0: c.X0 = x; c.Y0 = y; c.B0 = bias; c.S0 = s; break;
-            case 1: c.X1 = x; c.Y1 = y; c.B1 = bias; c.S1 = s; break;
-            case 2: c.X2 = x; c.Y2 = y; c.B2 = bias; c.S2 = s; break;
-            default: c.X3 = x; c.Y3 = y; c.B3 = bias; c.S3 = s; break;
         }
     }
 

@@ -14,6 +14,18 @@ internal static unsafe class HostScanMath
         public float* Y0, Y1, Y2, Y3;
         public float* B0, B1, B2, B3;
         public float S0, S1, S2, S3;
+
+        /// <summary>Sets column <paramref name="q"/> (0 … 3): y_q = M·x_q + s·bias_q.</summary>
+        public void Set(int q, float* x, float* y, float* bias, float s)
+        {
+            switch (q)
+            {
+                case 0: X0 = x; Y0 = y; B0 = bias; S0 = s; break;
+                case 1: X1 = x; Y1 = y; B1 = bias; S1 = s; break;
+                case 2: X2 = x; Y2 = y; B2 = bias; S2 = s; break;
+                default: X3 = x; Y3 = y; B3 = bias; S3 = s; break;
+            }
+        }
     }
 
     /// <summary>Runs <see cref="Columns"/> for a square d×d matrix: <paramref name="mT"/> is Mᵀ (element
