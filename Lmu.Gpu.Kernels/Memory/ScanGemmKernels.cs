@@ -14,9 +14,11 @@ namespace Lmu.Gpu.Kernels.Memory;
 /// <param name="PaddedRows">M rounded up to the block: the row count of the weights (M = L·E real rows).</param>
 /// <param name="PaddedDepth">K = d + L rounded up to <see cref="ScanGemmKernels.BlockDepth"/>.</param>
 /// <param name="GroupRows">Threads along M in a group (the block is 8·GroupRows rows).</param>
-/// <param name="GroupColumns">Threads along N in a group (the block is 8·GroupColumns columns).</param>
+/// <param name="GroupColumns">Threads along N in a group (the block is 8·GroupColumns ≤
+/// <see cref="ScanGemmKernels.MaxBlockColumns"/> columns).</param>
+/// <param name="BlockRowsLog2">log₂(8·GroupRows); GroupRows is a power of two.</param>
 public readonly record struct ScanGemmParams(int Order, int Channels, int Steps, int ChunkLength, int Chunks, int LastLength,
-    long Columns, int Width, int PaddedRows, int PaddedDepth, int GroupRows, int GroupColumns);
+    long Columns, int Width, int PaddedRows, int PaddedDepth, int GroupRows, int GroupColumns, int BlockRowsLog2);
 
 /// <summary>
 /// Phase C of the chunked scan as one matrix product (the chunked form of Mamba-2 / Chilkuri &amp; Eliasmith with a
@@ -31,6 +33,9 @@ public static class ScanGemmKernels
 {
     /// <summary>The depth (K) of one shared-memory block.</summary>
     public const int BlockDepth = 16;
+
+    /// <summary>The most columns of a block (8·GroupColumns): the size of its per-column tables.</summary>
+    public const int MaxBlockColumns = 128;
 
     /// <summary>Dynamic shared memory of <see cref="ChunkStates"/> in floats: the Wᵀ block and the padded Z block.</summary>
     /// <param name="groupRows">Threads along M.</param>
@@ -52,6 +57,13 @@ public static class ScanGemmKernels
         ArrayView<float> carries, ArrayView<float> output, ScanGemmParams p)
     {
         var shared = SharedMemory.GetDynamic<float>();
+
+        // Per column of the block, computed once (the only divisions): where its carry and its first input row are,
+        // whether the carry is the sequence's initial state, and the chunk's length (0 past the last column).
+        var carryAt = SharedMemory.Allocate<long>(MaxBlockColumns);
+        var inputAt = SharedMemory.Allocate<long>(MaxBlockColumns);
+        var lengthOf = SharedMemory.Allocate<int>(MaxBlockColumns);
+        var fromInitial = SharedMemory.Allocate<int>(MaxBlockColumns);
         int gm = p.GroupRows;
         int gn = p.GroupColumns;
         int threads = gm * gn;
@@ -65,16 +77,34 @@ public static class ScanGemmKernels
         long blockN = Grid.IdxX / mBlocks;
         int m0 = blockM * bm;
         long n0 = blockN * bn;
+        int d = p.Order;
+        for (int n = t; n < bn; n += threads)
+        {
+            long col = n0 + n;
+            long seq = col / p.Chunks;
+            int chunk = (int)(col - seq * p.Chunks);
+            long b = seq / p.Channels;
+            long ch = seq - b * p.Channels;
+            bool valid = col < p.Columns;
+            lengthOf[n] = !valid ? 0 : chunk == p.Chunks - 1 ? p.LastLength : p.ChunkLength;
+            fromInitial[n] = chunk == 0 ? 1 : 0;
+            carryAt[n] = !valid ? 0 : chunk == 0 ? seq * d : (col - 1) * d;
+            inputAt[n] = (b * p.Steps + (long)chunk * p.ChunkLength) * p.Channels + ch;
+        }
+
+        Group.Barrier();
         int bOffset = BlockDepth * bm;
         int bStride = bn + 1;
+        int rowMask = bm - 1;
         var acc = default(Tile8x8);
         for (int k0 = 0; k0 < p.PaddedDepth; k0 += BlockDepth)
         {
-            // Wᵀ block: consecutive threads read consecutive rows m (coalesced), stored [kk·bm + m].
+            // Wᵀ block: consecutive threads read consecutive rows m (coalesced), stored [kk·bm + m] (bm is a power of
+            // two: shift and mask instead of a division).
             for (int w = t; w < BlockDepth * bm; w += threads)
             {
-                int kk = w / bm;
-                int m = w - kk * bm;
+                int kk = w >> p.BlockRowsLog2;
+                int m = w & rowMask;
                 shared[w] = weightsT[(long)(k0 + kk) * p.PaddedRows + m0 + m];
             }
 
@@ -83,7 +113,22 @@ public static class ScanGemmKernels
             {
                 int n = w / BlockDepth;
                 int kk = w - n * BlockDepth;
-                shared[bOffset + kk * bStride + n] = Z(k0 + kk, n0 + n, input, initial, carries, p);
+                int k = k0 + kk;
+                int length = lengthOf[n];
+                float z = 0;
+                if (k < d)
+                {
+                    if (length > 0)
+                    {
+                        z = fromInitial[n] != 0 ? initial[carryAt[n] + k] : carries[carryAt[n] + k];
+                    }
+                }
+                else if (k - d < length)
+                {
+                    z = input[inputAt[n] + (long)(k - d) * p.Channels];
+                }
+
+                shared[bOffset + kk * bStride + n] = z;
             }
 
             Group.Barrier();
@@ -100,61 +145,28 @@ public static class ScanGemmKernels
             Group.Barrier();
         }
 
-        // Row m = j·E + e of column col goes to output[((b·T + c·L + j)·k + ch)·E + e] when j is inside the chunk.
+        // Row m = j·E + e of column n goes to output[(inputAt[n] + j·k)·E + e] when j is inside the chunk.
         int rows = p.ChunkLength * p.Width;
-        for (int c = 0; c < 8; c++)
+        for (int r = 0; r < 8; r++)
         {
-            long col = n0 + tn + c * gn;
-            if (col >= p.Columns)
+            int m = m0 + tm + r * gm;
+            if (m >= rows)
             {
                 break;
             }
 
-            long seq = col / p.Chunks;
-            int chunk = (int)(col - seq * p.Chunks);
-            int length = chunk == p.Chunks - 1 ? p.LastLength : p.ChunkLength;
-            long b = seq / p.Channels;
-            long ch = seq - b * p.Channels;
-            long first = (b * p.Steps + (long)chunk * p.ChunkLength) * p.Channels + ch;
-            for (int r = 0; r < 8; r++)
+            int j = m / p.Width;
+            int e = m - j * p.Width;
+            var values = acc.Row(r);
+            for (int c = 0; c < 8; c++)
             {
-                int m = m0 + tm + r * gm;
-                int j = m / p.Width;
-                if (m < rows && j < length)
+                int n = tn + c * gn;
+                if (j < lengthOf[n])
                 {
-                    int e = m - j * p.Width;
-                    output[(first + (long)j * p.Channels) * p.Width + e] = acc.Row(r)[c];
+                    output[(inputAt[n] + (long)j * p.Channels) * p.Width + e] = values[c];
                 }
             }
         }
     }
 
-    /// <summary>Z[k, col]: the carry for k &lt; d, the chunk's input q = k − d for d ≤ k &lt; d + L (zero past the
-    /// chunk's end), zero in the padding.</summary>
-    private static float Z(int k, long col, ArrayView<float> input, ArrayView<float> initial, ArrayView<float> carries, ScanGemmParams p)
-    {
-        if (col >= p.Columns)
-        {
-            return 0;
-        }
-
-        int d = p.Order;
-        long seq = col / p.Chunks;
-        int chunk = (int)(col - seq * p.Chunks);
-        if (k < d)
-        {
-            return chunk == 0 ? initial[seq * d + k] : carries[(col - 1) * d + k];
-        }
-
-        int q = k - d;
-        int length = chunk == p.Chunks - 1 ? p.LastLength : p.ChunkLength;
-        if (q >= length)
-        {
-            return 0;
-        }
-
-        long b = seq / p.Channels;
-        long ch = seq - b * p.Channels;
-        return input[((b * p.Steps + (long)chunk * p.ChunkLength + q) * p.Channels) + ch];
-    }
 }

@@ -219,15 +219,15 @@ internal sealed class DeviceMemoryEngine : IMemoryEngine
         int paddedRows = ChunkStateWeights.PaddedRows(length * width, side);
         long blocks = (long)(paddedRows / (8 * side)) * ((columns + (8 * side) - 1) / (8 * side));
         var p = new ScanGemmParams(d, _channels, plan.Steps, length, plan.Chunks, plan.LastLength, columns, width, paddedRows,
-            ChunkStateWeights.PaddedDepth(d, length), side, side);
+            ChunkStateWeights.PaddedDepth(d, length), side, side, System.Numerics.BitOperations.Log2((uint)(8 * side)));
         _chunkStates(new KernelConfig(new Index1D(checked((int)blocks)), new Index1D(side * side),
             SharedMemoryConfig.RequestDynamic<float>(ScanGemmKernels.SharedFloats(side, side))),
             weights.View, input, _states.View, carries, output, p);
     }
 
     /// <summary>Threads along each side of a <see cref="ScanGemmKernels.ChunkStates"/> group: the largest power of
-    /// two whose square fits in min(256, the device's group limit) — 16 (blocks of 128 × 128 outputs) on a GPU, 4 on
-    /// the CPU simulator.</summary>
+    /// two whose square fits in min(256, the device's group limit) — 16 (blocks of 128 × 128 outputs, the kernel's
+    /// largest) on a GPU, 4 on the CPU simulator.</summary>
     internal static int GemmGroupSide(Accelerator accelerator)
     {
         int limit = Math.Min(256, accelerator.MaxNumThreadsPerGroup);
