@@ -112,6 +112,47 @@ public sealed class ModelTests
     }
 
     [Test]
+    public void CellGradients_HostMatchesSimulator_AtVectorWidths()
+    {
+        // Widths that take the host cell's AVX-512 blocks (n = 40, d = 48: 32-row blocks plus tails) and a partial
+        // group of sequences (6 = 4 + 2 lanes); every connection on, θ trained. The simulator runs the ILGPU kernels.
+        var cell = new LmuCellOptions
+        {
+            InputSize = 3, Units = 40, Order = 48, Theta = 12, MemoryBias = true, HiddenBias = true, TrainableTheta = true,
+        };
+        const int count = 6;
+        const int steps = 20;
+        var rng = new Random(3);
+        float[] x = Enumerable.Range(0, count * steps * 3).Select(_ => (float)rng.NextDouble() - 0.5f).ToArray();
+        var data = SequenceDataset.ForClassification(x, [0, 1, 2, 0, 1, 2], count, steps, 3, 3);
+        float[] Gradients(LmuDevice device)
+        {
+            using var model = new LmuModel(device, 3, returnSequences: false, seed: 4).AddLmu(cell).AddDense(3);
+            float[] p = model.GetParameters();
+            int theta = model.Layers.OfType<LmuMemoryLayer>().Single().ThetaIndex;
+            var noise = new Random(8);
+            for (int i = 0; i < p.Length; i++)
+            {
+                p[i] += i == theta ? 0f : (float)((noise.NextDouble() - 0.5) * 0.1);
+            }
+
+            model.SetParameters(p);
+            var grad = new float[p.Length];
+            model.ComputeGradients(data, Enumerable.Range(0, count).ToArray(), 0, grad);
+            return grad;
+        }
+
+        float[] host = Gradients(_host);
+        float[] sim = Gradients(_sim);
+        double scale = host.Max(Math.Abs);
+        Assert.That(scale, Is.GreaterThan(0));
+        for (int i = 0; i < host.Length; i++)
+        {
+            Assert.That(host[i], Is.EqualTo(sim[i]).Within(1e-4 * scale), $"parameter {i}");
+        }
+    }
+
+    [Test]
     public void Fit_ClassifiesLastStep_FeedforwardLmu_Host()
     {
         // Label = sign of the mean of the first 10 of 20 inputs (needs memory of a window 10–20 steps back). Chance is 50 %.
