@@ -48,15 +48,8 @@ public sealed class CudaTrainingTests
         Assert.That(CellReference.MaxAbsDiff(h, reference.H), Is.LessThan(1e-3));
     }
 
-    [TestCase(GradientCheckTests.Net.CellZohTrainableTheta)]
-    [TestCase(GradientCheckTests.Net.CellEulerTrainableTheta)]
-    [TestCase(GradientCheckTests.Net.StackedCellsClassification)]
-    [TestCase(GradientCheckTests.Net.FeedforwardTrainableTheta)]
-    [TestCase(GradientCheckTests.Net.FeedforwardIntoCellEuler)]
-    [TestCase(GradientCheckTests.Net.SigmoidCellReluDense)]
-    [TestCase(GradientCheckTests.Net.FeedforwardLastStepImpulse)]
-    [TestCase(GradientCheckTests.Net.FeedforwardLastStepTrainableTheta)]
-    public void Gradients_MatchFiniteDifferences_Cuda(GradientCheckTests.Net net) => GradientCheckTests.CheckGradients(Cuda, net, count: 3, steps: 12);
+    [Test]
+    public void Gradients_MatchFiniteDifferences_Cuda([Values] GradientCheckTests.Net net) => GradientCheckTests.CheckGradients(Cuda, net, count: 3, steps: 12);
 
     [Test]
     public void Fit_MatchesHostPath_Cuda()

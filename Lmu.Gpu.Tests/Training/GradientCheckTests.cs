@@ -201,23 +201,9 @@ public sealed class GradientCheckTests
         Assert.That(checkedCount, Is.GreaterThan(10));
     }
 
-    [TestCase(Net.CellZohTrainableTheta)]
-    [TestCase(Net.CellEulerTrainableTheta)]
-    [TestCase(Net.StackedCellsClassification)]
-    [TestCase(Net.FeedforwardTrainableTheta)]
-    [TestCase(Net.FeedforwardIntoCellEuler)]
-    [TestCase(Net.SigmoidCellReluDense)]
-    [TestCase(Net.FeedforwardLastStepImpulse)]
-    [TestCase(Net.FeedforwardLastStepTrainableTheta)]
-    public void Gradients_MatchFiniteDifferences_Host(Net net) => Check(net, simulator: false, count: 3, steps: 12);
+    [Test]
+    public void Gradients_MatchFiniteDifferences_Host([Values] Net net) => Check(net, simulator: false, count: 3, steps: 12);
 
-    [TestCase(Net.CellZohTrainableTheta)]
-    [TestCase(Net.CellEulerTrainableTheta)]
-    [TestCase(Net.StackedCellsClassification)]
-    [TestCase(Net.FeedforwardTrainableTheta)]
-    [TestCase(Net.FeedforwardIntoCellEuler)]
-    [TestCase(Net.SigmoidCellReluDense)]
-    [TestCase(Net.FeedforwardLastStepImpulse)]
-    [TestCase(Net.FeedforwardLastStepTrainableTheta)]
-    public void Gradients_MatchFiniteDifferences_CpuSimulator(Net net) => Check(net, simulator: true, count: 2, steps: 8);
+    [Test]
+    public void Gradients_MatchFiniteDifferences_CpuSimulator([Values] Net net) => Check(net, simulator: true, count: 2, steps: 8);
 }

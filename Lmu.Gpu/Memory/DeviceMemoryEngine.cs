@@ -130,7 +130,8 @@ internal sealed class DeviceMemoryEngine : IMemoryEngine
             var inputBuffer = DeviceBuffers.Upload(_accelerator, input, owned);
             var decoderBuffer = decoders.IsEmpty ? _empty : DeviceBuffers.Upload(_accelerator, decoders, owned);
             var outputBuffer = output.IsEmpty ? _empty : DeviceBuffers.Allocate(_accelerator, output.Length, "output", owned);
-            ScanOnDevice(inputBuffer.View, steps, mode, decoderBuffer.View, delays, outputBuffer.View, chunkLength, owned, decoders.ToArray());
+            ScanOnDevice(inputBuffer.View, steps, mode, decoderBuffer.View, delays, outputBuffer.View, chunkLength, owned,
+                mode == MemoryOutputMode.Decoded ? decoders.ToArray() : null);
             if (!output.IsEmpty)
             {
                 outputBuffer.View.AsContiguous().SubView(0, output.Length).CopyToCPU(output);

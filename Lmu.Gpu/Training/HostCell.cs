@@ -33,8 +33,8 @@ internal static unsafe class HostCell
         float[]? whT = p.Has(CellFlags.HiddenToHidden) ? Transpose(wa, wo + p.OffWh, n, n) : null;
         float[]? wxT = p.Has(CellFlags.InputToHidden) ? Transpose(wa, wo + p.OffWx, n, nx) : null;
         float[] bias = p.Has(CellFlags.HiddenBias) ? wa.AsSpan(wo + p.OffBh, n).ToArray() : new float[n];
-        float[] aT = sys.Tensor.Host.AsSpan((int)sys.Offset + (2 * d * d) + (2 * d), d * d).ToArray();
-        float[] bBar = sys.Tensor.Host.AsSpan((int)sys.Offset + (d * d), d).ToArray();
+        float[] sa = sys.Tensor.Host!;
+        int so = (int)sys.Offset;
         Parallel.For(0, (batch + Lanes - 1) / Lanes, group =>
         {
             int b0 = group * Lanes;
@@ -52,8 +52,10 @@ internal static unsafe class HostCell
                 stateM.Span.Slice((b0 + l) * kd, kd).CopyTo(m.AsSpan(l * kd, kd));
             }
 
-            fixed (float* pm0 = m, pn0 = mNew, ph0 = h, pq0 = hNext, pu = u, pz = xZero, paT = aT, pb = bBar, pwm = wmT, pwh = whT, pwx = wxT, pbias = bias, px = x.Span)
+            fixed (float* pm0 = m, pn0 = mNew, ph0 = h, pq0 = hNext, pu = u, pz = xZero, ps = sa, pwm = wmT, pwh = whT, pwx = wxT, pbias = bias, px = x.Span)
             {
+                float* paT = ps + so + (2 * d * d) + (2 * d);
+                float* pb = ps + so + (d * d);
                 float* pm = pm0, pn = pn0, ph = ph0, pq = pq0;
                 for (int t = 0; t < steps; t++)
                 {
