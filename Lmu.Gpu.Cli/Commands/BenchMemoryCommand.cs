@@ -21,9 +21,14 @@ internal static class BenchMemoryCommand
         var accelerator = CommonOptions.Accelerator();
         var repeat = new Option<int>("--repeat", "-n") { Description = "Timed runs; the median is printed (default 5).", DefaultValueFactory = _ => 5 };
         var chunk = new Option<int>("--chunk") { Description = "Scan chunk length L (default 0: the engine's rule).", DefaultValueFactory = _ => 0 };
+        var segment = new Option<int>("--carry-segment")
+        {
+            Description = "Device scan: carries in segments of G chunks (default −1: the engine's rule, ⌈√(C/2)⌉ from 48 chunks on; 0: one serial pass).",
+            DefaultValueFactory = _ => -1,
+        };
         var seed = CommonOptions.Seed();
         var command = new Command("memory", "Times the linear memory (all states) on random input: sequential, scan, auto, or the fft baseline.");
-        foreach (var option in new Option[] { order, theta, steps, batch, method, accelerator, repeat, chunk, seed })
+        foreach (var option in new Option[] { order, theta, steps, batch, method, accelerator, repeat, chunk, segment, seed })
         {
             command.Options.Add(option);
         }
@@ -76,6 +81,16 @@ internal static class BenchMemoryCommand
                 var sequenceMethod = SequenceMethodParser.ParseMethod(name);
                 using var lmuDevice = LmuDevice.Open(parse.GetValue(accelerator));
                 using var memory = new LinearMemory(lmuDevice, system, b) { ChunkLength = parse.GetValue(chunk) };
+                int carrySegment = parse.GetValue(segment);
+                if (carrySegment >= 0)
+                {
+                    if (memory.Engine is not DeviceMemoryEngine engine)
+                    {
+                        throw new ArgumentException("--carry-segment applies to the device scan (--accelerator cuda, opencl or cpu-sim), not the host path.");
+                    }
+
+                    engine.CarrySegment = carrySegment;
+                }
                 if (sequenceMethod == SequenceMethod.Auto)
                 {
                     name = "auto(" + memory.ResolveAuto(t).ToName() + ")";

@@ -26,16 +26,22 @@ internal sealed class ScanSelfTests : ISelfTestSuite
             yield return new SelfTestCase("scan", $"all states, phase C product {describe}", d => AllStates(d, size, ScanStatesKernel.Gemm));
             yield return new SelfTestCase("scan", $"decoded Q=2, phase C product {describe}", d => Decoded(d, size, ScanStatesKernel.Gemm));
             yield return new SelfTestCase("scan", $"all states, phase C product {text}", d => AllStates(d, large, ScanStatesKernel.Gemm));
+
+            // At these sizes the carries run in two levels (segments of chunks); this case keeps the single serial pass
+            // checked too.
+            yield return new SelfTestCase("scan", $"all states, one serial carry pass {describe}", d => AllStates(d, size, carrySegment: 0));
         }
     }
 
-    /// <summary>A memory on <paramref name="device"/>, with the phase-C kernel forced where one is given.</summary>
-    private static LinearMemory Memory(LmuDevice device, LmuSystem system, int batch, int channels, ScanStatesKernel? kernel)
+    /// <summary>A memory on <paramref name="device"/>, with the phase-C kernel and the carry segment (0: one serial
+    /// pass) forced where given.</summary>
+    private static LinearMemory Memory(LmuDevice device, LmuSystem system, int batch, int channels, ScanStatesKernel? kernel, int? carrySegment = null)
     {
         var memory = new LinearMemory(device, system, batch, channels);
-        if (kernel is { } k && memory.Engine is DeviceMemoryEngine engine)
+        if (memory.Engine is DeviceMemoryEngine engine)
         {
-            engine.StatesKernel = k;
+            engine.StatesKernel = kernel ?? engine.StatesKernel;
+            engine.CarrySegment = carrySegment ?? engine.CarrySegment;
         }
 
         return memory;
@@ -43,11 +49,11 @@ internal sealed class ScanSelfTests : ISelfTestSuite
 
     private static LmuSystem System(int order, int steps) => LmuSystem.Create(order, Math.Max(4.0, steps / 8.0));
 
-    private static SelfTestResult AllStates(LmuDevice device, (int B, int K, int D, int T) s, ScanStatesKernel? kernel = null)
+    private static SelfTestResult AllStates(LmuDevice device, (int B, int K, int D, int T) s, ScanStatesKernel? kernel = null, int? carrySegment = null)
     {
         var system = System(s.D, s.T);
         float[] input = SelfTestSizes.Inputs((long)s.B * s.T * s.K, 21);
-        using var memory = Memory(device, system, s.B, s.K, kernel);
+        using var memory = Memory(device, system, s.B, s.K, kernel, carrySegment);
         var states = memory.RunStates(input, s.T, SequenceMethod.Scan);
         return new SelfTestResult(SelfTestResult.Relative(states, ReferenceMemory.RunStates(system, input, s.B, s.T, s.K)), MemorySelfTests.StateTolerance);
     }

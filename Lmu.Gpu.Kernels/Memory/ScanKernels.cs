@@ -21,8 +21,10 @@ public readonly record struct ScanParams(int Order, int Channels, int Steps, int
 /// <summary>
 /// Kernels of the chunked parallel scan of m_t = Ā·m_(t−1) + B̄·u_t (and of its adjoint λ_t = g_t + Āᵀ·λ_(t+1)):
 /// phase A <see cref="ChunkEnds"/> (each chunk's end state from the impulse response), phase B <see cref="Carries"/>
-/// (serial over one sequence's chunks, one group per sequence), phase C <see cref="ChunkSteps"/> (every chunk's steps
-/// from its carry, a tile of chunks per group in lock step: a d×d by d×tile product per step).
+/// (serial over one sequence's chunks, one group per sequence; for long chains the host runs it in two levels, segments
+/// of chunks through <see cref="ChunkSteps"/> with a vector input and <see cref="Carries"/> across the segments),
+/// phase C <see cref="ChunkSteps"/> (every chunk's steps from its carry, a tile of chunks per group in lock step: a d×d
+/// by d×tile product per step).
 /// </summary>
 public static class ScanKernels
 {

@@ -60,6 +60,81 @@ public sealed class DeviceScanTests
         Assert.That(ScanTestData.RelativeMaxError(finalOnly, expectedFinal), Is.LessThanOrEqualTo(1e-5));
     }
 
+    [Test]
+    public void TwoLevelCarries_ScanOnSimulatorMatchesHostSequential([Values(2, 5)] int segment, [Values(Order, 4, 20)] int order)
+    {
+        // L = 4 and T = 150: C = 38 chunks, the last one 2 steps long; the chain of 37 whole chunks falls into
+        // segments of 2 (19, the last of 1) or 5 (8, the last of 2). The orders take the three chunk-step paths.
+        const int steps = 150;
+        var system = LmuSystem.Create(order, 20);
+        using var device = new LinearMemory(_simulator, system, Batch, Channels) { ChunkLength = 4 };
+        ((DeviceMemoryEngine)device.Engine).CarrySegment = segment;
+        using var host = new LinearMemory(_host, system, Batch, Channels);
+        float[] input = ScanTestData.Uniform((long)Batch * steps * Channels, seed: 14);
+        float[] initial = ScanTestData.Uniform(host.StateLength, seed: 15);
+        double[] delays = [0, 0.5, 1];
+        var (expectedStates, expectedFinal, expectedDecoded) = Sequential(host, input, initial, steps, delays);
+
+        device.SetStates(initial);
+        float[] states = device.RunStates(input, steps, SequenceMethod.Scan);
+        float[] final = device.GetStates();
+        device.SetStates(initial);
+        float[] decoded = device.RunDecoded(input, steps, delays, SequenceMethod.Scan);
+        device.SetStates(initial);
+        float[] finalOnly = device.RunFinalState(input, steps, SequenceMethod.Scan);
+
+        Assert.That(ScanTestData.RelativeMaxError(states, expectedStates), Is.LessThanOrEqualTo(1e-5));
+        Assert.That(ScanTestData.RelativeMaxError(final, expectedFinal), Is.LessThanOrEqualTo(1e-5));
+        Assert.That(ScanTestData.RelativeMaxError(decoded, expectedDecoded), Is.LessThanOrEqualTo(1e-5));
+        Assert.That(ScanTestData.RelativeMaxError(finalOnly, expectedFinal), Is.LessThanOrEqualTo(1e-5));
+    }
+
+    [Test]
+    public void TwoLevelCarries_AdjointOnSimulatorMatchesHostSequential([Values(2, 5)] int segment, [Values(Order, 4, 20)] int order)
+    {
+        // L = 4 and T = 101: C = 26 chunks (the last one step long) in segments of 2 (13) or 5 (6, the last of 1).
+        const int steps = 101;
+        var system = LmuSystem.Create(order, 30);
+        using var device = new LinearMemory(_simulator, system, Batch, Channels) { ChunkLength = 4 };
+        ((DeviceMemoryEngine)device.Engine).CarrySegment = segment;
+        using var host = new LinearMemory(_host, system, Batch, Channels);
+        float[] gradients = ScanTestData.Uniform((long)Batch * steps * Channels * order, seed: 18);
+        var expected = host.RunAdjoint(gradients, steps, SequenceMethod.Sequential);
+        var actual = device.RunAdjoint(gradients, steps, SequenceMethod.Scan);
+        Assert.That(ScanTestData.RelativeMaxError(actual.Lambda, expected.Lambda), Is.LessThanOrEqualTo(1e-5));
+        Assert.That(ScanTestData.RelativeMaxError(actual.InputGradient, expected.InputGradient), Is.LessThanOrEqualTo(1e-5));
+        Assert.That(ScanTestData.RelativeMaxError(actual.InitialStateGradient, expected.InitialStateGradient), Is.LessThanOrEqualTo(1e-5));
+    }
+
+    [Test]
+    public void TwoLevelCarries_ChosenByDefaultForLongSequences_MatchHostSequential()
+    {
+        // T = 1,000 at L = 16: a chain of 62 carries, which the default rule splits into segments of 6.
+        const int steps = 1_000;
+        var system = LmuSystem.Create(4, 300);
+        using var device = new LinearMemory(_simulator, system, 1, 1);
+        var engine = (DeviceMemoryEngine)device.Engine;
+        Assert.That(engine.ChooseChunkLength(steps), Is.EqualTo(16));
+        Assert.That(CarrySegments.ChooseSegment(62), Is.EqualTo(6));
+        using var host = new LinearMemory(_host, system, 1, 1);
+        float[] input = ScanTestData.Uniform(steps, seed: 19);
+        float[] expected = host.RunStates(input, steps, SequenceMethod.Sequential);
+        float[] states = device.RunStates(input, steps, SequenceMethod.Scan);
+        Assert.That(ScanTestData.RelativeMaxError(states, expected), Is.LessThanOrEqualTo(1e-5));
+        Assert.That(ScanTestData.RelativeMaxError(device.GetStates(), host.GetStates()), Is.LessThanOrEqualTo(1e-5));
+    }
+
+    [TestCase(1, 0)]
+    [TestCase(47, 0)]
+    [TestCase(48, 5)]
+    [TestCase(1_562, 28)]
+    [TestCase(7_812, 63)]
+    public void CarrySegments_ChooseSegmentMinimisesTheSerialDepth(int serialSteps, int expected)
+    {
+        // 1,562: the chain at d = 256, L = 64, T = 10⁵ (depth 2·28 + 56 instead of 1,562); 7,812: T = 10⁶, L = 128.
+        Assert.That(CarrySegments.ChooseSegment(serialSteps), Is.EqualTo(expected));
+    }
+
     /// <summary>All states, the final state and the decoded outputs of the host path's sequential run from
     /// <paramref name="initial"/>.</summary>
     private static (float[] States, float[] Final, float[] Decoded) Sequential(LinearMemory host, float[] input, float[] initial, int steps, double[] delays)

@@ -5,7 +5,7 @@ using Lmu.Gpu.Kernels.Memory;
 namespace Lmu.Gpu;
 
 /// <summary>The ILGPU path of <see cref="LinearMemory"/>: Ā, B̄ and the states stay on the device.</summary>
-internal sealed class DeviceMemoryEngine : IMemoryEngine
+internal sealed partial class DeviceMemoryEngine : IMemoryEngine
 {
     private readonly Accelerator _accelerator;
     private readonly MemoryBuffer1D<float, Stride1D.Dense> _aT;
@@ -168,10 +168,8 @@ internal sealed class DeviceMemoryEngine : IMemoryEngine
         var carries = DeviceBuffers.Allocate(_accelerator, columns * d, "scan carries", owned);
         var final = DeviceBuffers.Allocate(_accelerator, (long)_count * d, "final states", owned);
         var p = Params(plan.Plan, columns, tile, delays, 0);
-        var groups = new Index1D(_groupSize);
-        _chunkEnds(new KernelConfig(new Index1D(checked((int)columns)), groups), plan.Impulse.View, input, carries.View, p);
-        _carries(new KernelConfig(new Index1D(_count), groups, SharedMemoryConfig.RequestDynamic<float>((2 + _parts) * d)),
-            plan.PowerT.View, plan.LastPowerT.View, _states.View, carries.View, final.View, p);
+        _chunkEnds(new KernelConfig(new Index1D(checked((int)columns)), new Index1D(_groupSize)), plan.Impulse.View, input, carries.View, p);
+        ForwardCarries(plan, carries.View, final.View, owned);
         bool gemm = StatesKernel == ScanStatesKernel.Gemm && (mode == MemoryOutputMode.AllStates || hostDecoders is not null);
         if (mode != MemoryOutputMode.FinalOnly && gemm)
         {
@@ -255,15 +253,13 @@ internal sealed class DeviceMemoryEngine : IMemoryEngine
             var du = DeviceBuffers.Allocate(_accelerator, inputGradient.Length, "input gradient", owned);
             var local = DeviceBuffers.Allocate(_accelerator, columns * d, "adjoint carries", owned);
             var p = Params(plan.Plan, columns, tile, 1, 0);
-            var groups = new Index1D(_groupSize);
             var stepsConfig = ChunkStepsConfig(columns, tile);
             int reverse = ScanKernels.ScanReverse | ScanKernels.ScanVectorInput | TileFlag;
             if (plan.Plan.Chunks > 1)
             {
                 _chunkSteps(stepsConfig, _a.View, _bBar.View, g.View, _empty.View, _empty.View, _empty.View, _empty.View, _empty.View, local.View,
                     p with { Flags = reverse | ScanKernels.ScanFromZero | ScanKernels.ScanWriteEnds });
-                _carries(new KernelConfig(new Index1D(_count), groups, SharedMemoryConfig.RequestDynamic<float>((2 + _parts) * d)),
-                    plan.AdjointPowerT.View, plan.AdjointPowerT.View, _empty.View, local.View, _empty.View, p with { Flags = ScanKernels.ScanReverse });
+                AdjointCarries(plan, local.View, owned);
             }
 
             // Pass 3 writes λ and B̄ᵀ·λ (the decoded output with the single decoder row B̄).
@@ -457,6 +453,8 @@ internal sealed class DeviceMemoryEngine : IMemoryEngine
     {
         _plan?.Dispose();
         _gemmStates?.Dispose();
+        _forwardSegments?.Dispose();
+        _adjointSegments?.Dispose();
         _a.Dispose();
         _aT.Dispose();
         _bBar.Dispose();

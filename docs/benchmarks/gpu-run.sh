@@ -2,8 +2,8 @@
 # The device check run on a lent GPU machine (no .NET SDK there): a self-contained `lmu` published with
 #   ../shared/tools/device-publish Lmu.Gpu.Cli .device
 # and this script run from the repository root with OUT set to a folder for the logs: `gpu-run.sh [SECTION…]`
-# with sections selftest, memory, scan, scan-product, neurons, capacity, training, psmnist (default: all but scan,
-# scan-product, training and psmnist, the first run's set). Each command has its own time limit so that one slow case cannot eat the whole lease.
+# with sections selftest, memory, scan, scan-product, carries, neurons, capacity, training, psmnist (default: all but
+# scan, scan-product, carries, training and psmnist, the first run's set). Each command has its own time limit so that one slow case cannot eat the whole lease.
 set -u
 L=.device/lmu
 OUT=${OUT:-/tmp/gpu-out}
@@ -44,6 +44,20 @@ for d in 64 256; do for B in 1 16 64; do for k in steps gemm; do
 done; done; done
 for c in 32 128; do
   LMU_SCAN_STATES=gemm LIMIT=60 run bench memory --order 256 --theta 1000 --steps 100000 --batch 64 --method scan --chunk $c --accelerator cuda --repeat 5
+done
+fi
+
+if has carries; then
+# Phase B of the scan in one serial pass over the chunks (--carry-segment 0, as measured before) against two levels
+# (segments of ⌈√(C/2)⌉ chunks, the default), side by side, where the chain of carries is longest: small batches,
+# long sequences, and the product kernel's short chunks.
+for g in 0 -1; do
+  LIMIT=60 run bench memory --order 256 --theta 1000 --steps 1000000 --batch 1 --method scan --accelerator cuda --repeat 3 --carry-segment $g
+  for B in 1 64; do
+    LIMIT=60 run bench memory --order 256 --theta 1000 --steps 100000 --batch $B --method scan --accelerator cuda --repeat 5 --carry-segment $g
+    LMU_SCAN_STATES=gemm LIMIT=60 run bench memory --order 256 --theta 1000 --steps 100000 --batch $B --method scan --accelerator cuda --repeat 5 --carry-segment $g
+  done
+  LIMIT=60 run bench memory --order 64 --theta 1000 --steps 100000 --batch 1 --method scan --accelerator cuda --repeat 5 --carry-segment $g
 done
 fi
 

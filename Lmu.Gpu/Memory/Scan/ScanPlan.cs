@@ -12,7 +12,8 @@ namespace Lmu.Gpu;
 /// serial over the C chunks of one sequence and costs 2·C·d². L is therefore the smallest power of two that keeps
 /// phase B under ~1/64 of phase C per worker, and no larger than what leaves every worker (CPU core, or GPU
 /// multiprocessor lanes) enough independent chunks: L = clamp(pow2 ≥ T·n / (columns wanted), 16, 1024) where n = B·k
-/// and "columns wanted" is 16 per CPU core on the host, and 8,192 on a GPU.
+/// and "columns wanted" is 16 per CPU core on the host, and 8,192 on a GPU. On a device, a chain of 48 or more carries
+/// runs in two levels (<see cref="CarrySegments"/>), so its serial depth is about 2·√(2·C) rather than C.
 /// </remarks>
 internal sealed class ScanPlan
 {
