@@ -7,11 +7,14 @@ namespace Lmu.Gpu;
 /// The chunked parallel scan on the host (vectorised C#, parallel over chunks). Phase A: each chunk's end state from
 /// the impulse response, s_c = Σ_q h_(len−1−q)·u_(cL+q). Phase B: the carries S_c = Ā^len·S_(c−1) + s_c, serial over
 /// the chunks of one sequence (parallel over sequences), starting from the current state. Phase C: every chunk runs
-/// its L steps from its carry, four chunks in lock step per worker (<see cref="HostScanMath.Step4"/>), writing each
+/// its L steps from its carry, eight chunks in lock step per worker (<see cref="HostScanMath.Product8"/>), writing each
 /// state (or its decoded outputs) exactly once.
 /// </summary>
 internal static unsafe class HostScan
 {
+    /// <summary>Chunks run in lock step by one worker in phase C (<see cref="HostScanMath.Product8"/>).</summary>
+    private const int Width = 8;
+
     /// <summary>The forward scan; see <see cref="IMemoryEngine.RunScan"/>. <paramref name="states"/> [n, d] holds
     /// m_(−1) on entry and the final states on exit.</summary>
     public static void Forward(float[] aT, float[] bBar, ScanPlan plan, float* input, int batch, int channels,
@@ -67,9 +70,9 @@ internal static unsafe class HostScan
                 return;
             }
 
-            // Phase C: every state from its chunk's carry, four chunks in lock step.
+            // Phase C: every state from its chunk's carry, eight chunks in lock step.
             long columns = (long)n * chunks;
-            long groups = (columns + 3) / 4;
+            long groups = (columns + Width - 1) / Width;
             fixed (float* a = aT)
             fixed (float* bb = bBar)
             fixed (float* init = initial)
@@ -78,22 +81,23 @@ internal static unsafe class HostScan
                 float* ap = a, bp = bb, ip = init, fp = fin;
                 ParallelRanges(groups, 1, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (from, to) =>
                 {
-                    var scratch = new float[11 * d];
+                    // Scratch: two buffers per column (2·Width), two for discarded outputs, one of zeros.
+                    var scratch = new float[(2 * Width + 3) * d];
                     fixed (float* sp = scratch)
                     {
-                        var zero = sp + 10 * d; // all zeros
-                        var x = stackalloc nint[4];
-                        var yOut = stackalloc nint[4];
-                        var uPtr = stackalloc nint[4];
-                        var lens = stackalloc int[4];
-                        var seqs = stackalloc int[4];
-                        var chs = stackalloc int[4];
+                        var zero = sp + (2 * Width + 2) * d;
+                        var x = stackalloc nint[Width];
+                        var yOut = stackalloc nint[Width];
+                        var uPtr = stackalloc nint[Width];
+                        var lens = stackalloc int[Width];
+                        var seqs = stackalloc int[Width];
+                        var chs = stackalloc int[Width];
                         for (long g = from; g < to; g++)
                         {
                             int maxLen = 0;
-                            for (int q = 0; q < 4; q++)
+                            for (int q = 0; q < Width; q++)
                             {
-                                long col = g * 4 + q;
+                                long col = g * Width + q;
                                 if (col >= columns)
                                 {
                                     lens[q] = 0;
@@ -112,8 +116,9 @@ internal static unsafe class HostScan
 
                             for (int j = 0; j < maxLen; j++)
                             {
-                                var cols = default(HostScanMath.Columns);
-                                for (int q = 0; q < 4; q++)
+                                var low = default(HostScanMath.Columns);
+                                var high = default(HostScanMath.Columns);
+                                for (int q = 0; q < Width; q++)
                                 {
                                     float* y;
                                     float s = 0;
@@ -128,17 +133,17 @@ internal static unsafe class HostScan
                                     }
                                     else
                                     {
-                                        y = sp + 8 * d + (q & 1) * d; // discarded
+                                        y = sp + (2 * Width + (q & 1)) * d; // discarded
                                         x[q] = (nint)zero;
                                     }
 
                                     yOut[q] = (nint)y;
                                     uPtr[q] = (nint)row;
-                                    cols.Set(q, (float*)x[q], y, bp, s);
+                                    (q < 4 ? ref low : ref high).Set(q & 3, (float*)x[q], y, bp, s);
                                 }
 
-                                HostScanMath.Step4(ap, d, ref cols);
-                                for (int q = 0; q < 4; q++)
+                                HostScanMath.Product8(ap, d, d, ref low, ref high);
+                                for (int q = 0; q < Width; q++)
                                 {
                                     if (j >= lens[q])
                                     {
@@ -172,7 +177,7 @@ internal static unsafe class HostScan
 
     /// <summary>The adjoint scan λ_t = g_t + Āᵀ·λ_(t+1) (λ_T = 0) in reverse time, with the input gradient
     /// B̄ᵀ·λ_t and the gradient Āᵀ·λ_0 of the initial state. <paramref name="aRowMajor"/> is Ā row-major (that is,
-    /// (Āᵀ)ᵀ in the layout of <see cref="HostScanMath.Step4"/>).</summary>
+    /// (Āᵀ)ᵀ in the layout of <see cref="HostScanMath.Product8"/>).</summary>
     public static void Adjoint(float[] aRowMajor, float[] bBar, ScanPlan plan, float* gradients, int batch, int channels,
         float* lambda, float* inputGradient, float* initialGradient)
     {
@@ -208,22 +213,23 @@ internal static unsafe class HostScan
                     });
                 }
 
-                ParallelRanges((columns + 3) / 4, 1, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (from, to) =>
+                ParallelRanges((columns + Width - 1) / Width, 1, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (from, to) =>
                 {
-                    var scratch = new float[11 * d];
+                    // Scratch as in the forward phase C: two buffers per column, two discarded, one of zeros.
+                    var scratch = new float[(2 * Width + 3) * d];
                     fixed (float* sp = scratch)
                     {
-                        var zero = sp + 10 * d;
-                        var x = stackalloc nint[4];
-                        var lens = stackalloc int[4];
-                        var seqs = stackalloc int[4];
-                        var chs = stackalloc int[4];
+                        var zero = sp + (2 * Width + 2) * d;
+                        var x = stackalloc nint[Width];
+                        var lens = stackalloc int[Width];
+                        var seqs = stackalloc int[Width];
+                        var chs = stackalloc int[Width];
                         for (long g = from; g < to; g++)
                         {
                             int maxLen = 0;
-                            for (int q = 0; q < 4; q++)
+                            for (int q = 0; q < Width; q++)
                             {
-                                long col = g * 4 + q;
+                                long col = g * Width + q;
                                 x[q] = (nint)zero;
                                 lens[q] = 0;
                                 if (col >= columns)
@@ -246,10 +252,11 @@ internal static unsafe class HostScan
                             // Step j runs time t = cL + len − 1 − j (reverse).
                             for (int j = 0; j < maxLen; j++)
                             {
-                                var cols = default(HostScanMath.Columns);
-                                for (int q = 0; q < 4; q++)
+                                var low = default(HostScanMath.Columns);
+                                var high = default(HostScanMath.Columns);
+                                for (int q = 0; q < Width; q++)
                                 {
-                                    float* y = sp + 8 * d + (q & 1) * d;
+                                    float* y = sp + (2 * Width + (q & 1)) * d;
                                     float* bias = zero;
                                     float* source = j < lens[q] ? (float*)x[q] : zero;
                                     if (j < lens[q])
@@ -261,17 +268,17 @@ internal static unsafe class HostScan
                                         y = write ? lambda + row * d : sp + (q * 2 + (j & 1)) * d;
                                     }
 
-                                    cols.Set(q, source, y, bias, 1f);
+                                    (q < 4 ? ref low : ref high).Set(q & 3, source, y, bias, 1f);
                                     if (j < lens[q])
                                     {
                                         x[q] = (nint)y;
                                     }
                                 }
 
-                                HostScanMath.Step4(ap, d, ref cols);
+                                HostScanMath.Product8(ap, d, d, ref low, ref high);
                                 if (write)
                                 {
-                                    for (int q = 0; q < 4; q++)
+                                    for (int q = 0; q < Width; q++)
                                     {
                                         if (j < lens[q])
                                         {
@@ -286,11 +293,11 @@ internal static unsafe class HostScan
 
                             if (!write)
                             {
-                                for (int q = 0; q < 4; q++)
+                                for (int q = 0; q < Width; q++)
                                 {
                                     if (lens[q] > 0)
                                     {
-                                        long col = g * 4 + q;
+                                        long col = g * Width + q;
                                         new ReadOnlySpan<float>((float*)x[q], d).CopyTo(new Span<float>(loc + col * d, d));
                                     }
                                 }
