@@ -12,6 +12,7 @@ public sealed class BackendTests
     [TestCase(9, 150, 0, 3, 300)]
     [TestCase(8, 212, 1, 2, 257)]
     [TestCase(4, 64, 1, 5, 3)]
+    [TestCase(12, 40, 0, 2, 130)]
     public void Outer_Host_MatchesDoubleSums(int p, int q, int shift, int batch, int steps)
     {
         // Sizes that take the blocked path's 4 × 64 tiles, its column and row tails, chunk boundaries (128 rows),

@@ -112,19 +112,20 @@ public sealed class ModelTests
     }
 
     [Test]
-    public void CellGradients_HostMatchesSimulator_AtVectorWidths()
+    public void CellGradients_HostMatchesSimulator_AtVectorWidths([Values(4, 8)] int lanes)
     {
         // Widths that take the host cell's AVX-512 blocks (n = 40, d = 48: 32-row blocks plus tails) and a partial
-        // group of sequences (6 = 4 + 2 lanes); every connection on, θ trained. The simulator runs the ILGPU kernels.
+        // group of sequences (10 = 4 + 4 + 2 or 8 + 2 lanes in lock step); every connection on, θ trained. The
+        // simulator runs the ILGPU kernels.
         var cell = new LmuCellOptions
         {
             InputSize = 3, Units = 40, Order = 48, Theta = 12, MemoryBias = true, HiddenBias = true, TrainableTheta = true,
         };
-        const int count = 6;
+        const int count = 10;
         const int steps = 20;
         var rng = new Random(3);
         float[] x = Enumerable.Range(0, count * steps * 3).Select(_ => (float)rng.NextDouble() - 0.5f).ToArray();
-        var data = SequenceDataset.ForClassification(x, [0, 1, 2, 0, 1, 2], count, steps, 3, 3);
+        var data = SequenceDataset.ForClassification(x, [0, 1, 2, 0, 1, 2, 0, 1, 2, 0], count, steps, 3, 3);
         float[] Gradients(LmuDevice device)
         {
             using var model = new LmuModel(device, 3, returnSequences: false, seed: 4).AddLmu(cell).AddDense(3);
@@ -142,7 +143,17 @@ public sealed class ModelTests
             return grad;
         }
 
-        float[] host = Gradients(_host);
+        Gpu.Training.HostCell.LaneWidthOverride = lanes;
+        float[] host;
+        try
+        {
+            host = Gradients(_host);
+        }
+        finally
+        {
+            Gpu.Training.HostCell.LaneWidthOverride = null;
+        }
+
         float[] sim = Gradients(_sim);
         double scale = host.Max(Math.Abs);
         Assert.That(scale, Is.GreaterThan(0));

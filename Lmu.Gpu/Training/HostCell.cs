@@ -4,15 +4,20 @@ using Lmu.Gpu.Kernels.Cell;
 namespace Lmu.Gpu.Training;
 
 /// <summary>
-/// The host path's LMU cell over whole sequences, forward and backpropagation through time. Sequences are taken four
-/// at a time in lock step, so every weight vector loaded feeds four sequences: the d×d memory step, W_m·m, W_h·h and
-/// W_x·x (and in the backward pass W_mᵀ·δz, W_hᵀ·δz and Āᵀ·λ) are four-column products
-/// (<see cref="HostScanMath.Product4"/>, register-blocked AVX-512) instead of one matrix-vector product per
+/// The host path's LMU cell over whole sequences, forward and backpropagation through time. Sequences are taken eight
+/// (or, for small batches, four) at a time in lock step, so every weight vector loaded feeds eight sequences: the d×d
+/// memory step, W_m·m, W_h·h and W_x·x (and in the backward pass W_mᵀ·δz, W_hᵀ·δz and Āᵀ·λ) are eight-column products
+/// (<see cref="HostScanMath.Product8"/>, register-blocked AVX-512) instead of one matrix-vector product per
 /// sequence. The small per-sequence parts (u, du, the θ partial, dL/dx) stay per sequence.
 /// </summary>
 internal static unsafe class HostCell
 {
-    private const int Lanes = 4;
+    /// <summary>Forces the lane width (4 or 8) for calls from the current thread (tests); null for the rule.</summary>
+    [ThreadStatic]
+    internal static int? LaneWidthOverride;
+
+    /// <summary>Sequences in lock step: 8 where that still gives every core a group of them, else 4.</summary>
+    internal static int LaneWidth(int batch) => LaneWidthOverride ?? (batch >= 8 * Environment.ProcessorCount ? 8 : 4);
 
     /// <summary>See <see cref="Backend.CellForward"/>.</summary>
     public static void Forward(CellParams p, int batch, Slice w, Slice sys, Slice x, Slice stateH, Slice stateM, Slice hSeq, Slice mSeq, Slice uSeq)
@@ -28,23 +33,24 @@ internal static unsafe class HostCell
         bool store = p.Has(CellFlags.StoreStates);
         var act = (Activation)p.Activation;
 
-        // Mᵀ layouts for Product4 ([j·rows + i] = M[i, j]): the weights are stored row-major M[i, j], so transpose.
+        // Mᵀ layouts for HostScanMath.Product ([j·rows + i] = M[i, j]): the weights are stored row-major M[i, j], so transpose.
         float[] wmT = Transpose(wa, wo + p.OffWm, n, kd);
         float[]? whT = p.Has(CellFlags.HiddenToHidden) ? Transpose(wa, wo + p.OffWh, n, n) : null;
         float[]? wxT = p.Has(CellFlags.InputToHidden) ? Transpose(wa, wo + p.OffWx, n, nx) : null;
         float[] bias = p.Has(CellFlags.HiddenBias) ? wa.AsSpan(wo + p.OffBh, n).ToArray() : new float[n];
         float[] sa = sys.Tensor.Host!;
         int so = (int)sys.Offset;
-        Parallel.For(0, (batch + Lanes - 1) / Lanes, group =>
+        int width = LaneWidth(batch);
+        Parallel.For(0, (batch + width - 1) / width, group =>
         {
-            int b0 = group * Lanes;
-            int lanes = Math.Min(Lanes, batch - b0);
+            int b0 = group * width;
+            int lanes = Math.Min(width, batch - b0);
             ReadOnlySpan<float> weights = wa.AsSpan(wo);
-            var h = new float[Lanes * n];
-            var hNext = new float[Lanes * n];
-            var m = new float[Lanes * kd];
-            var mNew = new float[Lanes * kd];
-            var u = new float[Lanes * k];
+            var h = new float[width * n];
+            var hNext = new float[width * n];
+            var m = new float[width * kd];
+            var mNew = new float[width * kd];
+            var u = new float[width * k];
             var xZero = new float[nx];
             for (int l = 0; l < lanes; l++)
             {
@@ -76,42 +82,42 @@ internal static unsafe class HostCell
 
                     for (int c = 0; c < k; c++)
                     {
-                        var cols = default(HostScanMath.Columns);
-                        for (int l = 0; l < Lanes; l++)
+                        var cols = default(HostScanMath.Columns8);
+                        for (int l = 0; l < width; l++)
                         {
                             cols.Set(l, pm + (l * kd) + (c * d), pn + (l * kd) + (c * d), pb, l < lanes ? pu[(l * k) + c] : 0f);
                         }
 
-                        HostScanMath.Product4(paT, d, d, ref cols);
+                        HostScanMath.Product(paT, d, d, ref cols, width);
                     }
 
                     // h' = f(W_m·m' + b_h + W_h·h + W_x·x), into hNext (a lane's own y may be its bias).
-                    var hc = default(HostScanMath.Columns);
-                    for (int l = 0; l < Lanes; l++)
+                    var hc = default(HostScanMath.Columns8);
+                    for (int l = 0; l < width; l++)
                     {
                         hc.Set(l, pn + (l * kd), pq + (l * n), pbias, 1f);
                     }
 
-                    HostScanMath.Product4(pwm, n, kd, ref hc);
+                    HostScanMath.Product(pwm, n, kd, ref hc, width);
                     if (pwh != null)
                     {
-                        for (int l = 0; l < Lanes; l++)
+                        for (int l = 0; l < width; l++)
                         {
                             hc.Set(l, ph + (l * n), pq + (l * n), pq + (l * n), 1f);
                         }
 
-                        HostScanMath.Product4(pwh, n, n, ref hc);
+                        HostScanMath.Product(pwh, n, n, ref hc, width);
                     }
 
                     if (pwx != null)
                     {
-                        for (int l = 0; l < Lanes; l++)
+                        for (int l = 0; l < width; l++)
                         {
                             float* xl = l < lanes ? px + ((long)(((b0 + l) * steps) + t) * nx) : pz;
                             hc.Set(l, xl, pq + (l * n), pq + (l * n), 1f);
                         }
 
-                        HostScanMath.Product4(pwx, n, nx, ref hc);
+                        HostScanMath.Product(pwx, n, nx, ref hc, width);
                     }
 
                     for (int l = 0; l < lanes; l++)
@@ -162,26 +168,27 @@ internal static unsafe class HostCell
         bool euler = p.Has(CellFlags.Euler);
         bool hh = p.Has(CellFlags.HiddenToHidden);
 
-        Parallel.For(0, (batch + Lanes - 1) / Lanes, group =>
+        int width = LaneWidth(batch);
+        Parallel.For(0, (batch + width - 1) / width, group =>
         {
-            int b0 = group * Lanes;
-            int lanes = Math.Min(Lanes, batch - b0);
+            int b0 = group * width;
+            int lanes = Math.Min(width, batch - b0);
             ReadOnlySpan<float> weights = wa.AsSpan(wo);
             ReadOnlySpan<float> bBar = sa.AsSpan(so + (d * d), d);
             ReadOnlySpan<float> aC = sa.AsSpan(so + (d * d) + d, d * d);
             ReadOnlySpan<float> bC = sa.AsSpan(so + (2 * d * d) + d, d);
             var zeros = new float[Math.Max(d, n)];
-            var dh = new float[Lanes * n];
-            var dm = new float[Lanes * kd];
-            var dmNew = new float[Lanes * kd];
-            var dz = new float[Lanes * n];
+            var dh = new float[width * n];
+            var dm = new float[width * kd];
+            var dmNew = new float[width * kd];
+            var dz = new float[width * n];
             var du = new float[k];
             var am = new float[d];
             var sum = new float[n];
-            var thetaAcc = new double[Lanes];
+            var thetaAcc = new double[width];
             fixed (float* pdm0 = dm, pdn0 = dmNew, pdh = dh, pdz = dz, pzero = zeros, pw = wa, ps = sa)
             {
-                // W_m [n, kd] row-major is (W_mᵀ)ᵀ: the Product4 layout of W_mᵀ. Likewise W_h for W_hᵀ and Ā for Āᵀ.
+                // W_m [n, kd] row-major is (W_mᵀ)ᵀ: the HostScanMath.Product layout of W_mᵀ. Likewise W_h for W_hᵀ and Ā for Āᵀ.
                 float* pwm = pw + wo + p.OffWm;
                 float* pwh = pw + wo + p.OffWh;
                 float* pa = ps + so;
@@ -198,21 +205,21 @@ internal static unsafe class HostCell
                     }
 
                     // λ += W_mᵀ·δz (λ = dm holds Āᵀ·λ_(t+1) + …).
-                    var cols = default(HostScanMath.Columns);
-                    for (int l = 0; l < Lanes; l++)
+                    var cols = default(HostScanMath.Columns8);
+                    for (int l = 0; l < width; l++)
                     {
                         cols.Set(l, pdz + (l * n), pdm + (l * kd), pdm + (l * kd), 1f);
                     }
 
-                    HostScanMath.Product4(pwm, kd, n, ref cols);
+                    HostScanMath.Product(pwm, kd, n, ref cols, width);
                     if (hh)
                     {
-                        for (int l = 0; l < Lanes; l++)
+                        for (int l = 0; l < width; l++)
                         {
                             cols.Set(l, pdz + (l * n), pdh + (l * n), pzero, 0f);
                         }
 
-                        HostScanMath.Product4(pwh, n, n, ref cols);
+                        HostScanMath.Product(pwh, n, n, ref cols, width);
                     }
                     else
                     {
@@ -265,12 +272,12 @@ internal static unsafe class HostCell
                     // λ carried back: Āᵀ·λ per channel (then + e_mᵀ·du where memory feeds memory).
                     for (int c = 0; c < k; c++)
                     {
-                        for (int l = 0; l < Lanes; l++)
+                        for (int l = 0; l < width; l++)
                         {
                             cols.Set(l, pdm + (l * kd) + (c * d), pdn + (l * kd) + (c * d), pzero, 0f);
                         }
 
-                        HostScanMath.Product4(pa, d, d, ref cols);
+                        HostScanMath.Product(pa, d, d, ref cols, width);
                     }
 
                     if (p.Has(CellFlags.MemoryToMemory))

@@ -72,6 +72,7 @@ internal static class HostOuter
     private static void Chunk(OuterParams p, float[] dY, int dYOffset, float[] x, int xOffset, Span<float> dW, int first, int count)
     {
         int q4 = Vector512.IsHardwareAccelerated ? p.Q / 64 * 64 : 0;
+        int q16 = Vector512.IsHardwareAccelerated ? p.Q / 16 * 16 : 0;
         int i4 = p.P / 4 * 4;
         for (int i = 0; i < i4; i += 4)
         {
@@ -79,9 +80,14 @@ internal static class HostOuter
             {
                 Tile4x64(p, dY, dYOffset + (first * p.P) + i, x, xOffset + ((first - p.Shift) * p.Q) + q, count, dW, (i * p.Q) + q);
             }
+
+            for (int q = q4; q < q16; q += 16)
+            {
+                Tile4x16(p, dY, dYOffset + (first * p.P) + i, x, xOffset + ((first - p.Shift) * p.Q) + q, count, dW, (i * p.Q) + q);
+            }
         }
 
-        // The rest (rows past the last group of four, columns past the last 64): one axpy per (row, i).
+        // The rest (rows past the last group of four, columns past the last 16): one axpy per (row, i).
         for (int r = first; r < first + count; r++)
         {
             ReadOnlySpan<float> xr = x.AsSpan(xOffset + ((r - p.Shift) * p.Q), p.Q);
@@ -93,7 +99,7 @@ internal static class HostOuter
                     continue;
                 }
 
-                int from = i < i4 ? q4 : 0;
+                int from = i < i4 ? q16 : 0;
                 if (from < p.Q)
                 {
                     Span<float> row = dW.Slice((i * p.Q) + from, p.Q - from);
@@ -138,6 +144,31 @@ internal static class HostOuter
         AddRow(dW.Slice(wStart + p.Q, 64), a10, a11, a12, a13);
         AddRow(dW.Slice(wStart + (2 * p.Q), 64), a20, a21, a22, a23);
         AddRow(dW.Slice(wStart + (3 * p.Q), 64), a30, a31, a32, a33);
+    }
+
+    /// <summary>dW[i … i + 3, q … q + 15] += Σ over <paramref name="count"/> rows of dY[r, i …]·X[r, q …] (the
+    /// columns past the last 64).</summary>
+    private static void Tile4x16(OuterParams p, float[] dY, int dYStart, float[] x, int xStart, int count, Span<float> dW, int wStart)
+    {
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        ReadOnlySpan<float> ys = dY;
+        ReadOnlySpan<float> xs = x;
+        for (int r = 0; r < count; r++)
+        {
+            int yo = dYStart + (r * p.P);
+            var x0 = Vector512.Create(xs.Slice(xStart + (r * p.Q), 16));
+            a0 = Vector512.FusedMultiplyAdd(Vector512.Create(ys[yo]), x0, a0);
+            a1 = Vector512.FusedMultiplyAdd(Vector512.Create(ys[yo + 1]), x0, a1);
+            a2 = Vector512.FusedMultiplyAdd(Vector512.Create(ys[yo + 2]), x0, a2);
+            a3 = Vector512.FusedMultiplyAdd(Vector512.Create(ys[yo + 3]), x0, a3);
+        }
+
+        for (int k = 0; k < 4; k++)
+        {
+            var row = dW.Slice(wStart + (k * p.Q), 16);
+            var a = k switch { 0 => a0, 1 => a1, 2 => a2, _ => a3 };
+            (Vector512.Create((ReadOnlySpan<float>)row) + a).CopyTo(row);
+        }
     }
 
     private static void AddRow(Span<float> row, Vector512<float> v0, Vector512<float> v1, Vector512<float> v2, Vector512<float> v3)

@@ -29,6 +29,41 @@ internal static unsafe class HostScanMath
         }
     }
 
+    /// <summary>Eight columns as two <see cref="Columns"/>: column q &lt; 4 in <see cref="Low"/>, else in
+    /// <see cref="High"/>.</summary>
+    internal struct Columns8
+    {
+        public Columns Low, High;
+
+        /// <summary>Sets column <paramref name="q"/> (0 … 7): y_q = M·x_q + s·bias_q.</summary>
+        public void Set(int q, float* x, float* y, float* bias, float s)
+        {
+            if (q < 4)
+            {
+                Low.Set(q, x, y, bias, s);
+            }
+            else
+            {
+                High.Set(q - 4, x, y, bias, s);
+            }
+        }
+    }
+
+    /// <summary>The first <paramref name="width"/> (4 or 8) columns of <paramref name="c"/>:
+    /// <see cref="Product8"/> for 8, <see cref="Product4"/> on <see cref="Columns8.Low"/> for 4.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Product(float* mT, int rows, int cols, ref Columns8 c, int width)
+    {
+        if (width > 4)
+        {
+            Product8(mT, rows, cols, ref c.Low, ref c.High);
+        }
+        else
+        {
+            Product4(mT, rows, cols, ref c.Low);
+        }
+    }
+
     /// <summary>Runs <see cref="Columns"/> for a rows × cols matrix M: y_g = M·x_g + s_g·bias_g, with
     /// <paramref name="mT"/> = Mᵀ (element [j·rows + i] = M[i, j]). No y may overlap any x; a y may be its own bias
     /// (scale 1: y += M·x), since each block of y is read before it is written.</summary>
@@ -105,6 +140,42 @@ internal static unsafe class HostScanMath
                 a01.Store(c.Y1 + i);
                 a02.Store(c.Y2 + i);
                 a03.Store(c.Y3 + i);
+            }
+
+            if (i < rows && rows >= 16)
+            {
+                // The last rows − i (< 16) rows as one 16-row block ending at the last row, overlapping the block
+                // before it. Only rows i … rows − 1 are stored, so an in-place y (its own bias) has not been written
+                // there yet; the overlapped rows are recomputed and dropped.
+                int r0 = rows - 16;
+                var a00 = Vector512.Load(c.B0 + r0) * s0;
+                var a01 = Vector512.Load(c.B1 + r0) * s1;
+                var a02 = Vector512.Load(c.B2 + r0) * s2;
+                var a03 = Vector512.Load(c.B3 + r0) * s3;
+                float* row = mT + r0;
+                for (int j = 0; j < cols; j++, row += rows)
+                {
+                    var m0 = Vector512.Load(row);
+                    a00 = Vector512.FusedMultiplyAdd(m0, Vector512.Create(c.X0[j]), a00);
+                    a01 = Vector512.FusedMultiplyAdd(m0, Vector512.Create(c.X1[j]), a01);
+                    a02 = Vector512.FusedMultiplyAdd(m0, Vector512.Create(c.X2[j]), a02);
+                    a03 = Vector512.FusedMultiplyAdd(m0, Vector512.Create(c.X3[j]), a03);
+                }
+
+                float* block = stackalloc float[64];
+                a00.Store(block);
+                a01.Store(block + 16);
+                a02.Store(block + 32);
+                a03.Store(block + 48);
+                for (int r = i - r0; r < 16; r++)
+                {
+                    c.Y0[r0 + r] = block[r];
+                    c.Y1[r0 + r] = block[16 + r];
+                    c.Y2[r0 + r] = block[32 + r];
+                    c.Y3[r0 + r] = block[48 + r];
+                }
+
+                i = rows;
             }
         }
         else if (Vector256.IsHardwareAccelerated)
