@@ -37,7 +37,7 @@ internal static class CarrySegments
         var chunk = ChunkPower(system, chunkLength);
         var power = chunk.Power(segment);
         var last = lastSegment == segment ? power : chunk.Power(lastSegment);
-        return (Transposed(power), Transposed(last));
+        return (ScanPlan.Transposed(power), ScanPlan.Transposed(last));
     }
 
     /// <summary>The segment power of the adjoint carries: ((Āᵀ)^(L·G))ᵀ = Ā^(L·G) row-major, in the layout of
@@ -48,26 +48,11 @@ internal static class CarrySegments
     /// <param name="segment">G.</param>
     /// <returns>d×d floats.</returns>
     public static float[] AdjointPower(LmuSystem system, int chunkLength, int segment) =>
-        Transposed(ChunkPower(system, chunkLength).Power(segment).Transpose());
+        ScanPlan.Transposed(ChunkPower(system, chunkLength).Power(segment).Transpose());
 
     private static Matrix<double> ChunkPower(LmuSystem system, int chunkLength)
     {
         int d = system.Order;
         return Matrix<double>.Build.Dense(d, d, (i, j) => system.DiscreteA[i * d + j]).Power(chunkLength);
-    }
-
-    private static float[] Transposed(Matrix<double> m)
-    {
-        int d = m.RowCount;
-        var result = new float[d * d];
-        for (int i = 0; i < d; i++)
-        {
-            for (int j = 0; j < d; j++)
-            {
-                result[j * d + i] = (float)m[i, j];
-            }
-        }
-
-        return result;
     }
 }

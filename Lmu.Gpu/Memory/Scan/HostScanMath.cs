@@ -122,24 +122,7 @@ internal static unsafe class HostScanMath
 
             for (; i + 16 <= rows; i += 16)
             {
-                var a00 = Vector512.Load(c.B0 + i) * s0;
-                var a01 = Vector512.Load(c.B1 + i) * s1;
-                var a02 = Vector512.Load(c.B2 + i) * s2;
-                var a03 = Vector512.Load(c.B3 + i) * s3;
-                float* row = mT + i;
-                for (int j = 0; j < cols; j++, row += rows)
-                {
-                    var m0 = Vector512.Load(row);
-                    a00 = Vector512.FusedMultiplyAdd(m0, Vector512.Create(c.X0[j]), a00);
-                    a01 = Vector512.FusedMultiplyAdd(m0, Vector512.Create(c.X1[j]), a01);
-                    a02 = Vector512.FusedMultiplyAdd(m0, Vector512.Create(c.X2[j]), a02);
-                    a03 = Vector512.FusedMultiplyAdd(m0, Vector512.Create(c.X3[j]), a03);
-                }
-
-                a00.Store(c.Y0 + i);
-                a01.Store(c.Y1 + i);
-                a02.Store(c.Y2 + i);
-                a03.Store(c.Y3 + i);
+                Rows16(mT, rows, cols, i, ref c, c.Y0 + i, c.Y1 + i, c.Y2 + i, c.Y3 + i);
             }
 
             if (i < rows && rows >= 16)
@@ -148,25 +131,8 @@ internal static unsafe class HostScanMath
                 // before it. Only rows i … rows − 1 are stored, so an in-place y (its own bias) has not been written
                 // there yet; the overlapped rows are recomputed and dropped.
                 int r0 = rows - 16;
-                var a00 = Vector512.Load(c.B0 + r0) * s0;
-                var a01 = Vector512.Load(c.B1 + r0) * s1;
-                var a02 = Vector512.Load(c.B2 + r0) * s2;
-                var a03 = Vector512.Load(c.B3 + r0) * s3;
-                float* row = mT + r0;
-                for (int j = 0; j < cols; j++, row += rows)
-                {
-                    var m0 = Vector512.Load(row);
-                    a00 = Vector512.FusedMultiplyAdd(m0, Vector512.Create(c.X0[j]), a00);
-                    a01 = Vector512.FusedMultiplyAdd(m0, Vector512.Create(c.X1[j]), a01);
-                    a02 = Vector512.FusedMultiplyAdd(m0, Vector512.Create(c.X2[j]), a02);
-                    a03 = Vector512.FusedMultiplyAdd(m0, Vector512.Create(c.X3[j]), a03);
-                }
-
                 float* block = stackalloc float[64];
-                a00.Store(block);
-                a01.Store(block + 16);
-                a02.Store(block + 32);
-                a03.Store(block + 48);
+                Rows16(mT, rows, cols, r0, ref c, block, block + 16, block + 32, block + 48);
                 for (int r = i - r0; r < 16; r++)
                 {
                     c.Y0[r0 + r] = block[r];
@@ -322,6 +288,30 @@ internal static unsafe class HostScanMath
             Product4Rows(mT, rows, cols, i, ref c);
             Product4Rows(mT, rows, cols, i, ref e);
         }
+    }
+
+    /// <summary>Rows r0 … r0 + 15 of the four columns (AVX-512), stored to <paramref name="y0"/> … <paramref name="y3"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Rows16(float* mT, int rows, int cols, int r0, ref Columns c, float* y0, float* y1, float* y2, float* y3)
+    {
+        var a0 = Vector512.Load(c.B0 + r0) * Vector512.Create(c.S0);
+        var a1 = Vector512.Load(c.B1 + r0) * Vector512.Create(c.S1);
+        var a2 = Vector512.Load(c.B2 + r0) * Vector512.Create(c.S2);
+        var a3 = Vector512.Load(c.B3 + r0) * Vector512.Create(c.S3);
+        float* row = mT + r0;
+        for (int j = 0; j < cols; j++, row += rows)
+        {
+            var m0 = Vector512.Load(row);
+            a0 = Vector512.FusedMultiplyAdd(m0, Vector512.Create(c.X0[j]), a0);
+            a1 = Vector512.FusedMultiplyAdd(m0, Vector512.Create(c.X1[j]), a1);
+            a2 = Vector512.FusedMultiplyAdd(m0, Vector512.Create(c.X2[j]), a2);
+            a3 = Vector512.FusedMultiplyAdd(m0, Vector512.Create(c.X3[j]), a3);
+        }
+
+        a0.Store(y0);
+        a1.Store(y1);
+        a2.Store(y2);
+        a3.Store(y3);
     }
 
     /// <summary>acc += Σ_q h[(len−1−q)] · u[q·stride], the chunk end state of phase A (h rows of d floats).</summary>

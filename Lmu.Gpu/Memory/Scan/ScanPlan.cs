@@ -88,7 +88,8 @@ internal sealed class ScanPlan
 
     private static float[] ToSingle(double[] values) => Array.ConvertAll(values, x => (float)x);
 
-    private static float[] Transposed(Matrix<double> m)
+    /// <summary>Mᵀ of a square double matrix as floats: element [j·d + i] = M[i, j].</summary>
+    internal static float[] Transposed(Matrix<double> m)
     {
         int d = m.RowCount;
         var result = new float[d * d];
