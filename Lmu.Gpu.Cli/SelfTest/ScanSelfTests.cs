@@ -27,9 +27,10 @@ internal sealed class ScanSelfTests : ISelfTestSuite
             yield return new SelfTestCase("scan", $"decoded Q=2, phase C product {describe}", d => Decoded(d, size, ScanStatesKernel.Gemm));
             yield return new SelfTestCase("scan", $"all states, phase C product {text}", d => AllStates(d, large, ScanStatesKernel.Gemm));
 
-            // At these sizes the carries run in two levels (segments of chunks); this case keeps the single serial pass
-            // checked too.
+            // On a GPU these sizes run the carries in two levels (segments of chunks) and the simulator's in one
+            // serial pass; these cases force each way on every device.
             yield return new SelfTestCase("scan", $"all states, one serial carry pass {describe}", d => AllStates(d, size, carrySegment: 0));
+            yield return new SelfTestCase("scan", $"all states, carries in segments of 3 chunks {describe}", d => AllStates(d, size, carrySegment: 3));
         }
     }
 
