@@ -116,8 +116,6 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
         ? Math.Min(steps, _order < 128 ? 32 : 64)
         : ScanPlan.ChooseChunkLength(steps, _count, _order, 8192);
 
-    /// <summary>On a GPU the sequential kernel runs B·k groups for T dependent steps; the scan wins once there are
-    /// several chunks per sequence (T ≥ 4·L). Not yet measured on a GPU: revisit with <c>lmu bench memory</c>.</summary>
     /// <summary>Scan once T holds four chunks. On an H200 the scan beat the sequential kernel in every measured case:
     /// T = 1,000 and 100,000, d = 64 and 256, B = 1, 16, 64 (docs/benchmarks/gpu-h200.md).</summary>
     public bool PrefersScan(int steps, MemoryOutputMode mode) => steps >= 4 * ChooseChunkLength(steps);
