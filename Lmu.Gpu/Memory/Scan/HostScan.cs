@@ -116,8 +116,7 @@ internal static unsafe class HostScan
 
                             for (int j = 0; j < maxLen; j++)
                             {
-                                var low = default(HostScanMath.Columns);
-                                var high = default(HostScanMath.Columns);
+                                var cols = default(HostScanMath.Columns8);
                                 for (int q = 0; q < Width; q++)
                                 {
                                     float* y;
@@ -139,10 +138,10 @@ internal static unsafe class HostScan
 
                                     yOut[q] = (nint)y;
                                     uPtr[q] = (nint)row;
-                                    (q < 4 ? ref low : ref high).Set(q & 3, (float*)x[q], y, bp, s);
+                                    cols.Set(q, (float*)x[q], y, bp, s);
                                 }
 
-                                HostScanMath.Product8(ap, d, d, ref low, ref high);
+                                HostScanMath.Product(ap, d, d, ref cols, Width);
                                 for (int q = 0; q < Width; q++)
                                 {
                                     if (j >= lens[q])
@@ -252,8 +251,7 @@ internal static unsafe class HostScan
                             // Step j runs time t = cL + len − 1 − j (reverse).
                             for (int j = 0; j < maxLen; j++)
                             {
-                                var low = default(HostScanMath.Columns);
-                                var high = default(HostScanMath.Columns);
+                                var cols = default(HostScanMath.Columns8);
                                 for (int q = 0; q < Width; q++)
                                 {
                                     float* y = sp + (2 * Width + (q & 1)) * d;
@@ -268,14 +266,14 @@ internal static unsafe class HostScan
                                         y = write ? lambda + row * d : sp + (q * 2 + (j & 1)) * d;
                                     }
 
-                                    (q < 4 ? ref low : ref high).Set(q & 3, source, y, bias, 1f);
+                                    cols.Set(q, source, y, bias, 1f);
                                     if (j < lens[q])
                                     {
                                         x[q] = (nint)y;
                                     }
                                 }
 
-                                HostScanMath.Product8(ap, d, d, ref low, ref high);
+                                HostScanMath.Product(ap, d, d, ref cols, Width);
                                 if (write)
                                 {
                                     for (int q = 0; q < Width; q++)
