@@ -44,7 +44,7 @@ internal static class HostOuter
         int workers = Math.Clamp((int)Math.Min(Environment.ProcessorCount, work / (1 << 20)), 1, Math.Max(1, chunks.Count));
         if (workers == 1)
         {
-            var packs = new Packs(p);
+            var packs = Packs.ForThread(p.P);
             foreach (var (first, count) in chunks)
             {
                 Chunk(p, dY, dYOffset, x, xOffset, dW.AsSpan(dWOffset, p.P * p.Q), first, count, packs);
@@ -57,7 +57,7 @@ internal static class HostOuter
         Parallel.For(0, workers, wk =>
         {
             var sum = new float[p.P * p.Q];
-            var packs = new Packs(p);
+            var packs = Packs.ForThread(p.P);
             int from = (int)((long)chunks.Count * wk / workers);
             int to = (int)((long)chunks.Count * (wk + 1) / workers);
             for (int c = from; c < to; c++)
@@ -105,14 +105,39 @@ internal static class HostOuter
     /// <summary>A worker's packed copies of one chunk: dY as [⌈P/8⌉ blocks][rows][8] and 32 columns of X as
     /// [rows][32], zero-padded past P and Q, so the 8 × 32 tiles read contiguous memory (X's 16 KiB block stays in L1
     /// while every block of dY sweeps it).</summary>
-    private sealed class Packs(OuterParams p)
+    private sealed class Packs
     {
-        public float[] Y { get; } = new float[((p.P + 7) / 8) * 8 * ChunkRows];
+        [ThreadStatic]
+        private static Packs? _cached;
+
+        private Packs(int blocks)
+        {
+            Blocks = blocks;
+            Y = new float[blocks * 8 * ChunkRows];
+        }
+
+        /// <summary>8-row blocks of dY the buffer holds.</summary>
+        public int Blocks { get; }
+
+        public float[] Y { get; }
 
         public float[] X { get; } = new float[32 * ChunkRows];
 
         /// <summary>One 8 × 32 tile of sums on its way to dW.</summary>
         public float[] Tile { get; } = new float[8 * 32];
+
+        /// <summary>The calling thread's buffers, reused across calls (every training step calls this several times,
+        /// and dY's pack is over 85 KB: a fresh one each call would be a large-object allocation).</summary>
+        public static Packs ForThread(int units)
+        {
+            int blocks = (units + 7) / 8;
+            if (_cached is null || _cached.Blocks < blocks)
+            {
+                _cached = new Packs(blocks);
+            }
+
+            return _cached;
+        }
     }
 
     /// <summary>One chunk with AVX-512: pack dY once, then for each 32-column block of X pack it and sweep it with
