@@ -2,6 +2,7 @@ using System.Reflection;
 using ILGPU;
 using ILGPU.Backends.EntryPoints;
 using ILGPU.Backends.PTX;
+using ILGPU.Runtime;
 using ILGPU.Runtime.Cuda;
 using Lmu.Gpu.Kernels.Cell;
 using Lmu.Gpu.Kernels.Memory;
@@ -45,16 +46,36 @@ public sealed class KernelPtxTests
     [Test]
     public void ChunkStates_KeepsTheRegisterTileOutOfLocalMemory()
     {
-        // The 8×8 tile (Tile8x8, 64 accumulators) must live in registers, and one rank-1 update must be 64
-        // multiply-adds on 16 operands from shared memory. ILGPU emits mul.f32 + add.f32 without rounding modifiers,
-        // which ptxas contracts into FFMA.
+        // The 8×8 tile (Tile8x8, 64 accumulators) and the staged next block (GemmStage, 16 values) must live in
+        // registers, and one rank-1 update must be 64 multiply-adds on four 16-byte shared loads (Float4 through the
+        // aligned view) with no scalar shared loads of operands. ILGPU emits mul.f32 + add.f32 without rounding
+        // modifiers, which ptxas contracts into FFMA. (Compiled without the group side specialised: the depth loop
+        // stays a loop here; at launch side is a constant and the loop is unrolled.)
         string ptx = Compile(typeof(ScanGemmKernels).GetMethod(nameof(ScanGemmKernels.ChunkStates))!);
         Assert.That(ptx, Does.Not.Contain("ld.local").And.Not.Contain("st.local"));
         string[] lines = ptx.Split('\n').Select(l => l.TrimStart()).ToArray();
         Assert.That(lines.Count(l => l.StartsWith("mul.f32", StringComparison.Ordinal)), Is.GreaterThanOrEqualTo(64));
         Assert.That(lines.Count(l => l.StartsWith("add.f32", StringComparison.Ordinal)), Is.GreaterThanOrEqualTo(64));
-        Assert.That(lines.Count(l => l.StartsWith("ld.shared.f32", StringComparison.Ordinal)), Is.EqualTo(16));
+        Assert.That(lines.Count(l => l.StartsWith("ld.shared.v4.f32", StringComparison.Ordinal)), Is.EqualTo(4));
+        Assert.That(lines.Count(l => l.StartsWith("ld.shared.f32", StringComparison.Ordinal)), Is.Zero);
     }
+
+    [Test]
+    public void ChunkStates_AtTheGpuGroupSide_StaysInRegisters()
+    {
+        // As launched on a GPU (side = 16 as a constant, 256 threads, 128 × 128 blocks): still no local memory, and the
+        // depth loop reads its operands through four vector loads with constant offsets.
+        string ptx = Compile(typeof(KernelPtxTests).GetMethod(nameof(ChunkStatesSide16), BindingFlags.NonPublic | BindingFlags.Static)!);
+        Assert.That(ptx, Does.Not.Contain("ld.local").And.Not.Contain("st.local"));
+        string[] lines = ptx.Split('\n').Select(l => l.TrimStart()).ToArray();
+        Assert.That(lines.Count(l => l.StartsWith("ld.shared.v4.f32", StringComparison.Ordinal)), Is.EqualTo(4));
+        Assert.That(lines.Count(l => l.StartsWith("st.shared.f32", StringComparison.Ordinal)), Is.EqualTo(16));
+    }
+
+    /// <summary><see cref="ScanGemmKernels.ChunkStates"/> with the group side fixed at 16, as the CUDA launch specialises it.</summary>
+    private static void ChunkStatesSide16(ArrayView<float> weightsT, ArrayView<float> input, ArrayView<float> initial,
+        ArrayView<float> carries, ArrayView<float> output, ScanGemmParams p) =>
+        ScanGemmKernels.ChunkStates(weightsT, input, initial, carries, output, p, SpecializedValue.New(16));
 
     [Test]
     public void TrainingKernels_ImplicitlyGrouped_CompileToPtx()

@@ -24,7 +24,7 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanParams> _chunkEnds;
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanParams> _carries;
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanParams> _chunkSteps;
-    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanGemmParams> _chunkStates;
+    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanGemmParams, SpecializedValue<int>> _chunkStates;
     private DevicePlan? _plan;
     private MemoryBuffer1D<float, Stride1D.Dense>? _gemmStates;
     private int _gemmStatesLength;
@@ -51,7 +51,7 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
             _carries = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanParams>(ScanKernels.Carries);
             _chunkSteps = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanParams>(ScanKernels.ChunkSteps);
             _kernel = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, MemorySequenceParams>(LinearMemoryKernels.Sequence);
-            _chunkStates = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanGemmParams>(ScanGemmKernels.ChunkStates);
+            _chunkStates = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanGemmParams, SpecializedValue<int>>(ScanGemmKernels.ChunkStates);
             StatesKernel = ScanStatesKernelParser.FromEnvironment();
         }
         catch
@@ -216,10 +216,10 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
         int paddedRows = ChunkStateWeights.PaddedRows(length * width, side);
         long blocks = (long)(paddedRows / (8 * side)) * ((columns + (8 * side) - 1) / (8 * side));
         var p = new ScanGemmParams(d, _channels, plan.Steps, length, plan.Chunks, plan.LastLength, columns, width, paddedRows,
-            ChunkStateWeights.PaddedDepth(d, length), side, side, System.Numerics.BitOperations.Log2((uint)(8 * side)));
+            ChunkStateWeights.PaddedDepth(d, length));
         _chunkStates(new KernelConfig(new Index1D(checked((int)blocks)), new Index1D(side * side),
-            SharedMemoryConfig.RequestDynamic<float>(ScanGemmKernels.SharedFloats(side, side))),
-            weights.View, input, _states.View, carries, output, p);
+            SharedMemoryConfig.RequestDynamic<float>(ScanGemmKernels.SharedFloats(side))),
+            weights.View, input, _states.View, carries, output, p, SpecializedValue.New(side));
     }
 
     /// <summary>Threads along each side of a <see cref="ScanGemmKernels.ChunkStates"/> group: the largest power of
