@@ -12,6 +12,7 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
     private readonly MemoryBuffer1D<float, Stride1D.Dense> _bBar;
     private readonly MemoryBuffer1D<float, Stride1D.Dense> _states;
     private readonly MemoryBuffer1D<float, Stride1D.Dense> _empty;
+    private readonly MemoryBuffer1D<float, Stride1D.Dense> _stepInput;
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, MemorySequenceParams> _kernel;
     private readonly int _order;
     private readonly int _count;
@@ -46,6 +47,7 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
             _states = DeviceBuffers.Allocate(accelerator, (long)_count * _order, "states", owned);
             _states.MemSetToZero();
             _empty = DeviceBuffers.Allocate(accelerator, 1, "scratch", owned);
+            _stepInput = DeviceBuffers.Allocate(accelerator, _count, "step input", owned);
             _a = DeviceBuffers.Upload(accelerator, _aHost, owned);
             _chunkEnds = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanParams>(ScanKernels.ChunkEnds);
             _carries = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanParams>(ScanKernels.Carries);
@@ -67,9 +69,10 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
 
     public void Step(ReadOnlySpan<float> input)
     {
-        using var inputBuffer = DeviceBuffers.Allocate(_accelerator, input.Length, "input", null);
-        inputBuffer.View.AsContiguous().CopyFromCPU(input);
-        Launch(inputBuffer.View, _empty.View, 1, MemoryOutputMode.FinalOnly, _empty.View, 0);
+        // One input per sequence (B·k, checked by LinearMemory), into a buffer kept for the engine's life: a streaming
+        // step is a copy, a launch and a synchronize, with no device allocation.
+        _stepInput.View.AsContiguous().CopyFromCPU(input);
+        Launch(_stepInput.View, _empty.View, 1, MemoryOutputMode.FinalOnly, _empty.View, 0);
         _accelerator.Synchronize();
     }
 
@@ -458,6 +461,7 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
         _bBar.Dispose();
         _states.Dispose();
         _empty.Dispose();
+        _stepInput.Dispose();
     }
 
     private void Launch(ArrayView<float> input, ArrayView<float> output, int steps, MemoryOutputMode mode, ArrayView<float> decoders, int delays)
