@@ -72,6 +72,16 @@ public sealed class KernelPtxTests
         Assert.That(lines.Count(l => l.StartsWith("st.shared.f32", StringComparison.Ordinal)), Is.EqualTo(16));
     }
 
+    [Test]
+    public void ChunkStates_CarriesTheLaunchBoundsIntoThePtx()
+    {
+        // GemmOccupancy's default on CUDA: 256 threads and two resident groups per multiprocessor, which caps ptxas
+        // at 128 registers per thread.
+        var bounds = GemmOccupancy.For(AcceleratorType.Cuda, 16, GemmOccupancy.DefaultGroupsPerMultiprocessor);
+        string ptx = Compile(typeof(KernelPtxTests).GetMethod(nameof(ChunkStatesSide16), BindingFlags.NonPublic | BindingFlags.Static)!, bounds);
+        Assert.That(ptx, Does.Contain(".maxntid 256, 1, 1").And.Contain(".minnctapersm 2"));
+    }
+
     /// <summary><see cref="ScanGemmKernels.ChunkStates"/> with the group side fixed at 16, as the CUDA launch specialises it.</summary>
     private static void ChunkStatesSide16(ArrayView<float> weightsT, ArrayView<float> input, ArrayView<float> initial,
         ArrayView<float> carries, ArrayView<float> output, ScanGemmParams p) =>
@@ -93,11 +103,11 @@ public sealed class KernelPtxTests
         }
     }
 
-    private static string Compile(MethodInfo method)
+    private static string Compile(MethodInfo method, KernelSpecialization specialization = default)
     {
         using var context = Context.Create(b => b.Cuda().EnableAlgorithms());
         using var backend = Backend(context);
-        return ((PTXCompiledKernel)backend.Compile(EntryPointDescription.FromExplicitlyGroupedKernel(method), default)).PTXAssembly;
+        return ((PTXCompiledKernel)backend.Compile(EntryPointDescription.FromExplicitlyGroupedKernel(method), specialization)).PTXAssembly;
     }
 
     private static PTXBackend Backend(Context context) =>

@@ -9,7 +9,11 @@ L=.device/lmu
 OUT=${OUT:-/tmp/gpu-out}
 mkdir -p "$OUT"
 log="$OUT/gpu.log"
-run() { echo "\$ lmu $*" | tee -a "$log"; timeout "${LIMIT:-90}" "$L" "$@" 2>&1 | tee -a "$log"; }
+# Each command is logged with the kernel choices from the environment that apply to it.
+run() {
+  echo "\$ ${LMU_SCAN_STATES:+LMU_SCAN_STATES=$LMU_SCAN_STATES }${LMU_GEMM_GROUPS_PER_SM:+LMU_GEMM_GROUPS_PER_SM=$LMU_GEMM_GROUPS_PER_SM }lmu $*" | tee -a "$log"
+  timeout "${LIMIT:-90}" "$L" "$@" 2>&1 | tee -a "$log"
+}
 
 sections=${*:-selftest memory neurons capacity}
 has() { [[ " $sections " == *" $1 "* ]]; }
@@ -44,6 +48,11 @@ for d in 64 256; do for B in 1 16 64; do for k in steps gemm; do
 done; done; done
 for c in 32 128; do
   LMU_SCAN_STATES=gemm LIMIT=60 run bench memory --order 256 --theta 1000 --steps 100000 --batch 64 --method scan --chunk $c --accelerator cuda --repeat 5
+done
+# The product's launch bounds (GemmOccupancy): none (ptxas picks the registers) and one group per SM, against the
+# default of two groups per SM (128 registers) above.
+for g in 0 1; do
+  LMU_GEMM_GROUPS_PER_SM=$g LMU_SCAN_STATES=gemm LIMIT=60 run bench memory --order 256 --theta 1000 --steps 100000 --batch 64 --method scan --accelerator cuda --repeat 5
 done
 fi
 
