@@ -1,0 +1,115 @@
+using ILGPU;
+using ILGPU.Runtime;
+using ILGPU.Runtime.CPU;
+using Lmu.Gpu.Kernels.Memory;
+using NUnit.Framework;
+
+namespace Lmu.Gpu.Tests.Scan;
+
+/// <summary>
+/// The scan kernels at the group shapes they get on a GPU, on ILGPU's CPU simulator configured as a device of 256
+/// threads per group and warps of 32 (the default simulated device allows 16 threads per group and warps of 4): the
+/// matrix-product phase C with 16 × 16 threads, 128 × 128 output blocks and stages of 16 depths, and the two-level
+/// carries with the lock-step kernels' GPU tiles. Against the double-precision reference and the host path.
+/// </summary>
+[TestFixture]
+public sealed class GpuShapeScanTests
+{
+    private Context _context = null!;
+    private Accelerator _accelerator = null!;
+
+    [OneTimeSetUp]
+    public void OpenDevice()
+    {
+        _context = Context.Create(b => b.CPU(new CPUDevice(32, 8, 1)).EnableAlgorithms());
+        _accelerator = _context.CreateCPUAccelerator(0);
+    }
+
+    [OneTimeTearDown]
+    public void CloseDevice()
+    {
+        _accelerator.Dispose();
+        _context.Dispose();
+    }
+
+    [Test]
+    public void ChunkStates_With256ThreadGroups_MatchesReference()
+    {
+        // d = 20, L = 16: M = 320 rows in three row blocks (the last one half padding), K = 36 padded to 48: the first
+        // block (steps 0–6) stops after two stages, the last after three. B·k = 4 sequences of T = 150 (10 chunks, the
+        // last 6 steps long): 40 columns of one partly empty column block.
+        const int order = 20, batch = 2, channels = 2, steps = 150, chunk = 16, delays = 3;
+        var accelerator = _accelerator;
+        Assert.That(DeviceMemoryEngine.GemmGroupSide(accelerator), Is.EqualTo(16));
+        var system = LmuSystem.Create(order, 40);
+        float[] input = ScanTestData.Uniform((long)batch * steps * channels, seed: 31);
+        float[] decoders = ScanTestData.Uniform((long)delays * order, seed: 32);
+        double[] reference = ReferenceMemory.RunStates(system, input, batch, steps, channels);
+
+        using var engine = new DeviceMemoryEngine(accelerator, system, batch, channels) { StatesKernel = ScanStatesKernel.Gemm };
+        var states = new float[reference.Length];
+        engine.RunScan(input, steps, MemoryOutputMode.AllStates, [], 0, states, chunk);
+        using var decodingEngine = new DeviceMemoryEngine(accelerator, system, batch, channels) { StatesKernel = ScanStatesKernel.Gemm };
+        var decoded = new float[(long)batch * steps * channels * delays];
+        decodingEngine.RunScan(input, steps, MemoryOutputMode.Decoded, decoders, delays, decoded, chunk);
+
+        double scale = reference.Max(Math.Abs);
+        double statesError = 0;
+        for (int i = 0; i < reference.Length; i++)
+        {
+            statesError = Math.Max(statesError, Math.Abs(states[i] - reference[i]));
+        }
+
+        double decodedScale = 0, decodedError = 0;
+        for (long row = 0; row < (long)batch * steps * channels; row++)
+        {
+            for (int q = 0; q < delays; q++)
+            {
+                double expected = 0;
+                for (int i = 0; i < order; i++)
+                {
+                    expected += decoders[(q * order) + i] * reference[(row * order) + i];
+                }
+
+                decodedScale = Math.Max(decodedScale, Math.Abs(expected));
+                decodedError = Math.Max(decodedError, Math.Abs(decoded[(row * delays) + q] - expected));
+            }
+        }
+
+        Assert.That(statesError, Is.LessThanOrEqualTo(1e-5 * scale));
+        Assert.That(decodedError, Is.LessThanOrEqualTo(1e-5 * decodedScale));
+    }
+
+    [Test]
+    public void TwoLevelCarries_With256ThreadGroups_MatchHostSequential([Values(false, true)] bool adjoint)
+    {
+        // d = 64 (the lock-step kernels' GPU tiles), L = 4, T = 150: 38 chunks, the chain of 37 in segments of 5.
+        const int order = 64, batch = 2, channels = 1, steps = 150, chunk = 4;
+        var system = LmuSystem.Create(order, 30);
+        using var engine = new DeviceMemoryEngine(_accelerator, system, batch, channels) { CarrySegment = 5 };
+        using var hostDevice = LmuDevice.Open(AcceleratorKind.Cpu);
+        using var host = new LinearMemory(hostDevice, system, batch, channels);
+        if (!adjoint)
+        {
+            float[] input = ScanTestData.Uniform((long)batch * steps * channels, seed: 33);
+            float[] expected = host.RunStates(input, steps, SequenceMethod.Sequential);
+            var states = new float[expected.Length];
+            engine.RunScan(input, steps, MemoryOutputMode.AllStates, [], 0, states, chunk);
+            var final = new float[batch * channels * order];
+            engine.GetStates(final);
+            Assert.That(ScanTestData.RelativeMaxError(states, expected), Is.LessThanOrEqualTo(1e-5));
+            Assert.That(ScanTestData.RelativeMaxError(final, host.GetStates()), Is.LessThanOrEqualTo(1e-5));
+            return;
+        }
+
+        float[] gradients = ScanTestData.Uniform((long)batch * steps * channels * order, seed: 34);
+        var reference = host.RunAdjoint(gradients, steps, SequenceMethod.Sequential);
+        var lambda = new float[reference.Lambda.Length];
+        var inputGradient = new float[reference.InputGradient.Length];
+        var initialGradient = new float[reference.InitialStateGradient.Length];
+        engine.RunAdjoint(gradients, steps, true, chunk, lambda, inputGradient, initialGradient);
+        Assert.That(ScanTestData.RelativeMaxError(lambda, reference.Lambda), Is.LessThanOrEqualTo(1e-5));
+        Assert.That(ScanTestData.RelativeMaxError(inputGradient, reference.InputGradient), Is.LessThanOrEqualTo(1e-5));
+        Assert.That(ScanTestData.RelativeMaxError(initialGradient, reference.InitialStateGradient), Is.LessThanOrEqualTo(1e-5));
+    }
+}
