@@ -34,6 +34,9 @@ public static class ScanGemmKernels
     /// <summary>The granularity of the padded depth K (a multiple of every stage depth, side ≤ 16).</summary>
     public const int BlockDepth = 16;
 
+    /// <summary>Row blocks per band of the launch order (see <see cref="ChunkStates"/>).</summary>
+    public const int BandBlocks = 16;
+
     /// <summary>The most columns of a block (8·side): the size of its per-column tables.</summary>
     public const int MaxBlockColumns = 128;
 
@@ -44,8 +47,8 @@ public static class ScanGemmKernels
     public static int SharedFloats(int side) => side * ((16 * side) + 4);
 
     /// <summary>
-    /// Y = W·Z for blocks of 8·side × 8·side outputs, one group of side² threads per block, blocks numbered along M
-    /// first. Shared memory: <see cref="SharedFloats"/> floats.
+    /// Y = W·Z for blocks of 8·side × 8·side outputs, one group of side² threads per block, blocks numbered in bands of
+    /// <see cref="BandBlocks"/> row blocks, along M within a band. Shared memory: <see cref="SharedFloats"/> floats.
     /// </summary>
     /// <param name="weightsT">Wᵀ, [r·PaddedRows + m] = W[m, r], zero-padded to PaddedDepth × PaddedRows.</param>
     /// <param name="input">u [B, T, k].</param>
@@ -73,9 +76,17 @@ public static class ScanGemmKernels
         int t = Group.IdxX;
         int tm = t & (g - 1);
         int tn = t >> log;
+        // Blocks in bands of BandBlocks row blocks: down the band's rows for one column block, then the next column
+        // block. The groups resident at one time share a band's W rows (a few MB, kept in L2 while the band sweeps
+        // all columns) and a few Z columns, whatever the size of W (75 MB at d = 512, L = 64, more than L2 holds).
         int mBlocks = p.PaddedRows / size;
-        int blockM = Grid.IdxX % mBlocks;
-        long blockN = Grid.IdxX / mBlocks;
+        long nBlocks = (p.Columns + size - 1) / size;
+        long id = Grid.IdxX;
+        int band = (int)(id / (BandBlocks * nBlocks));
+        long inBand = id - (band * BandBlocks * nBlocks);
+        int bandHeight = Math.Min(BandBlocks, mBlocks - (band * BandBlocks));
+        long blockN = inBand / bandHeight;
+        int blockM = (band * BandBlocks) + (int)(inBand - (blockN * bandHeight));
         int m0 = blockM * size;
         long n0 = blockN * size;
         int d = p.Order;

@@ -43,6 +43,19 @@ public sealed class DeviceScanTests
     }
 
     [Test]
+    public void Product_InBandsOfRowBlocks_ScanOnSimulatorMatchesHostSequential()
+    {
+        // d = 20, L = 64 on the simulator's 32 × 32 blocks: 40 row blocks in bands of 16, 16 and 8, times 4 column
+        // blocks (B·k = 4 sequences of 32 chunks, T = 2,000, the last chunk 16 steps long).
+        const int steps = 2_000;
+        var system = LmuSystem.Create(20, 150);
+        using var device = new LinearMemory(_simulator, system, Batch, Channels) { ChunkLength = 64 };
+        ((DeviceMemoryEngine)device.Engine).StatesKernel = ScanStatesKernel.Gemm;
+        Assert.That(ScanGemmKernels.BandBlocks, Is.EqualTo(16));
+        AssertScanMatchesHostSequential(device, system, steps, seed: 21);
+    }
+
+    [Test]
     public void TwoLevelCarries_ScanOnSimulatorMatchesHostSequential([Values(2, 5)] int segment, [Values(Order, 4, 20)] int order)
     {
         // L = 4 and T = 150: C = 38 chunks, the last one 2 steps long; the chain of 37 whole chunks falls into
