@@ -81,10 +81,11 @@ public sealed class GpuShapeScanTests
     }
 
     [Test]
-    public void TwoLevelCarries_With256ThreadGroups_MatchHostSequential([Values(false, true)] bool adjoint)
+    public void TwoLevelCarries_With256ThreadGroups_MatchHostSequential([Values(64, 512)] int order, [Values(false, true)] bool adjoint)
     {
-        // d = 64 (the lock-step kernels' GPU tiles), L = 4, T = 150: 38 chunks, the chain of 37 in segments of 5.
-        const int order = 64, batch = 2, channels = 1, steps = 150, chunk = 4;
+        // The lock-step kernels' GPU tiles at d = 64 (single buffer, 64 columns) and at the largest order,
+        // d = 512 (double buffer, 8 columns); L = 4, T = 150: 38 chunks, the chain of 37 in segments of 5.
+        const int batch = 2, channels = 1, steps = 150, chunk = 4;
         var system = LmuSystem.Create(order, 30);
         using var engine = new DeviceMemoryEngine(_accelerator, system, batch, channels) { CarrySegment = 5 };
         using var hostDevice = LmuDevice.Open(AcceleratorKind.Cpu);
