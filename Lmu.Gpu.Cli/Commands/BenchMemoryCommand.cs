@@ -26,9 +26,13 @@ internal static class BenchMemoryCommand
             Description = "Device scan: carries in segments of G chunks (default −1: the engine's rule, ⌈√(C/2)⌉ from 48 chunks on; 0: one serial pass).",
             DefaultValueFactory = _ => -1,
         };
+        var phases = new Option<bool>("--phases")
+        {
+            Description = "Device scan: also time the scan's phases (A chunk ends, B carries, C states) in as many runs again, synchronising at each phase, and print their medians on a second line.",
+        };
         var seed = CommonOptions.Seed();
         var command = new Command("memory", "Times the linear memory (all states) on random input: sequential, scan, auto, or the fft baseline.");
-        foreach (var option in new Option[] { order, theta, steps, batch, method, accelerator, repeat, chunk, segment, seed })
+        foreach (var option in new Option[] { order, theta, steps, batch, method, accelerator, repeat, chunk, segment, phases, seed })
         {
             command.Options.Add(option);
         }
@@ -61,6 +65,7 @@ internal static class BenchMemoryCommand
 
             double[] times;
             string device;
+            ScanPhaseTimes? phaseMedians = null;
             if (name == "fft")
             {
                 var fft = new FftMemory(system, t);
@@ -84,19 +89,30 @@ internal static class BenchMemoryCommand
                 int carrySegment = parse.GetValue(segment);
                 if (carrySegment >= 0)
                 {
-                    if (memory.Engine is not DeviceMemoryEngine engine)
-                    {
-                        throw new ArgumentException("--carry-segment applies to the device scan (--accelerator cuda, opencl or cpu-sim), not the host path.");
-                    }
-
-                    engine.CarrySegment = carrySegment;
+                    DeviceEngine(memory, "--carry-segment").CarrySegment = carrySegment;
                 }
+
+                bool timePhases = parse.GetValue(phases);
+                if (timePhases && memory.ResolveMethod(sequenceMethod, t) != SequenceMethod.Scan)
+                {
+                    throw new ArgumentException("--phases times the phases of the scan; this run is sequential.");
+                }
+
+                var phaseEngine = timePhases ? DeviceEngine(memory, "--phases") : null;
                 if (sequenceMethod == SequenceMethod.Auto)
                 {
                     name = "auto(" + memory.ResolveAuto(t).ToName() + ")";
                 }
 
                 times = memory.MeasureStates(input, t, sequenceMethod, repeats);
+                if (phaseEngine is not null)
+                {
+                    phaseEngine.PhaseLog = [];
+                    memory.MeasureStates(input, t, sequenceMethod, repeats);
+                    phaseMedians = ScanPhaseTimes.Median(phaseEngine.PhaseLog);
+                    phaseEngine.PhaseLog = null;
+                }
+
                 device = lmuDevice.Kind.ToName();
             }
 
@@ -104,8 +120,19 @@ internal static class BenchMemoryCommand
             double median = times.Length % 2 == 1 ? times[times.Length / 2] : 0.5 * (times[times.Length / 2 - 1] + times[times.Length / 2]);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"method={name} accelerator={device} d={d} T={t} B={b} median_s={median:G4} states_per_s={count / median:G4}"));
+            if (phaseMedians is { } ph)
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"phases: ends_s={ph.Ends:G4} carries_s={ph.Carries:G4} states_s={ph.States:G4} (medians of {repeats} runs synchronised at each phase)"));
+            }
+
             return 0;
         }));
         return command;
     }
+
+    /// <summary>The device engine behind <paramref name="memory"/>, for options that only the device scan has.</summary>
+    private static DeviceMemoryEngine DeviceEngine(LinearMemory memory, string option) =>
+        memory.Engine as DeviceMemoryEngine
+        ?? throw new ArgumentException($"{option} applies to the device scan (--accelerator cuda, opencl or cpu-sim), not the host path.");
 }

@@ -40,4 +40,31 @@ public sealed class BenchMemoryCommandTests
         Assert.That(result.ExitCode, Is.EqualTo(1));
         Assert.That(result.Error, Does.Contain("--carry-segment applies to the device scan"));
     }
+
+    [Test]
+    public void Phases_PrintsTheScansPhaseMediansOnASecondLine()
+    {
+        var result = CliRunner.Run("bench", "memory", "--order", "4", "--theta", "50", "--steps", "1000", "--accelerator", "cpu-sim",
+            "--repeat", "3", "--phases");
+        Assert.That(result.ExitCode, Is.EqualTo(0), result.Error);
+        string[] lines = result.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.That(lines, Has.Length.EqualTo(2));
+        Assert.That(lines[0], Does.StartWith("method=scan accelerator=cpu-sim d=4 T=1000"));
+        var match = System.Text.RegularExpressions.Regex.Match(lines[1], @"^phases: ends_s=(\S+) carries_s=(\S+) states_s=(\S+) \(medians of 3 runs");
+        Assert.That(match.Success, lines[1]);
+        foreach (int group in new[] { 1, 2, 3 })
+        {
+            Assert.That(double.Parse(match.Groups[group].Value, System.Globalization.CultureInfo.InvariantCulture), Is.GreaterThan(0));
+        }
+    }
+
+    [TestCase("cpu", "scan", "--phases applies to the device scan")]
+    [TestCase("cpu-sim", "sequential", "--phases times the phases of the scan")]
+    public void Phases_ThrowsForTheHostPathAndSequentialRuns(string accelerator, string method, string message)
+    {
+        var result = CliRunner.Run("bench", "memory", "--order", "4", "--theta", "50", "--steps", "300", "--accelerator", accelerator,
+            "--method", method, "--phases");
+        Assert.That(result.ExitCode, Is.EqualTo(1));
+        Assert.That(result.Error, Does.Contain(message));
+    }
 }

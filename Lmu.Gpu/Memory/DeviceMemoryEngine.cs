@@ -161,8 +161,12 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
     /// <param name="owned">Buffers to dispose after the run.</param>
     /// <param name="hostDecoders">The decoders on the host, which the matrix-product phase C folds into its weights
     /// (without them decoded outputs take the lock-step kernel).</param>
-    internal void ScanOnDevice(ArrayView<float> input, int steps, MemoryOutputMode mode, ArrayView<float> decoders, int delays, ArrayView<float> output, int chunkLength, List<IDisposable> owned, float[]? hostDecoders = null)
+    /// <param name="clock">When given, the device is synchronised at each phase boundary and the phases' seconds are
+    /// returned (<c>lmu bench memory --phases</c>).</param>
+    /// <returns>The phases' seconds when <paramref name="clock"/> is given, else default.</returns>
+    internal ScanPhaseTimes ScanOnDevice(ArrayView<float> input, int steps, MemoryOutputMode mode, ArrayView<float> decoders, int delays, ArrayView<float> output, int chunkLength, List<IDisposable> owned, float[]? hostDecoders = null, ScanPhaseClock? clock = null)
     {
+        clock?.Start();
         var plan = Plan(steps, chunkLength);
         int d = _order;
         long columns = (long)_count * plan.Plan.Chunks;
@@ -171,7 +175,9 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
         var final = DeviceBuffers.Allocate(_accelerator, (long)_count * d, "final states", owned);
         var p = Params(plan.Plan, columns, tile, delays, 0);
         _chunkEnds(new KernelConfig(new Index1D(checked((int)columns)), new Index1D(_groupSize)), plan.Impulse.View, input, carries.View, p);
+        double ends = clock?.Lap() ?? 0;
         ForwardCarries(plan, carries.View, final.View, owned);
+        double carried = clock?.Lap() ?? 0;
         bool gemm = StatesKernel == ScanStatesKernel.Gemm && (mode == MemoryOutputMode.AllStates || hostDecoders is not null);
         if (mode != MemoryOutputMode.FinalOnly && gemm)
         {
@@ -186,8 +192,14 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
                 mode == MemoryOutputMode.Decoded ? output : _empty.View, _empty.View, p with { Flags = flags | TileFlag });
         }
 
+        double states = clock?.Lap() ?? 0;
         _states.View.CopyFrom(final.View);
+        return new ScanPhaseTimes(ends, carried, states);
     }
+
+    /// <summary>When set, <see cref="MeasureStates"/> of the scan also records each timed run's phases here (with a
+    /// synchronisation at every phase boundary, so the runs it times are a little slower).</summary>
+    internal List<ScanPhaseTimes>? PhaseLog { get; set; }
 
     /// <summary>Phase C as one matrix product (<see cref="ScanGemmKernels.ChunkStates"/>).</summary>
     private void ChunkStatesByProduct(ScanPlan plan, long columns, ArrayView<float> input, MemoryOutputMode mode, float[]? hostDecoders, int delays,
@@ -305,7 +317,12 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
                 long start = System.Diagnostics.Stopwatch.GetTimestamp();
                 if (scan)
                 {
-                    ScanOnDevice(inputBuffer.View, steps, MemoryOutputMode.AllStates, _empty.View, 0, outputBuffer.View, chunkLength, scratch);
+                    var clock = PhaseLog is null ? null : new ScanPhaseClock(_accelerator.Synchronize);
+                    var phases = ScanOnDevice(inputBuffer.View, steps, MemoryOutputMode.AllStates, _empty.View, 0, outputBuffer.View, chunkLength, scratch, clock: clock);
+                    if (clock is not null && r >= 0)
+                    {
+                        PhaseLog!.Add(phases);
+                    }
                 }
                 else
                 {

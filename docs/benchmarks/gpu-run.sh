@@ -41,18 +41,19 @@ LIMIT=60 run bench memory --order 256 --theta 1000 --steps 1000000 --batch 1 --m
 fi
 
 if has scan-product; then
+# (--phases: a second line with the medians of phases A, B and C, from as many runs again.)
 # Phase C of the scan as one matrix product (LMU_SCAN_STATES=gemm, L = 32 for d < 128 else 64) against the lock-step
 # kernel (steps, the default), side by side in one run; then the product with other chunk lengths at the target case.
 for d in 64 256; do for B in 1 16 64; do for k in steps gemm; do
-  LMU_SCAN_STATES=$k LIMIT=60 run bench memory --order $d --theta 1000 --steps 100000 --batch $B --method scan --accelerator cuda --repeat 5
+  LMU_SCAN_STATES=$k LIMIT=60 run bench memory --order $d --theta 1000 --steps 100000 --batch $B --method scan --accelerator cuda --repeat 5 --phases
 done; done; done
 for c in 32 128; do
-  LMU_SCAN_STATES=gemm LIMIT=60 run bench memory --order 256 --theta 1000 --steps 100000 --batch 64 --method scan --chunk $c --accelerator cuda --repeat 5
+  LMU_SCAN_STATES=gemm LIMIT=60 run bench memory --order 256 --theta 1000 --steps 100000 --batch 64 --method scan --chunk $c --accelerator cuda --repeat 5 --phases
 done
 # The product's launch bounds (GemmOccupancy): none (ptxas picks the registers) and one group per SM, against the
 # default of two groups per SM (128 registers) above.
 for g in 0 1; do
-  LMU_GEMM_GROUPS_PER_SM=$g LMU_SCAN_STATES=gemm LIMIT=60 run bench memory --order 256 --theta 1000 --steps 100000 --batch 64 --method scan --accelerator cuda --repeat 5
+  LMU_GEMM_GROUPS_PER_SM=$g LMU_SCAN_STATES=gemm LIMIT=60 run bench memory --order 256 --theta 1000 --steps 100000 --batch 64 --method scan --accelerator cuda --repeat 5 --phases
 done
 fi
 
@@ -61,12 +62,12 @@ if has carries; then
 # (segments of ⌈√(C/2)⌉ chunks, the default), side by side, where the chain of carries is longest: small batches,
 # long sequences, and the product kernel's short chunks.
 for g in 0 -1; do
-  LIMIT=60 run bench memory --order 256 --theta 1000 --steps 1000000 --batch 1 --method scan --accelerator cuda --repeat 3 --carry-segment $g
+  LIMIT=60 run bench memory --order 256 --theta 1000 --steps 1000000 --batch 1 --method scan --accelerator cuda --repeat 3 --phases --carry-segment $g
   for B in 1 64; do
-    LIMIT=60 run bench memory --order 256 --theta 1000 --steps 100000 --batch $B --method scan --accelerator cuda --repeat 5 --carry-segment $g
-    LMU_SCAN_STATES=gemm LIMIT=60 run bench memory --order 256 --theta 1000 --steps 100000 --batch $B --method scan --accelerator cuda --repeat 5 --carry-segment $g
+    LIMIT=60 run bench memory --order 256 --theta 1000 --steps 100000 --batch $B --method scan --accelerator cuda --repeat 5 --phases --carry-segment $g
+    LMU_SCAN_STATES=gemm LIMIT=60 run bench memory --order 256 --theta 1000 --steps 100000 --batch $B --method scan --accelerator cuda --repeat 5 --phases --carry-segment $g
   done
-  LIMIT=60 run bench memory --order 64 --theta 1000 --steps 100000 --batch 1 --method scan --accelerator cuda --repeat 5 --carry-segment $g
+  LIMIT=60 run bench memory --order 64 --theta 1000 --steps 100000 --batch 1 --method scan --accelerator cuda --repeat 5 --phases --carry-segment $g
 done
 fi
 
