@@ -4,34 +4,31 @@ namespace Lmu.Gpu.Kernels.Memory;
 
 /// <summary>
 /// What a thread of <see cref="ScanGemmKernels.ChunkStates"/> knows about its block: the operands, the per-column
-/// tables in shared memory, the block's first row and where each staged element lives in global and shared memory.
+/// tables in shared memory, where the block's weights start and where each staged element lives in shared memory.
 /// </summary>
 /// <remarks>
-/// Shared layout of a stage (side = threads along each side of the group, 8·side rows and columns per block): the Wᵀ
+/// Shared layout of a stage (side = threads along each side of the group, 8·side rows and columns per block): the W
 /// block at [kk·8·side + slot(m)] and the Z block at [8·side² + kk·(8·side + 4) + slot(n)] for depths kk &lt; side.
 /// slot(i) = (r / 4)·4·side + 4·s + r mod 4 for i = s + r·side puts the four rows (columns) s, s + side, s + 2·side,
 /// s + 3·side that a thread multiplies next to each other, so that it reads them with one 16-byte load; its outputs
 /// stay at rows s + r·side, which consecutive threads write to consecutive addresses. The Z rows are 8·side + 4
 /// floats apart to keep those loads aligned while spreading the column-wise stores over banks.
 /// </remarks>
-/// <param name="WeightsT">Wᵀ [r·PaddedRows + m].</param>
+/// <param name="Weights">W by blocks of rows (ChunkStateWeights.At): a stage is 8·side² consecutive floats.</param>
 /// <param name="Input">u [B, T, k].</param>
-/// <param name="Initial">Initial states [n, d].</param>
-/// <param name="Carries">Chunk end states [N, d].</param>
-/// <param name="CarryAt">Per column of the block: where its carry starts.</param>
+/// <param name="Starts">The state each chunk starts from, [N, d], followed by at least 16 zeros.</param>
+/// <param name="StartAt">Per column of the block: where its start state is.</param>
 /// <param name="InputAt">Per column: where its first input is.</param>
 /// <param name="LengthOf">Per column: its chunk's length (0 past the last column).</param>
-/// <param name="FromInitial">Per column: 1 when the carry is the sequence's initial state.</param>
 /// <param name="Side">Threads along each side of the group (a power of two, at most 16).</param>
 /// <param name="SideLog2">log₂ Side.</param>
 /// <param name="Thread">This thread's index in the group.</param>
-/// <param name="FirstRow">The block's first row m0.</param>
-/// <param name="Order">d.</param>
+/// <param name="WeightBase">Where the block's weights start.</param>
+/// <param name="CarryDepth">D: d rounded up to Side, where the input rows of W begin.</param>
 /// <param name="Channels">k.</param>
-/// <param name="PaddedRows">The row count of Wᵀ.</param>
-public readonly record struct GemmBlock(ArrayView<float> WeightsT, ArrayView<float> Input, ArrayView<float> Initial,
-    ArrayView<float> Carries, ArrayView<long> CarryAt, ArrayView<long> InputAt, ArrayView<int> LengthOf,
-    ArrayView<int> FromInitial, int Side, int SideLog2, int Thread, int FirstRow, int Order, int Channels, int PaddedRows)
+public readonly record struct GemmBlock(ArrayView<float> Weights, ArrayView<float> Input, ArrayView<float> Starts,
+    ArrayView<long> StartAt, ArrayView<long> InputAt, ArrayView<int> LengthOf, int Side, int SideLog2, int Thread,
+    long WeightBase, int CarryDepth, int Channels)
 {
     /// <summary>Threads in the group (side²).</summary>
     public int Threads => Side << SideLog2;
@@ -39,41 +36,41 @@ public readonly record struct GemmBlock(ArrayView<float> WeightsT, ArrayView<flo
     /// <summary>Rows (and columns) of the block: 8·side.</summary>
     public int Size => 8 * Side;
 
-    /// <summary>Staged element <paramref name="w"/> of Wᵀ at the stage of depth <paramref name="k0"/>.</summary>
+    /// <summary>Staged W element <paramref name="w"/> (depth w / 8·side, row w mod 8·side) of the stage at depth
+    /// <paramref name="k0"/>.</summary>
     /// <param name="k0">First depth of the stage.</param>
-    /// <param name="w">Element: depth w / (8·side), row w mod 8·side.</param>
+    /// <param name="w">Element.</param>
     /// <returns>W[m0 + row, k0 + depth].</returns>
-    public float Weight(int k0, int w)
-    {
-        int kk = w >> (SideLog2 + 3);
-        int m = w & (Size - 1);
-        return WeightsT[((long)(k0 + kk) * PaddedRows) + FirstRow + m];
-    }
+    public float Weight(int k0, int w) => Weights[WeightBase + ((long)k0 * Size) + w];
 
-    /// <summary>Staged element <paramref name="w"/> of Z: depth k &lt; d is the column's carry (or initial state),
-    /// depth d + q its q-th input (zero past its chunk's length or past the last column).</summary>
+    /// <summary>Staged Z element <paramref name="w"/> (column w / side, depth w mod side) of the stage at depth
+    /// <paramref name="k0"/>: the column's start state below depth D, its input k − D from there on (zero past its
+    /// chunk's length).</summary>
+    /// <remarks>No branch on the data: rows d … D − 1 (zero weight) read on into the next column's start or the zeros
+    /// after the last; a column past the last one reads the last one's (outputs never written); the input index is
+    /// clamped to the input and the value masked by the length.</remarks>
     /// <param name="k0">First depth of the stage.</param>
-    /// <param name="w">Element: column w / side, depth w mod side.</param>
+    /// <param name="w">Element.</param>
     /// <returns>Z[k0 + depth, column].</returns>
     public float Operand(int k0, int w)
     {
         int n = w >> SideLog2;
         int k = k0 + (w & (Side - 1));
-        int length = LengthOf[n];
-        if (k < Order)
-        {
-            if (length == 0)
-            {
-                return 0;
-            }
-
-            return FromInitial[n] != 0 ? Initial[CarryAt[n] + k] : Carries[CarryAt[n] + k];
-        }
-
-        return k - Order < length ? Input[InputAt[n] + ((long)(k - Order) * Channels)] : 0;
+        return k < CarryDepth ? Starts[StartAt[n] + k] : InputOperand(n, k - CarryDepth);
     }
 
-    /// <summary>Where staged Wᵀ element <paramref name="w"/> goes in shared memory.</summary>
+    /// <summary>Input <paramref name="q"/> of column <paramref name="n"/>'s chunk, zero past its length, read from an
+    /// index clamped to the input.</summary>
+    /// <param name="n">Column of the block.</param>
+    /// <param name="q">Step within the chunk (may pass its end: the depth's padding).</param>
+    /// <returns>u at that step, or zero.</returns>
+    public float InputOperand(int n, int q)
+    {
+        float value = Input[Math.Min(InputAt[n] + ((long)q * Channels), Input.Length - 1)];
+        return q < LengthOf[n] ? value : 0;
+    }
+
+    /// <summary>Where staged W element <paramref name="w"/> goes in shared memory.</summary>
     /// <param name="w">Element.</param>
     /// <returns>The float index.</returns>
     public int WeightSlot(int w) => ((w >> (SideLog2 + 3)) * Size) + Slot(w & (Size - 1));

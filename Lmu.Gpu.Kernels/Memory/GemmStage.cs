@@ -3,12 +3,12 @@ using ILGPU;
 namespace Lmu.Gpu.Kernels.Memory;
 
 /// <summary>
-/// One thread's share of a stage of <see cref="ScanGemmKernels.ChunkStates"/>: eight elements of the Wᵀ block and eight
+/// One thread's share of a stage of <see cref="ScanGemmKernels.ChunkStates"/>: eight elements of the W block and eight
 /// of the Z block (a stage is side × 8·side of each, side² threads), held in registers between the global loads of the
 /// next stage and their stores to shared memory, so that those loads run while the current stage is multiplied.
-/// Element i of a thread t is w = t + i·side²: of Wᵀ, depth w / (8·side) and row w mod 8·side (consecutive threads
-/// read consecutive rows); of Z, column w / side and depth w mod side (consecutive threads read consecutive depths of
-/// one column: a carry row, or consecutive inputs).
+/// W element i of thread t is w = t + i·side² of the stage's contiguous run (consecutive threads, consecutive
+/// floats); Z element i is w = 8·t + i (column w / side, depth w mod side): from side 8 on, eight consecutive depths
+/// of one column, read with one table lookup from consecutive addresses.
 /// </summary>
 public struct GemmStage
 {
@@ -23,14 +23,56 @@ public struct GemmStage
     {
         int step = b.Threads;
         int w = b.Thread;
-        W0 = b.Weight(k0, w); Z0 = b.Operand(k0, w); w += step;
-        W1 = b.Weight(k0, w); Z1 = b.Operand(k0, w); w += step;
-        W2 = b.Weight(k0, w); Z2 = b.Operand(k0, w); w += step;
-        W3 = b.Weight(k0, w); Z3 = b.Operand(k0, w); w += step;
-        W4 = b.Weight(k0, w); Z4 = b.Operand(k0, w); w += step;
-        W5 = b.Weight(k0, w); Z5 = b.Operand(k0, w); w += step;
-        W6 = b.Weight(k0, w); Z6 = b.Operand(k0, w); w += step;
-        W7 = b.Weight(k0, w); Z7 = b.Operand(k0, w);
+        W0 = b.Weight(k0, w);
+        W1 = b.Weight(k0, w + step);
+        W2 = b.Weight(k0, w + (2 * step));
+        W3 = b.Weight(k0, w + (3 * step));
+        W4 = b.Weight(k0, w + (4 * step));
+        W5 = b.Weight(k0, w + (5 * step));
+        W6 = b.Weight(k0, w + (6 * step));
+        W7 = b.Weight(k0, w + (7 * step));
+        int first = 8 * b.Thread;
+        if (b.Side < 8)
+        {
+            // Several columns per thread (the CPU simulator's 4 × 4 groups): element by element.
+            Z0 = b.Operand(k0, first);
+            Z1 = b.Operand(k0, first + 1);
+            Z2 = b.Operand(k0, first + 2);
+            Z3 = b.Operand(k0, first + 3);
+            Z4 = b.Operand(k0, first + 4);
+            Z5 = b.Operand(k0, first + 5);
+            Z6 = b.Operand(k0, first + 6);
+            Z7 = b.Operand(k0, first + 7);
+            return;
+        }
+
+        // One column, depths k … k + 7, all in the carry rows or all in the input rows (D is a multiple of side).
+        int n = first >> b.SideLog2;
+        int k = k0 + (first & (b.Side - 1));
+        if (k < b.CarryDepth)
+        {
+            var start = b.Starts.SubView(b.StartAt[n] + k, 8);
+            Z0 = start[0];
+            Z1 = start[1];
+            Z2 = start[2];
+            Z3 = start[3];
+            Z4 = start[4];
+            Z5 = start[5];
+            Z6 = start[6];
+            Z7 = start[7];
+        }
+        else
+        {
+            int q = k - b.CarryDepth;
+            Z0 = b.InputOperand(n, q);
+            Z1 = b.InputOperand(n, q + 1);
+            Z2 = b.InputOperand(n, q + 2);
+            Z3 = b.InputOperand(n, q + 3);
+            Z4 = b.InputOperand(n, q + 4);
+            Z5 = b.InputOperand(n, q + 5);
+            Z6 = b.InputOperand(n, q + 6);
+            Z7 = b.InputOperand(n, q + 7);
+        }
     }
 
     /// <summary>Writes the sixteen elements to their places in shared memory.</summary>
@@ -40,13 +82,22 @@ public struct GemmStage
     {
         int step = b.Threads;
         int w = b.Thread;
-        shared[b.WeightSlot(w)] = W0; shared[b.OperandSlot(w)] = Z0; w += step;
-        shared[b.WeightSlot(w)] = W1; shared[b.OperandSlot(w)] = Z1; w += step;
-        shared[b.WeightSlot(w)] = W2; shared[b.OperandSlot(w)] = Z2; w += step;
-        shared[b.WeightSlot(w)] = W3; shared[b.OperandSlot(w)] = Z3; w += step;
-        shared[b.WeightSlot(w)] = W4; shared[b.OperandSlot(w)] = Z4; w += step;
-        shared[b.WeightSlot(w)] = W5; shared[b.OperandSlot(w)] = Z5; w += step;
-        shared[b.WeightSlot(w)] = W6; shared[b.OperandSlot(w)] = Z6; w += step;
-        shared[b.WeightSlot(w)] = W7; shared[b.OperandSlot(w)] = Z7;
+        shared[b.WeightSlot(w)] = W0;
+        shared[b.WeightSlot(w + step)] = W1;
+        shared[b.WeightSlot(w + (2 * step))] = W2;
+        shared[b.WeightSlot(w + (3 * step))] = W3;
+        shared[b.WeightSlot(w + (4 * step))] = W4;
+        shared[b.WeightSlot(w + (5 * step))] = W5;
+        shared[b.WeightSlot(w + (6 * step))] = W6;
+        shared[b.WeightSlot(w + (7 * step))] = W7;
+        int first = 8 * b.Thread;
+        shared[b.OperandSlot(first)] = Z0;
+        shared[b.OperandSlot(first + 1)] = Z1;
+        shared[b.OperandSlot(first + 2)] = Z2;
+        shared[b.OperandSlot(first + 3)] = Z3;
+        shared[b.OperandSlot(first + 4)] = Z4;
+        shared[b.OperandSlot(first + 5)] = Z5;
+        shared[b.OperandSlot(first + 6)] = Z6;
+        shared[b.OperandSlot(first + 7)] = Z7;
     }
 }

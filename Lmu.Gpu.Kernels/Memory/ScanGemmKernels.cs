@@ -13,19 +13,20 @@ namespace Lmu.Gpu.Kernels.Memory;
 /// <param name="Columns">N = B·k·C.</param>
 /// <param name="Width">E: outputs per step (d for states, Q for decoded outputs).</param>
 /// <param name="PaddedRows">M rounded up to the block (8·side): the row count of the weights (M = L·E real rows).</param>
-/// <param name="PaddedDepth">K = d + L rounded up to <see cref="ScanGemmKernels.BlockDepth"/>.</param>
+/// <param name="PaddedDepth">K = D + L rounded up to <see cref="ScanGemmKernels.BlockDepth"/>.</param>
+/// <param name="CarryDepth">D: d rounded up to the group side (the rows of W past d have zero weight).</param>
 public readonly record struct ScanGemmParams(int Order, int Channels, int Steps, int ChunkLength, int Chunks, int LastLength,
-    long Columns, int Width, int PaddedRows, int PaddedDepth);
+    long Columns, int Width, int PaddedRows, int PaddedDepth, int CarryDepth);
 
 /// <summary>
 /// Phase C of the chunked scan as one matrix product (the chunked form of Mamba-2 / Chilkuri &amp; Eliasmith with a
 /// dense Ā): every output of a chunk is a fixed linear function of the chunk's carry and its L inputs,
-/// y_(j,e) = Σ_r W[(j, e), r]·z_r with z = [x_c (d); u_(cL) … u_(cL+L−1)] and W = [Ā^(j+1) | H_(j−q) (q ≤ j)] for
+/// y_(j,e) = Σ_r W[(j, e), r]·z_r with z = [x_c (d, padded to D); u_(cL) … u_(cL+L−1)] and W = [Ā^(j+1) | H_(j−q) (q ≤ j)] for
 /// states (E = d) or C·W for decoded outputs (E = Q). All chunks together are Y = W·Z, an (L·E) × (d + L) by
 /// (d + L) × N product: side × side threads per group, 8 × 8 outputs per thread in registers, blocks of 8·side rows
 /// and columns staged through shared memory side depths at a time (the next stage's global loads in flight while the
 /// current one is multiplied), four 16-byte shared loads per 64 multiply-adds (see <see cref="GemmBlock"/>). A block
-/// whose rows end at step j stops at depth d + j + 1 (rounded up to a stage): the inputs after step j have no weight
+/// whose rows end at step j stops at depth D + j + 1 (rounded up to a stage): the inputs after step j have no weight
 /// there, which saves about L/2 of the d + L depths. Each output is written once, straight to its place in the
 /// [B, T, k, E] output.
 /// </summary>
@@ -46,29 +47,50 @@ public static class ScanGemmKernels
     /// <returns>side·(8·side + 8·side + 4).</returns>
     public static int SharedFloats(int side) => side * ((16 * side) + 4);
 
+    /// <summary>The state each chunk starts from, for <see cref="ChunkStates"/>: starts[col·d + k] = initial[s·d + k] for
+    /// the first chunk of sequence s = col / C, else carries[(col − 1)·d + k] (the previous chunk's end). A grid-stride
+    /// loop over the N·d values.</summary>
+    /// <param name="index">This thread's first value.</param>
+    /// <param name="initial">Initial states [n, d].</param>
+    /// <param name="carries">Chunk end states [N, d].</param>
+    /// <param name="starts">[N, d] out.</param>
+    /// <param name="p">Sizes (Order, Chunks, Columns).</param>
+    /// <param name="stride">Threads launched.</param>
+    public static void ChunkStarts(Index1D index, ArrayView<float> initial, ArrayView<float> carries, ArrayView<float> starts,
+        ScanGemmParams p, int stride)
+    {
+        long total = p.Columns * p.Order;
+        for (long i = index; i < total; i += stride)
+        {
+            long col = i / p.Order;
+            long seq = col / p.Chunks;
+            starts[i] = col == seq * p.Chunks ? initial[(seq * p.Order) + (i - (col * p.Order))] : carries[i - p.Order];
+        }
+    }
+
     /// <summary>
     /// Y = W·Z for blocks of 8·side × 8·side outputs, one group of side² threads per block, blocks numbered in bands of
     /// <see cref="BandBlocks"/> row blocks, along M within a band. Shared memory: <see cref="SharedFloats"/> floats.
     /// </summary>
-    /// <param name="weightsT">Wᵀ, [r·PaddedRows + m] = W[m, r], zero-padded to PaddedDepth × PaddedRows.</param>
+    /// <param name="weights">W, zero-padded to PaddedRows × PaddedDepth and stored by blocks of 8·side rows, each block's
+    /// depths one after another: W[m, r] at (m / 8·side)·K·8·side + r·8·side + m mod 8·side.</param>
     /// <param name="input">u [B, T, k].</param>
-    /// <param name="initial">Initial states [n, d] (the carry of each sequence's first chunk).</param>
-    /// <param name="carries">Chunk end states [N, d]: column col starts from carries[col − 1].</param>
+    /// <param name="starts">The state each chunk starts from, [N, d] (<see cref="ChunkStarts"/>), then at least 16
+    /// zeros.</param>
     /// <param name="output">[B, T, k, E].</param>
     /// <param name="p">Sizes.</param>
     /// <param name="side">Threads along each side of the group: 1, 2, 4, 8 or 16 (a constant of the compiled kernel).</param>
-    public static void ChunkStates(ArrayView<float> weightsT, ArrayView<float> input, ArrayView<float> initial,
-        ArrayView<float> carries, ArrayView<float> output, ScanGemmParams p, SpecializedValue<int> side)
+    public static void ChunkStates(ArrayView<float> weights, ArrayView<float> input, ArrayView<float> starts,
+        ArrayView<float> output, ScanGemmParams p, SpecializedValue<int> side)
     {
         var shared = SharedMemory.GetDynamic<float>();
         var shared4 = shared.Cast<Float4>().AsAligned16();
 
-        // Per column of the block, computed once (the only divisions): where its carry and its first input row are,
-        // whether the carry is the sequence's initial state, and the chunk's length (0 past the last column).
-        var carryAt = SharedMemory.Allocate<long>(MaxBlockColumns);
+        // Per column of the block, computed once (the only divisions): where its start state and its first input
+        // are, and the chunk's length (0 past the last column, whose start is clamped to the last column's).
+        var startAt = SharedMemory.Allocate<long>(MaxBlockColumns);
         var inputAt = SharedMemory.Allocate<long>(MaxBlockColumns);
         var lengthOf = SharedMemory.Allocate<int>(MaxBlockColumns);
-        var fromInitial = SharedMemory.Allocate<int>(MaxBlockColumns);
         int g = side.Value;
         int log = g >= 16 ? 4 : g >= 8 ? 3 : g >= 4 ? 2 : g >= 2 ? 1 : 0;
         int threads = g << log;
@@ -99,19 +121,18 @@ public static class ScanGemmKernels
             long ch = seq - b * p.Channels;
             bool valid = col < p.Columns;
             lengthOf[n] = !valid ? 0 : chunk == p.Chunks - 1 ? p.LastLength : p.ChunkLength;
-            fromInitial[n] = chunk == 0 ? 1 : 0;
-            carryAt[n] = !valid ? 0 : chunk == 0 ? seq * d : (col - 1) * d;
+            startAt[n] = (valid ? col : p.Columns - 1) * d;
             inputAt[n] = (b * p.Steps + (long)chunk * p.ChunkLength) * p.Channels + ch;
         }
 
         Group.Barrier();
-        var block = new GemmBlock(weightsT, input, initial, carries, carryAt, inputAt, lengthOf, fromInitial, g, log, t, m0,
-            d, p.Channels, p.PaddedRows);
+        var block = new GemmBlock(weights, input, starts, startAt, inputAt, lengthOf, g, log, t, (long)m0 * p.PaddedDepth,
+            p.CarryDepth, p.Channels);
 
-        // The block's rows end at step jMax: depths past d + jMax carry zero weight (inputs after the step).
+        // The block's rows end at step jMax: depths past D + jMax carry zero weight (inputs after the step).
         int rows = p.ChunkLength * p.Width;
         int lastStep = (Math.Min(m0 + size, rows) - 1) / p.Width;
-        int depthEnd = Math.Min(p.PaddedDepth, (d + lastStep + g) & ~(g - 1));
+        int depthEnd = Math.Min(p.PaddedDepth, (p.CarryDepth + lastStep + g) & ~(g - 1));
         int operands = g * size / 4;
         int operandStride = (size / 4) + 1;
         var acc = default(Tile8x8);
@@ -128,17 +149,31 @@ public static class ScanGemmKernels
 
             // Depth kk: the thread's rows at Float4 2·side·kk + tm (+ side), its columns at
             // 2·side² + (2·side + 1)·kk + tn (+ side).
-            int a = tm;
-            int b = operands + tn;
-            for (int kk = 0; kk < g; kk++)
+            // 64-bit Float4 indices: base + constant·16 folds into the loads' immediate offsets (with 32-bit indices
+            // ptxas must allow for the index wrapping before it is widened, and recomputes every address).
+            long a = tm;
+            long b = operands + tn;
+            if (g >= 4)
             {
-                var a0 = shared4[a];
-                var a1 = shared4[a + g];
-                var b0 = shared4[b];
-                var b1 = shared4[b + g];
-                acc.Fma(a0.X, a0.Y, a0.Z, a0.W, a1.X, a1.Y, a1.Z, a1.W, b0.X, b0.Y, b0.Z, b0.W, b1.X, b1.Y, b1.Z, b1.W);
-                a += 2 * g;
-                b += operandStride;
+                // Four depths per iteration (the side is a constant at launch, so the offsets are immediates).
+                for (int kk = 0; kk < g; kk += 4)
+                {
+                    RankOne(ref acc, shared4, a, b, g);
+                    RankOne(ref acc, shared4, a + (2 * g), b + operandStride, g);
+                    RankOne(ref acc, shared4, a + (4 * g), b + (2 * operandStride), g);
+                    RankOne(ref acc, shared4, a + (6 * g), b + (3 * operandStride), g);
+                    a += 8 * g;
+                    b += 4 * operandStride;
+                }
+            }
+            else
+            {
+                for (int kk = 0; kk < g; kk++)
+                {
+                    RankOne(ref acc, shared4, a, b, g);
+                    a += 2 * g;
+                    b += operandStride;
+                }
             }
 
             Group.Barrier();
@@ -165,5 +200,17 @@ public static class ScanGemmKernels
                 }
             }
         }
+    }
+
+    /// <summary>One rank-1 update of the tile from one depth of the staged blocks: the thread's rows at Float4
+    /// <paramref name="a"/> and <paramref name="a"/> + side, its columns at <paramref name="b"/> and
+    /// <paramref name="b"/> + side.</summary>
+    private static void RankOne(ref Tile8x8 acc, ArrayView<Float4> shared4, long a, long b, int side)
+    {
+        var a0 = shared4[a];
+        var a1 = shared4[a + side];
+        var b0 = shared4[b];
+        var b1 = shared4[b + side];
+        acc.Fma(a0.X, a0.Y, a0.Z, a0.W, a1.X, a1.Y, a1.Z, a1.W, b0.X, b0.Y, b0.Z, b0.W, b1.X, b1.Y, b1.Z, b1.W);
     }
 }

@@ -49,26 +49,26 @@ public sealed class KernelPtxTests
         // The 8×8 tile (Tile8x8, 64 accumulators) and the staged next block (GemmStage, 16 values) must live in
         // registers, and one rank-1 update must be 64 multiply-adds on four 16-byte shared loads (Float4 through the
         // aligned view) with no scalar shared loads of operands. ILGPU emits mul.f32 + add.f32 without rounding
-        // modifiers, which ptxas contracts into FFMA. (Compiled without the group side specialised: the depth loop
-        // stays a loop here; at launch side is a constant and the loop is unrolled.)
+        // modifiers, which ptxas contracts into FFMA. Compiled without the group side specialised, both depth loops
+        // are there: four rank-1 updates per iteration (side ≥ 4) and one (smaller sides): 5 × 4 vector loads.
         string ptx = Compile(typeof(ScanGemmKernels).GetMethod(nameof(ScanGemmKernels.ChunkStates))!);
         Assert.That(ptx, Does.Not.Contain("ld.local").And.Not.Contain("st.local"));
         string[] lines = ptx.Split('\n').Select(l => l.TrimStart()).ToArray();
         Assert.That(lines.Count(l => l.StartsWith("mul.f32", StringComparison.Ordinal)), Is.GreaterThanOrEqualTo(64));
         Assert.That(lines.Count(l => l.StartsWith("add.f32", StringComparison.Ordinal)), Is.GreaterThanOrEqualTo(64));
-        Assert.That(lines.Count(l => l.StartsWith("ld.shared.v4.f32", StringComparison.Ordinal)), Is.EqualTo(4));
+        Assert.That(lines.Count(l => l.StartsWith("ld.shared.v4.f32", StringComparison.Ordinal)), Is.EqualTo(20));
         Assert.That(lines.Count(l => l.StartsWith("ld.shared.f32", StringComparison.Ordinal)), Is.Zero);
     }
 
     [Test]
     public void ChunkStates_AtTheGpuGroupSide_StaysInRegisters()
     {
-        // As launched on a GPU (side = 16 as a constant, 256 threads, 128 × 128 blocks): still no local memory, and the
-        // depth loop reads its operands through four vector loads with constant offsets.
+        // As launched on a GPU (side = 16 as a constant, 256 threads, 128 × 128 blocks): still no local memory, only the
+        // unrolled depth loop (four rank-1 updates on 16 vector loads), and a stage staged through 16 scalar stores.
         string ptx = Compile(typeof(KernelPtxTests).GetMethod(nameof(ChunkStatesSide16), BindingFlags.NonPublic | BindingFlags.Static)!);
         Assert.That(ptx, Does.Not.Contain("ld.local").And.Not.Contain("st.local"));
         string[] lines = ptx.Split('\n').Select(l => l.TrimStart()).ToArray();
-        Assert.That(lines.Count(l => l.StartsWith("ld.shared.v4.f32", StringComparison.Ordinal)), Is.EqualTo(4));
+        Assert.That(lines.Count(l => l.StartsWith("ld.shared.v4.f32", StringComparison.Ordinal)), Is.EqualTo(16));
         Assert.That(lines.Count(l => l.StartsWith("st.shared.f32", StringComparison.Ordinal)), Is.EqualTo(16));
     }
 
@@ -83,9 +83,19 @@ public sealed class KernelPtxTests
     }
 
     /// <summary><see cref="ScanGemmKernels.ChunkStates"/> with the group side fixed at 16, as the CUDA launch specialises it.</summary>
-    private static void ChunkStatesSide16(ArrayView<float> weightsT, ArrayView<float> input, ArrayView<float> initial,
-        ArrayView<float> carries, ArrayView<float> output, ScanGemmParams p) =>
-        ScanGemmKernels.ChunkStates(weightsT, input, initial, carries, output, p, SpecializedValue.New(16));
+    private static void ChunkStatesSide16(ArrayView<float> weightsT, ArrayView<float> input, ArrayView<float> starts,
+        ArrayView<float> output, ScanGemmParams p) =>
+        ScanGemmKernels.ChunkStates(weightsT, input, starts, output, p, SpecializedValue.New(16));
+
+    [Test]
+    public void ChunkStarts_CompilesToPtx()
+    {
+        using var context = Context.Create(b => b.Cuda().EnableAlgorithms());
+        using var backend = Backend(context);
+        var method = typeof(ScanGemmKernels).GetMethod(nameof(ScanGemmKernels.ChunkStarts))!;
+        var compiled = (PTXCompiledKernel)backend.Compile(EntryPointDescription.FromImplicitlyGroupedKernel(method), default);
+        Assert.That(compiled.PTXAssembly, Does.Contain(".target sm_80"));
+    }
 
     [Test]
     public void TrainingKernels_ImplicitlyGrouped_CompileToPtx()

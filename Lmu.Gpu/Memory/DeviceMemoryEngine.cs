@@ -25,7 +25,8 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanParams> _chunkEnds;
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanParams> _carries;
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanParams> _chunkSteps;
-    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanGemmParams, SpecializedValue<int>> _chunkStates;
+    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanGemmParams, SpecializedValue<int>> _chunkStates;
+    private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanGemmParams, int> _chunkStarts;
     private DevicePlan? _plan;
     private MemoryBuffer1D<float, Stride1D.Dense>? _gemmStates;
     private int _gemmStatesLength;
@@ -53,7 +54,8 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
             _carries = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanParams>(ScanKernels.Carries);
             _chunkSteps = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanParams>(ScanKernels.ChunkSteps);
             _kernel = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, MemorySequenceParams>(LinearMemoryKernels.Sequence);
-            _chunkStates = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanGemmParams, SpecializedValue<int>>(ScanGemmKernels.ChunkStates,
+            _chunkStarts = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanGemmParams, int>(ScanGemmKernels.ChunkStarts);
+            _chunkStates = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanGemmParams, SpecializedValue<int>>(ScanGemmKernels.ChunkStates,
                 GemmOccupancy.For(accelerator.AcceleratorType, GemmGroupSide(accelerator), GemmOccupancy.FromEnvironment()));
             StatesKernel = ScanStatesKernelParser.FromEnvironment();
         }
@@ -232,10 +234,18 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
         int paddedRows = ChunkStateWeights.PaddedRows(length * width, side);
         long blocks = (long)(paddedRows / (8 * side)) * ((columns + (8 * side) - 1) / (8 * side));
         var p = new ScanGemmParams(d, _channels, plan.Steps, length, plan.Chunks, plan.LastLength, columns, width, paddedRows,
-            ChunkStateWeights.PaddedDepth(d, length));
+            ChunkStateWeights.PaddedDepth(d, length, side), ChunkStateWeights.CarryDepth(d, side));
+
+        // Each chunk's start state in one [N, d] array (the initial state or the previous chunk's end), so that the
+        // product reads its carry rows with no branch.
+        // Sixteen zeros after them: the stage of the last column reads up to D − 1 < d + 16 depths from its start.
+        var starts = DeviceBuffers.Allocate(_accelerator, (columns * d) + 16, "chunk start states", owned);
+        starts.View.SubView(columns * d, 16).MemSetToZero();
+        int stride = (int)Math.Min(columns * d, 1 << 24);
+        _chunkStarts(stride, _states.View, carries, starts.View, p, stride);
         _chunkStates(new KernelConfig(new Index1D(checked((int)blocks)), new Index1D(side * side),
             SharedMemoryConfig.RequestDynamic<float>(ScanGemmKernels.SharedFloats(side))),
-            weights.View, input, _states.View, carries, output, p, SpecializedValue.New(side));
+            weights.View, input, starts.View, output, p, SpecializedValue.New(side));
     }
 
     /// <summary>Threads along each side of a <see cref="ScanGemmKernels.ChunkStates"/> group: the largest power of

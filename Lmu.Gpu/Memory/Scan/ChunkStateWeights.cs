@@ -4,10 +4,11 @@ namespace Lmu.Gpu;
 
 /// <summary>
 /// The weights of phase C in matrix-product form (<see cref="Kernels.Memory.ScanGemmKernels.ChunkStates"/>): the
-/// output j·E + e of a chunk is Σ_r W[(j, e), r]·z_r with z = [carry (d); the chunk's L inputs], where
-/// W[(j, ·), r &lt; d] = Ā^(j+1)[·, r] and W[(j, ·), d + q] = H_(j−q) = Ā^(j−q)·B̄ for q ≤ j (zero above), or the
-/// decoders C times those rows for decoded outputs. Computed in double, stored transposed and zero-padded as the
-/// kernel reads it: [r·paddedRows + m].
+/// output j·E + e of a chunk is Σ_r W[(j, e), r]·z_r with z = [carry (d, zero-padded to D); the chunk's L inputs], where
+/// W[(j, ·), r &lt; d] = Ā^(j+1)[·, r] and W[(j, ·), D + q] = H_(j−q) = Ā^(j−q)·B̄ for q ≤ j (zero above), or the
+/// decoders C times those rows for decoded outputs. Computed in double, stored zero-padded as the kernel reads it: by
+/// blocks of 8·side rows, each block's depths one after another ([block][r][row in block], <see cref="At"/>), so that
+/// a stage of the kernel (side depths of one block) is one contiguous run of 8·side² floats.
 /// </summary>
 internal static class ChunkStateWeights
 {
@@ -17,14 +18,34 @@ internal static class ChunkStateWeights
     /// <returns>M rounded up to 8·groupRows.</returns>
     public static int PaddedRows(int rows, int groupRows) => (rows + (8 * groupRows) - 1) / (8 * groupRows) * (8 * groupRows);
 
-    /// <summary>K = d + L rounded up to the kernel's block depth.</summary>
+    /// <summary>Where W[m, r] is stored: (m / 8·side)·K·8·side + r·8·side + m mod 8·side.</summary>
+    /// <param name="m">Row (j·E + e).</param>
+    /// <param name="r">Depth.</param>
+    /// <param name="paddedDepth">K.</param>
+    /// <param name="side">Threads along each side of the kernel's groups.</param>
+    /// <returns>The index.</returns>
+    public static long At(int m, int r, int paddedDepth, int side)
+    {
+        int block = 8 * side;
+        return ((long)(m / block) * paddedDepth * block) + ((long)r * block) + (m % block);
+    }
+
+    /// <summary>The rows of W that multiply the carry: d rounded up to the group side, so that every stage of the
+    /// kernel (side depths) lies wholly in the carry or wholly in the inputs. The rows past d have zero weight.</summary>
+    /// <param name="order">d.</param>
+    /// <param name="side">Threads along each side of the kernel's groups (its stage depth).</param>
+    /// <returns>The carry depth D.</returns>
+    public static int CarryDepth(int order, int side) => (order + side - 1) / side * side;
+
+    /// <summary>K = D + L (<see cref="CarryDepth"/>) rounded up to the kernel's block depth.</summary>
     /// <param name="order">d.</param>
     /// <param name="chunkLength">L.</param>
+    /// <param name="side">Threads along each side of the kernel's groups.</param>
     /// <returns>The padded depth.</returns>
-    public static int PaddedDepth(int order, int chunkLength)
+    public static int PaddedDepth(int order, int chunkLength, int side)
     {
         int depth = Kernels.Memory.ScanGemmKernels.BlockDepth;
-        return (order + chunkLength + depth - 1) / depth * depth;
+        return (CarryDepth(order, side) + chunkLength + depth - 1) / depth * depth;
     }
 
     /// <summary>Wᵀ for all states (E = d).</summary>
@@ -37,7 +58,8 @@ internal static class ChunkStateWeights
         int d = system.Order;
         int rows = checked(chunkLength * d);
         int paddedRows = PaddedRows(rows, groupRows);
-        int depth = PaddedDepth(d, chunkLength);
+        int depth = PaddedDepth(d, chunkLength, groupRows);
+        int carryDepth = CarryDepth(d, groupRows);
         var weights = new float[checked((long)paddedRows * depth)];
         double[] h = system.ImpulseResponse(chunkLength);
         double[] a = system.DiscreteA.ToArray();
@@ -50,12 +72,12 @@ internal static class ChunkStateWeights
             {
                 for (int r = 0; r < d; r++)
                 {
-                    weights[((long)r * paddedRows) + m0 + e] = (float)power[(e * d) + r];
+                    weights[At(m0 + e, r, depth, groupRows)] = (float)power[(e * d) + r];
                 }
 
                 for (int q = 0; q <= j; q++)
                 {
-                    weights[((long)(d + q) * paddedRows) + m0 + e] = (float)h[((j - q) * d) + e];
+                    weights[At(m0 + e, carryDepth + q, depth, groupRows)] = (float)h[((j - q) * d) + e];
                 }
             }
 
@@ -100,7 +122,8 @@ internal static class ChunkStateWeights
         int d = system.Order;
         int rows = checked(chunkLength * delays);
         int paddedRows = PaddedRows(rows, groupRows);
-        int depth = PaddedDepth(d, chunkLength);
+        int depth = PaddedDepth(d, chunkLength, groupRows);
+        int carryDepth = CarryDepth(d, groupRows);
         var weights = new float[checked((long)paddedRows * depth)];
         double[] h = system.ImpulseResponse(chunkLength);
         ReadOnlySpan<double> aBar = system.DiscreteA;
@@ -148,12 +171,12 @@ internal static class ChunkStateWeights
                 int m = (j * delays) + q;
                 for (int r = 0; r < d; r++)
                 {
-                    weights[((long)r * paddedRows) + m] = (float)current[r];
+                    weights[At(m, r, depth, groupRows)] = (float)current[r];
                 }
 
                 for (int s = 0; s <= j; s++)
                 {
-                    weights[((long)(d + s) * paddedRows) + m] = (float)ch[((j - s) * delays) + q];
+                    weights[At(m, carryDepth + s, depth, groupRows)] = (float)ch[((j - s) * delays) + q];
                 }
             }
         }
