@@ -1,0 +1,83 @@
+using System.Reflection;
+using ILGPU;
+using ILGPU.Backends.EntryPoints;
+using ILGPU.Backends.PTX;
+using ILGPU.Runtime;
+using ILGPU.Runtime.Cuda;
+using Lmu.Gpu.Kernels.Cell;
+using Lmu.Gpu.Kernels.Memory;
+using Lmu.Gpu.Kernels.Training;
+
+namespace Lmu.Gpu;
+
+/// <summary>
+/// The PTX that ILGPU's CUDA backend emits for the library's kernels (sm_80, as loaded on a GPU), compiled without a
+/// GPU, for <c>lmu ptx</c>: to read the code, or to run it through ptxas for register counts and spills
+/// (docs/benchmarks/ptxas-check.md).
+/// </summary>
+internal static class KernelPtx
+{
+    /// <summary>The kernels by name: the method, whether it is explicitly grouped, and whether it is the
+    /// matrix-product kernel that takes the group side as a specialised value and launch bounds.</summary>
+    private static readonly (string Name, Type Type, string Method, bool Explicit)[] Kernels =
+    [
+        ("chunk-states", typeof(KernelPtx), nameof(ChunkStatesSide16), true),
+        ("chunk-starts", typeof(ScanGemmKernels), nameof(ScanGemmKernels.ChunkStarts), false),
+        ("chunk-ends", typeof(ScanKernels), nameof(ScanKernels.ChunkEnds), true),
+        ("carries", typeof(ScanKernels), nameof(ScanKernels.Carries), true),
+        ("chunk-steps", typeof(ScanKernels), nameof(ScanKernels.ChunkSteps), true),
+        ("sequence", typeof(LinearMemoryKernels), nameof(LinearMemoryKernels.Sequence), true),
+        ("cell-forward", typeof(CellKernels), nameof(CellKernels.Forward), true),
+        ("cell-backward", typeof(CellKernels), nameof(CellKernels.Backward), true),
+        ("memory-adjoint", typeof(TrainingKernels), nameof(TrainingKernels.MemoryAdjoint), true),
+    ];
+
+    /// <summary>The kernel names <see cref="Compile"/> knows.</summary>
+    public static IReadOnlyList<string> Names { get; } = Kernels.Select(k => k.Name).ToArray();
+
+    /// <summary>Compiles one kernel to PTX.</summary>
+    /// <param name="name">One of <see cref="Names"/>.</param>
+    /// <param name="side">For chunk-states: the group side the launch specialises (4, 8 or 16).</param>
+    /// <param name="groupsPerMultiprocessor">For chunk-states: the launch bound (<see cref="GemmOccupancy"/>; 0 =
+    /// none).</param>
+    /// <returns>The PTX text.</returns>
+    /// <exception cref="ArgumentException">An unknown name, or a side other than 4, 8 or 16.</exception>
+    public static string Compile(string name, int side = 16, int groupsPerMultiprocessor = GemmOccupancy.DefaultGroupsPerMultiprocessor)
+    {
+        var kernel = Kernels.FirstOrDefault(k => k.Name == name.Trim().ToLowerInvariant());
+        if (kernel.Name is null)
+        {
+            throw new ArgumentException($"Unknown kernel '{name}'; known: {string.Join(", ", Names)}.", nameof(name));
+        }
+
+        var specialization = KernelSpecialization.Empty;
+        string method = kernel.Method;
+        if (kernel.Name == "chunk-states")
+        {
+            method = side switch
+            {
+                4 => nameof(ChunkStatesSide4),
+                8 => nameof(ChunkStatesSide8),
+                16 => nameof(ChunkStatesSide16),
+                _ => throw new ArgumentException($"--side must be 4, 8 or 16 (threads along each side of a group), not {side}.", nameof(side)),
+            };
+            specialization = GemmOccupancy.For(AcceleratorType.Cuda, side, groupsPerMultiprocessor);
+        }
+
+        var info = kernel.Type.GetMethod(method, BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static)!;
+        var entry = kernel.Explicit ? EntryPointDescription.FromExplicitlyGroupedKernel(info) : EntryPointDescription.FromImplicitlyGroupedKernel(info);
+        using var context = Context.Create(b => b.Cuda().EnableAlgorithms());
+        using var backend = new PTXBackend(context, new CudaCapabilityContext(CudaArchitecture.SM_80), CudaArchitecture.SM_80,
+            CudaInstructionSet.ISA_80, null);
+        return ((PTXCompiledKernel)backend.Compile(entry, specialization)).PTXAssembly;
+    }
+
+    private static void ChunkStatesSide4(ArrayView<float> weights, ArrayView<float> input, ArrayView<float> starts, ArrayView<float> output,
+        ScanGemmParams p) => ScanGemmKernels.ChunkStates(weights, input, starts, output, p, SpecializedValue.New(4));
+
+    private static void ChunkStatesSide8(ArrayView<float> weights, ArrayView<float> input, ArrayView<float> starts, ArrayView<float> output,
+        ScanGemmParams p) => ScanGemmKernels.ChunkStates(weights, input, starts, output, p, SpecializedValue.New(8));
+
+    private static void ChunkStatesSide16(ArrayView<float> weights, ArrayView<float> input, ArrayView<float> starts, ArrayView<float> output,
+        ScanGemmParams p) => ScanGemmKernels.ChunkStates(weights, input, starts, output, p, SpecializedValue.New(16));
+}
