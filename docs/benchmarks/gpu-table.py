@@ -1,0 +1,71 @@
+#!/usr/bin/env python3
+"""Turns the `lmu bench memory` lines of a gpu-run.sh log into a Markdown table, each run set against the issue's
+floor max(4·B·T·(d+1) bytes / 3 TB/s, 2·B·T·(d²+d) flop / 60 TFLOP/s) (H100 figures).
+
+Usage: docs/benchmarks/gpu-table.py gpu.log > table.md
+Each row: the kernel choices from the logged environment (LMU_SCAN_STATES, LMU_GEMM_GROUPS_PER_SM), the options that
+change the run (--chunk, --carry-segment), the sizes, the median, states/s, the per-phase medians when the run had
+--phases, and the median over the floor.
+"""
+import re
+import sys
+
+COMMAND = re.compile(r'^\$ (?P<env>(?:\w+=\S+ )*)lmu bench memory (?P<args>.*)$')
+RESULT = re.compile(r'^method=(?P<method>\S+) accelerator=(?P<acc>\S+) d=(?P<d>\d+) T=(?P<T>\d+) B=(?P<B>\d+) '
+                    r'median_s=(?P<median>\S+) states_per_s=(?P<rate>\S+)')
+PHASES = re.compile(r'^phases: ends_s=(?P<a>\S+) carries_s=(?P<b>\S+) states_s=(?P<c>\S+)')
+
+
+def option(args, name):
+    m = re.search(re.escape(name) + r' (\S+)', args)
+    return m.group(1) if m else ''
+
+
+def floor_seconds(d, t, b):
+    return max(4 * b * t * (d + 1) / 3e12, 2 * b * t * (d * d + d) / 60e12)
+
+
+def ms(seconds):
+    return f'{1e3 * seconds:.3g}'
+
+
+def main(path):
+    rows = []
+    pending = None
+    for line in open(path, encoding='utf-8', errors='replace'):
+        line = line.rstrip('\n')
+        m = COMMAND.match(line)
+        if m:
+            pending = {'env': m.group('env').strip(), 'args': m.group('args')}
+            continue
+        m = RESULT.match(line)
+        if m and pending is not None:
+            d, t, b = int(m.group('d')), int(m.group('T')), int(m.group('B'))
+            median = float(m.group('median'))
+            env = pending['env']
+            states = re.search(r'LMU_SCAN_STATES=(\w+)', env)
+            groups = re.search(r'LMU_GEMM_GROUPS_PER_SM=(\d+)', env)
+            kernel = m.group('method')
+            if m.group('method').startswith(('scan', 'auto')):
+                kernel += ' ' + (states.group(1) if states else 'steps')
+                if groups:
+                    kernel += f' (groups/SM {groups.group(1)})'
+            extra = ' '.join(x for x in (
+                f"L={option(pending['args'], '--chunk')}" if option(pending['args'], '--chunk') else '',
+                f"G={option(pending['args'], '--carry-segment')}" if option(pending['args'], '--carry-segment') else '') if x)
+            rows.append({'kernel': kernel, 'extra': extra, 'd': d, 'T': t, 'B': b, 'median': median,
+                         'rate': m.group('rate'), 'phases': '', 'floor': floor_seconds(d, t, b)})
+            pending = None
+            continue
+        m = PHASES.match(line)
+        if m and rows:
+            rows[-1]['phases'] = ' / '.join(ms(float(m.group(k))) for k in 'abc')
+    print('| kernel | options | d | T | B | median (ms) | states/s | phases A / B / C (ms) | floor (ms) | median ÷ floor |')
+    print('|---|---|---|---|---|---|---|---|---|---|')
+    for r in rows:
+        print(f"| {r['kernel']} | {r['extra']} | {r['d']} | {r['T']:,} | {r['B']} | {ms(r['median'])} | {r['rate']} | "
+              f"{r['phases']} | {ms(r['floor'])} | {r['median'] / r['floor']:.1f}× |")
+
+
+if __name__ == '__main__':
+    main(sys.argv[1])
