@@ -21,7 +21,8 @@ public static class LinearMemoryKernels
     /// <param name="output">Per-step output (see <see cref="MemoryOutputMode"/>); may be empty for FinalOnly.</param>
     /// <param name="p">Sizes and mode.</param>
     /// <remarks>Grid: B·k groups; group size a multiple of the warp size, at least P·d when P &gt; 1; dynamic
-    /// shared memory: (2 + P)·d floats. The host validates every size before launching.</remarks>
+    /// shared memory: (2 + P)·d floats, plus d² with <see cref="MemorySequenceParams.MatrixInShared"/>. The host
+    /// validates every size before launching.</remarks>
     public static void Sequence(
         ArrayView<float> aTransposed,
         ArrayView<float> bBar,
@@ -55,6 +56,18 @@ public static class LinearMemoryKernels
             shared[i] = states[stateBase + i];
         }
 
+        var matrix = aTransposed;
+        if (p.MatrixInShared != 0)
+        {
+            int matrixAt = (2 + parts) * d;
+            for (int i = tid; i < d * d; i += g)
+            {
+                shared[matrixAt + i] = aTransposed[i];
+            }
+
+            matrix = shared.SubView(matrixAt, d * d);
+        }
+
         Group.Barrier();
         int current = 0;
         for (int t = 0; t < p.Steps; t++)
@@ -66,7 +79,7 @@ public static class LinearMemoryKernels
             {
                 if (active)
                 {
-                    shared[partials + part * d + row] = DotSegment(aTransposed, shared, d, row, current, j0, j1);
+                    shared[partials + part * d + row] = DotSegment(matrix, shared, d, row, current, j0, j1);
                 }
 
                 Group.Barrier();
@@ -85,7 +98,7 @@ public static class LinearMemoryKernels
             {
                 for (int i = tid; i < d; i += g)
                 {
-                    shared[next + i] = bBar[i] * u + DotSegment(aTransposed, shared, d, i, current, 0, d);
+                    shared[next + i] = bBar[i] * u + DotSegment(matrix, shared, d, i, current, 0, d);
                 }
             }
 

@@ -113,4 +113,25 @@ public sealed class GpuShapeScanTests
         Assert.That(ScanTestData.RelativeMaxError(inputGradient, reference.InputGradient), Is.LessThanOrEqualTo(1e-5));
         Assert.That(ScanTestData.RelativeMaxError(initialGradient, reference.InitialStateGradient), Is.LessThanOrEqualTo(1e-5));
     }
+
+    [TestCase(17)]
+    [TestCase(64)]
+    [TestCase(128)]
+    public void SequenceKernel_With256ThreadGroups_MatchesReference(int order)
+    {
+        // The sequential kernel at its GPU shape: P threads per row (P = 2, 4, 2) with Āᵀ in shared memory at d = 17
+        // and 64, from global memory at d = 128 (d² floats do not fit beside the states).
+        var (_, parts) = DeviceMemoryEngine.SequenceShape(_accelerator, order);
+        Assert.That(parts, Is.GreaterThan(1));
+        Assert.That(DeviceMemoryEngine.MatrixFitsShared(order, parts), Is.EqualTo(order < 128));
+        const int batch = 3, steps = 40;
+        var system = LmuSystem.Create(order, 25);
+        float[] input = ScanTestData.Uniform((long)batch * steps, seed: 42);
+        using var engine = new DeviceMemoryEngine(_accelerator, system, batch, 1);
+        var states = new float[(long)batch * steps * order];
+        engine.RunSequential(input, steps, MemoryOutputMode.AllStates, [], 0, states);
+        double[] reference = ReferenceMemory.RunStates(system, input, batch, steps, 1);
+        double scale = reference.Max(Math.Abs);
+        Assert.That(reference.Select((r, i) => Math.Abs(states[i] - r)).Max(), Is.LessThanOrEqualTo(1e-5 * scale));
+    }
 }

@@ -494,10 +494,23 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
 
     private void Launch(ArrayView<float> input, ArrayView<float> output, int steps, MemoryOutputMode mode, ArrayView<float> decoders, int delays)
     {
-        var config = new KernelConfig(new Index1D(_count), new Index1D(_groupSize), SharedMemoryConfig.RequestDynamic<float>((2 + _parts) * _order));
+        int floats = (2 + _parts) * _order;
+        bool stage = MatrixFitsShared(_order, _parts);
+        var config = new KernelConfig(new Index1D(_count), new Index1D(_groupSize),
+            SharedMemoryConfig.RequestDynamic<float>(floats + (stage ? _order * _order : 0)));
         _kernel(config, _aT.View, _bBar.View, decoders, _states.View, input, output,
-            new MemorySequenceParams(_order, _channels, steps, delays, mode, _parts));
+            new MemorySequenceParams(_order, _channels, steps, delays, mode, _parts, stage ? 1 : 0));
     }
+
+    /// <summary>Whether the sequence kernel keeps Āᵀ in shared memory (<see cref="MemorySequenceParams.MatrixInShared"/>):
+    /// where its d² floats fit beside the (2 + P)·d state floats in 48 KiB (d ≤ 104 or so), so that every step reads the
+    /// matrix at shared-memory latency. One copy per launch: a streaming step (T = 1) pays it every call, d² floats from
+    /// L2 that the step would have read once anyway.</summary>
+    /// <param name="order">d.</param>
+    /// <param name="parts">P of <see cref="SequenceShape"/>.</param>
+    /// <returns>True where it fits.</returns>
+    internal static bool MatrixFitsShared(int order, int parts) =>
+        ((long)(2 + parts) * order) + ((long)order * order) <= 48 * 1024 / sizeof(float);
 
     /// <summary>Group size and row sharing for the sequence kernel: P threads per row so that each sums about 16
     /// terms (at least 2 where the group has room, at most what the group and 48 KiB of shared memory allow).</summary>

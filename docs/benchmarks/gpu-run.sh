@@ -2,8 +2,8 @@
 # The device check run on a lent GPU machine (no .NET SDK there): a self-contained `lmu` published with
 #   ../shared/tools/device-publish Lmu.Gpu.Cli .device
 # and this script run from the repository root with OUT set to a folder for the logs: `gpu-run.sh [SECTION…]`
-# with sections selftest, memory, scan, scan-product, carries, neurons, capacity, training, psmnist (default: all but
-# scan, scan-product, carries, training and psmnist, the first run's set). Each command has its own time limit so that one slow case cannot eat the whole lease.
+# with sections selftest, memory, scan, scan-product, carries, sequential, neurons, capacity, training, psmnist
+# (default: selftest memory neurons capacity, the first run's set). Each command has its own time limit so that one slow case cannot eat the whole lease.
 set -u
 L=.device/lmu
 OUT=${OUT:-/tmp/gpu-out}
@@ -69,6 +69,14 @@ for g in 0 -1; do
   done
   LIMIT=60 run bench memory --order 64 --theta 1000 --steps 100000 --batch 1 --method scan --accelerator cuda --repeat 5 --phases --carry-segment $g
 done
+fi
+
+if has sequential; then
+# The sequential kernel with Āᵀ in shared memory (d ≤ ~104; measured before at 0.7 µs per step at d = 64 with Āᵀ
+# read from L2), and at d = 256 (from global memory, unchanged) as the same-run reference.
+for d in 17 64 256; do for B in 1 64; do
+  LIMIT=60 run bench memory --order $d --theta 1000 --steps 100000 --batch $B --method sequential --accelerator cuda --repeat 3
+done; done
 fi
 
 if has neurons; then
