@@ -22,8 +22,8 @@ public readonly record struct ScanGemmParams(int Order, int Channels, int Steps,
 /// Phase C of the chunked scan as one matrix product (the chunked form of Mamba-2 / Chilkuri &amp; Eliasmith with a
 /// dense Ā): every output of a chunk is a fixed linear function of the chunk's carry and its L inputs,
 /// y_(j,e) = Σ_r W[(j, e), r]·z_r with z = [x_c (d, padded to D); u_(cL) … u_(cL+L−1)] and W = [Ā^(j+1) | H_(j−q) (q ≤ j)] for
-/// states (E = d) or C·W for decoded outputs (E = Q). All chunks together are Y = W·Z, an (L·E) × (d + L) by
-/// (d + L) × N product: side × side threads per group, 8 × 8 outputs per thread in registers, blocks of 8·side rows
+/// states (E = d) or C·W for decoded outputs (E = Q). All chunks together are Y = W·Z, an (L·E) × K by K × N product
+/// (K = D + L, padded): side × side threads per group, 8 × 8 outputs per thread in registers, blocks of 8·side rows
 /// and columns staged through shared memory side depths at a time (the next stage's global loads in flight while the
 /// current one is multiplied), four 16-byte shared loads per 64 multiply-adds (see <see cref="GemmBlock"/>). A block
 /// whose rows end at step j stops at depth D + j + 1 (rounded up to a stage): the inputs after step j have no weight
@@ -41,7 +41,7 @@ public static class ScanGemmKernels
     /// <summary>The most columns of a block (8·side): the size of its per-column tables.</summary>
     public const int MaxBlockColumns = 128;
 
-    /// <summary>Dynamic shared memory of <see cref="ChunkStates"/> in floats: one stage of the Wᵀ block and of the Z
+    /// <summary>Dynamic shared memory of <see cref="ChunkStates"/> in floats: one stage of the W block and of the Z
     /// block with its rows 8·side + 4 apart.</summary>
     /// <param name="side">Threads along each side of the group.</param>
     /// <returns>side·(8·side + 8·side + 4).</returns>

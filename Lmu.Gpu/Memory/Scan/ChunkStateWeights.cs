@@ -48,7 +48,7 @@ internal static class ChunkStateWeights
         return (CarryDepth(order, side) + chunkLength + depth - 1) / depth * depth;
     }
 
-    /// <summary>Wᵀ for all states (E = d).</summary>
+    /// <summary>W for all states (E = d), in the kernel's block layout (<see cref="At"/>).</summary>
     /// <param name="system">The discretised system.</param>
     /// <param name="chunkLength">L.</param>
     /// <param name="groupRows">Threads along M in the kernel's groups.</param>
@@ -110,7 +110,7 @@ internal static class ChunkStateWeights
         });
     }
 
-    /// <summary>Wᵀ for decoded outputs (E = Q): C·W, row (j, q) = C_q·Ā^(j+1) and C_q·H_(j−q′).</summary>
+    /// <summary>W for decoded outputs (E = Q): C·W, row (j, q) = C_q·Ā^(j+1) and C_q·H_(j−q′), in the kernel's block layout.</summary>
     /// <param name="system">The discretised system.</param>
     /// <param name="decoders">C [Q, d] row-major.</param>
     /// <param name="delays">Q.</param>
