@@ -17,15 +17,19 @@ namespace Lmu.Gpu;
 /// </summary>
 internal static class KernelPtx
 {
-    /// <summary>The kernels by name: the method, whether it is explicitly grouped, and whether it is the
-    /// matrix-product kernel that takes the group side as a specialised value and launch bounds.</summary>
+    /// <summary>The kernels by name: the method and whether it is explicitly grouped. Kernels that take specialised
+    /// values go through wrappers with the constants of their main launches: chunk-states at the chosen side,
+    /// chunk-steps with the flags of the forward 4×4 tile (d = 256 on a GPU), of the single-buffer tile (d = 64) and of
+    /// the adjoint.</summary>
     private static readonly (string Name, Type Type, string Method, bool Explicit)[] Kernels =
     [
         ("chunk-states", typeof(KernelPtx), nameof(ChunkStatesSide16), true),
         ("chunk-starts", typeof(ScanGemmKernels), nameof(ScanGemmKernels.ChunkStarts), false),
         ("chunk-ends", typeof(ScanKernels), nameof(ScanKernels.ChunkEnds), true),
         ("carries", typeof(ScanKernels), nameof(ScanKernels.Carries), true),
-        ("chunk-steps", typeof(ScanKernels), nameof(ScanKernels.ChunkSteps), true),
+        ("chunk-steps", typeof(KernelPtx), nameof(ChunkStepsForward), true),
+        ("chunk-steps-single", typeof(KernelPtx), nameof(ChunkStepsSingleBuffer), true),
+        ("chunk-steps-adjoint", typeof(KernelPtx), nameof(ChunkStepsAdjoint), true),
         ("sequence", typeof(LinearMemoryKernels), nameof(LinearMemoryKernels.Sequence), true),
         ("cell-forward", typeof(CellKernels), nameof(CellKernels.Forward), true),
         ("cell-backward", typeof(CellKernels), nameof(CellKernels.Backward), true),
@@ -80,4 +84,20 @@ internal static class KernelPtx
 
     private static void ChunkStatesSide16(ArrayView<float> weights, ArrayView<float> input, ArrayView<float> starts, ArrayView<float> output,
         ScanGemmParams p) => ScanGemmKernels.ChunkStates(weights, input, starts, output, p, SpecializedValue.New(16));
+
+    private static void ChunkStepsForward(ArrayView<float> matrixT, ArrayView<float> bias, ArrayView<float> input, ArrayView<float> initial,
+        ArrayView<float> carries, ArrayView<float> decoders, ArrayView<float> states, ArrayView<float> decoded, ArrayView<float> ends,
+        ScanParams p) => ScanKernels.ChunkSteps(matrixT, bias, input, initial, carries, decoders, states, decoded, ends, p,
+        SpecializedValue.New(ScanKernels.ScanWriteStates | ScanKernels.ScanTile4x4));
+
+    private static void ChunkStepsSingleBuffer(ArrayView<float> matrixT, ArrayView<float> bias, ArrayView<float> input, ArrayView<float> initial,
+        ArrayView<float> carries, ArrayView<float> decoders, ArrayView<float> states, ArrayView<float> decoded, ArrayView<float> ends,
+        ScanParams p) => ScanKernels.ChunkSteps(matrixT, bias, input, initial, carries, decoders, states, decoded, ends, p,
+        SpecializedValue.New(ScanKernels.ScanWriteStates | ScanKernels.ScanTile4x4 | ScanKernels.ScanSingleBuffer));
+
+    private static void ChunkStepsAdjoint(ArrayView<float> matrixT, ArrayView<float> bias, ArrayView<float> input, ArrayView<float> initial,
+        ArrayView<float> carries, ArrayView<float> decoders, ArrayView<float> states, ArrayView<float> decoded, ArrayView<float> ends,
+        ScanParams p) => ScanKernels.ChunkSteps(matrixT, bias, input, initial, carries, decoders, states, decoded, ends, p,
+        SpecializedValue.New(ScanKernels.ScanReverse | ScanKernels.ScanVectorInput | ScanKernels.ScanWriteStates | ScanKernels.ScanDecode
+            | ScanKernels.ScanTile4x4));
 }

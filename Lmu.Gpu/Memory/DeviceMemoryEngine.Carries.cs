@@ -50,19 +50,19 @@ internal sealed partial class DeviceMemoryEngine
         var config = ChunkStepsConfig(columns, tile);
 
         // 1: each segment's end from zero.
-        _chunkSteps(config, plan.PowerT.View, _empty.View, carries, _empty.View, _empty.View, _empty.View, _empty.View, _empty.View,
+        ChunkSteps(config, plan.PowerT.View, _empty.View, carries, _empty.View, _empty.View, _empty.View, _empty.View, _empty.View,
             ends.View, level with { Flags = ScanKernels.ScanVectorInput | ScanKernels.ScanFromZero | ScanKernels.ScanWriteEnds | TileFlag });
 
         // 2: the segments' carries, serial over S per sequence from the initial state; the last one is S_(C−2).
         _carries(CarriesConfig, tables.PowerT.View, tables.LastPowerT.View, _states.View, ends.View, beforeLast.View, level);
 
         // 3: every chunk's carry from its segment's start (the initial state or the previous segment's carry), in place.
-        _chunkSteps(config, plan.PowerT.View, _empty.View, carries, _states.View, ends.View, _empty.View, carries, _empty.View,
+        ChunkSteps(config, plan.PowerT.View, _empty.View, carries, _states.View, ends.View, _empty.View, carries, _empty.View,
             _empty.View, level with { Flags = ScanKernels.ScanVectorInput | ScanKernels.ScanWriteStates | TileFlag });
 
         // 4: S_(C−1) = Ā^(L_r)·S_(C−2) + s_(C−1): one step per sequence on the view that starts at chunk C − 1.
         var last = carries.SubView((long)inner * d, carries.Length - ((long)inner * d));
-        _chunkSteps(ChunkStepsConfig(_count, tile), plan.LastPowerT.View, _empty.View, last, beforeLast.View, _empty.View, _empty.View, last,
+        ChunkSteps(ChunkStepsConfig(_count, tile), plan.LastPowerT.View, _empty.View, last, beforeLast.View, _empty.View, _empty.View, last,
             _empty.View, final, new ScanParams(d, 1, chunks, 1, 1, 1, _count, tile, 0,
                 ScanKernels.ScanVectorInput | ScanKernels.ScanWriteStates | ScanKernels.ScanWriteEnds | TileFlag, _parts));
     }
@@ -92,10 +92,10 @@ internal sealed partial class DeviceMemoryEngine
         var level = new ScanParams(d, 1, chunks, g, segments, lastSegment, columns, tile, 0, 0, _parts);
         var config = ChunkStepsConfig(columns, tile);
         int reverse = ScanKernels.ScanReverse | ScanKernels.ScanVectorInput | TileFlag;
-        _chunkSteps(config, plan.AdjointPowerT.View, _empty.View, local, _empty.View, _empty.View, _empty.View, _empty.View, _empty.View,
+        ChunkSteps(config, plan.AdjointPowerT.View, _empty.View, local, _empty.View, _empty.View, _empty.View, _empty.View, _empty.View,
             ends.View, level with { Flags = reverse | ScanKernels.ScanFromZero | ScanKernels.ScanWriteEnds });
         _carries(CarriesConfig, power.View, power.View, _empty.View, ends.View, _empty.View, level with { Flags = ScanKernels.ScanReverse });
-        _chunkSteps(config, plan.AdjointPowerT.View, _empty.View, local, _empty.View, ends.View, _empty.View, local, _empty.View,
+        ChunkSteps(config, plan.AdjointPowerT.View, _empty.View, local, _empty.View, ends.View, _empty.View, local, _empty.View,
             _empty.View, level with { Flags = reverse | ScanKernels.ScanWriteStates });
     }
 

@@ -24,7 +24,7 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
     private readonly MemoryBuffer1D<float, Stride1D.Dense> _a;
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanParams> _chunkEnds;
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanParams> _carries;
-    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanParams> _chunkSteps;
+    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanParams, SpecializedValue<int>> _chunkSteps;
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanGemmParams, SpecializedValue<int>> _chunkStates;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanGemmParams, int> _chunkStarts;
     private DevicePlan? _plan;
@@ -52,7 +52,7 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
             _a = DeviceBuffers.Upload(accelerator, _aHost, owned);
             _chunkEnds = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanParams>(ScanKernels.ChunkEnds);
             _carries = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanParams>(ScanKernels.Carries);
-            _chunkSteps = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanParams>(ScanKernels.ChunkSteps);
+            _chunkSteps = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanParams, SpecializedValue<int>>(ScanKernels.ChunkSteps);
             _kernel = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, MemorySequenceParams>(LinearMemoryKernels.Sequence);
             _chunkStarts = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanGemmParams, int>(ScanGemmKernels.ChunkStarts);
             _chunkStates = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanGemmParams, SpecializedValue<int>>(ScanGemmKernels.ChunkStates,
@@ -188,7 +188,7 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
         else if (mode != MemoryOutputMode.FinalOnly)
         {
             int flags = mode == MemoryOutputMode.AllStates ? ScanKernels.ScanWriteStates : ScanKernels.ScanDecode;
-            _chunkSteps(ChunkStepsConfig(columns, tile),
+            ChunkSteps(ChunkStepsConfig(columns, tile),
                 _aT.View, _bBar.View, input, _states.View, carries.View, decoders,
                 mode == MemoryOutputMode.AllStates ? output : _empty.View,
                 mode == MemoryOutputMode.Decoded ? output : _empty.View, _empty.View, p with { Flags = flags | TileFlag });
@@ -202,6 +202,20 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
     /// <summary>When set, <see cref="MeasureStates"/> of the scan also records each timed run's phases here (with a
     /// synchronisation at every phase boundary, so the runs it times are a little slower).</summary>
     internal List<ScanPhaseTimes>? PhaseLog { get; set; }
+
+    /// <summary>Launches <see cref="ScanKernels.ChunkSteps"/> with <paramref name="p"/>'s flags as the kernel's
+    /// specialised constant (one compiled kernel per flag combination).</summary>
+    private void ChunkSteps(KernelConfig config, ArrayView<float> matrixT, ArrayView<float> bias, ArrayView<float> input,
+        ArrayView<float> initial, ArrayView<float> carries, ArrayView<float> decoders, ArrayView<float> states,
+        ArrayView<float> decoded, ArrayView<float> ends, ScanParams p)
+    {
+        if (p.Tile > ScanKernels.MaxTile)
+        {
+            throw new InvalidOperationException($"Chunk-step tile of {p.Tile} columns exceeds the kernel's {ScanKernels.MaxTile}.");
+        }
+
+        _chunkSteps(config, matrixT, bias, input, initial, carries, decoders, states, decoded, ends, p, SpecializedValue.New(p.Flags));
+    }
 
     /// <summary>Phase C as one matrix product (<see cref="ScanGemmKernels.ChunkStates"/>).</summary>
     private void ChunkStatesByProduct(ScanPlan plan, long columns, ArrayView<float> input, MemoryOutputMode mode, float[]? hostDecoders, int delays,
@@ -281,13 +295,13 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
             int reverse = ScanKernels.ScanReverse | ScanKernels.ScanVectorInput | TileFlag;
             if (plan.Plan.Chunks > 1)
             {
-                _chunkSteps(stepsConfig, _a.View, _bBar.View, g.View, _empty.View, _empty.View, _empty.View, _empty.View, _empty.View, local.View,
+                ChunkSteps(stepsConfig, _a.View, _bBar.View, g.View, _empty.View, _empty.View, _empty.View, _empty.View, _empty.View, local.View,
                     p with { Flags = reverse | ScanKernels.ScanFromZero | ScanKernels.ScanWriteEnds });
                 AdjointCarries(plan, local.View, owned);
             }
 
             // Pass 3 writes λ and B̄ᵀ·λ (the decoded output with the single decoder row B̄).
-            _chunkSteps(stepsConfig, _a.View, _bBar.View, g.View, _empty.View, local.View, _bBar.View, lambdaBuffer.View, du.View, _empty.View,
+            ChunkSteps(stepsConfig, _a.View, _bBar.View, g.View, _empty.View, local.View, _bBar.View, lambdaBuffer.View, du.View, _empty.View,
                 p with { Flags = reverse | ScanKernels.ScanWriteStates | ScanKernels.ScanDecode });
             lambdaBuffer.View.AsContiguous().SubView(0, lambda.Length).CopyToCPU(lambda);
             du.View.AsContiguous().SubView(0, inputGradient.Length).CopyToCPU(inputGradient);
