@@ -87,6 +87,21 @@ public sealed class KernelPtxTests
         ArrayView<float> output, ScanGemmParams p) =>
         ScanGemmKernels.ChunkStates(weightsT, input, starts, output, p, SpecializedValue.New(16));
 
+    [TestCase("chunk-steps")]
+    [TestCase("chunk-steps-single")]
+    [TestCase("chunk-steps-adjoint")]
+    public void ChunkSteps_DividesOnlyInItsSetup(string kernel)
+    {
+        // With the flags specialised and the rows in per-column tables, the only 64-bit divisions left are the three of
+        // the per-launch setup (column → sequence → batch entry, and the start states' chunk); before, every output
+        // element of every step divided twice (77 div/rem.64 in the PTX, 32 calls of the division routine per step in
+        // ptxas's SASS).
+        string ptx = KernelPtx.Compile(kernel);
+        int divisions = ptx.Split('\n').Count(l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^\s*(div|rem)\.[su]64"));
+        Assert.That(divisions, Is.LessThanOrEqualTo(3));
+        Assert.That(ptx, Does.Not.Contain("ld.local").And.Not.Contain("st.local"));
+    }
+
     [Test]
     public void ChunkStarts_CompilesToPtx()
     {
