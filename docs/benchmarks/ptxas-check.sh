@@ -13,7 +13,8 @@ ptxas=${PTXAS:-$(command -v ptxas || true)}
 if [[ -z "$ptxas" ]]; then
   tools=/tmp/cuda-ptxas
   if [[ ! -x $tools/usr/bin/ptxas ]]; then
-    if ! apt-cache policy nvidia-cuda-toolkit 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+    policy=$(apt-cache policy nvidia-cuda-toolkit 2>/dev/null || true)
+    if ! grep -q 'Candidate: [0-9]' <<<"$policy"; then
       cat > /etc/apt/sources.list.d/lmu-nonfree.sources <<'SRC'
 Types: deb
 URIs: http://deb.debian.org/debian
