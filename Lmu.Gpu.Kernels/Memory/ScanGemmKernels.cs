@@ -202,6 +202,18 @@ public static class ScanGemmKernels
         }
     }
 
+    /// <summary><see cref="ChunkStates"/> with the group side read at run time: without ILGPU's kernel specialisation
+    /// (the fallback that <c>$LMU_SPECIALIZE=0</c> selects; its depth loop is not unrolled).</summary>
+    /// <param name="weights">See <see cref="ChunkStates"/>.</param>
+    /// <param name="input">See <see cref="ChunkStates"/>.</param>
+    /// <param name="starts">See <see cref="ChunkStates"/>.</param>
+    /// <param name="output">See <see cref="ChunkStates"/>.</param>
+    /// <param name="p">Sizes.</param>
+    /// <param name="side">Threads along each side of the group.</param>
+    public static void ChunkStatesUnspecialized(ArrayView<float> weights, ArrayView<float> input, ArrayView<float> starts,
+        ArrayView<float> output, ScanGemmParams p, int side) =>
+        ChunkStates(weights, input, starts, output, p, SpecializedValue.New(side));
+
     /// <summary>One rank-1 update of the tile from one depth of the staged blocks: the thread's rows at Float4
     /// <paramref name="a"/> and <paramref name="a"/> + side, its columns at <paramref name="b"/> and
     /// <paramref name="b"/> + side.</summary>

@@ -378,6 +378,23 @@ public static class ScanKernels
         }
     }
 
+    /// <summary><see cref="ChunkSteps"/> with the flags read from <paramref name="p"/> at run time: one kernel for every
+    /// flag combination, without ILGPU's kernel specialisation (the fallback that <c>$LMU_SPECIALIZE=0</c> selects).</summary>
+    /// <param name="matrixT">See <see cref="ChunkSteps"/>.</param>
+    /// <param name="bias">See <see cref="ChunkSteps"/>.</param>
+    /// <param name="input">See <see cref="ChunkSteps"/>.</param>
+    /// <param name="initial">See <see cref="ChunkSteps"/>.</param>
+    /// <param name="carries">See <see cref="ChunkSteps"/>.</param>
+    /// <param name="decoders">See <see cref="ChunkSteps"/>.</param>
+    /// <param name="states">See <see cref="ChunkSteps"/>.</param>
+    /// <param name="decoded">See <see cref="ChunkSteps"/>.</param>
+    /// <param name="ends">See <see cref="ChunkSteps"/>.</param>
+    /// <param name="p">Sizes and flags.</param>
+    public static void ChunkStepsUnspecialized(ArrayView<float> matrixT, ArrayView<float> bias, ArrayView<float> input,
+        ArrayView<float> initial, ArrayView<float> carries, ArrayView<float> decoders, ArrayView<float> states,
+        ArrayView<float> decoded, ArrayView<float> ends, ScanParams p) =>
+        ChunkSteps(matrixT, bias, input, initial, carries, decoders, states, decoded, ends, p, SpecializedValue.New(p.Flags));
+
     /// <summary>Writes a 4×4 tile of next states: rows i0 + r·stride (r = 0 … 3) of the columns g0 … g0 + 3.</summary>
     private static void StoreTile(Tile4x4Sums t, TileRows rows, int g0, int j, int i0, int stride, int current, int next,
         ArrayView<float> shared, ArrayView<float> bias, ArrayView<float> input, bool vector, ScanParams p)

@@ -56,6 +56,35 @@ public sealed class DeviceScanTests
     }
 
     [Test]
+    public void Unspecialized_ScanOnSimulatorMatchesHostSequential([Values(false, true)] bool product)
+    {
+        // $LMU_SPECIALIZE=0: the chunk-step flags and the product's group side read at run time instead of compiled in.
+        ScanKernelSpecialization.Override = false;
+        try
+        {
+            var system = LmuSystem.Create(20, 20);
+            using var device = new LinearMemory(_simulator, system, Batch, Channels) { ChunkLength = 7 };
+            ((DeviceMemoryEngine)device.Engine).StatesKernel = product ? ScanStatesKernel.Gemm : ScanStatesKernel.Steps;
+            AssertScanMatchesHostSequential(device, system, 150, seed: 23);
+        }
+        finally
+        {
+            ScanKernelSpecialization.Override = null;
+        }
+    }
+
+    [TestCase("1", true)]
+    [TestCase(" ON ", true)]
+    [TestCase("0", false)]
+    [TestCase("false", false)]
+    public void ScanKernelSpecialization_ParsesSwitches(string value, bool expected) =>
+        Assert.That(ScanKernelSpecialization.Parse(value), Is.EqualTo(expected));
+
+    [Test]
+    public void ScanKernelSpecialization_ThrowsForOtherValues() =>
+        Assert.That(() => ScanKernelSpecialization.Parse("maybe"), Throws.ArgumentException.With.Message.Contains("LMU_SPECIALIZE"));
+
+    [Test]
     public void TwoLevelCarries_ScanOnSimulatorMatchesHostSequential([Values(2, 5)] int segment, [Values(Order, 4, 20)] int order)
     {
         // L = 4 and T = 150: C = 38 chunks, the last one 2 steps long; the chain of 37 whole chunks falls into

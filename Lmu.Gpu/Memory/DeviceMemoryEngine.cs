@@ -24,8 +24,10 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
     private readonly MemoryBuffer1D<float, Stride1D.Dense> _a;
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanParams> _chunkEnds;
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanParams> _carries;
-    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanParams, SpecializedValue<int>> _chunkSteps;
-    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanGemmParams, SpecializedValue<int>> _chunkStates;
+    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanParams, SpecializedValue<int>>? _chunkSteps;
+    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanParams>? _chunkStepsUnspecialized;
+    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanGemmParams, SpecializedValue<int>>? _chunkStates;
+    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanGemmParams, int>? _chunkStatesUnspecialized;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanGemmParams, int> _chunkStarts;
     private DevicePlan? _plan;
     private MemoryBuffer1D<float, Stride1D.Dense>? _gemmStates;
@@ -52,11 +54,20 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
             _a = DeviceBuffers.Upload(accelerator, _aHost, owned);
             _chunkEnds = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanParams>(ScanKernels.ChunkEnds);
             _carries = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanParams>(ScanKernels.Carries);
-            _chunkSteps = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanParams, SpecializedValue<int>>(ScanKernels.ChunkSteps);
+            var bounds = GemmOccupancy.For(accelerator.AcceleratorType, GemmGroupSide(accelerator), GemmOccupancy.FromEnvironment());
+            if (ScanKernelSpecialization.Enabled())
+            {
+                _chunkSteps = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanParams, SpecializedValue<int>>(ScanKernels.ChunkSteps);
+                _chunkStates = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanGemmParams, SpecializedValue<int>>(ScanGemmKernels.ChunkStates, bounds);
+            }
+            else
+            {
+                _chunkStepsUnspecialized = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanParams>(ScanKernels.ChunkStepsUnspecialized);
+                _chunkStatesUnspecialized = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanGemmParams, int>(ScanGemmKernels.ChunkStatesUnspecialized, bounds);
+            }
+
             _kernel = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, MemorySequenceParams>(LinearMemoryKernels.Sequence);
             _chunkStarts = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanGemmParams, int>(ScanGemmKernels.ChunkStarts);
-            _chunkStates = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanGemmParams, SpecializedValue<int>>(ScanGemmKernels.ChunkStates,
-                GemmOccupancy.For(accelerator.AcceleratorType, GemmGroupSide(accelerator), GemmOccupancy.FromEnvironment()));
             StatesKernel = ScanStatesKernelParser.FromEnvironment();
         }
         catch
@@ -204,7 +215,8 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
     internal List<ScanPhaseTimes>? PhaseLog { get; set; }
 
     /// <summary>Launches <see cref="ScanKernels.ChunkSteps"/> with <paramref name="p"/>'s flags as the kernel's
-    /// specialised constant (one compiled kernel per flag combination).</summary>
+    /// specialised constant (one compiled kernel per flag combination), or the run-time-flags kernel under
+    /// <c>$LMU_SPECIALIZE=0</c>.</summary>
     private void ChunkSteps(KernelConfig config, ArrayView<float> matrixT, ArrayView<float> bias, ArrayView<float> input,
         ArrayView<float> initial, ArrayView<float> carries, ArrayView<float> decoders, ArrayView<float> states,
         ArrayView<float> decoded, ArrayView<float> ends, ScanParams p)
@@ -214,7 +226,14 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
             throw new InvalidOperationException($"Chunk-step tile of {p.Tile} columns exceeds the kernel's {ScanKernels.MaxTile}.");
         }
 
-        _chunkSteps(config, matrixT, bias, input, initial, carries, decoders, states, decoded, ends, p, SpecializedValue.New(p.Flags));
+        if (_chunkSteps is not null)
+        {
+            _chunkSteps(config, matrixT, bias, input, initial, carries, decoders, states, decoded, ends, p, SpecializedValue.New(p.Flags));
+        }
+        else
+        {
+            _chunkStepsUnspecialized!(config, matrixT, bias, input, initial, carries, decoders, states, decoded, ends, p);
+        }
     }
 
     /// <summary>Phase C as one matrix product (<see cref="ScanGemmKernels.ChunkStates"/>).</summary>
@@ -257,9 +276,16 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
         starts.View.SubView(columns * d, 16).MemSetToZero();
         int stride = (int)Math.Min(columns * d, 1 << 24);
         _chunkStarts(stride, _states.View, carries, starts.View, p, stride);
-        _chunkStates(new KernelConfig(new Index1D(checked((int)blocks)), new Index1D(side * side),
-            SharedMemoryConfig.RequestDynamic<float>(ScanGemmKernels.SharedFloats(side))),
-            weights.View, input, starts.View, output, p, SpecializedValue.New(side));
+        var config = new KernelConfig(new Index1D(checked((int)blocks)), new Index1D(side * side),
+            SharedMemoryConfig.RequestDynamic<float>(ScanGemmKernels.SharedFloats(side)));
+        if (_chunkStates is not null)
+        {
+            _chunkStates(config, weights.View, input, starts.View, output, p, SpecializedValue.New(side));
+        }
+        else
+        {
+            _chunkStatesUnspecialized!(config, weights.View, input, starts.View, output, p, side);
+        }
     }
 
     /// <summary>Threads along each side of a <see cref="ScanGemmKernels.ChunkStates"/> group: the largest power of
