@@ -60,6 +60,20 @@ public static class ScanGemmKernels
         ScanGemmParams p, int stride)
     {
         long total = p.Columns * p.Order;
+        if (total <= int.MaxValue - stride)
+        {
+            // 32-bit divisions (a few instructions) where the indices fit (stride included, so i never wraps), instead
+            // of the 64-bit division routine.
+            for (int i = index; i < total; i += stride)
+            {
+                int col = i / p.Order;
+                int seq = col / p.Chunks;
+                starts[i] = col == seq * p.Chunks ? initial[((long)seq * p.Order) + (i - (col * p.Order))] : carries[i - p.Order];
+            }
+
+            return;
+        }
+
         for (long i = index; i < total; i += stride)
         {
             long col = i / p.Order;
