@@ -1,9 +1,5 @@
 using System.Reflection;
 using ILGPU;
-using ILGPU.Backends.EntryPoints;
-using ILGPU.Backends.PTX;
-using ILGPU.Runtime;
-using ILGPU.Runtime.Cuda;
 using Lmu.Gpu.Kernels.Cell;
 using Lmu.Gpu.Kernels.Memory;
 using Lmu.Gpu.Kernels.Training;
@@ -65,7 +61,7 @@ public sealed class KernelPtxTests
     {
         // As launched on a GPU (side = 16 as a constant, 256 threads, 128 × 128 blocks): still no local memory, only the
         // unrolled depth loop (four rank-1 updates on 16 vector loads), and a stage staged through 16 scalar stores.
-        string ptx = Compile(typeof(KernelPtxTests).GetMethod(nameof(ChunkStatesSide16), BindingFlags.NonPublic | BindingFlags.Static)!);
+        string ptx = KernelPtx.Compile("chunk-states", side: 16, groupsPerMultiprocessor: 0);
         Assert.That(ptx, Does.Not.Contain("ld.local").And.Not.Contain("st.local"));
         string[] lines = ptx.Split('\n').Select(l => l.TrimStart()).ToArray();
         Assert.That(lines.Count(l => l.StartsWith("ld.shared.v4.f32", StringComparison.Ordinal)), Is.EqualTo(16));
@@ -77,15 +73,9 @@ public sealed class KernelPtxTests
     {
         // GemmOccupancy's default on CUDA: 256 threads and two resident groups per multiprocessor, which caps ptxas
         // at 128 registers per thread.
-        var bounds = GemmOccupancy.For(AcceleratorType.Cuda, 16, GemmOccupancy.DefaultGroupsPerMultiprocessor);
-        string ptx = Compile(typeof(KernelPtxTests).GetMethod(nameof(ChunkStatesSide16), BindingFlags.NonPublic | BindingFlags.Static)!, bounds);
+        string ptx = KernelPtx.Compile("chunk-states", side: 16, groupsPerMultiprocessor: GemmOccupancy.DefaultGroupsPerMultiprocessor);
         Assert.That(ptx, Does.Contain(".maxntid 256, 1, 1").And.Contain(".minnctapersm 2"));
     }
-
-    /// <summary><see cref="ScanGemmKernels.ChunkStates"/> with the group side fixed at 16, as the CUDA launch specialises it.</summary>
-    private static void ChunkStatesSide16(ArrayView<float> weightsT, ArrayView<float> input, ArrayView<float> starts,
-        ArrayView<float> output, ScanGemmParams p) =>
-        ScanGemmKernels.ChunkStates(weightsT, input, starts, output, p, SpecializedValue.New(16));
 
     [TestCase("chunk-steps")]
     [TestCase("chunk-steps-single")]
@@ -105,11 +95,8 @@ public sealed class KernelPtxTests
     [Test]
     public void ChunkStarts_CompilesToPtx()
     {
-        using var context = Context.Create(b => b.Cuda().EnableAlgorithms());
-        using var backend = Backend(context);
-        var method = typeof(ScanGemmKernels).GetMethod(nameof(ScanGemmKernels.ChunkStarts))!;
-        var compiled = (PTXCompiledKernel)backend.Compile(EntryPointDescription.FromImplicitlyGroupedKernel(method), default);
-        Assert.That(compiled.PTXAssembly, Does.Contain(".target sm_80"));
+        string ptx = KernelPtx.Compile(typeof(ScanGemmKernels).GetMethod(nameof(ScanGemmKernels.ChunkStarts))!, explicitlyGrouped: false);
+        Assert.That(ptx, Does.Contain(".target sm_80"));
     }
 
     [Test]
@@ -121,20 +108,9 @@ public sealed class KernelPtxTests
         Assert.That(methods, Is.Not.Empty);
         foreach (var method in methods)
         {
-            using var context = Context.Create(b => b.Cuda().EnableAlgorithms());
-            using var backend = Backend(context);
-            var compiled = (PTXCompiledKernel)backend.Compile(EntryPointDescription.FromImplicitlyGroupedKernel(method), default);
-            Assert.That(compiled.PTXAssembly, Does.Contain(".target sm_80"), method.Name);
+            Assert.That(KernelPtx.Compile(method, explicitlyGrouped: false), Does.Contain(".target sm_80"), method.Name);
         }
     }
 
-    private static string Compile(MethodInfo method, KernelSpecialization specialization = default)
-    {
-        using var context = Context.Create(b => b.Cuda().EnableAlgorithms());
-        using var backend = Backend(context);
-        return ((PTXCompiledKernel)backend.Compile(EntryPointDescription.FromExplicitlyGroupedKernel(method), specialization)).PTXAssembly;
-    }
-
-    private static PTXBackend Backend(Context context) =>
-        new(context, new CudaCapabilityContext(CudaArchitecture.SM_80), CudaArchitecture.SM_80, CudaInstructionSet.ISA_80, null);
+    private static string Compile(MethodInfo method) => KernelPtx.Compile(method, explicitlyGrouped: true);
 }

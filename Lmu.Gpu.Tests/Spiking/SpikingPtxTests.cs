@@ -1,8 +1,3 @@
-using System.Reflection;
-using ILGPU;
-using ILGPU.Backends.EntryPoints;
-using ILGPU.Backends.PTX;
-using ILGPU.Runtime.Cuda;
 using Lmu.Gpu.Kernels.Spiking;
 using NUnit.Framework;
 
@@ -24,25 +19,13 @@ public class SpikingPtxTests
     [TestCaseSource(nameof(Kernels))]
     public void Kernel_CompilesToPtx(Type type, string name, bool explicitlyGrouped)
     {
-        using var context = Context.Create(b => b.Cuda().EnableAlgorithms());
-        using var backend = new PTXBackend(context, new CudaCapabilityContext(CudaArchitecture.SM_80), CudaArchitecture.SM_80,
-            CudaInstructionSet.ISA_80, null);
-        MethodInfo method = type.GetMethod(name)!;
-        var entry = explicitlyGrouped
-            ? EntryPointDescription.FromExplicitlyGroupedKernel(method)
-            : EntryPointDescription.FromImplicitlyGroupedKernel(method);
-        var compiled = (PTXCompiledKernel)backend.Compile(entry, default);
-        Assert.That(compiled.PTXAssembly, Does.Contain(".target sm_80"));
+        Assert.That(KernelPtx.Compile(type.GetMethod(name)!, explicitlyGrouped), Does.Contain(".target sm_80"));
     }
 
     [Test]
     public void NeuronKernel_UsesAHardwareFloatReduction()
     {
-        using var context = Context.Create(b => b.Cuda().EnableAlgorithms());
-        using var backend = new PTXBackend(context, new CudaCapabilityContext(CudaArchitecture.SM_80), CudaArchitecture.SM_80,
-            CudaInstructionSet.ISA_80, null);
-        var entry = EntryPointDescription.FromExplicitlyGroupedKernel(typeof(SpikingLmuKernels).GetMethod(nameof(SpikingLmuKernels.Neurons))!);
-        var ptx = ((PTXCompiledKernel)backend.Compile(entry, default)).PTXAssembly;
+        string ptx = KernelPtx.Compile(typeof(SpikingLmuKernels).GetMethod(nameof(SpikingLmuKernels.Neurons))!, explicitlyGrouped: true);
         Assert.That(ptx, Does.Contain("red.add.f32").Or.Contain("atom.global.add.f32"));
     }
 }

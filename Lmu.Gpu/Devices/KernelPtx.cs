@@ -36,7 +36,7 @@ internal static class KernelPtx
         ("memory-adjoint", typeof(TrainingKernels), nameof(TrainingKernels.MemoryAdjoint), true),
     ];
 
-    /// <summary>The kernel names <see cref="Compile"/> knows.</summary>
+    /// <summary>The kernel names <see cref="Compile(string, int, int)"/> knows.</summary>
     public static IReadOnlyList<string> Names { get; } = Kernels.Select(k => k.Name).ToArray();
 
     /// <summary>Compiles one kernel to PTX.</summary>
@@ -69,7 +69,17 @@ internal static class KernelPtx
         }
 
         var info = kernel.Type.GetMethod(method, BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static)!;
-        var entry = kernel.Explicit ? EntryPointDescription.FromExplicitlyGroupedKernel(info) : EntryPointDescription.FromImplicitlyGroupedKernel(info);
+        return Compile(info, kernel.Explicit, specialization);
+    }
+
+    /// <summary>Compiles any kernel method to PTX for sm_80, as the CUDA accelerator would.</summary>
+    /// <param name="method">A static kernel method.</param>
+    /// <param name="explicitlyGrouped">Whether it is an explicitly grouped kernel (else implicitly grouped).</param>
+    /// <param name="specialization">Launch bounds to compile in (none by default).</param>
+    /// <returns>The PTX text.</returns>
+    public static string Compile(MethodInfo method, bool explicitlyGrouped, KernelSpecialization specialization = default)
+    {
+        var entry = explicitlyGrouped ? EntryPointDescription.FromExplicitlyGroupedKernel(method) : EntryPointDescription.FromImplicitlyGroupedKernel(method);
         using var context = Context.Create(b => b.Cuda().EnableAlgorithms());
         using var backend = new PTXBackend(context, new CudaCapabilityContext(CudaArchitecture.SM_80), CudaArchitecture.SM_80,
             CudaInstructionSet.ISA_80, null);
