@@ -129,14 +129,10 @@ public static class ScanGemmKernels
         for (int n = t; n < size; n += threads)
         {
             long col = n0 + n;
-            long seq = col / p.Chunks;
-            int chunk = (int)(col - seq * p.Chunks);
-            long b = seq / p.Channels;
-            long ch = seq - b * p.Channels;
-            bool valid = col < p.Columns;
-            lengthOf[n] = !valid ? 0 : chunk == p.Chunks - 1 ? p.LastLength : p.ChunkLength;
-            startAt[n] = (valid ? col : p.Columns - 1) * d;
-            inputAt[n] = (b * p.Steps + (long)chunk * p.ChunkLength) * p.Channels + ch;
+            var column = ChunkColumn.Of(col, p.Chunks, p.Channels, p.Steps, p.ChunkLength, p.LastLength, p.Columns);
+            lengthOf[n] = column.Length;
+            startAt[n] = Math.Min(col, p.Columns - 1) * d;
+            inputAt[n] = column.FirstRow;
         }
 
         Group.Barrier();
