@@ -24,10 +24,14 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
     private readonly MemoryBuffer1D<float, Stride1D.Dense> _a;
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanParams> _chunkEnds;
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanParams> _carries;
-    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanParams, SpecializedValue<int>>? _chunkSteps;
-    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanParams>? _chunkStepsUnspecialized;
-    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanGemmParams, SpecializedValue<int>>? _chunkStates;
-    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanGemmParams, int>? _chunkStatesUnspecialized;
+    /// <summary><see cref="ScanKernels.ChunkSteps"/>, its flags taken from the params: specialised, or read at run time.</summary>
+    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanParams> _chunkSteps;
+
+    /// <summary><see cref="ScanGemmKernels.ChunkStates"/> with the group side: specialised, or read at run time.</summary>
+    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanGemmParams, int> _chunkStates;
+
+    /// <summary>Whether the sequence kernel keeps Āᵀ in shared memory (<see cref="MatrixFitsShared"/>).</summary>
+    private readonly bool _matrixInShared;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanGemmParams, int> _chunkStarts;
     private DevicePlan? _plan;
     private MemoryBuffer1D<float, Stride1D.Dense>? _gemmStates;
@@ -57,14 +61,19 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
             var bounds = GemmOccupancy.For(accelerator.AcceleratorType, GemmGroupSide(accelerator), GemmOccupancy.FromEnvironment());
             if (ScanKernelSpecialization.Enabled())
             {
-                _chunkSteps = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanParams, SpecializedValue<int>>(ScanKernels.ChunkSteps);
-                _chunkStates = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanGemmParams, SpecializedValue<int>>(ScanGemmKernels.ChunkStates, bounds);
+                var steps = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanParams, SpecializedValue<int>>(ScanKernels.ChunkSteps);
+                var states = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanGemmParams, SpecializedValue<int>>(ScanGemmKernels.ChunkStates, bounds);
+                _chunkSteps = (config, m, bias, u, initial, carries, decoders, y, decoded, ends, p) =>
+                    steps(config, m, bias, u, initial, carries, decoders, y, decoded, ends, p, SpecializedValue.New(p.Flags));
+                _chunkStates = (config, w, u, starts, y, p, side) => states(config, w, u, starts, y, p, SpecializedValue.New(side));
             }
             else
             {
-                _chunkStepsUnspecialized = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanParams>(ScanKernels.ChunkStepsUnspecialized);
-                _chunkStatesUnspecialized = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanGemmParams, int>(ScanGemmKernels.ChunkStatesUnspecialized, bounds);
+                _chunkSteps = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanParams>(ScanKernels.ChunkStepsUnspecialized);
+                _chunkStates = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanGemmParams, int>(ScanGemmKernels.ChunkStatesUnspecialized, bounds);
             }
+
+            _matrixInShared = MatrixFitsShared(_order, _parts);
 
             _kernel = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, MemorySequenceParams>(LinearMemoryKernels.Sequence);
             _chunkStarts = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanGemmParams, int>(ScanGemmKernels.ChunkStarts);
@@ -226,14 +235,7 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
             throw new InvalidOperationException($"Chunk-step tile of {p.Tile} columns exceeds the kernel's {ScanKernels.MaxTile}.");
         }
 
-        if (_chunkSteps is not null)
-        {
-            _chunkSteps(config, matrixT, bias, input, initial, carries, decoders, states, decoded, ends, p, SpecializedValue.New(p.Flags));
-        }
-        else
-        {
-            _chunkStepsUnspecialized!(config, matrixT, bias, input, initial, carries, decoders, states, decoded, ends, p);
-        }
+        _chunkSteps(config, matrixT, bias, input, initial, carries, decoders, states, decoded, ends, p);
     }
 
     /// <summary>Phase C as one matrix product (<see cref="ScanGemmKernels.ChunkStates"/>).</summary>
@@ -278,14 +280,7 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
         _chunkStarts(stride, _states.View, carries, starts.View, p, stride);
         var config = new KernelConfig(new Index1D(checked((int)blocks)), new Index1D(side * side),
             SharedMemoryConfig.RequestDynamic<float>(ScanGemmKernels.SharedFloats(side)));
-        if (_chunkStates is not null)
-        {
-            _chunkStates(config, weights.View, input, starts.View, output, p, SpecializedValue.New(side));
-        }
-        else
-        {
-            _chunkStatesUnspecialized!(config, weights.View, input, starts.View, output, p, side);
-        }
+        _chunkStates(config, weights.View, input, starts.View, output, p, side);
     }
 
     /// <summary>Threads along each side of a <see cref="ScanGemmKernels.ChunkStates"/> group: the largest power of
@@ -535,11 +530,10 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
     private void Launch(ArrayView<float> input, ArrayView<float> output, int steps, MemoryOutputMode mode, ArrayView<float> decoders, int delays)
     {
         int floats = (2 + _parts) * _order;
-        bool stage = MatrixFitsShared(_order, _parts);
         var config = new KernelConfig(new Index1D(_count), new Index1D(_groupSize),
-            SharedMemoryConfig.RequestDynamic<float>(floats + (stage ? _order * _order : 0)));
+            SharedMemoryConfig.RequestDynamic<float>(floats + (_matrixInShared ? _order * _order : 0)));
         _kernel(config, _aT.View, _bBar.View, decoders, _states.View, input, output,
-            new MemorySequenceParams(_order, _channels, steps, delays, mode, _parts, stage ? 1 : 0));
+            new MemorySequenceParams(_order, _channels, steps, delays, mode, _parts, _matrixInShared ? 1 : 0));
     }
 
     /// <summary>Whether the sequence kernel keeps Āᵀ in shared memory (<see cref="MemorySequenceParams.MatrixInShared"/>):

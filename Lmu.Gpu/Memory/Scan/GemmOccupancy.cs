@@ -35,11 +35,7 @@ internal static class GemmOccupancy
 
     /// <summary>G from <c>$LMU_GEMM_GROUPS_PER_SM</c>, else <see cref="DefaultGroupsPerMultiprocessor"/>.</summary>
     /// <returns>G.</returns>
-    public static int FromEnvironment()
-    {
-        string? value = Environment.GetEnvironmentVariable(Variable);
-        return string.IsNullOrWhiteSpace(value) ? DefaultGroupsPerMultiprocessor : Parse(value);
-    }
+    public static int FromEnvironment() => EnvironmentSetting.Read(Variable, Parse, DefaultGroupsPerMultiprocessor);
 
     /// <summary>The kernel specialisation for an accelerator: the bounds on CUDA when G &gt; 0, none elsewhere (the CPU
     /// simulator has no registers to bound; OpenCL takes no such hint).</summary>

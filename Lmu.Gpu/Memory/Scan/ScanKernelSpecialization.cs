@@ -28,14 +28,5 @@ internal static class ScanKernelSpecialization
 
     /// <summary>The setting: <see cref="Override"/>, else <c>$LMU_SPECIALIZE</c>, else on.</summary>
     /// <returns>Whether to specialise.</returns>
-    public static bool Enabled()
-    {
-        if (Override is { } value)
-        {
-            return value;
-        }
-
-        string? text = Environment.GetEnvironmentVariable(Variable);
-        return string.IsNullOrWhiteSpace(text) || Parse(text);
-    }
+    public static bool Enabled() => Override ?? EnvironmentSetting.Read(Variable, Parse, true);
 }

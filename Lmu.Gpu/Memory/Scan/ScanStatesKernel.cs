@@ -29,9 +29,5 @@ internal static class ScanStatesKernelParser
 
     /// <summary>The kernel named by <c>$LMU_SCAN_STATES</c>, else <see cref="ScanStatesKernel.Steps"/>.</summary>
     /// <returns>The kernel.</returns>
-    public static ScanStatesKernel FromEnvironment()
-    {
-        string? value = Environment.GetEnvironmentVariable(Variable);
-        return string.IsNullOrWhiteSpace(value) ? ScanStatesKernel.Steps : Parse(value);
-    }
+    public static ScanStatesKernel FromEnvironment() => EnvironmentSetting.Read(Variable, Parse, ScanStatesKernel.Steps);
 }
