@@ -31,9 +31,7 @@ public sealed class SequenceKernelMatrixTests
         using var memory = new LinearMemory(_simulator, system, batch);
         float[] states = memory.RunStates(input, steps, SequenceMethod.Sequential);
         double[] reference = ReferenceMemory.RunStates(system, input, batch, steps, 1);
-        double scale = reference.Max(Math.Abs);
-        double error = reference.Select((r, i) => Math.Abs(states[i] - r)).Max();
-        Assert.That(error, Is.LessThanOrEqualTo(1e-5 * scale));
+        Assert.That(ScanTestData.RelativeMaxError(states, reference), Is.LessThanOrEqualTo(1e-5));
     }
 
     [TestCase(64, 4, true)]
