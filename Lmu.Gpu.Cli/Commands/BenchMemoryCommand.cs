@@ -116,8 +116,7 @@ internal static class BenchMemoryCommand
                 device = lmuDevice.Kind.ToName();
             }
 
-            Array.Sort(times);
-            double median = times.Length % 2 == 1 ? times[times.Length / 2] : 0.5 * (times[times.Length / 2 - 1] + times[times.Length / 2]);
+            double median = Timings.Median(times);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"method={name} accelerator={device} d={d} T={t} B={b} median_s={median:G4} states_per_s={count / median:G4}"));
             if (phaseMedians is { } ph)

@@ -100,8 +100,7 @@ internal static class BenchNeuronsCommand
                 }
             }
 
-            times.Sort();
-            double median = times.Count % 2 == 1 ? times[times.Count / 2] : 0.5 * (times[times.Count / 2 - 1] + times[times.Count / 2]);
+            double median = Timings.Median(times);
             var c = CultureInfo.InvariantCulture;
             Console.Out.WriteLine(string.Create(c,
                 $"type={kind} accelerator={device.Kind.ToName()} neurons={n} steps={t} median_s={median:G6} neuron_updates_per_s={n * (double)t / median:G4} spikes={spikes}"));

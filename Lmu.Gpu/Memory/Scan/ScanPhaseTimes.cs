@@ -16,22 +16,8 @@ internal readonly record struct ScanPhaseTimes(double Ends, double Carries, doub
     /// <param name="runs">At least one run.</param>
     /// <returns>The medians.</returns>
     /// <exception cref="ArgumentException">No runs.</exception>
-    public static ScanPhaseTimes Median(IReadOnlyList<ScanPhaseTimes> runs)
-    {
-        if (runs.Count == 0)
-        {
-            throw new ArgumentException("No timed runs.", nameof(runs));
-        }
-
-        return new ScanPhaseTimes(Median(runs.Select(r => r.Ends)), Median(runs.Select(r => r.Carries)), Median(runs.Select(r => r.States)));
-    }
-
-    private static double Median(IEnumerable<double> values)
-    {
-        double[] sorted = values.Order().ToArray();
-        int n = sorted.Length;
-        return n % 2 == 1 ? sorted[n / 2] : 0.5 * (sorted[(n / 2) - 1] + sorted[n / 2]);
-    }
+    public static ScanPhaseTimes Median(IReadOnlyList<ScanPhaseTimes> runs) =>
+        new(Timings.Median(runs.Select(r => r.Ends)), Timings.Median(runs.Select(r => r.Carries)), Timings.Median(runs.Select(r => r.States)));
 }
 
 /// <summary>A stopwatch over a device's phases: each <see cref="Lap"/> synchronises the device first, so that it
