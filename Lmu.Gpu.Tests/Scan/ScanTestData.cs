@@ -45,4 +45,12 @@ internal static class ScanTestData
 
         return difference / Math.Max(scale, 1e-30);
     }
+
+    /// <summary>λ, B̄ᵀλ and ∂m₀ of two adjoint runs agree within <paramref name="tolerance"/> of their largest values.</summary>
+    public static void AssertAdjointsMatch(MemoryAdjoint actual, MemoryAdjoint expected, double tolerance)
+    {
+        Assert.That(RelativeMaxError(actual.Lambda, expected.Lambda), Is.LessThanOrEqualTo(tolerance));
+        Assert.That(RelativeMaxError(actual.InputGradient, expected.InputGradient), Is.LessThanOrEqualTo(tolerance));
+        Assert.That(RelativeMaxError(actual.InitialStateGradient, expected.InitialStateGradient), Is.LessThanOrEqualTo(tolerance));
+    }
 }
