@@ -73,11 +73,26 @@ internal sealed class HostMemoryEngine : IMemoryEngine
     public bool PrefersScan(int steps, MemoryOutputMode mode)
     {
         // Measured on a 2-core AVX-512 Xeon (docs/benchmarks/scan-cpu.md): the scan wins once there are a few
-        // chunks per core; below that the sequential loop has less overhead.
+        // chunks per core; below that the sequential loop has less overhead. From d = 128 and eight memories on, the
+        // scan's phase C — eight memories stepped in lock step, each vector of Āᵀ loaded once for all eight — beats
+        // the one-memory-at-a-time loop even with one or two chunks per sequence (d = 256, B = 8…64, T = 64…4,000:
+        // 1.3–2.0× forward, 1.2–1.7× adjoint); at d = 64 the adjoint does not gain there, so smaller orders keep the
+        // first rule.
         int length = ChooseChunkLength(steps);
         long columns = (long)_count * ((steps + length - 1) / length);
-        return steps >= 4 * length && columns >= 4L * Environment.ProcessorCount;
+        bool manyChunks = steps >= 4 * length && columns >= 4L * Environment.ProcessorCount;
+        bool lockStep = _order >= MinimumLockStepOrder && _count >= MinimumLockStepMemories && steps >= MinimumLockStepSteps;
+        return manyChunks || lockStep;
     }
+
+    /// <summary>The smallest order at which <see cref="PrefersScan"/> takes the scan for its lock-step phase C alone.</summary>
+    internal const int MinimumLockStepOrder = 128;
+
+    /// <summary>The fewest memories (B·k) for that rule: one lock-step group of eight.</summary>
+    internal const int MinimumLockStepMemories = 8;
+
+    /// <summary>The fewest steps for that rule (at d = 256, B = 8, T = 16 the sequential loop still won).</summary>
+    internal const int MinimumLockStepSteps = 64;
 
     public unsafe void RunScan(ReadOnlySpan<float> input, int steps, MemoryOutputMode mode, ReadOnlySpan<float> decoders, int delays, Span<float> output, int chunkLength)
     {
