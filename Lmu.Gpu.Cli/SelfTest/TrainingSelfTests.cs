@@ -3,7 +3,7 @@ using Lmu.Gpu.Training;
 namespace Lmu.Gpu.Cli.SelfTest;
 
 /// <summary>Self-test of the training kernels: the gradient of every parameter (θ included where trained) from one
-/// mini-batch, on the device, against the host path with the same weights and data. The host path's gradients are
+/// mini-batch, on the device, against the host path (memories run sequentially) with the same weights and data. The host path's gradients are
 /// checked against double-precision finite differences by the test suite (GradientCheckTests), so this carries that
 /// check to accelerators the test suite cannot reach (a GPU machine without the .NET SDK).</summary>
 internal sealed class TrainingSelfTests : ISelfTestSuite
@@ -32,6 +32,23 @@ internal sealed class TrainingSelfTests : ISelfTestSuite
             d => Compare(d, () => new LmuModel(d, 2, returnSequences: false, seed: 5)
                 .AddFeedforwardLmu(new FeedforwardLmuOptions { InputSize = 2, Units = units, Order = order, Theta = steps })
                 .AddDense(3), batch, steps, classes: 3));
+        yield return new SelfTestCase("training", $"gradients, feedforward LMU by the scan (θ fixed, per step) + dense, n={units} d={order} k=2 B={batch} T={steps}",
+            d => Compare(d, () => ScanModel(d, units, order, steps, small ? 5 : 0), batch, steps, classes: 0));
+    }
+
+    /// <summary>A sequence-to-sequence feedforward LMU whose memory and adjoint run by the chunked scan (chunk length
+    /// <paramref name="chunk"/>, 0 for the device's rule); the reference runs sequentially.</summary>
+    private static LmuModel ScanModel(LmuDevice device, int units, int order, int steps, int chunk)
+    {
+        var model = new LmuModel(device, 2, returnSequences: true, seed: 6) { SequenceMethod = SequenceMethod.Scan }
+            .AddFeedforwardLmu(new FeedforwardLmuOptions { InputSize = 2, Units = units, Order = order, Theta = steps / 3.0, MemoryChannels = 2, MemoryBias = true, Activation = Activation.Tanh })
+            .AddDense(2);
+        foreach (var layer in model.Layers.OfType<FeedforwardModelLayer>())
+        {
+            layer.ScanChunkLength = chunk;
+        }
+
+        return model;
     }
 
     private static SelfTestResult Compare(LmuDevice device, Func<LmuModel> build, int batch, int steps, int classes)
@@ -53,6 +70,7 @@ internal sealed class TrainingSelfTests : ISelfTestSuite
         model.SetParameters(parameters);
         var data = Data(model, batch, steps, classes);
         using var reference = OnHost(model, host);
+        reference.SequenceMethod = SequenceMethod.Sequential;
         reference.SetParameters(parameters);
         int[] indices = Enumerable.Range(0, batch).ToArray();
         var actual = new float[parameters.Length];

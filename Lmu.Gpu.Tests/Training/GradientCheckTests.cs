@@ -39,6 +39,7 @@ public sealed class GradientCheckTests
         SigmoidCellReluDense,
         FeedforwardLastStepImpulse,
         FeedforwardLastStepTrainableTheta,
+        FeedforwardScan,
     }
 
     private LmuDevice Device(bool simulator) => simulator ? _sim : _host;
@@ -81,6 +82,18 @@ public sealed class GradientCheckTests
                     .AddFeedforwardLmu(new FeedforwardLmuOptions { InputSize = inputSize, Units = 3, Order = 2, Theta = 4, Activation = Activation.Tanh })
                     .AddFeedforwardLmu(new FeedforwardLmuOptions { InputSize = 3, Units = 4, Order = 3, Theta = 6, MemoryChannels = 2, MemoryBias = true, Activation = Activation.Tanh, TrainableTheta = true })
                     .AddDense(3);
+            case Net.FeedforwardScan:
+                // Fixed θ, memories by the chunked scan (chunks of 3: several per sequence, a short last one at T = 8).
+                var scan = new LmuModel(device, inputSize, returnSequences: true) { SequenceMethod = SequenceMethod.Scan }
+                    .AddFeedforwardLmu(new FeedforwardLmuOptions { InputSize = inputSize, Units = 4, Order = 3, Theta = 5, MemoryChannels = 2, MemoryBias = true, Activation = Activation.Tanh })
+                    .AddFeedforwardLmu(new FeedforwardLmuOptions { InputSize = 4, Units = 3, Order = 2, Theta = 4, Discretizer = Discretizer.Euler, Activation = Activation.Tanh })
+                    .AddDense(2);
+                foreach (var layer in scan.Layers.OfType<FeedforwardModelLayer>())
+                {
+                    layer.ScanChunkLength = 3;
+                }
+
+                return scan;
             default:
                 return new LmuModel(device, inputSize, returnSequences: true)
                     .AddLmu(new LmuCellOptions { InputSize = inputSize, Units = 4, Order = 3, Theta = 5, Activation = Activation.Sigmoid, HiddenBias = true })

@@ -304,26 +304,10 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
         try
         {
             int d = _order;
-            var plan = Plan(steps, scan ? chunkLength : steps);
-            long columns = (long)_count * plan.Plan.Chunks;
-            int tile = ChunkTile;
             var g = DeviceBuffers.Upload(_accelerator, gradients, owned);
             var lambdaBuffer = DeviceBuffers.Allocate(_accelerator, lambda.Length, "adjoint states", owned);
             var du = DeviceBuffers.Allocate(_accelerator, inputGradient.Length, "input gradient", owned);
-            var local = DeviceBuffers.Allocate(_accelerator, columns * d, "adjoint carries", owned);
-            var p = Params(plan.Plan, columns, tile, 1, 0);
-            var stepsConfig = ChunkStepsConfig(columns, tile);
-            int reverse = ScanKernels.ScanReverse | ScanKernels.ScanVectorInput | TileFlag;
-            if (plan.Plan.Chunks > 1)
-            {
-                ChunkSteps(stepsConfig, _a.View, _bBar.View, g.View, _empty.View, _empty.View, _empty.View, _empty.View, _empty.View, local.View,
-                    p with { Flags = reverse | ScanKernels.ScanFromZero | ScanKernels.ScanWriteEnds });
-                AdjointCarries(plan, local.View, owned);
-            }
-
-            // Pass 3 writes λ and B̄ᵀ·λ (the decoded output with the single decoder row B̄).
-            ChunkSteps(stepsConfig, _a.View, _bBar.View, g.View, _empty.View, local.View, _bBar.View, lambdaBuffer.View, du.View, _empty.View,
-                p with { Flags = reverse | ScanKernels.ScanWriteStates | ScanKernels.ScanDecode });
+            AdjointOnDevice(g.View, steps, scan ? chunkLength : steps, lambdaBuffer.View, du.View, owned);
             lambdaBuffer.View.AsContiguous().SubView(0, lambda.Length).CopyToCPU(lambda);
             du.View.AsContiguous().SubView(0, inputGradient.Length).CopyToCPU(inputGradient);
             _accelerator.Synchronize();
@@ -342,6 +326,77 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
                 buffer.Dispose();
             }
         }
+    }
+
+    /// <summary>All states from zero initial states by the scan, on device buffers (the feedforward layer's forward
+    /// pass in training); synchronises before it returns. The memory's current states end as the final states.</summary>
+    /// <param name="input">u [B, T, k] on the device.</param>
+    /// <param name="steps">T.</param>
+    /// <param name="states">m [B, T, k, d] on the device.</param>
+    /// <param name="chunkLength">L, or 0 for <see cref="ChooseChunkLength"/>.</param>
+    internal void ScanStatesFromZero(ArrayView<float> input, int steps, ArrayView<float> states, int chunkLength)
+    {
+        var owned = new List<IDisposable>();
+        try
+        {
+            _states.MemSetToZero();
+            ScanOnDevice(input, steps, MemoryOutputMode.AllStates, _empty.View, 0, states, chunkLength, owned);
+            _accelerator.Synchronize();
+        }
+        finally
+        {
+            foreach (var buffer in owned)
+            {
+                buffer.Dispose();
+            }
+        }
+    }
+
+    /// <summary>The adjoint's input gradient B̄ᵀ·λ_t by the scan, on device buffers, without writing λ (the
+    /// feedforward layer's backward pass with a fixed θ); synchronises before it returns.</summary>
+    /// <param name="gradients">g [B, T, k, d] on the device.</param>
+    /// <param name="steps">T.</param>
+    /// <param name="inputGradient">B̄ᵀ·λ_t [B, T, k] on the device.</param>
+    /// <param name="chunkLength">L, or 0 for <see cref="ChooseChunkLength"/>.</param>
+    internal void ScanInputGradient(ArrayView<float> gradients, int steps, ArrayView<float> inputGradient, int chunkLength)
+    {
+        var owned = new List<IDisposable>();
+        try
+        {
+            AdjointOnDevice(gradients, steps, chunkLength, null, inputGradient, owned);
+            _accelerator.Synchronize();
+        }
+        finally
+        {
+            foreach (var buffer in owned)
+            {
+                buffer.Dispose();
+            }
+        }
+    }
+
+    /// <summary>The adjoint on device buffers: reverse chunk ends from zero, their carries, then the chunks again from
+    /// their carries, writing B̄ᵀ·λ_t (the decoded output with the single decoder row B̄) and, when
+    /// <paramref name="lambda"/> is given, λ_t.</summary>
+    private void AdjointOnDevice(ArrayView<float> gradients, int steps, int chunkLength, ArrayView<float>? lambda, ArrayView<float> inputGradient, List<IDisposable> owned)
+    {
+        var plan = Plan(steps, chunkLength);
+        long columns = (long)_count * plan.Plan.Chunks;
+        int tile = ChunkTile;
+        var local = DeviceBuffers.Allocate(_accelerator, columns * _order, "adjoint carries", owned);
+        var p = Params(plan.Plan, columns, tile, 1, 0);
+        var stepsConfig = ChunkStepsConfig(columns, tile);
+        int reverse = ScanKernels.ScanReverse | ScanKernels.ScanVectorInput | TileFlag;
+        if (plan.Plan.Chunks > 1)
+        {
+            ChunkSteps(stepsConfig, _a.View, _bBar.View, gradients, _empty.View, _empty.View, _empty.View, _empty.View, _empty.View, local.View,
+                p with { Flags = reverse | ScanKernels.ScanFromZero | ScanKernels.ScanWriteEnds });
+            AdjointCarries(plan, local.View, owned);
+        }
+
+        int write = lambda is null ? ScanKernels.ScanDecode : ScanKernels.ScanWriteStates | ScanKernels.ScanDecode;
+        ChunkSteps(stepsConfig, _a.View, _bBar.View, gradients, _empty.View, local.View, _bBar.View, lambda ?? _empty.View, inputGradient, _empty.View,
+            p with { Flags = reverse | write });
     }
 
     public double[] MeasureStates(ReadOnlySpan<float> input, int steps, bool scan, int chunkLength, int repeats)

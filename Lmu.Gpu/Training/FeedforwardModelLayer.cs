@@ -35,6 +35,7 @@ internal sealed class FeedforwardModelLayer : LmuMemoryLayer
     private Tensor? _impulse;
     private float _impulseTheta = float.NaN;
     private int _impulseSteps;
+    private ScanMemorySequence? _scan;
 
     public FeedforwardModelLayer(FeedforwardLmuOptions options)
     {
@@ -54,6 +55,12 @@ internal sealed class FeedforwardModelLayer : LmuMemoryLayer
     }
 
     public FeedforwardLmuOptions Options { get; }
+
+    /// <summary>Set by the model (<see cref="LmuModel.SequenceMethod"/>): how the memory runs over whole sequences.</summary>
+    public SequenceMethod SequenceMethod { get; set; }
+
+    /// <summary>The scan's chunk length L (0: the engine's rule); tests set a short one to exercise the carries.</summary>
+    internal int ScanChunkLength { get; set; }
 
     /// <summary>Set by the model: the output (and its gradient) is [B, n] at the last step only.</summary>
     public bool LastStepOnly { get; set; }
@@ -75,6 +82,37 @@ internal sealed class FeedforwardModelLayer : LmuMemoryLayer
     public bool UsesImpulsePath(int steps) =>
         LastStepOnly && !Options.TrainableTheta
         && (long)Options.MemoryChannels * Options.MemorySize * steps <= MaxImpulseValues;
+
+    /// <summary>Whether the memory sequence and its adjoint over <paramref name="batch"/> × <paramref name="steps"/> run
+    /// by the chunked scan: always under <see cref="SequenceMethod.Scan"/>, never under
+    /// <see cref="SequenceMethod.Sequential"/>, and under <see cref="SequenceMethod.Auto"/> where θ is fixed and the
+    /// engine's rule prefers the scan (as <see cref="LinearMemory"/> decides for the same sizes).</summary>
+    /// <param name="backend">The model's backend.</param>
+    /// <param name="batch">B.</param>
+    /// <param name="steps">T.</param>
+    /// <returns>True for the scan.</returns>
+    /// <exception cref="NotSupportedException"><see cref="SequenceMethod.Scan"/> with a trainable θ.</exception>
+    public bool UsesScan(Backend backend, int batch, int steps)
+    {
+        switch (SequenceMethod)
+        {
+            case SequenceMethod.Sequential:
+                return false;
+            case SequenceMethod.Scan:
+                if (Options.TrainableTheta)
+                {
+                    throw new NotSupportedException(ScanNeedsFixedTheta);
+                }
+
+                return true;
+            default:
+                return !Options.TrainableTheta && Scan(backend).Prefers(CurrentSystem, batch, Options.MemoryChannels, steps);
+        }
+    }
+
+    /// <summary>The message for <see cref="SequenceMethod.Scan"/> on a layer with a trainable θ.</summary>
+    internal const string ScanNeedsFixedTheta =
+        "The scan evaluates feedforward LMU layers with a fixed θ only (the θ gradient comes from the sequential adjoint); use SequenceMethod.Sequential or Auto, or TrainableTheta = false.";
 
     public override void Initialize(Span<float> parameters, Random rng)
     {
@@ -128,7 +166,7 @@ internal sealed class FeedforwardModelLayer : LmuMemoryLayer
         int rows = batch * steps;
         var u = MemoryInput(backend, w, x, rows);
         var m = _mSeq!.Sub(0, (long)rows * Options.MemorySize);
-        backend.Memory.Forward(batch, Options.MemoryChannels, Options.Order, steps, SystemTensor.All, u, m);
+        MemoryForward(backend, batch, steps, u, m);
         OutputForward(backend, w, m, x, y, rows);
     }
 
@@ -161,6 +199,8 @@ internal sealed class FeedforwardModelLayer : LmuMemoryLayer
             t?.Dispose();
         }
 
+        _scan?.Dispose();
+
         base.Dispose();
     }
 
@@ -181,7 +221,7 @@ internal sealed class FeedforwardModelLayer : LmuMemoryLayer
         else
         {
             var m = _mSeq!.Sub(0, (long)rows * kd);
-            backend.Memory.Forward(batch, k, o.Order, steps, SystemTensor.All, u, m);
+            MemoryForward(backend, batch, steps, u, m);
             backend.SelectLast(m, mLast, batch, steps, kd);
         }
 
@@ -273,6 +313,26 @@ internal sealed class FeedforwardModelLayer : LmuMemoryLayer
         return dZ;
     }
 
+    /// <summary>m [B, T, k, d] from u [B, T, k], from zero, by the scan or the backend's sequential engine.</summary>
+    private void MemoryForward(Backend backend, int batch, int steps, Slice u, Slice m)
+    {
+        if (UsesScan(backend, batch, steps))
+        {
+            Scan(backend).Forward(CurrentSystem, batch, Options.MemoryChannels, steps, u, m);
+        }
+        else
+        {
+            backend.Memory.Forward(batch, Options.MemoryChannels, Options.Order, steps, SystemTensor.All, u, m);
+        }
+    }
+
+    private ScanMemorySequence Scan(Backend backend)
+    {
+        _scan ??= new ScanMemorySequence(backend);
+        _scan.ChunkLength = ScanChunkLength;
+        return _scan;
+    }
+
     /// <summary>dL/du from the memory adjoint, and the θ gradient when θ is trained.</summary>
     private void MemoryAdjoint(Backend backend, Slice grad, int batch, int steps, Slice m, Slice gradM)
     {
@@ -280,6 +340,12 @@ internal sealed class FeedforwardModelLayer : LmuMemoryLayer
         int k = o.MemoryChannels;
         int rows = batch * steps;
         var dU = _dU!.Sub(0, (long)rows * k);
+        if (UsesScan(backend, batch, steps))
+        {
+            Scan(backend).InputGradient(CurrentSystem, batch, k, steps, gradM, dU);
+            return;
+        }
+
         var u = _u!.Sub(0, (long)rows * k);
         int flags = (o.TrainableTheta ? CellFlags.ThetaGradient : 0) | (o.Discretizer == Discretizer.Euler ? CellFlags.Euler : 0);
         backend.Memory.Adjoint(new MemoryAdjointParams(o.Order, k, steps, flags, (float)(-o.Dt / ((double)CurrentTheta * CurrentTheta))), batch, SystemTensor.All, m, u, gradM, dU, _theta!.All);

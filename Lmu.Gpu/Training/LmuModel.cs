@@ -30,6 +30,7 @@ public sealed partial class LmuModel : IDisposable
     private int _wsBatch;
     private int _wsSteps;
     private bool _disposed;
+    private SequenceMethod _sequenceMethod;
 
     /// <summary>Creates an empty model.</summary>
     /// <param name="device">The device to train and run on.</param>
@@ -74,7 +75,47 @@ public sealed partial class LmuModel : IDisposable
     /// <summary>Length of the flat parameter vector (including disabled, always-zero tensors and frozen θ).</summary>
     public int ParameterVectorLength => _layers.Sum(l => l.ParameterLength);
 
+    /// <summary>
+    /// How feedforward LMU layers evaluate their linear memory over a sequence, in training (the states and the
+    /// adjoint that backpropagation runs through them) and in inference. Not saved with the model.
+    /// </summary>
+    /// <remarks>
+    /// <see cref="SequenceMethod.Auto"/> (the default) runs the chunked parallel scan for layers with a fixed θ where the
+    /// sizes favour it (the rule <see cref="LinearMemory"/> applies to the same B·k, T and d on the same device), else
+    /// T sequential steps. <see cref="SequenceMethod.Scan"/> forces the scan; it needs a fixed θ, because the θ gradient
+    /// comes from the sequential adjoint. The two methods agree to float32 rounding. LMU cells, whose memory input
+    /// depends on their own past, always run step by step; a last feedforward layer of a model that outputs at the last
+    /// step only may skip the sequence altogether (the impulse-response product).
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException">Set to an undefined value.</exception>
+    /// <exception cref="NotSupportedException">Set to <see cref="SequenceMethod.Scan"/> while a feedforward layer trains θ.</exception>
+    public SequenceMethod SequenceMethod
+    {
+        get => _sequenceMethod;
+        set
+        {
+            if (!Enum.IsDefined(value))
+            {
+                throw new ArgumentOutOfRangeException(nameof(value), value, "Unknown sequence method.");
+            }
+
+            foreach (var layer in _layers.OfType<FeedforwardModelLayer>())
+            {
+                ThrowIfScanNeedsFixedTheta(value, layer.Options);
+            }
+
+            _sequenceMethod = value;
+            foreach (var layer in _layers.OfType<FeedforwardModelLayer>())
+            {
+                layer.SequenceMethod = value;
+            }
+        }
+    }
+
     internal IReadOnlyList<ModelLayer> Layers => _layers;
+
+    /// <summary>The backend the layers run on.</summary>
+    internal Backend Backend => _backend;
 
     /// <summary>Appends a nonlinear LMU cell layer; its <see cref="LmuCellOptions.InputSize"/> must equal
     /// <see cref="Width"/>.</summary>
@@ -95,12 +136,23 @@ public sealed partial class LmuModel : IDisposable
     /// <returns>This model.</returns>
     /// <exception cref="ArgumentException">Wrong input size, or a dense layer was already added.</exception>
     /// <exception cref="InvalidOperationException">The model was already used.</exception>
+    /// <exception cref="NotSupportedException">A trainable θ while <see cref="SequenceMethod"/> is
+    /// <see cref="SequenceMethod.Scan"/>.</exception>
     public LmuModel AddFeedforwardLmu(FeedforwardLmuOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         CheckSequenceLayer(options.InputSize);
-        _layers.Add(new FeedforwardModelLayer(options));
+        ThrowIfScanNeedsFixedTheta(_sequenceMethod, options);
+        _layers.Add(new FeedforwardModelLayer(options) { SequenceMethod = _sequenceMethod });
         return this;
+    }
+
+    private static void ThrowIfScanNeedsFixedTheta(SequenceMethod method, FeedforwardLmuOptions options)
+    {
+        if (method == SequenceMethod.Scan && options.TrainableTheta)
+        {
+            throw new NotSupportedException(FeedforwardModelLayer.ScanNeedsFixedTheta);
+        }
     }
 
     /// <summary>Appends a dense layer to the head.</summary>

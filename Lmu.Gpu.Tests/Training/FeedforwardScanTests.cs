@@ -1,0 +1,171 @@
+using Lmu.Gpu;
+using Lmu.Gpu.Training;
+using NUnit.Framework;
+
+namespace Lmu.Gpu.Tests.Training;
+
+/// <summary>
+/// The feedforward LMU layer's memory by the chunked scan in training (<see cref="LmuModel.SequenceMethod"/>): the
+/// loss, every gradient and the predictions against the same model run sequentially, on the host and on the CPU
+/// simulator, with chunks short enough that every run has several (and a short last one). Tolerance: float32
+/// rounding, max |Δg| ≤ 1e-4·max |g| over all parameters; max |Δy| ≤ 1e-5·max |y|; loss within 1e-5 relative.
+/// The finite-difference check of the scan's gradients is in <see cref="GradientCheckTests"/>.
+/// </summary>
+[TestFixture]
+public sealed class FeedforwardScanTests
+{
+    private LmuDevice _sim = null!;
+    private LmuDevice _host = null!;
+
+    [OneTimeSetUp]
+    public void SetUp()
+    {
+        _sim = LmuDevice.Open(AcceleratorKind.CpuSimulator);
+        _host = LmuDevice.Open(AcceleratorKind.Cpu);
+    }
+
+    [OneTimeTearDown]
+    public void TearDown()
+    {
+        _sim.Dispose();
+        _host.Dispose();
+    }
+
+    private static LmuModel Model(LmuDevice device, SequenceMethod method, int order, int chunk, bool returnSequences = true)
+    {
+        var model = new LmuModel(device, 2, returnSequences, seed: 7) { SequenceMethod = method }
+            .AddFeedforwardLmu(new FeedforwardLmuOptions { InputSize = 2, Units = 6, Order = order, Theta = 17, MemoryChannels = 2, MemoryBias = true, Activation = Activation.Tanh })
+            .AddFeedforwardLmu(new FeedforwardLmuOptions { InputSize = 6, Units = 5, Order = order / 2, Theta = 2.5 * order, Discretizer = Discretizer.Euler, Dt = 0.5 })
+            .AddDense(returnSequences ? 2 : 3);
+        foreach (var layer in model.Layers.OfType<FeedforwardModelLayer>())
+        {
+            layer.ScanChunkLength = chunk;
+        }
+
+        return model;
+    }
+
+    private static SequenceDataset Data(int count, int steps, int outputs, bool returnSequences)
+    {
+        var rng = new Random(3);
+        var x = new float[count * steps * 2];
+        for (int i = 0; i < x.Length; i++)
+        {
+            x[i] = (float)((rng.NextDouble() * 2) - 1);
+        }
+
+        if (!returnSequences)
+        {
+            var labels = Enumerable.Range(0, count).Select(_ => rng.Next(outputs)).ToArray();
+            return SequenceDataset.ForClassification(x, labels, count, steps, 2, outputs);
+        }
+
+        var y = new float[count * steps * outputs];
+        for (int i = 0; i < y.Length; i++)
+        {
+            y[i] = (float)Math.Sin(0.1 * i);
+        }
+
+        return SequenceDataset.ForRegression(x, y, count, steps, 2, outputs, sequenceTargets: true);
+    }
+
+    private static (double Loss, float[] Gradients) Gradients(LmuModel model, SequenceDataset data, float[] parameters)
+    {
+        model.SetParameters(parameters);
+        var grad = new float[parameters.Length];
+        double loss = model.ComputeGradients(data, Enumerable.Range(0, data.Count).ToArray(), 3, grad);
+        return (loss, grad);
+    }
+
+    private void CompareWithSequential(LmuDevice device, int order, int count, int steps, int chunk, bool returnSequences)
+    {
+        using var scan = Model(device, SequenceMethod.Scan, order, chunk, returnSequences);
+        using var sequential = Model(device, SequenceMethod.Sequential, order, chunk, returnSequences);
+        var data = Data(count, steps, scan.OutputSize, returnSequences);
+
+        // Non-zero values everywhere (the initialisers leave biases at zero), θ left as it is.
+        float[] p = scan.GetParameters();
+        var thetas = scan.Layers.OfType<FeedforwardModelLayer>().Select(l => l.ThetaIndex).ToHashSet();
+        var rng = new Random(9);
+        for (int i = 0; i < p.Length; i++)
+        {
+            if (!thetas.Contains(i))
+            {
+                p[i] += (float)((rng.NextDouble() - 0.5) * 0.4);
+            }
+        }
+
+        foreach (var layer in scan.Layers.OfType<FeedforwardModelLayer>())
+        {
+            Assert.That(layer.UsesScan(scan.Backend, count, steps), Is.True, "the scan model runs the scan");
+        }
+
+        var (scanLoss, scanGrad) = Gradients(scan, data, p);
+        var (seqLoss, seqGrad) = Gradients(sequential, data, p);
+        Assert.That(scanLoss, Is.EqualTo(seqLoss).Within(1e-5 * Math.Abs(seqLoss)), "loss");
+        double scale = seqGrad.Max(Math.Abs);
+        Assert.That(scale, Is.GreaterThan(0));
+        double worst = scanGrad.Zip(seqGrad, (a, b) => Math.Abs(a - b)).Max();
+        Assert.That(worst, Is.LessThanOrEqualTo(1e-4 * scale), $"max |Δg| = {worst:E2}, max |g| = {scale:E2}");
+
+        float[] x = Enumerable.Range(0, count * steps * 2).Select(i => (float)Math.Cos(0.37 * i)).ToArray();
+        float[] yScan = scan.Predict(x, count, steps);
+        float[] ySeq = sequential.Predict(x, count, steps);
+        double yScale = ySeq.Max(Math.Abs);
+        double yWorst = yScan.Zip(ySeq, (a, b) => Math.Abs(a - b)).Max();
+        Assert.That(yWorst, Is.LessThanOrEqualTo(1e-5 * yScale), $"predictions: max |Δy| = {yWorst:E2}");
+    }
+
+    [Test]
+    public void Gradients_MatchSequential_Host([Values(8, 32)] int order) =>
+        CompareWithSequential(_host, order, count: 5, steps: 203, chunk: 16, returnSequences: true);
+
+    [Test]
+    public void Gradients_MatchSequential_LastStepClassification_Host() =>
+        CompareWithSequential(_host, 8, count: 4, steps: 61, chunk: 7, returnSequences: false);
+
+    [Test]
+    public void Gradients_MatchSequential_CpuSimulator() =>
+        CompareWithSequential(_sim, 8, count: 3, steps: 29, chunk: 6, returnSequences: true);
+
+    [Test]
+    public void Auto_PicksScanForLongSequencesWithFixedThetaOnly_Host()
+    {
+        using var model = new LmuModel(_host, 1)
+            .AddFeedforwardLmu(new FeedforwardLmuOptions { InputSize = 1, Units = 4, Order = 64, Theta = 1000 })
+            .AddFeedforwardLmu(new FeedforwardLmuOptions { InputSize = 4, Units = 4, Order = 64, Theta = 1000, TrainableTheta = true })
+            .AddDense(1);
+        model.GetParameters();
+        var layers = model.Layers.OfType<FeedforwardModelLayer>().ToArray();
+        var backend = model.Backend;
+        Assert.Multiple(() =>
+        {
+            Assert.That(layers[0].UsesScan(backend, 16, 10_000), Is.True, "fixed θ, long sequences: scan");
+            Assert.That(layers[0].UsesScan(backend, 16, 8), Is.False, "eight steps: sequential");
+            Assert.That(layers[1].UsesScan(backend, 16, 10_000), Is.False, "trainable θ: sequential");
+        });
+        model.SequenceMethod = SequenceMethod.Sequential;
+        Assert.That(layers[0].UsesScan(backend, 16, 10_000), Is.False, "Sequential is obeyed");
+    }
+
+    [Test]
+    public void SequenceMethod_ThrowsForScanWithTrainableTheta()
+    {
+        var trainable = new FeedforwardLmuOptions { InputSize = 1, Units = 3, Order = 4, Theta = 10, TrainableTheta = true };
+        using var model = new LmuModel(_host, 1).AddFeedforwardLmu(trainable);
+        var ex = Assert.Throws<NotSupportedException>(() => model.SequenceMethod = SequenceMethod.Scan);
+        Assert.That(ex!.Message, Does.Contain("fixed θ"));
+        Assert.That(model.SequenceMethod, Is.EqualTo(SequenceMethod.Auto), "a refused setting changes nothing");
+
+        using var scanFirst = new LmuModel(_host, 1) { SequenceMethod = SequenceMethod.Scan };
+        Assert.Throws<NotSupportedException>(() => scanFirst.AddFeedforwardLmu(trainable));
+    }
+
+    [Test]
+    public void SequenceMethod_ThrowsForUndefinedValue()
+    {
+        using var model = new LmuModel(_host, 1);
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => model.SequenceMethod = (SequenceMethod)7);
+        Assert.That(ex!.ParamName, Is.EqualTo("value"));
+    }
+}
