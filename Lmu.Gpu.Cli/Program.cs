@@ -29,6 +29,7 @@ public static class Program
         var bench = new Command("bench", "Measures the library's kernels and prints one result line per run.");
         bench.Subcommands.Add(BenchMemoryCommand.Create());
         bench.Subcommands.Add(BenchNeuronsCommand.Create());
+        bench.Subcommands.Add(BenchTrainingCommand.Create());
         root.Subcommands.Add(bench);
         return root;
     }

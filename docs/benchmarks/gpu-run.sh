@@ -2,7 +2,7 @@
 # The device check run on a lent GPU machine (no .NET SDK there): a self-contained `lmu` published with
 #   ../shared/tools/device-publish Lmu.Gpu.Cli .device
 # and this script run from the repository root with OUT set to a folder for the logs: `gpu-run.sh [SECTION…]`
-# with sections selftest, memory, scan, scan-product, carries, sequential, neurons, capacity, training, psmnist
+# with sections selftest, memory, scan, scan-product, carries, sequential, neurons, capacity, training, training-scan, psmnist
 # (default: selftest memory neurons capacity, the first run's set). Each command has its own time limit so that one slow case cannot eat the whole lease.
 set -u
 L=.device/lmu
@@ -101,6 +101,12 @@ for a in cuda cpu; do
   LIMIT=120 run train capacity --no-progress --accelerator $a
   LIMIT=120 run train mackey-glass --epochs 2 --no-progress --accelerator $a
 done
+fi
+if has training-scan; then
+# Feedforward LMU training with its memory and adjoint sequential vs by the scan (one step of B sequences, n = 64).
+for d in 64 256; do for B in 16 64; do for T in 1000 10000; do for m in sequential scan; do
+  LIMIT=60 run bench training --order $d --steps $T --batch $B --method $m --accelerator cuda --repeat 5
+done; done; done; done
 fi
 if has psmnist; then
 # psMNIST at the paper's sizes on the GPU (Fashion-MNIST IDX files under $DATA): one epoch of each shape. The GPU

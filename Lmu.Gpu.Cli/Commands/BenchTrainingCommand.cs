@@ -1,0 +1,102 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using Lmu.Gpu.Training;
+
+namespace Lmu.Gpu.Cli.Commands;
+
+/// <summary><c>lmu bench training</c>: times one training step (forward, backpropagation, Adam) of a
+/// sequence-to-sequence feedforward LMU on random data and prints one line
+/// <c>model=feedforward method=… accelerator=… d=… T=… B=… n=… median_s=… sequences_per_s=…</c>.</summary>
+/// <remarks>The model is FeedforwardLmu(n units, order d, θ = T/2, fixed) + Dense(1) with a loss at every step (the
+/// input delayed by ten steps as target), so the memory sequence and its adjoint run in full: sequentially, by the
+/// chunked scan, or as <see cref="LmuModel.SequenceMethod"/>'s auto rule picks. Untimed steps come first (at least three
+/// and one second: kernel compilation, scan plans, the JIT's tiers); the weights stay on the device.</remarks>
+internal static class BenchTrainingCommand
+{
+    public static Command Create()
+    {
+        var order = CommonOptions.Order();
+        var steps = new Option<int>("--steps", "-T") { Description = "Sequence length T.", Required = true };
+        var batch = new Option<int>("--batch", "-B") { Description = "Sequences per mini-batch B (default 16).", DefaultValueFactory = _ => 16 };
+        var units = new Option<int>("--units") { Description = "Hidden units n of the layer (default 64).", DefaultValueFactory = _ => 64 };
+        var method = new Option<string>("--method", "-m") { Description = "sequential, scan or auto: how the memory and its adjoint run.", DefaultValueFactory = _ => "auto" };
+        var accelerator = CommonOptions.Accelerator();
+        var repeat = new Option<int>("--repeat", "-n") { Description = "Timed steps; the median is printed (default 5).", DefaultValueFactory = _ => 5 };
+        var seed = CommonOptions.Seed();
+        var command = new Command("training", "Times one training step of a sequence-to-sequence feedforward LMU (memory sequential, by the scan, or auto).");
+        foreach (var option in new Option[] { order, steps, batch, units, method, accelerator, repeat, seed })
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction(parse => CommandRunner.Guard(() =>
+        {
+            int d = parse.GetValue(order);
+            int t = parse.GetValue(steps);
+            int b = parse.GetValue(batch);
+            int n = parse.GetValue(units);
+            int repeats = parse.GetValue(repeat);
+            if (t < 1 || b < 1 || n < 1 || repeats < 1)
+            {
+                throw new ArgumentException("--steps, --batch, --units and --repeat must be ≥ 1.");
+            }
+
+            if ((long)b * t * d > Array.MaxLength)
+            {
+                throw new ArgumentException($"B·T·d = {(long)b * t * d:N0} memory values exceed one array; lower --steps or --batch.");
+            }
+
+            var sequenceMethod = SequenceMethodParser.ParseMethod(parse.GetValue(method) ?? "auto");
+            using var device = LmuDevice.Open(parse.GetValue(accelerator));
+            using var model = new LmuModel(device, 1, returnSequences: true, seed: parse.GetValue(seed)) { SequenceMethod = sequenceMethod }
+                .AddFeedforwardLmu(new FeedforwardLmuOptions { InputSize = 1, Units = n, Order = d, Theta = t / 2.0 })
+                .AddDense(1);
+            var data = DelayData(b, t, parse.GetValue(seed));
+            var options = new FitOptions { Epochs = 1, BatchSize = b, Shuffle = false };
+            // Warm-up: at least three steps and one second, so that kernels are compiled and the JIT has moved the host
+            // code to its optimised tier (in a fresh process the first seconds of steps vary by up to 2×).
+            long warmStart = Stopwatch.GetTimestamp();
+            for (int w = 0; w < 3 || Stopwatch.GetElapsedTime(warmStart).TotalSeconds < 1; w++)
+            {
+                model.Fit(data, options);
+            }
+
+            var times = new double[repeats];
+            for (int r = 0; r < repeats; r++)
+            {
+                long start = Stopwatch.GetTimestamp();
+                model.Fit(data, options);
+                times[r] = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            }
+
+            string name = sequenceMethod.ToName();
+            if (sequenceMethod == SequenceMethod.Auto)
+            {
+                var layer = model.Layers.OfType<FeedforwardModelLayer>().Single();
+                name = "auto(" + (layer.UsesScan(model.Backend, b, t) ? "scan" : "sequential") + ")";
+            }
+
+            double median = Timings.Median(times);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"model=feedforward method={name} accelerator={device.Kind.ToName()} d={d} T={t} B={b} n={n} median_s={median:G4} sequences_per_s={b / median:G4}"));
+            return 0;
+        }));
+        return command;
+    }
+
+    /// <summary>Uniform noise in [−1, 1] and, as the target, the same noise ten steps later (zero before).</summary>
+    private static SequenceDataset DelayData(int batch, int steps, int seed)
+    {
+        var rng = new Random(seed);
+        var x = new float[batch * steps];
+        var y = new float[batch * steps];
+        for (int i = 0; i < x.Length; i++)
+        {
+            x[i] = (float)(rng.NextDouble() * 2 - 1);
+            y[i] = i % steps >= 10 ? x[i - 10] : 0;
+        }
+
+        return SequenceDataset.ForRegression(x, y, batch, steps, 1, 1, sequenceTargets: true);
+    }
+}

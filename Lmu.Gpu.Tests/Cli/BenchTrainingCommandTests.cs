@@ -1,0 +1,54 @@
+using NUnit.Framework;
+
+namespace Lmu.Gpu.Tests.Cli;
+
+/// <summary><c>lmu bench training</c>: the one-line report, the auto rule's choice in it, and bad options.</summary>
+[TestFixture]
+[NonParallelizable]
+public sealed class BenchTrainingCommandTests
+{
+    [TestCase("cpu", "sequential", "sequential")]
+    [TestCase("cpu", "scan", "scan")]
+    [TestCase("cpu-sim", "scan", "scan")]
+    [TestCase("cpu", "auto", "auto(sequential)")]
+    public void Run_PrintsOneReportLine(string accelerator, string method, string shown)
+    {
+        var result = CliRunner.Run("bench", "training", "--order", "4", "--steps", "40", "--batch", "2", "--units", "3",
+            "--method", method, "--accelerator", accelerator, "--repeat", "1");
+        Assert.That(result.ExitCode, Is.EqualTo(0), result.Error);
+        Assert.That(result.Output, Does.StartWith($"model=feedforward method={shown} accelerator={accelerator} d=4 T=40 B=2 n=3 median_s="));
+        Assert.That(result.Output, Does.Contain("sequences_per_s="));
+    }
+
+    [Test]
+    public void Run_ShowsTheScanThatAutoPicks()
+    {
+        // d = 128, B = 8, T = 64: the host's lock-step rule.
+        var result = CliRunner.Run("bench", "training", "--order", "128", "--steps", "64", "--batch", "8", "--units", "4",
+            "--accelerator", "cpu", "--repeat", "1");
+        Assert.That(result.ExitCode, Is.EqualTo(0), result.Error);
+        Assert.That(result.Output, Does.StartWith("model=feedforward method=auto(scan) accelerator=cpu d=128"));
+    }
+
+    [TestCase("--steps", "0")]
+    [TestCase("--batch", "0")]
+    [TestCase("--units", "0")]
+    [TestCase("--method", "fft")]
+    public void Run_ThrowsForBadOption(string option, string value)
+    {
+        var args = new List<string> { "bench", "training", "--order", "4", "--steps", "40", "--accelerator", "cpu", "--repeat", "1" };
+        int at = args.IndexOf(option);
+        if (at >= 0)
+        {
+            args[at + 1] = value;
+        }
+        else
+        {
+            args.AddRange([option, value]);
+        }
+
+        var result = CliRunner.Run([.. args]);
+        Assert.That(result.ExitCode, Is.EqualTo(1));
+        Assert.That(result.Error, Does.Contain(option == "--method" ? "fft" : "≥ 1"));
+    }
+}
