@@ -5,7 +5,7 @@ namespace Lmu.Gpu.Benchmarks.Memory;
 
 /// <summary>
 /// A 100,000-step sequence run of B memories (k = 1) of order d from zero states to the final state
-/// (<see cref="LinearMemory.RunFinalState"/>, sequential method), against plain sequential C# baselines that compute
+/// (<see cref="LinearMemory.RunFinalState(ReadOnlySpan{float}, int, SequenceMethod)"/>, sequential method), against plain sequential C# baselines that compute
 /// the same final states: a naive double <c>for</c> loop per step, and one <c>TensorPrimitives.Dot</c> per row.
 /// </summary>
 /// <remarks>
@@ -129,7 +129,7 @@ public class SequenceBenchmarks
         return sum;
     }
 
-    /// <summary>The library: <see cref="LinearMemory.RunFinalState"/> from zero states on <see cref="Accelerator"/>.</summary>
+    /// <summary>The library: <see cref="LinearMemory.RunFinalState(ReadOnlySpan{float}, int, SequenceMethod)"/> from zero states on <see cref="Accelerator"/>.</summary>
     /// <returns>The final states.</returns>
     [Benchmark]
     public float[] LinearMemoryRun()

@@ -1,3 +1,6 @@
+using ILGPU;
+using ILGPU.Runtime;
+
 namespace Lmu.Gpu.Cli.SelfTest;
 
 /// <summary>Self-tests of the chunked parallel scan: all states, final state, fused decoded outputs and the
@@ -31,6 +34,10 @@ internal sealed class ScanSelfTests : ISelfTestSuite
             // serial pass; these cases force each way on every device.
             yield return new SelfTestCase("scan", $"all states, one serial carry pass {describe}", d => AllStates(d, size, carrySegment: 0));
             yield return new SelfTestCase("scan", $"all states, carries in segments of 3 chunks {describe}", d => AllStates(d, size, carrySegment: 3));
+
+            // The overloads on ILGPU views: inputs and outputs stay in device memory.
+            yield return new SelfTestCase("scan", $"all states on device views {describe}", d => AllStates(d, size, views: true));
+            yield return new SelfTestCase("scan", $"adjoint on device views {describe}", d => Adjoint(d, size, views: true));
         }
     }
 
@@ -50,12 +57,24 @@ internal sealed class ScanSelfTests : ISelfTestSuite
 
     private static LmuSystem System(int order, int steps) => LmuSystem.Create(order, Math.Max(4.0, steps / 8.0));
 
-    private static SelfTestResult AllStates(LmuDevice device, (int B, int K, int D, int T) s, ScanStatesKernel? kernel = null, int? carrySegment = null)
+    private static SelfTestResult AllStates(LmuDevice device, (int B, int K, int D, int T) s, ScanStatesKernel? kernel = null, int? carrySegment = null, bool views = false)
     {
         var system = System(s.D, s.T);
         float[] input = SelfTestSizes.Inputs((long)s.B * s.T * s.K, 21);
         using var memory = Memory(device, system, s.B, s.K, kernel, carrySegment);
-        var states = memory.RunStates(input, s.T, SequenceMethod.Scan);
+        float[] states;
+        if (views)
+        {
+            using var inputBuffer = device.Accelerator.Allocate1D(input);
+            using var statesBuffer = device.Accelerator.Allocate1D<float>((long)s.B * s.T * s.K * s.D);
+            memory.RunStates(inputBuffer.View, s.T, statesBuffer.View, SequenceMethod.Scan);
+            states = statesBuffer.GetAsArray1D();
+        }
+        else
+        {
+            states = memory.RunStates(input, s.T, SequenceMethod.Scan);
+        }
+
         return new SelfTestResult(SelfTestResult.Relative(states, ReferenceMemory.RunStates(system, input, s.B, s.T, s.K)), MemorySelfTests.StateTolerance);
     }
 
@@ -102,12 +121,26 @@ internal sealed class ScanSelfTests : ISelfTestSuite
         return new SelfTestResult(SelfTestResult.Relative(decoded, expected), MemorySelfTests.StateTolerance);
     }
 
-    private static SelfTestResult Adjoint(LmuDevice device, (int B, int K, int D, int T) s)
+    private static SelfTestResult Adjoint(LmuDevice device, (int B, int K, int D, int T) s, bool views = false)
     {
         var system = System(s.D, s.T);
         float[] gradients = SelfTestSizes.Inputs((long)s.B * s.T * s.K * s.D, 24);
         using var memory = new LinearMemory(device, system, s.B, s.K);
-        var adjoint = memory.RunAdjoint(gradients, s.T, SequenceMethod.Scan);
+        float[] actual;
+        if (views)
+        {
+            var acc = device.Accelerator;
+            using var g = acc.Allocate1D(gradients);
+            using var lambdaBuffer = acc.Allocate1D<float>(gradients.Length);
+            using var du = acc.Allocate1D<float>((long)s.B * s.T * s.K);
+            using var dm = acc.Allocate1D<float>(memory.StateLength);
+            memory.RunAdjoint(g.View, s.T, lambdaBuffer.View, du.View, dm.View, SequenceMethod.Scan);
+            actual = lambdaBuffer.GetAsArray1D();
+        }
+        else
+        {
+            actual = memory.RunAdjoint(gradients, s.T, SequenceMethod.Scan).Lambda;
+        }
 
         // λ_t = g_t + Āᵀ·λ_(t+1), λ_T = 0, in double, one sequence at a time.
         int d = s.D;
@@ -140,6 +173,6 @@ internal sealed class ScanSelfTests : ISelfTestSuite
             }
         }
 
-        return new SelfTestResult(SelfTestResult.Relative(adjoint.Lambda, expected), MemorySelfTests.StateTolerance);
+        return new SelfTestResult(SelfTestResult.Relative(actual, expected), MemorySelfTests.StateTolerance);
     }
 }

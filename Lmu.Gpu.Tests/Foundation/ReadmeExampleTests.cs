@@ -1,9 +1,10 @@
+using ILGPU.Runtime;
 using NUnit.Framework;
 
 namespace Lmu.Gpu.Tests.Foundation;
 
-/// <summary>The README's C# example, verbatim apart from the device (the host path here), so that it keeps compiling
-/// and running.</summary>
+/// <summary>The README's C# example, verbatim apart from the device (the host path, and the CPU simulator for the part
+/// on device views), so that it keeps compiling and running.</summary>
 [TestFixture]
 public class ReadmeExampleTests
 {
@@ -32,5 +33,26 @@ public class ReadmeExampleTests
             Assert.That(delayed, Has.Length.EqualTo(4 * steps * 2 * 2));
             Assert.That(final, Has.Length.EqualTo(4 * 2 * 12));
         });
+    }
+
+    [Test]
+    public void ReadmeExample_DeviceViews_Run()
+    {
+        var system = LmuSystem.Create(order: 12, theta: 1000);
+        using var device = LmuDevice.Open("cpu-sim");
+        using var memory = new LinearMemory(device, system, batch: 4, channels: 2);
+        int steps = 5000;
+        float[] input = new float[4 * steps * 2];
+
+        // On a device, data can stay in device memory: the same runs take ILGPU views of the memory's accelerator.
+        if (!device.IsHost)
+        {
+            using var u = device.Accelerator.Allocate1D(input);                    // [B, T, k]
+            using var m = device.Accelerator.Allocate1D<float>(4L * steps * 2 * 12); // [B, T, k, d]
+            memory.RunStates(u.View, steps, m.View, SequenceMethod.Scan);           // no host transfer of the states
+            Assert.That(m.GetAsArray1D(), Has.All.EqualTo(0f), "zero input from zero states");
+        }
+
+        Assert.That(device.IsHost, Is.False);
     }
 }

@@ -328,6 +328,82 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
         }
     }
 
+    /// <summary>A forward run on caller-owned device views (<see cref="LinearMemory"/>'s view overloads): the
+    /// sequence kernel or the scan, from the current states, which end as the final ones. Synchronises before it
+    /// returns.</summary>
+    /// <param name="input">u [B, T, k].</param>
+    /// <param name="steps">T.</param>
+    /// <param name="mode">What to write.</param>
+    /// <param name="decoders">Decoder rows [Q, d] on the host (decoded mode), else empty.</param>
+    /// <param name="delays">Q.</param>
+    /// <param name="output">States or decoded outputs (ignored for final-only runs).</param>
+    /// <param name="scan">Scan (true) or sequential.</param>
+    /// <param name="chunkLength">L, or 0 for <see cref="ChooseChunkLength"/>.</param>
+    internal void RunOnDevice(ArrayView<float> input, int steps, MemoryOutputMode mode, float[] decoders, int delays, ArrayView<float> output, bool scan, int chunkLength)
+    {
+        var owned = new List<IDisposable>();
+        try
+        {
+            ArrayView<float> decoderView = decoders.Length == 0 ? _empty.View : DeviceBuffers.Upload(_accelerator, decoders, owned).View;
+            ArrayView<float> outputView = mode == MemoryOutputMode.FinalOnly ? _empty.View : output;
+            if (scan)
+            {
+                ScanOnDevice(input, steps, mode, decoderView, delays, outputView, chunkLength, owned, mode == MemoryOutputMode.Decoded ? decoders : null);
+            }
+            else
+            {
+                Launch(input, outputView, steps, mode, decoderView, delays);
+            }
+
+            _accelerator.Synchronize();
+        }
+        finally
+        {
+            foreach (var buffer in owned)
+            {
+                buffer.Dispose();
+            }
+        }
+    }
+
+    /// <summary>The adjoint on caller-owned device views: λ, B̄ᵀ·λ_t and Āᵀ·λ_0 (the last from the B·k rows of λ_0,
+    /// read back and multiplied on the host, as <see cref="RunAdjoint"/> does). Synchronises before it returns.</summary>
+    internal void RunAdjointOnDevice(ArrayView<float> gradients, int steps, bool scan, int chunkLength, ArrayView<float> lambda,
+        ArrayView<float> inputGradient, ArrayView<float> initialGradient)
+    {
+        var owned = new List<IDisposable>();
+        try
+        {
+            int d = _order;
+            AdjointOnDevice(gradients, steps, scan ? chunkLength : steps, lambda, inputGradient, owned);
+            _accelerator.Synchronize();
+            var first = new float[(long)_count * d];
+            int batch = _count / _channels;
+            long rowFloats = (long)_channels * d;
+            for (int b = 0; b < batch; b++)
+            {
+                lambda.SubView(b * steps * rowFloats, rowFloats).CopyToCPU(first.AsSpan((int)(b * rowFloats), (int)rowFloats));
+            }
+
+            var result = new float[first.Length];
+            var zero = new float[d];
+            for (int n = 0; n < _count; n++)
+            {
+                HostMemoryMath.Advance(_aHost, zero, first.AsSpan(n * d, d), 0f, result.AsSpan(n * d, d));
+            }
+
+            initialGradient.CopyFromCPU(result);
+            _accelerator.Synchronize();
+        }
+        finally
+        {
+            foreach (var buffer in owned)
+            {
+                buffer.Dispose();
+            }
+        }
+    }
+
     /// <summary>All states from zero initial states by the scan, on device buffers (the feedforward layer's forward
     /// pass in training); synchronises before it returns. The memory's current states end as the final states.</summary>
     /// <param name="input">u [B, T, k] on the device.</param>

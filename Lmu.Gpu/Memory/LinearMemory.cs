@@ -5,14 +5,18 @@ namespace Lmu.Gpu;
 /// <summary>
 /// A batch of LMU linear memories m_t = Ā·m_{t−1} + B̄·u_t: B sequences × k channels, each an order-d state, kept
 /// on the device (or in host memory on the <c>cpu</c> path). Advance it one step at a time with <see cref="Step"/>
-/// (streaming) or run whole sequences with <see cref="RunStates"/>, <see cref="RunFinalState"/> and
-/// <see cref="RunDecoded"/>. Every run starts from the current states and leaves the final states as current.
+/// (streaming) or run whole sequences with <see cref="RunStates(ReadOnlySpan{float}, int, SequenceMethod)"/>,
+/// <see cref="RunFinalState(ReadOnlySpan{float}, int, SequenceMethod)"/> and
+/// <see cref="RunDecoded(ReadOnlySpan{float}, int, ReadOnlySpan{double}, SequenceMethod)"/>. Every run starts from the
+/// current states and leaves the final states as current.
 /// </summary>
 /// <remarks>
 /// Layouts (row-major): inputs [B, T, k]; states [B, k, d]; all states [B, T, k, d]; decoded outputs [B, T, k, Q]
 /// for Q delays. Arguments are validated before anything runs on the device; on an error nothing is changed.
+/// On a device, each run also has an overload on ILGPU views (<c>ArrayView&lt;float&gt;</c>) of the memory's
+/// accelerator, so that inputs and outputs stay in device memory.
 /// </remarks>
-public sealed class LinearMemory : IDisposable
+public sealed partial class LinearMemory : IDisposable
 {
     private readonly IMemoryEngine _engine;
     private bool _disposed;
@@ -248,7 +252,7 @@ public sealed class LinearMemory : IDisposable
     /// dependence on m_t; the input gradient ∂L/∂u_t = B̄ᵀ·λ_t; and the initial-state gradient
     /// ∂L/∂m_(−1) = Āᵀ·λ_0. It uses only Ā and B̄: the memory's states are neither read nor changed.
     /// </summary>
-    /// <param name="stateGradients">g, [B, T, k, d] (the layout of <see cref="RunStates"/>), finite.</param>
+    /// <param name="stateGradients">g, [B, T, k, d] (the layout of <see cref="RunStates(ReadOnlySpan{float}, int, SequenceMethod)"/>), finite.</param>
     /// <param name="steps">T ≥ 1.</param>
     /// <param name="method">Sequential (T reverse steps), Scan (chunked: about twice the arithmetic, parallel over
     /// time), or Auto.</param>
@@ -301,7 +305,7 @@ public sealed class LinearMemory : IDisposable
         _engine.RunAdjoint(stateGradients, steps, scan, ChunkLength, lambda, inputGradient, initialStateGradient);
     }
 
-    /// <summary><see cref="RunStates"/> into a caller-owned [B, T, k, d] buffer (benchmarks: no allocation per run).</summary>
+    /// <summary><see cref="RunStates(ReadOnlySpan{float}, int, SequenceMethod)"/> into a caller-owned [B, T, k, d] buffer (benchmarks: no allocation per run).</summary>
     internal void RunStatesInto(ReadOnlySpan<float> input, int steps, SequenceMethod method, Span<float> output)
     {
         ThrowIfDisposed();
