@@ -106,30 +106,8 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
 
     public void SetStates(ReadOnlySpan<float> source) => _states.View.AsContiguous().CopyFromCPU(source);
 
-    public void RunSequential(ReadOnlySpan<float> input, int steps, MemoryOutputMode mode, ReadOnlySpan<float> decoders, int delays, Span<float> output)
-    {
-        var owned = new List<IDisposable>();
-        try
-        {
-            var inputBuffer = DeviceBuffers.Upload(_accelerator, input, owned);
-            var decoderBuffer = decoders.IsEmpty ? _empty : DeviceBuffers.Upload(_accelerator, decoders, owned);
-            var outputBuffer = output.IsEmpty ? _empty : DeviceBuffers.Allocate(_accelerator, output.Length, "output", owned);
-            Launch(inputBuffer.View, outputBuffer.View, steps, mode, decoderBuffer.View, delays);
-            if (!output.IsEmpty)
-            {
-                outputBuffer.View.AsContiguous().SubView(0, output.Length).CopyToCPU(output);
-            }
-
-            _accelerator.Synchronize();
-        }
-        finally
-        {
-            foreach (var buffer in owned)
-            {
-                buffer.Dispose();
-            }
-        }
-    }
+    public void RunSequential(ReadOnlySpan<float> input, int steps, MemoryOutputMode mode, ReadOnlySpan<float> decoders, int delays, Span<float> output) =>
+        RunWithTransfers(input, steps, mode, decoders, delays, output, scan: false, 0);
 
     /// <summary>How phase C computes the states of the scan (default: <c>$LMU_SCAN_STATES</c>, else
     /// <see cref="ScanStatesKernel.Steps"/>, the variant measured on a GPU so far).</summary>
@@ -146,22 +124,22 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
     /// T = 1,000 and 100,000, d = 64 and 256, B = 1, 16, 64 (docs/benchmarks/gpu-h200.md).</summary>
     public bool PrefersScan(int steps, MemoryOutputMode mode) => steps >= 4 * ChooseChunkLength(steps);
 
-    public void RunScan(ReadOnlySpan<float> input, int steps, MemoryOutputMode mode, ReadOnlySpan<float> decoders, int delays, Span<float> output, int chunkLength)
+    public void RunScan(ReadOnlySpan<float> input, int steps, MemoryOutputMode mode, ReadOnlySpan<float> decoders, int delays, Span<float> output, int chunkLength) =>
+        RunWithTransfers(input, steps, mode, decoders, delays, output, scan: true, chunkLength);
+
+    /// <summary>A run from host spans: the input uploaded, <see cref="RunOnDevice"/>, the output read back.</summary>
+    private void RunWithTransfers(ReadOnlySpan<float> input, int steps, MemoryOutputMode mode, ReadOnlySpan<float> decoders, int delays, Span<float> output, bool scan, int chunkLength)
     {
         var owned = new List<IDisposable>();
         try
         {
             var inputBuffer = DeviceBuffers.Upload(_accelerator, input, owned);
-            var decoderBuffer = decoders.IsEmpty ? _empty : DeviceBuffers.Upload(_accelerator, decoders, owned);
             var outputBuffer = output.IsEmpty ? _empty : DeviceBuffers.Allocate(_accelerator, output.Length, "output", owned);
-            ScanOnDevice(inputBuffer.View, steps, mode, decoderBuffer.View, delays, outputBuffer.View, chunkLength, owned,
-                mode == MemoryOutputMode.Decoded ? decoders.ToArray() : null);
+            RunOnDevice(inputBuffer.View, steps, mode, decoders.ToArray(), delays, outputBuffer.View, scan, chunkLength);
             if (!output.IsEmpty)
             {
                 outputBuffer.View.AsContiguous().SubView(0, output.Length).CopyToCPU(output);
             }
-
-            _accelerator.Synchronize();
         }
         finally
         {
@@ -303,21 +281,14 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
         var owned = new List<IDisposable>();
         try
         {
-            int d = _order;
             var g = DeviceBuffers.Upload(_accelerator, gradients, owned);
             var lambdaBuffer = DeviceBuffers.Allocate(_accelerator, lambda.Length, "adjoint states", owned);
             var du = DeviceBuffers.Allocate(_accelerator, inputGradient.Length, "input gradient", owned);
-            AdjointOnDevice(g.View, steps, scan ? chunkLength : steps, lambdaBuffer.View, du.View, owned);
+            var dm = DeviceBuffers.Allocate(_accelerator, initialGradient.Length, "initial-state gradient", owned);
+            RunAdjointOnDevice(g.View, steps, scan, chunkLength, lambdaBuffer.View, du.View, dm.View);
             lambdaBuffer.View.AsContiguous().SubView(0, lambda.Length).CopyToCPU(lambda);
             du.View.AsContiguous().SubView(0, inputGradient.Length).CopyToCPU(inputGradient);
-            _accelerator.Synchronize();
-            var zero = new float[d];
-            for (int n = 0; n < _count; n++)
-            {
-                int b = n / _channels, ch = n - b * _channels;
-                long row = (long)b * steps * _channels + ch;
-                HostMemoryMath.Advance(_aHost, zero, lambda.Slice((int)(row * d), d), 0f, initialGradient.Slice(n * d, d));
-            }
+            dm.View.AsContiguous().SubView(0, initialGradient.Length).CopyToCPU(initialGradient);
         }
         finally
         {
@@ -367,7 +338,7 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
     }
 
     /// <summary>The adjoint on caller-owned device views: λ, B̄ᵀ·λ_t and Āᵀ·λ_0 (the last from the B·k rows of λ_0,
-    /// read back and multiplied on the host, as <see cref="RunAdjoint"/> does). Synchronises before it returns.</summary>
+    /// read back and multiplied on the host: B·k·d values). Synchronises before it returns.</summary>
     internal void RunAdjointOnDevice(ArrayView<float> gradients, int steps, bool scan, int chunkLength, ArrayView<float> lambda,
         ArrayView<float> inputGradient, ArrayView<float> initialGradient)
     {
