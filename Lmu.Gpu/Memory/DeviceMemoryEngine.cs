@@ -383,20 +383,8 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
     /// <param name="chunkLength">L, or 0 for <see cref="ChooseChunkLength"/>.</param>
     internal void ScanStatesFromZero(ArrayView<float> input, int steps, ArrayView<float> states, int chunkLength)
     {
-        var owned = new List<IDisposable>();
-        try
-        {
-            _states.MemSetToZero();
-            ScanOnDevice(input, steps, MemoryOutputMode.AllStates, _empty.View, 0, states, chunkLength, owned);
-            _accelerator.Synchronize();
-        }
-        finally
-        {
-            foreach (var buffer in owned)
-            {
-                buffer.Dispose();
-            }
-        }
+        _states.MemSetToZero();
+        RunOnDevice(input, steps, MemoryOutputMode.AllStates, [], 0, states, scan: true, chunkLength);
     }
 
     /// <summary>The adjoint's input gradient B̄ᵀ·λ_t by the scan, on device buffers, without writing λ (the
