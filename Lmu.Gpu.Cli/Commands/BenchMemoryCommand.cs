@@ -7,7 +7,8 @@ namespace Lmu.Gpu.Cli.Commands;
 /// <summary><c>lmu bench memory</c>: times the linear memory over a random sequence and prints one line
 /// <c>method=… accelerator=… d=… T=… B=… median_s=… states_per_s=…</c> (a state is one d-vector m_t).</summary>
 /// <remarks>sequential and scan run on the chosen accelerator with input and output kept on the device (host
-/// transfers are not timed); fft is keras-lmu's LMUFeedforward baseline and always runs on the host
+/// transfers are not timed; <c>--transfers</c> times the run from and to host arrays instead, method shown as
+/// <c>…+transfers</c>); fft is keras-lmu's LMUFeedforward baseline and always runs on the host
 /// (accelerator=cpu). Each timed run is preceded by untimed warm-ups.</remarks>
 internal static class BenchMemoryCommand
 {
@@ -30,9 +31,13 @@ internal static class BenchMemoryCommand
         {
             Description = "Device scan: also time the scan's phases (A chunk ends, B carries, C states) in as many runs again, synchronising at each phase, and print their medians on a second line.",
         };
+        var transfers = new Option<bool>("--transfers")
+        {
+            Description = "Time the run from host arrays (input uploaded, states read back: the span overloads) instead of device-resident buffers.",
+        };
         var seed = CommonOptions.Seed();
         var command = new Command("memory", "Times the linear memory (all states) on random input: sequential, scan, auto, or the fft baseline.");
-        foreach (var option in new Option[] { order, theta, steps, batch, method, accelerator, repeat, chunk, segment, phases, seed })
+        foreach (var option in new Option[] { order, theta, steps, batch, method, accelerator, repeat, chunk, segment, phases, transfers, seed })
         {
             command.Options.Add(option);
         }
@@ -104,7 +109,21 @@ internal static class BenchMemoryCommand
                     name = "auto(" + memory.ResolveAuto(t).ToName() + ")";
                 }
 
-                times = memory.MeasureStates(input, t, sequenceMethod, repeats);
+                if (parse.GetValue(transfers))
+                {
+                    if (timePhases)
+                    {
+                        throw new ArgumentException("--phases times device-resident runs; leave out --transfers.");
+                    }
+
+                    times = TimeWithTransfers(memory, input, t, sequenceMethod, repeats);
+                    name += "+transfers";
+                }
+                else
+                {
+                    times = memory.MeasureStates(input, t, sequenceMethod, repeats);
+                }
+
                 if (phaseEngine is not null)
                 {
                     phaseEngine.PhaseLog = [];
@@ -128,6 +147,28 @@ internal static class BenchMemoryCommand
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>Times <paramref name="repeats"/> runs of <see cref="LinearMemory.RunStates(ReadOnlySpan{float}, int, SequenceMethod)"/>
+    /// into one host array (after one untimed run), each from the same initial states: upload, kernels, read-back.</summary>
+    private static double[] TimeWithTransfers(LinearMemory memory, float[] input, int steps, SequenceMethod method, int repeats)
+    {
+        float[] initial = memory.GetStates();
+        var output = new float[(long)memory.Batch * steps * memory.Channels * memory.Order];
+        var times = new double[repeats];
+        for (int r = -1; r < repeats; r++)
+        {
+            memory.SetStates(initial);
+            long start = Stopwatch.GetTimestamp();
+            memory.RunStatesInto(input, steps, method, output);
+            if (r >= 0)
+            {
+                times[r] = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            }
+        }
+
+        memory.SetStates(initial);
+        return times;
     }
 
     /// <summary>The device engine behind <paramref name="memory"/>, for options that only the device scan has.</summary>

@@ -67,4 +67,23 @@ public sealed class BenchMemoryCommandTests
         Assert.That(result.ExitCode, Is.EqualTo(1));
         Assert.That(result.Error, Does.Contain(message));
     }
+
+    [TestCase("cpu")]
+    [TestCase("cpu-sim")]
+    public void Transfers_TimesTheRunFromHostArrays(string accelerator)
+    {
+        var result = CliRunner.Run("bench", "memory", "--order", "4", "--theta", "50", "--steps", "300", "--accelerator", accelerator,
+            "--repeat", "1", "--transfers");
+        Assert.That(result.ExitCode, Is.EqualTo(0), result.Error);
+        Assert.That(result.Output, Does.StartWith($"method=scan+transfers accelerator={accelerator} d=4 T=300 B=1 median_s="));
+    }
+
+    [Test]
+    public void Transfers_ThrowsWithPhases()
+    {
+        var result = CliRunner.Run("bench", "memory", "--order", "4", "--theta", "50", "--steps", "300", "--accelerator", "cpu-sim",
+            "--transfers", "--phases");
+        Assert.That(result.ExitCode, Is.EqualTo(1));
+        Assert.That(result.Error, Does.Contain("--transfers"));
+    }
 }

@@ -2,7 +2,7 @@
 # The device check run on a lent GPU machine (no .NET SDK there): a self-contained `lmu` published with
 #   ../shared/tools/device-publish Lmu.Gpu.Cli .device
 # and this script run from the repository root with OUT set to a folder for the logs: `gpu-run.sh [SECTION…]`
-# with sections selftest, memory, scan, scan-product, carries, sequential, neurons, capacity, training, training-scan, psmnist
+# with sections selftest, memory, scan, scan-product, carries, sequential, neurons, capacity, training, training-scan, transfers, psmnist
 # (default: selftest memory neurons capacity, the first run's set). Each command has its own time limit so that one slow case cannot eat the whole lease.
 set -u
 L=.device/lmu
@@ -107,6 +107,12 @@ if has training-scan; then
 for d in 64 256; do for B in 16 64; do for T in 1000 10000; do for m in sequential scan; do
   LIMIT=60 run bench training --order $d --steps $T --batch $B --method $m --accelerator cuda --repeat 5
 done; done; done; done
+fi
+if has transfers; then
+# What the span overloads' host transfers cost next to the device-resident run (LinearMemory's view overloads).
+for B in 1 16; do for x in "" --transfers; do
+  LIMIT=60 run bench memory --order 256 --theta 1000 --steps 100000 --batch $B --method scan --accelerator cuda --repeat 3 $x
+done; done
 fi
 if has psmnist; then
 # psMNIST at the paper's sizes on the GPU (Fashion-MNIST IDX files under $DATA): one epoch of each shape. The GPU
