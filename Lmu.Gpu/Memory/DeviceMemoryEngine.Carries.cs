@@ -113,7 +113,7 @@ internal sealed partial class DeviceMemoryEngine
         _forwardSegments?.Dispose();
         _forwardSegments = null;
         var (powerT, lastPowerT) = CarrySegments.ForwardPowers(_system, chunkLength, segment, lastSegment);
-        var owned = new List<IDisposable>();
+        var owned = new OwnedBuffers();
         try
         {
             var power = DeviceBuffers.Upload(_accelerator, powerT, owned);
@@ -122,7 +122,7 @@ internal sealed partial class DeviceMemoryEngine
         }
         catch
         {
-            owned.ForEach(buffer => buffer.Dispose());
+            owned.Dispose();
             throw;
         }
 

@@ -46,7 +46,7 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
         _channels = channels;
         _count = batch * channels;
         (_groupSize, _parts) = SequenceShape(accelerator, _order);
-        var owned = new List<IDisposable>();
+        var owned = new OwnedBuffers();
         try
         {
             _aT = DeviceBuffers.Upload(accelerator, system.DiscreteATransposedSingle(), owned);
@@ -81,11 +81,7 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
         }
         catch
         {
-            foreach (var buffer in owned)
-            {
-                buffer.Dispose();
-            }
-
+            owned.Dispose();
             throw;
         }
     }
@@ -130,23 +126,13 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
     /// <summary>A run from host spans: the input uploaded, <see cref="RunOnDevice"/>, the output read back.</summary>
     private void RunWithTransfers(ReadOnlySpan<float> input, int steps, MemoryOutputMode mode, ReadOnlySpan<float> decoders, int delays, Span<float> output, bool scan, int chunkLength)
     {
-        var owned = new List<IDisposable>();
-        try
+        using var owned = new OwnedBuffers();
+        var inputBuffer = DeviceBuffers.Upload(_accelerator, input, owned);
+        var outputBuffer = output.IsEmpty ? _empty : DeviceBuffers.Allocate(_accelerator, output.Length, "output", owned);
+        RunOnDevice(inputBuffer.View, steps, mode, decoders.ToArray(), delays, outputBuffer.View, scan, chunkLength);
+        if (!output.IsEmpty)
         {
-            var inputBuffer = DeviceBuffers.Upload(_accelerator, input, owned);
-            var outputBuffer = output.IsEmpty ? _empty : DeviceBuffers.Allocate(_accelerator, output.Length, "output", owned);
-            RunOnDevice(inputBuffer.View, steps, mode, decoders.ToArray(), delays, outputBuffer.View, scan, chunkLength);
-            if (!output.IsEmpty)
-            {
-                outputBuffer.View.AsContiguous().SubView(0, output.Length).CopyToCPU(output);
-            }
-        }
-        finally
-        {
-            foreach (var buffer in owned)
-            {
-                buffer.Dispose();
-            }
+            outputBuffer.View.AsContiguous().SubView(0, output.Length).CopyToCPU(output);
         }
     }
 
@@ -278,25 +264,15 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
 
     public void RunAdjoint(ReadOnlySpan<float> gradients, int steps, bool scan, int chunkLength, Span<float> lambda, Span<float> inputGradient, Span<float> initialGradient)
     {
-        var owned = new List<IDisposable>();
-        try
-        {
-            var g = DeviceBuffers.Upload(_accelerator, gradients, owned);
-            var lambdaBuffer = DeviceBuffers.Allocate(_accelerator, lambda.Length, "adjoint states", owned);
-            var du = DeviceBuffers.Allocate(_accelerator, inputGradient.Length, "input gradient", owned);
-            var dm = DeviceBuffers.Allocate(_accelerator, initialGradient.Length, "initial-state gradient", owned);
-            RunAdjointOnDevice(g.View, steps, scan, chunkLength, lambdaBuffer.View, du.View, dm.View);
-            lambdaBuffer.View.AsContiguous().SubView(0, lambda.Length).CopyToCPU(lambda);
-            du.View.AsContiguous().SubView(0, inputGradient.Length).CopyToCPU(inputGradient);
-            dm.View.AsContiguous().SubView(0, initialGradient.Length).CopyToCPU(initialGradient);
-        }
-        finally
-        {
-            foreach (var buffer in owned)
-            {
-                buffer.Dispose();
-            }
-        }
+        using var owned = new OwnedBuffers();
+        var g = DeviceBuffers.Upload(_accelerator, gradients, owned);
+        var lambdaBuffer = DeviceBuffers.Allocate(_accelerator, lambda.Length, "adjoint states", owned);
+        var du = DeviceBuffers.Allocate(_accelerator, inputGradient.Length, "input gradient", owned);
+        var dm = DeviceBuffers.Allocate(_accelerator, initialGradient.Length, "initial-state gradient", owned);
+        RunAdjointOnDevice(g.View, steps, scan, chunkLength, lambdaBuffer.View, du.View, dm.View);
+        lambdaBuffer.View.AsContiguous().SubView(0, lambda.Length).CopyToCPU(lambda);
+        du.View.AsContiguous().SubView(0, inputGradient.Length).CopyToCPU(inputGradient);
+        dm.View.AsContiguous().SubView(0, initialGradient.Length).CopyToCPU(initialGradient);
     }
 
     /// <summary>A forward run on caller-owned device views (<see cref="LinearMemory"/>'s view overloads): the
@@ -312,29 +288,19 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
     /// <param name="chunkLength">L, or 0 for <see cref="ChooseChunkLength"/>.</param>
     internal void RunOnDevice(ArrayView<float> input, int steps, MemoryOutputMode mode, float[] decoders, int delays, ArrayView<float> output, bool scan, int chunkLength)
     {
-        var owned = new List<IDisposable>();
-        try
+        using var owned = new OwnedBuffers();
+        ArrayView<float> decoderView = decoders.Length == 0 ? _empty.View : DeviceBuffers.Upload(_accelerator, decoders, owned).View;
+        ArrayView<float> outputView = mode == MemoryOutputMode.FinalOnly ? _empty.View : output;
+        if (scan)
         {
-            ArrayView<float> decoderView = decoders.Length == 0 ? _empty.View : DeviceBuffers.Upload(_accelerator, decoders, owned).View;
-            ArrayView<float> outputView = mode == MemoryOutputMode.FinalOnly ? _empty.View : output;
-            if (scan)
-            {
-                ScanOnDevice(input, steps, mode, decoderView, delays, outputView, chunkLength, owned, mode == MemoryOutputMode.Decoded ? decoders : null);
-            }
-            else
-            {
-                Launch(input, outputView, steps, mode, decoderView, delays);
-            }
+            ScanOnDevice(input, steps, mode, decoderView, delays, outputView, chunkLength, owned, mode == MemoryOutputMode.Decoded ? decoders : null);
+        }
+        else
+        {
+            Launch(input, outputView, steps, mode, decoderView, delays);
+        }
 
-            _accelerator.Synchronize();
-        }
-        finally
-        {
-            foreach (var buffer in owned)
-            {
-                buffer.Dispose();
-            }
-        }
+        _accelerator.Synchronize();
     }
 
     /// <summary>The adjoint on caller-owned device views: λ, B̄ᵀ·λ_t and Āᵀ·λ_0 (the last from the B·k rows of λ_0,
@@ -342,37 +308,27 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
     internal void RunAdjointOnDevice(ArrayView<float> gradients, int steps, bool scan, int chunkLength, ArrayView<float> lambda,
         ArrayView<float> inputGradient, ArrayView<float> initialGradient)
     {
-        var owned = new List<IDisposable>();
-        try
+        using var owned = new OwnedBuffers();
+        int d = _order;
+        AdjointOnDevice(gradients, steps, scan ? chunkLength : steps, lambda, inputGradient, owned);
+        _accelerator.Synchronize();
+        var first = new float[(long)_count * d];
+        int batch = _count / _channels;
+        long rowFloats = (long)_channels * d;
+        for (int b = 0; b < batch; b++)
         {
-            int d = _order;
-            AdjointOnDevice(gradients, steps, scan ? chunkLength : steps, lambda, inputGradient, owned);
-            _accelerator.Synchronize();
-            var first = new float[(long)_count * d];
-            int batch = _count / _channels;
-            long rowFloats = (long)_channels * d;
-            for (int b = 0; b < batch; b++)
-            {
-                lambda.SubView(b * steps * rowFloats, rowFloats).CopyToCPU(first.AsSpan((int)(b * rowFloats), (int)rowFloats));
-            }
-
-            var result = new float[first.Length];
-            var zero = new float[d];
-            for (int n = 0; n < _count; n++)
-            {
-                HostMemoryMath.Advance(_aHost, zero, first.AsSpan(n * d, d), 0f, result.AsSpan(n * d, d));
-            }
-
-            initialGradient.CopyFromCPU(result);
-            _accelerator.Synchronize();
+            lambda.SubView(b * steps * rowFloats, rowFloats).CopyToCPU(first.AsSpan((int)(b * rowFloats), (int)rowFloats));
         }
-        finally
+
+        var result = new float[first.Length];
+        var zero = new float[d];
+        for (int n = 0; n < _count; n++)
         {
-            foreach (var buffer in owned)
-            {
-                buffer.Dispose();
-            }
+            HostMemoryMath.Advance(_aHost, zero, first.AsSpan(n * d, d), 0f, result.AsSpan(n * d, d));
         }
+
+        initialGradient.CopyFromCPU(result);
+        _accelerator.Synchronize();
     }
 
     /// <summary>All states from zero initial states by the scan, on device buffers (the feedforward layer's forward
@@ -395,19 +351,9 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
     /// <param name="chunkLength">L, or 0 for <see cref="ChooseChunkLength"/>.</param>
     internal void ScanInputGradient(ArrayView<float> gradients, int steps, ArrayView<float> inputGradient, int chunkLength)
     {
-        var owned = new List<IDisposable>();
-        try
-        {
-            AdjointOnDevice(gradients, steps, chunkLength, null, inputGradient, owned);
-            _accelerator.Synchronize();
-        }
-        finally
-        {
-            foreach (var buffer in owned)
-            {
-                buffer.Dispose();
-            }
-        }
+        using var owned = new OwnedBuffers();
+        AdjointOnDevice(gradients, steps, chunkLength, null, inputGradient, owned);
+        _accelerator.Synchronize();
     }
 
     /// <summary>The adjoint on device buffers: reverse chunk ends from zero, their carries, then the chunks again from
@@ -436,7 +382,7 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
 
     public double[] MeasureStates(ReadOnlySpan<float> input, int steps, bool scan, int chunkLength, int repeats)
     {
-        var owned = new List<IDisposable>();
+        using var owned = new OwnedBuffers();
         float[] saved = new float[(long)_count * _order];
         GetStates(saved);
         try
@@ -448,7 +394,7 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
             {
                 SetStates(saved);
                 _accelerator.Synchronize();
-                var scratch = new List<IDisposable>();
+                using var scratch = new OwnedBuffers();
                 long start = System.Diagnostics.Stopwatch.GetTimestamp();
                 if (scan)
                 {
@@ -469,11 +415,6 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
                 {
                     times[r] = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds;
                 }
-
-                foreach (var buffer in scratch)
-                {
-                    buffer.Dispose();
-                }
             }
 
             return times;
@@ -481,10 +422,6 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
         finally
         {
             SetStates(saved);
-            foreach (var buffer in owned)
-            {
-                buffer.Dispose();
-            }
         }
     }
 
@@ -567,7 +504,7 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
         _plan?.Dispose();
         _plan = null;
         var plan = ScanPlan.Create(_system, steps, length);
-        var owned = new List<IDisposable>();
+        var owned = new OwnedBuffers();
         try
         {
             _plan = new DevicePlan(plan,
@@ -578,11 +515,7 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
         }
         catch
         {
-            foreach (var buffer in owned)
-            {
-                buffer.Dispose();
-            }
-
+            owned.Dispose();
             throw;
         }
 
