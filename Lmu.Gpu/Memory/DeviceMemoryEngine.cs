@@ -317,7 +317,7 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
         long rowFloats = (long)_channels * d;
         for (int b = 0; b < batch; b++)
         {
-            lambda.SubView(b * steps * rowFloats, rowFloats).CopyToCPU(first.AsSpan((int)(b * rowFloats), (int)rowFloats));
+            lambda.SubView((long)b * steps * rowFloats, rowFloats).CopyToCPU(first.AsSpan((int)(b * rowFloats), (int)rowFloats));
         }
 
         var result = new float[first.Length];
