@@ -5,7 +5,7 @@ namespace Lmu.Gpu.Benchmarks.Memory;
 
 /// <summary>
 /// One streaming state update m ← Ā·m + B̄·u for B·k memories of order d (float32), through
-/// <see cref="LinearMemory.Step"/>, against two plain sequential C# baselines over the same data: a naive double
+/// <see cref="LinearMemory.Step(ReadOnlySpan{float})"/>, against two plain sequential C# baselines over the same data: a naive double
 /// <c>for</c> loop over the rows of Ā, and one <see cref="TensorPrimitives.Dot(ReadOnlySpan{float}, ReadOnlySpan{float})"/>
 /// per row.
 /// </summary>
@@ -115,7 +115,7 @@ public class StepBenchmarks
         }
     }
 
-    /// <summary>The library: <see cref="LinearMemory.Step"/> on <see cref="Accelerator"/>.</summary>
+    /// <summary>The library: <see cref="LinearMemory.Step(ReadOnlySpan{float})"/> on <see cref="Accelerator"/>.</summary>
     [Benchmark]
     public void LinearMemoryStep() => _memory.Step(_input);
 }

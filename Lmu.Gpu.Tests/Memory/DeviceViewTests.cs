@@ -128,6 +128,50 @@ public sealed class DeviceViewTests
     }
 
     [Test]
+    public void StepAndStates_MatchSpanOverloads()
+    {
+        var (views, spans) = Pair(chunk: 0);
+        using (views)
+        using (spans)
+        {
+            float[] start = ScanTestData.Uniform(views.StateLength, 11);
+            using var states = Upload(start);
+            views.SetStates(states.View);
+            spans.SetStates(start);
+            for (int t = 0; t < 5; t++)
+            {
+                float[] u = ScanTestData.Uniform(Batch * Channels, 20 + t);
+                using var input = Upload(u);
+                views.Step(input.View);
+                spans.Step(u);
+            }
+
+            using var read = NaNs(views.StateLength);
+            views.GetStates(read.View);
+            AssertClose(read.GetAsArray1D(), spans.GetStates(), "states after five steps");
+            AssertClose(views.GetStates(), spans.GetStates(), "the same states read to the host");
+        }
+    }
+
+    [Test]
+    public void Step_ThrowsForWrongLength()
+    {
+        var (views, spans) = Pair(chunk: 0);
+        using (views)
+        using (spans)
+        {
+            float[] before = views.GetStates();
+            using var input = Upload(new float[Batch * Channels + 1]);
+            var ex = Assert.Throws<ArgumentException>(() => views.Step(input.View));
+            Assert.That(ex!.ParamName, Is.EqualTo("input"));
+            Assert.That(views.GetStates(), Is.EqualTo(before), "states unchanged");
+            using var shortStates = NaNs(views.StateLength - 1);
+            Assert.That(Assert.Throws<ArgumentException>(() => views.SetStates(shortStates.View))!.ParamName, Is.EqualTo("states"));
+            Assert.That(Assert.Throws<ArgumentException>(() => views.GetStates(shortStates.View))!.ParamName, Is.EqualTo("destination"));
+        }
+    }
+
+    [Test]
     public void RunStates_ThrowsForHostPath()
     {
         using var memory = new LinearMemory(_host, LmuSystem.Create(Order, 20));

@@ -91,8 +91,7 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
         // One input per sequence (B·k, checked by LinearMemory), into a buffer kept for the engine's life: a streaming
         // step is a copy, a launch and a synchronize, with no device allocation.
         _stepInput.View.AsContiguous().CopyFromCPU(input);
-        Launch(_stepInput.View, _empty.View, 1, MemoryOutputMode.FinalOnly, _empty.View, 0);
-        _accelerator.Synchronize();
+        StepOnDevice(_stepInput.View);
     }
 
     public void GetStates(Span<float> destination)
@@ -101,6 +100,28 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
     }
 
     public void SetStates(ReadOnlySpan<float> source) => _states.View.AsContiguous().CopyFromCPU(source);
+
+    /// <summary>One streaming step with its B·k inputs in a device view; synchronises before it returns.</summary>
+    internal void StepOnDevice(ArrayView<float> input)
+    {
+        Launch(input, _empty.View, 1, MemoryOutputMode.FinalOnly, _empty.View, 0);
+        _accelerator.Synchronize();
+    }
+
+    /// <summary>Copies the states [B·k, d] into a device view (device to device).</summary>
+    internal void CopyStatesTo(ArrayView<float> destination)
+    {
+        ArrayView1D<float, Stride1D.Dense> target = destination;
+        target.CopyFrom(_states.View);
+        _accelerator.Synchronize();
+    }
+
+    /// <summary>Overwrites the states [B·k, d] from a device view (device to device).</summary>
+    internal void CopyStatesFrom(ArrayView<float> source)
+    {
+        _states.View.CopyFrom(source);
+        _accelerator.Synchronize();
+    }
 
     public void RunSequential(ReadOnlySpan<float> input, int steps, MemoryOutputMode mode, ReadOnlySpan<float> decoders, int delays, Span<float> output) =>
         RunWithTransfers(input, steps, mode, decoders, delays, output, scan: false, 0);

@@ -11,7 +11,7 @@ internal static class HostMemoryMath
     /// <summary>dst = Ā·m + B̄·u with Ā given transposed (row j of <paramref name="aT"/> is column j of Ā).
     /// Register-blocked: each block of output lanes is accumulated over all j before it is stored.</summary>
     /// <remarks><paramref name="dst"/> must not overlap <paramref name="m"/>. Compiled fully optimised at its first
-    /// call (a streaming <see cref="LinearMemory.Step"/> or a short sequence would otherwise run the tier-0 code,
+    /// call (a streaming <see cref="LinearMemory.Step(ReadOnlySpan{float})"/> or a short sequence would otherwise run the tier-0 code,
     /// measured 4–5× slower at d = 256).</remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Advance(ReadOnlySpan<float> aT, ReadOnlySpan<float> bBar, ReadOnlySpan<float> m, float u, Span<float> dst)

@@ -8,6 +8,40 @@ namespace Lmu.Gpu;
 /// and outputs in device memory and chain their own kernels around the memory.</summary>
 public sealed partial class LinearMemory
 {
+    /// <summary>Advances every memory by one step with B·k inputs ([B, k]) in a device view: the overload of
+    /// <see cref="Step(ReadOnlySpan{float})"/> for inputs that another kernel produced on the device.</summary>
+    /// <param name="input">Exactly B·k values on this memory's accelerator; not checked for NaN.</param>
+    /// <exception cref="InvalidOperationException">This memory runs on the host path.</exception>
+    /// <exception cref="ArgumentException">A view that is invalid, of the wrong length or on another accelerator.</exception>
+    public void Step(ArrayView<float> input)
+    {
+        var engine = DeviceEngineFor(1, SequenceMethod.Sequential);
+        RequireView(input, (long)Batch * Channels, nameof(input));
+        engine.StepOnDevice(input);
+    }
+
+    /// <summary>Copies the current states [B, k, d] into a device view (device to device, no host transfer).</summary>
+    /// <param name="destination">Exactly <see cref="StateLength"/> values on this memory's accelerator.</param>
+    /// <exception cref="InvalidOperationException">This memory runs on the host path.</exception>
+    /// <exception cref="ArgumentException">A view that is invalid, of the wrong length or on another accelerator.</exception>
+    public void GetStates(ArrayView<float> destination)
+    {
+        var engine = DeviceEngineFor(1, SequenceMethod.Sequential);
+        RequireView(destination, StateLength, nameof(destination));
+        engine.CopyStatesTo(destination);
+    }
+
+    /// <summary>Overwrites the states [B, k, d] from a device view (device to device; not checked for NaN).</summary>
+    /// <param name="states">Exactly <see cref="StateLength"/> values on this memory's accelerator.</param>
+    /// <exception cref="InvalidOperationException">This memory runs on the host path.</exception>
+    /// <exception cref="ArgumentException">A view that is invalid, of the wrong length or on another accelerator.</exception>
+    public void SetStates(ArrayView<float> states)
+    {
+        var engine = DeviceEngineFor(1, SequenceMethod.Sequential);
+        RequireView(states, StateLength, nameof(states));
+        engine.CopyStatesFrom(states);
+    }
+
     /// <summary>Runs T steps on device-resident inputs and writes every state into a device view: the overload of
     /// <see cref="RunStates(ReadOnlySpan{float}, int, SequenceMethod)"/> without host transfers.</summary>
     /// <param name="input">u [B, T, k]: exactly B·T·k values in a buffer of this memory's accelerator

@@ -4,7 +4,7 @@ namespace Lmu.Gpu;
 
 /// <summary>
 /// A batch of LMU linear memories m_t = Ā·m_{t−1} + B̄·u_t: B sequences × k channels, each an order-d state, kept
-/// on the device (or in host memory on the <c>cpu</c> path). Advance it one step at a time with <see cref="Step"/>
+/// on the device (or in host memory on the <c>cpu</c> path). Advance it one step at a time with <see cref="Step(ReadOnlySpan{float})"/>
 /// (streaming) or run whole sequences with <see cref="RunStates(ReadOnlySpan{float}, int, SequenceMethod)"/>,
 /// <see cref="RunFinalState(ReadOnlySpan{float}, int, SequenceMethod)"/> and
 /// <see cref="RunDecoded(ReadOnlySpan{float}, int, ReadOnlySpan{double}, SequenceMethod)"/>. Every run starts from the
