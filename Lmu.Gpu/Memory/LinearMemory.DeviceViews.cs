@@ -4,8 +4,8 @@ using Lmu.Gpu.Kernels.Memory;
 
 namespace Lmu.Gpu;
 
-/// <summary>Sequence runs on data that stays on the device (ILGPU views), for applications that keep their inputs
-/// and outputs in device memory and chain their own kernels around the memory.</summary>
+// The overloads on ILGPU views: streaming steps, states and sequence runs on data that stays on the device, for
+// applications that keep their inputs and outputs in device memory and chain their own kernels around the memory.
 public sealed partial class LinearMemory
 {
     /// <summary>Advances every memory by one step with B·k inputs ([B, k]) in a device view: the overload of
