@@ -283,9 +283,13 @@ internal sealed class DeviceBackend : Backend
             int d = order;
             using var states = owner.Allocate((long)batch * channels * d, "memory states");
             var (group, parts) = DeviceMemoryEngine.SequenceShape(acc, d);
-            var config = new KernelConfig(new Index1D(batch * channels), new Index1D(group), SharedMemoryConfig.RequestDynamic<float>((2 + parts) * d));
+
+            // Āᵀ in shared memory where it fits, as LinearMemory's sequence runs do.
+            bool matrixInShared = DeviceMemoryEngine.MatrixFitsShared(d, parts);
+            int sharedFloats = ((2 + parts) * d) + (matrixInShared ? d * d : 0);
+            var config = new KernelConfig(new Index1D(batch * channels), new Index1D(group), SharedMemoryConfig.RequestDynamic<float>(sharedFloats));
             _forward(config, sys.Sub((2 * d * d) + (2 * d), d * d).View, sys.Sub(d * d, d).View, states.All.View, states.All.View, u.View, mSeq.View,
-                new MemorySequenceParams(d, channels, steps, 0, MemoryOutputMode.AllStates, parts));
+                new MemorySequenceParams(d, channels, steps, 0, MemoryOutputMode.AllStates, parts, matrixInShared ? 1 : 0));
             acc.Synchronize();
         }
 
