@@ -149,6 +149,27 @@ public sealed class FeedforwardScanTests
     }
 
     [Test]
+    public void Auto_AgreesWithLinearMemoryRule([Values(false, true)] bool simulator)
+    {
+        // The training layer asks the engines' rules without building an engine; LinearMemory asks its engine.
+        var device = simulator ? _sim : _host;
+        using var model = new LmuModel(device, 1)
+            .AddFeedforwardLmu(new FeedforwardLmuOptions { InputSize = 1, Units = 4, Order = 16, Theta = 100, MemoryChannels = 2 })
+            .AddDense(1);
+        model.GetParameters();
+        var layer = model.Layers.OfType<FeedforwardModelLayer>().Single();
+        foreach (int batch in new[] { 1, 4, 8 })
+        {
+            using var memory = new LinearMemory(device, LmuSystem.Create(16, 100), batch, channels: 2);
+            foreach (int steps in new[] { 10, 100, 1_000, 10_000 })
+            {
+                Assert.That(layer.UsesScan(model.Backend, batch, steps), Is.EqualTo(memory.ResolveAuto(steps) == SequenceMethod.Scan),
+                    $"B = {batch}, T = {steps}");
+            }
+        }
+    }
+
+    [Test]
     public void SequenceMethod_ThrowsForScanWithTrainableTheta()
     {
         var trainable = new FeedforwardLmuOptions { InputSize = 1, Units = 3, Order = 4, Theta = 10, TrainableTheta = true };

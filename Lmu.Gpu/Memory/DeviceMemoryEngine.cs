@@ -133,13 +133,21 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
     /// <summary>L: the lock-step rule of <see cref="ScanPlan.ChooseChunkLength"/>, or for the matrix-product phase C a
     /// short chunk (32 for d &lt; 128, else 64) that keeps its extra in-chunk convolution (K = d + L instead of d) small
     /// while phase B stays T/L serial steps.</summary>
-    public int ChooseChunkLength(int steps) => StatesKernel == ScanStatesKernel.Gemm
-        ? Math.Min(steps, _order < 128 ? 32 : 64)
-        : ScanPlan.ChooseChunkLength(steps, _count, _order, 8192);
+    public int ChooseChunkLength(int steps) => ChooseChunkLength(StatesKernel, _order, _count, steps);
 
     /// <summary>Scan once T holds four chunks. On an H200 the scan beat the sequential kernel in every measured case:
     /// T = 1,000 and 100,000, d = 64 and 256, B = 1, 16, 64 (docs/benchmarks/gpu-h200.md).</summary>
-    public bool PrefersScan(int steps, MemoryOutputMode mode) => steps >= 4 * ChooseChunkLength(steps);
+    public bool PrefersScan(int steps, MemoryOutputMode mode) => PrefersScan(StatesKernel, _order, _count, steps);
+
+    /// <summary><see cref="ChooseChunkLength(int)"/> for a phase-C kernel, order and B·k memories, without an engine.</summary>
+    internal static int ChooseChunkLength(ScanStatesKernel kernel, int order, int memories, int steps) => kernel == ScanStatesKernel.Gemm
+        ? Math.Min(steps, order < 128 ? 32 : 64)
+        : ScanPlan.ChooseChunkLength(steps, memories, order, 8192);
+
+    /// <summary><see cref="PrefersScan(int, MemoryOutputMode)"/> without an engine (the training layers ask before they
+    /// build one).</summary>
+    internal static bool PrefersScan(ScanStatesKernel kernel, int order, int memories, int steps) =>
+        steps >= 4 * ChooseChunkLength(kernel, order, memories, steps);
 
     public void RunScan(ReadOnlySpan<float> input, int steps, MemoryOutputMode mode, ReadOnlySpan<float> decoders, int delays, Span<float> output, int chunkLength) =>
         RunWithTransfers(input, steps, mode, decoders, delays, output, scan: true, chunkLength);
@@ -164,7 +172,7 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
     /// <param name="decoders">Decoder rows [Q, d] on the device (decoded mode).</param>
     /// <param name="delays">Q.</param>
     /// <param name="output">States or decoded outputs.</param>
-    /// <param name="chunkLength">L, or 0 for <see cref="ChooseChunkLength"/>.</param>
+    /// <param name="chunkLength">L, or 0 for <see cref="ChooseChunkLength(int)"/>.</param>
     /// <param name="owned">Buffers to dispose after the run.</param>
     /// <param name="hostDecoders">The decoders on the host, which the matrix-product phase C folds into its weights
     /// (without them decoded outputs take the lock-step kernel).</param>
@@ -306,7 +314,7 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
     /// <param name="delays">Q.</param>
     /// <param name="output">States or decoded outputs (ignored for final-only runs).</param>
     /// <param name="scan">Scan (true) or sequential.</param>
-    /// <param name="chunkLength">L, or 0 for <see cref="ChooseChunkLength"/>.</param>
+    /// <param name="chunkLength">L, or 0 for <see cref="ChooseChunkLength(int)"/>.</param>
     internal void RunOnDevice(ArrayView<float> input, int steps, MemoryOutputMode mode, float[] decoders, int delays, ArrayView<float> output, bool scan, int chunkLength)
     {
         using var owned = new OwnedBuffers();
@@ -357,7 +365,7 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
     /// <param name="input">u [B, T, k] on the device.</param>
     /// <param name="steps">T.</param>
     /// <param name="states">m [B, T, k, d] on the device.</param>
-    /// <param name="chunkLength">L, or 0 for <see cref="ChooseChunkLength"/>.</param>
+    /// <param name="chunkLength">L, or 0 for <see cref="ChooseChunkLength(int)"/>.</param>
     internal void ScanStatesFromZero(ArrayView<float> input, int steps, ArrayView<float> states, int chunkLength)
     {
         _states.MemSetToZero();
@@ -369,7 +377,7 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
     /// <param name="gradients">g [B, T, k, d] on the device.</param>
     /// <param name="steps">T.</param>
     /// <param name="inputGradient">B̄ᵀ·λ_t [B, T, k] on the device.</param>
-    /// <param name="chunkLength">L, or 0 for <see cref="ChooseChunkLength"/>.</param>
+    /// <param name="chunkLength">L, or 0 for <see cref="ChooseChunkLength(int)"/>.</param>
     internal void ScanInputGradient(ArrayView<float> gradients, int steps, ArrayView<float> inputGradient, int chunkLength)
     {
         using var owned = new OwnedBuffers();

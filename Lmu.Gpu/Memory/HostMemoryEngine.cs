@@ -67,10 +67,16 @@ internal sealed class HostMemoryEngine : IMemoryEngine
         }
     }
 
-    public int ChooseChunkLength(int steps) =>
-        ScanPlan.ChooseChunkLength(steps, _count, _order, 16L * Environment.ProcessorCount);
+    public int ChooseChunkLength(int steps) => ChooseChunkLength(_order, _count, steps);
 
-    public bool PrefersScan(int steps, MemoryOutputMode mode)
+    public bool PrefersScan(int steps, MemoryOutputMode mode) => PrefersScan(_order, _count, steps);
+
+    /// <summary>The host's chunk length for an order and B·k memories, without an engine.</summary>
+    internal static int ChooseChunkLength(int order, int memories, int steps) =>
+        ScanPlan.ChooseChunkLength(steps, memories, order, 16L * Environment.ProcessorCount);
+
+    /// <summary>The host's <see cref="SequenceMethod.Auto"/> rule for an order and B·k memories, without an engine.</summary>
+    internal static bool PrefersScan(int order, int memories, int steps)
     {
         // Measured on a 2-core AVX-512 Xeon (docs/benchmarks/scan-cpu.md): the scan wins once there are a few
         // chunks per core; below that the sequential loop has less overhead. From d = 128 and eight memories on, the
@@ -78,14 +84,14 @@ internal sealed class HostMemoryEngine : IMemoryEngine
         // the one-memory-at-a-time loop even with one or two chunks per sequence (d = 256, B = 8…64, T = 64…4,000:
         // 1.3–2.0× forward, 1.2–1.7× adjoint); at d = 64 the adjoint does not gain there, so smaller orders keep the
         // first rule.
-        int length = ChooseChunkLength(steps);
-        long columns = (long)_count * ((steps + length - 1) / length);
+        int length = ChooseChunkLength(order, memories, steps);
+        long columns = (long)memories * ((steps + length - 1) / length);
         bool manyChunks = steps >= 4 * length && columns >= 4L * Environment.ProcessorCount;
-        bool lockStep = _order >= MinimumLockStepOrder && _count >= MinimumLockStepMemories && steps >= MinimumLockStepSteps;
+        bool lockStep = order >= MinimumLockStepOrder && memories >= MinimumLockStepMemories && steps >= MinimumLockStepSteps;
         return manyChunks || lockStep;
     }
 
-    /// <summary>The smallest order at which <see cref="PrefersScan"/> takes the scan for its lock-step phase C alone.</summary>
+    /// <summary>The smallest order at which <see cref="PrefersScan(int, int, int)"/> takes the scan for its lock-step phase C alone.</summary>
     internal const int MinimumLockStepOrder = 128;
 
     /// <summary>The fewest memories (B·k) for that rule: one lock-step group of eight.</summary>

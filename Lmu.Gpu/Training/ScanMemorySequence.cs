@@ -20,14 +20,16 @@ internal sealed class ScanMemorySequence(Backend backend) : IDisposable
     /// <summary>The chunk length L (0: the engine's rule; tests set a short one to exercise the carries).</summary>
     public int ChunkLength { get; set; }
 
-    /// <summary>Whether the engine's <see cref="SequenceMethod.Auto"/> rule picks the scan for these sizes.</summary>
+    /// <summary>Whether the engine's <see cref="SequenceMethod.Auto"/> rule picks the scan for these sizes (asked of the
+    /// rule itself: no engine is built for a run that stays sequential).</summary>
     /// <param name="system">The memory's current system.</param>
     /// <param name="batch">B.</param>
     /// <param name="channels">k.</param>
     /// <param name="steps">T.</param>
     /// <returns>True when the scan is the faster choice.</returns>
-    public bool Prefers(LmuSystem system, int batch, int channels, int steps) =>
-        Engine(system, batch, channels).PrefersScan(steps, MemoryOutputMode.AllStates);
+    public bool Prefers(LmuSystem system, int batch, int channels, int steps) => backend is DeviceBackend
+        ? DeviceMemoryEngine.PrefersScan(ScanStatesKernelParser.FromEnvironment(), system.Order, batch * channels, steps)
+        : HostMemoryEngine.PrefersScan(system.Order, batch * channels, steps);
 
     /// <summary>m [B, T, k, d] from u [B, T, k], starting from zero.</summary>
     /// <param name="system">The memory's current system.</param>
