@@ -55,17 +55,8 @@ internal sealed class TrainingSelfTests : ISelfTestSuite
     {
         using var model = build();
         using var host = LmuDevice.Open(AcceleratorKind.Cpu);
-        float[] parameters = model.GetParameters();
-        var thetas = model.Layers.OfType<LmuMemoryLayer>().Select(l => l.ThetaIndex).ToHashSet();
-        var random = new Random(9);
-        for (int i = 0; i < parameters.Length; i++)
-        {
-            // Small non-zero values everywhere (the initialisers leave biases and some encoders at zero); θ unchanged.
-            if (!thetas.Contains(i))
-            {
-                parameters[i] += (float)((random.NextDouble() - 0.5) * 0.2);
-            }
-        }
+        // Small non-zero values everywhere (the initialisers leave biases and some encoders at zero); θ unchanged.
+        float[] parameters = model.ParametersWithNoise(seed: 9, width: 0.2);
 
         model.SetParameters(parameters);
         var data = Data(model, batch, steps, classes);

@@ -84,16 +84,7 @@ public sealed class FeedforwardScanTests
         var data = Data(count, steps, scan.OutputSize, returnSequences);
 
         // Non-zero values everywhere (the initialisers leave biases at zero), θ left as it is.
-        float[] p = scan.GetParameters();
-        var thetas = scan.Layers.OfType<FeedforwardModelLayer>().Select(l => l.ThetaIndex).ToHashSet();
-        var rng = new Random(9);
-        for (int i = 0; i < p.Length; i++)
-        {
-            if (!thetas.Contains(i))
-            {
-                p[i] += (float)((rng.NextDouble() - 0.5) * 0.4);
-            }
-        }
+        float[] p = scan.ParametersWithNoise(seed: 9, width: 0.4);
 
         foreach (var layer in scan.Layers.OfType<FeedforwardModelLayer>())
         {

@@ -154,19 +154,11 @@ public sealed class GradientCheckTests
     {
         using var model = Build(device, net, inputSize: 2);
         var data = Data(model, count, steps, 11);
-        float[] p = model.GetParameters(); // builds the model, which assigns the layer offsets
+        // Random non-zero values in every tensor (the initialisers leave e_m and biases at zero). Getting the parameters
+        // builds the model, which assigns the layer offsets that the θ sets below read.
+        float[] p = model.ParametersWithNoise(seed: 5, width: 0.6);
         var thetas = Thetas(model);
         var frozen = FrozenThetas(model);
-
-        // Random non-zero values in every tensor (the initialisers leave e_m and biases at zero).
-        var rng = new Random(5);
-        for (int i = 0; i < p.Length; i++)
-        {
-            if (!thetas.Contains(i))
-            {
-                p[i] += (float)((rng.NextDouble() - 0.5) * 0.6);
-            }
-        }
 
         model.SetParameters(p);
         int lossFrom = model.ReturnSequences ? 2 : 0;

@@ -447,6 +447,28 @@ public sealed partial class LmuModel : IDisposable
         _backend.Dispose();
     }
 
+    /// <summary>The parameter vector with uniform noise in [−<paramref name="width"/>/2, <paramref name="width"/>/2)
+    /// added to every value but the θs (for gradient checks and self-tests: the initialisers leave biases and some
+    /// encoders at zero). Nothing is set.</summary>
+    /// <param name="seed">Seed of the noise.</param>
+    /// <param name="width">Width of the noise interval.</param>
+    /// <returns>A new array.</returns>
+    internal float[] ParametersWithNoise(int seed, double width)
+    {
+        float[] parameters = GetParameters();
+        var thetas = _layers.OfType<LmuMemoryLayer>().Select(l => l.ThetaIndex).ToHashSet();
+        var random = new Random(seed);
+        for (int i = 0; i < parameters.Length; i++)
+        {
+            if (!thetas.Contains(i))
+            {
+                parameters[i] += (float)((random.NextDouble() - 0.5) * width);
+            }
+        }
+
+        return parameters;
+    }
+
     /// <summary>Computes the mean loss of the given sequences and the gradient of every parameter (for tests and
     /// gradient checks); nothing is updated.</summary>
     internal double ComputeGradients(SequenceDataset data, ReadOnlySpan<int> indices, int lossFromStep, float[] gradients)
