@@ -15,7 +15,7 @@ public sealed partial class LinearMemory
     /// <exception cref="ArgumentException">A view that is invalid, of the wrong length or on another accelerator.</exception>
     public void Step(ArrayView<float> input)
     {
-        var engine = DeviceEngineFor(1, SequenceMethod.Sequential);
+        var engine = DeviceEngine();
         RequireView(input, (long)Batch * Channels, nameof(input));
         engine.StepOnDevice(input);
     }
@@ -26,7 +26,7 @@ public sealed partial class LinearMemory
     /// <exception cref="ArgumentException">A view that is invalid, of the wrong length or on another accelerator.</exception>
     public void GetStates(ArrayView<float> destination)
     {
-        var engine = DeviceEngineFor(1, SequenceMethod.Sequential);
+        var engine = DeviceEngine();
         RequireView(destination, StateLength, nameof(destination));
         engine.CopyStatesTo(destination);
     }
@@ -37,7 +37,7 @@ public sealed partial class LinearMemory
     /// <exception cref="ArgumentException">A view that is invalid, of the wrong length or on another accelerator.</exception>
     public void SetStates(ArrayView<float> states)
     {
-        var engine = DeviceEngineFor(1, SequenceMethod.Sequential);
+        var engine = DeviceEngine();
         RequireView(states, StateLength, nameof(states));
         engine.CopyStatesFrom(states);
     }
@@ -147,15 +147,18 @@ public sealed partial class LinearMemory
         engine.RunAdjointOnDevice(stateGradients, steps, Scans(method, steps, MemoryOutputMode.AllStates), ChunkLength, lambda, inputGradient, initialStateGradient);
     }
 
+    /// <summary>The device engine for a run of <paramref name="steps"/> with <paramref name="method"/>, both checked.</summary>
     private DeviceMemoryEngine DeviceEngineFor(int steps, SequenceMethod method)
     {
-        ThrowIfDisposed();
+        var engine = DeviceEngine();
         ArgumentOutOfRangeException.ThrowIfLessThan(steps, 1);
-        if (method is not (SequenceMethod.Auto or SequenceMethod.Sequential or SequenceMethod.Scan))
-        {
-            throw new ArgumentOutOfRangeException(nameof(method), method, "Unknown sequence method.");
-        }
+        ThrowIfUnknown(method);
+        return engine;
+    }
 
+    private DeviceMemoryEngine DeviceEngine()
+    {
+        ThrowIfDisposed();
         return _engine as DeviceMemoryEngine ?? throw new InvalidOperationException(
             $"This memory runs on the host path ({Device.Kind.ToName()}), which has no device buffers; use the span overloads, or a device (cuda, opencl, cpu-sim) for ILGPU views.");
     }

@@ -295,10 +295,7 @@ public sealed partial class LinearMemory : IDisposable
         RequireLength(lambda.Length, expected, nameof(lambda));
         RequireLength(inputGradient.Length, OutputLength(steps, 1), nameof(inputGradient));
         RequireLength(initialStateGradient.Length, StateLength, nameof(initialStateGradient));
-        if (method is not (SequenceMethod.Auto or SequenceMethod.Sequential or SequenceMethod.Scan))
-        {
-            throw new ArgumentOutOfRangeException(nameof(method), method, "Unknown sequence method.");
-        }
+        ThrowIfUnknown(method);
 
         ThrowIfNotFinite(stateGradients, nameof(stateGradients), Order);
         bool scan = Resolve(method, steps, MemoryOutputMode.AllStates) == SequenceMethod.Scan;
@@ -370,4 +367,12 @@ public sealed partial class LinearMemory : IDisposable
     }
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
+
+    private static void ThrowIfUnknown(SequenceMethod method)
+    {
+        if (method is not (SequenceMethod.Auto or SequenceMethod.Sequential or SequenceMethod.Scan))
+        {
+            throw new ArgumentOutOfRangeException(nameof(method), method, "Unknown sequence method.");
+        }
+    }
 }
