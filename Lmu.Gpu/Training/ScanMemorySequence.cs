@@ -13,6 +13,9 @@ namespace Lmu.Gpu.Training;
 internal sealed class ScanMemorySequence(Backend backend) : IDisposable
 {
     private readonly Dictionary<(int Batch, int Channels), IMemoryEngine> _engines = [];
+
+    /// <summary>The device's phase-C kernel, read from the environment once, as each device engine reads it.</summary>
+    private readonly ScanStatesKernel _statesKernel = ScanStatesKernelParser.FromEnvironment();
     private LmuSystem? _system;
     private float[] _lambda = [];
     private float[] _initialGradient = [];
@@ -28,7 +31,7 @@ internal sealed class ScanMemorySequence(Backend backend) : IDisposable
     /// <param name="steps">T.</param>
     /// <returns>True when the scan is the faster choice.</returns>
     public bool Prefers(LmuSystem system, int batch, int channels, int steps) => backend is DeviceBackend
-        ? DeviceMemoryEngine.PrefersScan(ScanStatesKernelParser.FromEnvironment(), system.Order, batch * channels, steps)
+        ? DeviceMemoryEngine.PrefersScan(_statesKernel, system.Order, batch * channels, steps)
         : HostMemoryEngine.PrefersScan(system.Order, batch * channels, steps);
 
     /// <summary>m [B, T, k, d] from u [B, T, k], starting from zero.</summary>
