@@ -106,7 +106,11 @@ public static class ScanGemmKernels
         var inputAt = SharedMemory.Allocate<long>(MaxBlockColumns);
         var lengthOf = SharedMemory.Allocate<int>(MaxBlockColumns);
         int g = side.Value;
-        int log = g >= 16 ? 4 : g >= 8 ? 3 : g >= 4 ? 2 : g >= 2 ? 1 : 0;
+        // log₂ of the side (1, 2, 4, 8 or 16) by arithmetic, not by a chain of conditionals: ILGPU 1.5.3 miscompiles
+        // `g >= 16 ? 4 : … : g >= 2 ? 1 : 0` (Roslyn turns the last arm into the comparison itself, and ILGPU gives the
+        // merged value that comparison's bool type, so every arm becomes 1: log 1 at side 16, and the block tables were
+        // indexed out of range on CUDA, while the CPU accelerator, which runs the IL, computed 4).
+        int log = ((g >> 1) & 1) + (((g >> 2) & 1) * 2) + (((g >> 3) & 1) * 3) + (((g >> 4) & 1) * 4);
         int threads = g << log;
         int size = 8 * g;
         int t = Group.IdxX;

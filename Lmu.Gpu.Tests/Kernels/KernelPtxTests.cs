@@ -68,6 +68,22 @@ public sealed class KernelPtxTests
         Assert.That(lines.Count(l => l.StartsWith("st.shared.f32", StringComparison.Ordinal)), Is.EqualTo(16));
     }
 
+    [TestCase(4, 2)]
+    [TestCase(8, 3)]
+    [TestCase(16, 4)]
+    public void ChunkStates_SplitsTheThreadIndexBySide(int side, int log2)
+    {
+        // The thread's column within the group is tid.x >> log₂ side, a constant shift once the side is specialised.
+        // ILGPU 1.5.3 compiled the first version's `side >= 16 ? 4 : … : side >= 2 ? 1 : 0` to 1 at every side (it
+        // typed the merged arms as the last arm's comparison), which the CPU simulator, running the IL, could not see:
+        // on CUDA the block's column tables were read out of range ("an illegal memory access").
+        string ptx = KernelPtx.Compile("chunk-states", side: side, groupsPerMultiprocessor: 0);
+        var tid = System.Text.RegularExpressions.Regex.Match(ptx, @"mov\.b32\s+(%r\d+), %tid\.x;");
+        Assert.That(tid.Success, Is.True);
+        string shift = $@"shr\.s32\s+%r\d+, {System.Text.RegularExpressions.Regex.Escape(tid.Groups[1].Value)}, {log2};";
+        Assert.That(System.Text.RegularExpressions.Regex.IsMatch(ptx, shift), Is.True, $"no tid.x >> {log2} in the PTX");
+    }
+
     [Test]
     public void ChunkStates_CarriesTheLaunchBoundsIntoThePtx()
     {
