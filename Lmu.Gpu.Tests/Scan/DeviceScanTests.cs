@@ -43,6 +43,19 @@ public sealed class DeviceScanTests
     }
 
     [Test]
+    public void Product_TwoStageBuffers_ScanOnSimulatorMatchesHostSequential([Values(7, 64)] int chunkLength)
+    {
+        // $LMU_GEMM_BUFFERS=2 on the simulator's 4 × 4 groups (stages of 4 depths): d = 20, L = 7 leaves padded rows and
+        // depth; L = 64 makes blocks of up to 84 depths (21 stages, so both buffers are reused many times).
+        var system = LmuSystem.Create(20, 40);
+        using var device = new LinearMemory(_simulator, system, Batch, Channels) { ChunkLength = chunkLength };
+        var engine = (DeviceMemoryEngine)device.Engine;
+        engine.StatesKernel = ScanStatesKernel.Gemm;
+        engine.GemmBuffers = 2;
+        AssertScanMatchesHostSequential(device, system, 300, seed: 25);
+    }
+
+    [Test]
     public void Product_InBandsOfRowBlocks_ScanOnSimulatorMatchesHostSequential()
     {
         // d = 20, L = 64 on the simulator's 32 × 32 blocks: 40 row blocks in bands of 16, 16 and 8, times 4 column
@@ -64,7 +77,9 @@ public sealed class DeviceScanTests
         {
             var system = LmuSystem.Create(20, 20);
             using var device = new LinearMemory(_simulator, system, Batch, Channels) { ChunkLength = 7 };
-            ((DeviceMemoryEngine)device.Engine).StatesKernel = product ? ScanStatesKernel.Gemm : ScanStatesKernel.Steps;
+            var engine = (DeviceMemoryEngine)device.Engine;
+            engine.StatesKernel = product ? ScanStatesKernel.Gemm : ScanStatesKernel.Steps;
+            engine.GemmBuffers = product ? 2 : 1;
             AssertScanMatchesHostSequential(device, system, 150, seed: 23);
         }
         finally
@@ -114,11 +129,13 @@ public sealed class DeviceScanTests
     [Test]
     public void TwoLevelCarries_ChosenByDefaultForLongSequences_MatchHostSequential()
     {
-        // T = 1,000 at L = 16: a chain of 62 carries, which the default rule splits into segments of 6.
+        // T = 1,000 at L = 16 (the lock-step kernel's rule): a chain of 62 carries, which the default rule splits into
+        // segments of 6.
         const int steps = 1_000;
         var system = LmuSystem.Create(4, 300);
         using var device = new LinearMemory(_simulator, system, 1, 1);
         var engine = (DeviceMemoryEngine)device.Engine;
+        engine.StatesKernel = ScanStatesKernel.Steps;
         Assert.That(engine.ChooseChunkLength(steps), Is.EqualTo(16));
         Assert.That(CarrySegments.ChooseSegment(62), Is.EqualTo(6));
         using var host = new LinearMemory(_host, system, 1, 1);
@@ -189,6 +206,56 @@ public sealed class DeviceScanTests
         ((DeviceMemoryEngine)small.Engine).StatesKernel = ScanStatesKernel.Gemm;
         Assert.That(small.Engine.ChooseChunkLength(100_000), Is.EqualTo(32));
     }
+
+    [Test]
+    public void ChunkLength_OfFinalOnlyRunsAndTheAdjointFollowsTheLockStepRule()
+    {
+        // The product is the default phase C for states (L = 32 at d = 4), but a final-only run and the adjoint have no
+        // product to run: they keep the lock-step kernel's rule (L = 16 for one sequence of 10⁵ steps at d = 4, 1,024
+        // for 64 sequences), and Auto asks the rule of the run's mode (scan once T holds four chunks).
+        var system = LmuSystem.Create(4, 300);
+        using var device = new LinearMemory(_simulator, system, 1, 1);
+        var engine = (DeviceMemoryEngine)device.Engine;
+        Assert.That(engine.StatesKernel, Is.EqualTo(ScanStatesKernel.Gemm));
+        Assert.That(engine.ChooseChunkLength(100_000), Is.EqualTo(32));
+        Assert.That(DeviceMemoryEngine.ChooseChunkLength(ScanStatesKernel.Steps, 4, 1, 100_000), Is.EqualTo(16));
+        Assert.That(DeviceMemoryEngine.ChooseChunkLength(ScanStatesKernel.Steps, 4, 64, 100_000), Is.EqualTo(1024));
+        Assert.That(engine.PrefersScan(100, MemoryOutputMode.AllStates), Is.False);
+        Assert.That(engine.PrefersScan(100, MemoryOutputMode.FinalOnly), Is.True);
+        Assert.That(engine.PrefersScan(128, MemoryOutputMode.AllStates), Is.True);
+    }
+
+    [Test]
+    public void ForwardAndAdjoint_AlternatingOnTheDefaultKernels_MatchHostSequential()
+    {
+        // A training step's pattern: a forward run (the product, L = 32) then an adjoint (lock-step kernel, L = 16), twice,
+        // on one engine: each keeps its own plan, and both stay correct after the other ran.
+        const int steps = 300;
+        var system = LmuSystem.Create(Order, 40);
+        using var device = new LinearMemory(_simulator, system, Batch, Channels);
+        using var host = new LinearMemory(_host, system, Batch, Channels);
+        float[] input = ScanTestData.Uniform((long)Batch * steps * Channels, seed: 31);
+        float[] gradients = ScanTestData.Uniform((long)Batch * steps * Channels * Order, seed: 32);
+        float[] expectedStates = host.RunStates(input, steps, SequenceMethod.Sequential);
+        var expectedAdjoint = host.RunAdjoint(gradients, steps, SequenceMethod.Sequential);
+        for (int round = 0; round < 2; round++)
+        {
+            device.SetStates(new float[device.StateLength]);
+            float[] states = device.RunStates(input, steps, SequenceMethod.Scan);
+            Assert.That(ScanTestData.RelativeMaxError(states, expectedStates), Is.LessThanOrEqualTo(1e-5), $"round {round}");
+            ScanTestData.AssertAdjointsMatch(device.RunAdjoint(gradients, steps, SequenceMethod.Scan), expectedAdjoint, 1e-5);
+        }
+    }
+
+    [TestCase("1", 1)]
+    [TestCase(" 2 ", 2)]
+    public void GemmStageBuffers_ParsesCounts(string value, int expected) => Assert.That(GemmStageBuffers.Parse(value), Is.EqualTo(expected));
+
+    [TestCase("0")]
+    [TestCase("3")]
+    [TestCase("two")]
+    public void GemmStageBuffers_ThrowsForCountsOtherThanOneOrTwo(string value) =>
+        Assert.That(() => GemmStageBuffers.Parse(value), Throws.ArgumentException.With.Message.Contains(GemmStageBuffers.Variable));
 
     [Test]
     public void ScanStatesKernel_ParsesNamesAndThrowsForUnknown()

@@ -28,12 +28,14 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanParams> _chunkSteps;
 
     /// <summary><see cref="ScanGemmKernels.ChunkStates"/> with the group side: specialised, or read at run time.</summary>
-    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanGemmParams, int> _chunkStates;
+    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanGemmParams, int, int> _chunkStates;
 
     /// <summary>Whether the sequence kernel keeps Āᵀ in shared memory (<see cref="MatrixFitsShared"/>).</summary>
     private readonly bool _matrixInShared;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanGemmParams, int> _chunkStarts;
-    private DevicePlan? _plan;
+    // One cached plan per phase-C kernel: a training step's forward run (the product's short chunks) and its adjoint
+    // (the lock-step rule) alternate without rebuilding either.
+    private readonly DevicePlan?[] _plans = new DevicePlan?[2];
     private MemoryBuffer1D<float, Stride1D.Dense>? _gemmStates;
     private int _gemmStatesLength;
 
@@ -62,15 +64,16 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
             if (ScanKernelSpecialization.Enabled())
             {
                 var steps = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanParams, SpecializedValue<int>>(ScanKernels.ChunkSteps);
-                var states = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanGemmParams, SpecializedValue<int>>(ScanGemmKernels.ChunkStates, bounds);
+                var states = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanGemmParams, SpecializedValue<int>, SpecializedValue<int>>(ScanGemmKernels.ChunkStates, bounds);
                 _chunkSteps = (config, m, bias, u, initial, carries, decoders, y, decoded, ends, p) =>
                     steps(config, m, bias, u, initial, carries, decoders, y, decoded, ends, p, SpecializedValue.New(p.Flags));
-                _chunkStates = (config, w, u, starts, y, p, side) => states(config, w, u, starts, y, p, SpecializedValue.New(side));
+                _chunkStates = (config, w, u, starts, y, p, side, buffers) =>
+                    states(config, w, u, starts, y, p, SpecializedValue.New(side), SpecializedValue.New(buffers));
             }
             else
             {
                 _chunkSteps = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanParams>(ScanKernels.ChunkStepsUnspecialized);
-                _chunkStates = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanGemmParams, int>(ScanGemmKernels.ChunkStatesUnspecialized, bounds);
+                _chunkStates = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanGemmParams, int, int>(ScanGemmKernels.ChunkStatesUnspecialized, bounds);
             }
 
             _matrixInShared = MatrixFitsShared(_order, _parts);
@@ -78,6 +81,7 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
             _kernel = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, MemorySequenceParams>(LinearMemoryKernels.Sequence);
             _chunkStarts = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanGemmParams, int>(ScanGemmKernels.ChunkStarts);
             StatesKernel = ScanStatesKernelParser.FromEnvironment();
+            GemmBuffers = GemmStageBuffers.FromEnvironment();
         }
         catch
         {
@@ -127,17 +131,27 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
         RunWithTransfers(input, steps, mode, decoders, delays, output, scan: false, 0);
 
     /// <summary>How phase C computes the states of the scan (default: <c>$LMU_SCAN_STATES</c>, else
-    /// <see cref="ScanStatesKernel.Steps"/>, the variant measured on a GPU so far).</summary>
+    /// <see cref="ScanStatesKernel.Gemm"/>, 2.0–2.6× faster than the lock-step kernel on an H200 at T = 10⁵; final-only
+    /// runs and the adjoint always take the lock-step kernel).</summary>
     internal ScanStatesKernel StatesKernel { get; set; }
 
-    /// <summary>L: the lock-step rule of <see cref="ScanPlan.ChooseChunkLength"/>, or for the matrix-product phase C a
-    /// short chunk (32 for d &lt; 128, else 64) that keeps its extra in-chunk convolution (K = d + L instead of d) small
-    /// while phase B stays T/L serial steps.</summary>
+    /// <summary>Stage buffers of the matrix-product phase C in shared memory, 1 or 2 (default:
+    /// <c>$LMU_GEMM_BUFFERS</c>, else 1; <see cref="GemmStageBuffers"/>).</summary>
+    internal int GemmBuffers { get; set; }
+
+    /// <summary>L of a run of all states: the lock-step rule of <see cref="ScanPlan.ChooseChunkLength"/>, or for the
+    /// matrix-product phase C a short chunk (32 for d &lt; 128, else 64) that keeps its extra in-chunk convolution
+    /// (K = d + L instead of d) small while phase B stays T/L serial steps.</summary>
     public int ChooseChunkLength(int steps) => ChooseChunkLength(StatesKernel, _order, _count, steps);
+
+    /// <summary>The phase-C kernel of a forward run: <see cref="StatesKernel"/> where the run writes states, or decoded
+    /// outputs with the decoders on the host (folded into the product's weights); the lock-step kernel otherwise.</summary>
+    private ScanStatesKernel PhaseC(MemoryOutputMode mode, bool hostDecoders) =>
+        mode == MemoryOutputMode.AllStates || (mode == MemoryOutputMode.Decoded && hostDecoders) ? StatesKernel : ScanStatesKernel.Steps;
 
     /// <summary>Scan once T holds four chunks. On an H200 the scan beat the sequential kernel in every measured case:
     /// T = 1,000 and 100,000, d = 64 and 256, B = 1, 16, 64 (docs/benchmarks/gpu-h200.md).</summary>
-    public bool PrefersScan(int steps, MemoryOutputMode mode) => PrefersScan(StatesKernel, _order, _count, steps);
+    public bool PrefersScan(int steps, MemoryOutputMode mode) => PrefersScan(PhaseC(mode, hostDecoders: true), _order, _count, steps);
 
     /// <summary><see cref="ChooseChunkLength(int)"/> for a phase-C kernel, order and B·k memories, without an engine.</summary>
     internal static int ChooseChunkLength(ScanStatesKernel kernel, int order, int memories, int steps) => kernel == ScanStatesKernel.Gemm
@@ -182,7 +196,8 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
     internal ScanPhaseTimes ScanOnDevice(ArrayView<float> input, int steps, MemoryOutputMode mode, ArrayView<float> decoders, int delays, ArrayView<float> output, int chunkLength, List<IDisposable> owned, float[]? hostDecoders = null, ScanPhaseClock? clock = null)
     {
         clock?.Start();
-        var plan = Plan(steps, chunkLength);
+        var phaseC = PhaseC(mode, hostDecoders is not null);
+        var plan = Plan(steps, chunkLength, phaseC);
         int d = _order;
         long columns = (long)_count * plan.Plan.Chunks;
         int tile = ChunkTile;
@@ -193,8 +208,7 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
         double ends = clock?.Lap() ?? 0;
         ForwardCarries(plan, carries.View, final.View, owned);
         double carried = clock?.Lap() ?? 0;
-        bool gemm = StatesKernel == ScanStatesKernel.Gemm && (mode == MemoryOutputMode.AllStates || hostDecoders is not null);
-        if (mode != MemoryOutputMode.FinalOnly && gemm)
+        if (mode != MemoryOutputMode.FinalOnly && phaseC == ScanStatesKernel.Gemm)
         {
             ChunkStatesByProduct(plan.Plan, columns, input, mode, hostDecoders, delays, output, owned, carries.View);
         }
@@ -272,8 +286,8 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
         int stride = (int)Math.Min(columns * d, 1 << 24);
         _chunkStarts(stride, _states.View, carries, starts.View, p, stride);
         var config = new KernelConfig(new Index1D(checked((int)blocks)), new Index1D(side * side),
-            SharedMemoryConfig.RequestDynamic<float>(ScanGemmKernels.SharedFloats(side)));
-        _chunkStates(config, weights.View, input, starts.View, output, p, side);
+            SharedMemoryConfig.RequestDynamic<float>(GemmBuffers * ScanGemmKernels.SharedFloats(side)));
+        _chunkStates(config, weights.View, input, starts.View, output, p, side, GemmBuffers);
     }
 
     /// <summary>Threads along each side of a <see cref="ScanGemmKernels.ChunkStates"/> group: the largest power of
@@ -390,7 +404,7 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
     /// <paramref name="lambda"/> is given, λ_t.</summary>
     private void AdjointOnDevice(ArrayView<float> gradients, int steps, int chunkLength, ArrayView<float>? lambda, ArrayView<float> inputGradient, List<IDisposable> owned)
     {
-        var plan = Plan(steps, chunkLength);
+        var plan = Plan(steps, chunkLength, ScanStatesKernel.Steps);
         long columns = (long)_count * plan.Plan.Chunks;
         int tile = ChunkTile;
         var local = DeviceBuffers.Allocate(_accelerator, columns * _order, "adjoint carries", owned);
@@ -520,23 +534,25 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
     private ScanParams Params(ScanPlan plan, long columns, int tile, int delays, int flags) =>
         new(_order, _channels, plan.Steps, plan.ChunkLength, plan.Chunks, plan.LastLength, columns, tile, delays, flags, _parts);
 
-    private DevicePlan Plan(int steps, int chunkLength)
+    /// <summary>The plan of a run whose phase C is <paramref name="phaseC"/> (its chunk rule, and its cache slot).</summary>
+    private DevicePlan Plan(int steps, int chunkLength, ScanStatesKernel phaseC)
     {
-        int length = Math.Min(steps, chunkLength > 0 ? chunkLength : ChooseChunkLength(steps));
+        int slot = (int)phaseC;
+        int length = Math.Min(steps, chunkLength > 0 ? chunkLength : ChooseChunkLength(phaseC, _order, _count, steps));
         int chunks = (steps + length - 1) / length;
         int last = steps - (chunks - 1) * length;
-        if (_plan is { } cached && cached.Plan.ChunkLength == length && cached.Plan.LastLength == last)
+        if (_plans[slot] is { } cached && cached.Plan.ChunkLength == length && cached.Plan.LastLength == last)
         {
             return cached with { Plan = cached.Plan.ForSteps(steps) };
         }
 
-        _plan?.Dispose();
-        _plan = null;
+        _plans[slot]?.Dispose();
+        _plans[slot] = null;
         var plan = ScanPlan.Create(_system, steps, length);
         var owned = new OwnedBuffers();
         try
         {
-            _plan = new DevicePlan(plan,
+            _plans[slot] = new DevicePlan(plan,
                 DeviceBuffers.Upload(_accelerator, plan.Impulse, owned),
                 DeviceBuffers.Upload(_accelerator, plan.PowerT, owned),
                 DeviceBuffers.Upload(_accelerator, plan.LastPowerT, owned),
@@ -548,7 +564,7 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
             throw;
         }
 
-        return _plan;
+        return _plans[slot]!;
     }
 
     /// <summary>A scan plan with its tables on the device.</summary>
@@ -567,7 +583,11 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
 
     public void Dispose()
     {
-        _plan?.Dispose();
+        foreach (var plan in _plans)
+        {
+            plan?.Dispose();
+        }
+
         _gemmStates?.Dispose();
         _forwardSegments?.Dispose();
         _adjointSegments?.Dispose();

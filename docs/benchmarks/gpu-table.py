@@ -2,8 +2,11 @@
 """Turns the `lmu bench memory` lines of a gpu-run.sh log into a Markdown table, each run set against the issue's
 floor max(4·B·T·(d+1) bytes / 3 TB/s, 2·B·T·(d²+d) flop / 60 TFLOP/s) (H100 figures).
 
-Usage: docs/benchmarks/gpu-table.py gpu.log > table.md
-Each row: the kernel choices from the logged environment (LMU_SCAN_STATES, LMU_GEMM_GROUPS_PER_SM), the options that
+Usage: docs/benchmarks/gpu-table.py gpu.log [DEFAULT_PHASE_C] > table.md
+DEFAULT_PHASE_C is the phase-C kernel of runs that do not set LMU_SCAN_STATES: gemm (the default since run 8), or
+steps for the logs of runs 1-8.
+Each row: the kernel choices from the logged environment (LMU_SCAN_STATES, LMU_GEMM_GROUPS_PER_SM, LMU_GEMM_BUFFERS,
+LMU_SPECIALIZE), the options that
 change the run (--chunk, --carry-segment), the sizes, the median, states/s, the per-phase medians when the run had
 --phases, and the median over the floor.
 """
@@ -29,7 +32,7 @@ def ms(seconds):
     return f'{1e3 * seconds:.3g}'
 
 
-def main(path):
+def main(path, default_states):
     rows = []
     pending = None
     for line in open(path, encoding='utf-8', errors='replace'):
@@ -45,11 +48,17 @@ def main(path):
             env = pending['env']
             states = re.search(r'LMU_SCAN_STATES=(\w+)', env)
             groups = re.search(r'LMU_GEMM_GROUPS_PER_SM=(\d+)', env)
+            buffers = re.search(r'LMU_GEMM_BUFFERS=(\d+)', env)
+            specialize = re.search(r'LMU_SPECIALIZE=(\w+)', env)
             kernel = m.group('method')
             if m.group('method').startswith(('scan', 'auto')):
-                kernel += ' ' + (states.group(1) if states else 'steps')
+                kernel += ' ' + (states.group(1) if states else default_states)
                 if groups:
                     kernel += f' (groups/SM {groups.group(1)})'
+                if buffers:
+                    kernel += f' (buffers {buffers.group(1)})'
+                if specialize:
+                    kernel += f' (specialize {specialize.group(1)})'
             extra = ' '.join(x for x in (
                 f"L={option(pending['args'], '--chunk')}" if option(pending['args'], '--chunk') else '',
                 f"G={option(pending['args'], '--carry-segment')}" if option(pending['args'], '--carry-segment') else '') if x)
@@ -68,4 +77,4 @@ def main(path):
 
 
 if __name__ == '__main__':
-    main(sys.argv[1])
+    main(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else 'gemm')
