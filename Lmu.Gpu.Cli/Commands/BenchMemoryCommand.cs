@@ -24,7 +24,7 @@ internal static class BenchMemoryCommand
         var chunk = new Option<int>("--chunk") { Description = "Scan chunk length L (default 0: the engine's rule).", DefaultValueFactory = _ => 0 };
         var segment = new Option<int>("--carry-segment")
         {
-            Description = "Device scan: carries in segments of G chunks (default −1: the engine's rule, ⌈√(C/2)⌉ from 48 chunks on; 0: one serial pass).",
+            Description = "Device scan: carries in segments of G chunks (default −1: the engine's rule, ⌈√(C/20)⌉ from about 100 chunks on; 0: one serial pass).",
             DefaultValueFactory = _ => -1,
         };
         var phases = new Option<bool>("--phases")

@@ -23,14 +23,9 @@ internal static class PtxCommand
             Description = $"chunk-states: the launch bound, resident groups per multiprocessor (0 = none; default {GemmOccupancy.DefaultGroupsPerMultiprocessor}).",
             DefaultValueFactory = _ => GemmOccupancy.DefaultGroupsPerMultiprocessor,
         };
-        var buffers = new Option<int>("--buffers")
-        {
-            Description = "chunk-states: stage buffers in shared memory (1, or 2 at side 16; default 1), as $LMU_GEMM_BUFFERS picks them.",
-            DefaultValueFactory = _ => GemmStageBuffers.Default,
-        };
         var output = new Option<string>("--out", "-o") { Description = "Folder for NAME.ptx files (default: the current one).", DefaultValueFactory = _ => "." };
         var command = new Command("ptx", "Writes the PTX (sm_80) that ILGPU emits for the library's CUDA kernels, without a GPU: one NAME.ptx per kernel.");
-        foreach (var option in new Option[] { kernel, side, groups, buffers, output })
+        foreach (var option in new Option[] { kernel, side, groups, output })
         {
             command.Options.Add(option);
         }
@@ -48,7 +43,7 @@ internal static class PtxCommand
             Directory.CreateDirectory(folder);
             foreach (string k in name == "all" ? KernelPtx.Names : [name])
             {
-                string ptx = KernelPtx.Compile(k, parse.GetValue(side), groupsPerMultiprocessor, parse.GetValue(buffers));
+                string ptx = KernelPtx.Compile(k, parse.GetValue(side), groupsPerMultiprocessor);
                 string path = Path.Combine(folder, k + ".ptx");
                 File.WriteAllText(path, ptx);
                 Console.WriteLine($"{k}: {path} ({ptx.Length:N0} characters)");

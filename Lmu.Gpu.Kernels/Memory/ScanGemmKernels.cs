@@ -41,9 +41,8 @@ public static class ScanGemmKernels
     /// <summary>The most columns of a block (8·side): the size of its per-column tables.</summary>
     public const int MaxBlockColumns = 128;
 
-    /// <summary>Dynamic shared memory of <see cref="ChunkStates"/> in floats per stage buffer: one stage of the W
-    /// block and of the Z block with its rows 8·side + 4 apart (a multiple of four floats, so that a second buffer
-    /// stays 16-byte aligned).</summary>
+    /// <summary>Dynamic shared memory of <see cref="ChunkStates"/> in floats: one stage of the W block and of the Z
+    /// block with its rows 8·side + 4 apart.</summary>
     /// <param name="side">Threads along each side of the group.</param>
     /// <returns>side·(8·side + 8·side + 4).</returns>
     public static int SharedFloats(int side) => side * ((16 * side) + 4);
@@ -85,13 +84,8 @@ public static class ScanGemmKernels
 
     /// <summary>
     /// Y = W·Z for blocks of 8·side × 8·side outputs, one group of side² threads per block, blocks numbered in bands of
-    /// <see cref="BandBlocks"/> row blocks, along M within a band. Shared memory: <paramref name="buffers"/> ×
-    /// <see cref="SharedFloats"/> floats.
+    /// <see cref="BandBlocks"/> row blocks, along M within a band. Shared memory: <see cref="SharedFloats"/> floats.
     /// </summary>
-    /// <remarks>With one stage buffer, each stage is stored, the group waits, multiplies it and waits again before the
-    /// next store: two barriers per stage. With two, the next stage goes into the other buffer while this one is
-    /// multiplied, and one barrier per stage separates them (the other buffer was last read before the previous
-    /// barrier).</remarks>
     /// <param name="weights">W, zero-padded to PaddedRows × PaddedDepth and stored by blocks of 8·side rows, each block's
     /// depths one after another: W[m, r] at (m / 8·side)·K·8·side + r·8·side + m mod 8·side.</param>
     /// <param name="input">u [B, T, k].</param>
@@ -100,9 +94,8 @@ public static class ScanGemmKernels
     /// <param name="output">[B, T, k, E].</param>
     /// <param name="p">Sizes.</param>
     /// <param name="side">Threads along each side of the group: 1, 2, 4, 8 or 16 (a constant of the compiled kernel).</param>
-    /// <param name="buffers">Stage buffers in shared memory: 1 or 2 (a constant of the compiled kernel).</param>
     public static void ChunkStates(ArrayView<float> weights, ArrayView<float> input, ArrayView<float> starts,
-        ArrayView<float> output, ScanGemmParams p, SpecializedValue<int> side, SpecializedValue<int> buffers)
+        ArrayView<float> output, ScanGemmParams p, SpecializedValue<int> side)
     {
         var shared = SharedMemory.GetDynamic<float>();
         var shared4 = shared.Cast<Float4>().AsAligned16();
@@ -158,37 +151,22 @@ public static class ScanGemmKernels
         int operandStride = (size / 4) + 1;
         var acc = default(Tile8x8);
         var stage = default(GemmStage);
-        bool twoBuffers = buffers.Value == 2;
-        int bufferFloats = SharedFloats(g);
-        int current = 0;
         stage.Load(block, 0);
-        if (twoBuffers)
+        for (int k0 = 0; k0 < depthEnd; k0 += g)
         {
             stage.Store(block, shared);
             Group.Barrier();
-        }
-
-        for (int k0 = 0; k0 < depthEnd; k0 += g)
-        {
-            if (!twoBuffers)
-            {
-                stage.Store(block, shared);
-                Group.Barrier();
-            }
-
-            bool more = k0 + g < depthEnd;
-            if (more)
+            if (k0 + g < depthEnd)
             {
                 stage.Load(block, k0 + g);
             }
 
             // Depth kk: the thread's rows at Float4 2·side·kk + tm (+ side), its columns at
-            // 2·side² + (2·side + 1)·kk + tn (+ side), from the start of the current buffer.
+            // 2·side² + (2·side + 1)·kk + tn (+ side).
             // 64-bit Float4 indices: base + constant·16 folds into the loads' immediate offsets (with 32-bit indices
             // ptxas must allow for the index wrapping before it is widened, and recomputes every address).
-            long bufferBase = (long)current * (bufferFloats / 4);
-            long a = bufferBase + tm;
-            long b = bufferBase + operands + tn;
+            long a = tm;
+            long b = operands + tn;
             if (g >= 4)
             {
                 // Four depths per iteration (the side is a constant at launch, so the offsets are immediates).
@@ -209,16 +187,6 @@ public static class ScanGemmKernels
                     RankOne(ref acc, shared4, a, b, g);
                     a += 2 * g;
                     b += operandStride;
-                }
-            }
-
-            if (twoBuffers)
-            {
-                // The next stage into the other buffer, which every thread finished reading before the last barrier.
-                current = 1 - current;
-                if (more)
-                {
-                    stage.Store(block, shared.SubView((long)current * bufferFloats, bufferFloats));
                 }
             }
 
@@ -248,18 +216,17 @@ public static class ScanGemmKernels
         }
     }
 
-    /// <summary><see cref="ChunkStates"/> with the group side and the stage buffers read at run time: without ILGPU's
-    /// kernel specialisation (the fallback that <c>$LMU_SPECIALIZE=0</c> selects; its depth loop is not unrolled).</summary>
+    /// <summary><see cref="ChunkStates"/> with the group side read at run time: without ILGPU's kernel specialisation
+    /// (the fallback that <c>$LMU_SPECIALIZE=0</c> selects; its depth loop is not unrolled).</summary>
     /// <param name="weights">See <see cref="ChunkStates"/>.</param>
     /// <param name="input">See <see cref="ChunkStates"/>.</param>
     /// <param name="starts">See <see cref="ChunkStates"/>.</param>
     /// <param name="output">See <see cref="ChunkStates"/>.</param>
     /// <param name="p">Sizes.</param>
     /// <param name="side">Threads along each side of the group.</param>
-    /// <param name="buffers">Stage buffers: 1 or 2.</param>
     public static void ChunkStatesUnspecialized(ArrayView<float> weights, ArrayView<float> input, ArrayView<float> starts,
-        ArrayView<float> output, ScanGemmParams p, int side, int buffers) =>
-        ChunkStates(weights, input, starts, output, p, SpecializedValue.New(side), SpecializedValue.New(buffers));
+        ArrayView<float> output, ScanGemmParams p, int side) =>
+        ChunkStates(weights, input, starts, output, p, SpecializedValue.New(side));
 
     /// <summary>One rank-1 update of the tile from one depth of the staged blocks: the thread's rows at Float4
     /// <paramref name="a"/> and <paramref name="a"/> + side, its columns at <paramref name="b"/> and

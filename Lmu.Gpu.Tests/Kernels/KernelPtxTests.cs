@@ -85,20 +85,6 @@ public sealed class KernelPtxTests
     }
 
     [Test]
-    public void ChunkStates_TwoStageBuffers_StoresTheNextStageAfterTheMultiply()
-    {
-        // $LMU_GEMM_BUFFERS=2 at side 16: the same unrolled depth loop on the current buffer and no local memory; the
-        // stage is stored in two places (the first stage before the loop, each next one into the other buffer after the
-        // multiply: 2 × 16 scalar stores, against 16 in the one-buffer kernel), with one barrier per stage.
-        string ptx = KernelPtx.Compile("chunk-states", side: 16, groupsPerMultiprocessor: 0, buffers: 2);
-        Assert.That(ptx, Does.Not.Contain("ld.local").And.Not.Contain("st.local"));
-        string[] lines = ptx.Split('\n').Select(l => l.TrimStart()).ToArray();
-        Assert.That(lines.Count(l => l.StartsWith("ld.shared.v4.f32", StringComparison.Ordinal)), Is.EqualTo(16));
-        Assert.That(lines.Count(l => l.StartsWith("st.shared.f32", StringComparison.Ordinal)), Is.EqualTo(32));
-        Assert.That(() => KernelPtx.Compile("chunk-states", side: 8, buffers: 2), Throws.ArgumentException.With.Message.Contains("--buffers"));
-    }
-
-    [Test]
     public void ChunkStates_CarriesTheLaunchBoundsIntoThePtx()
     {
         // GemmOccupancy's default on CUDA: 256 threads and two resident groups per multiprocessor, which caps ptxas

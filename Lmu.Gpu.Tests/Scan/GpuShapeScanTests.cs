@@ -33,11 +33,11 @@ public sealed class GpuShapeScanTests
     }
 
     [Test]
-    public void ChunkStates_With256ThreadGroups_MatchesReference([Values(1, 2)] int buffers)
+    public void ChunkStates_With256ThreadGroups_MatchesReference()
     {
         // d = 20, L = 16: M = 320 rows in three row blocks (the last one half padding), K = 36 padded to 48: the first
         // block (steps 0–6) stops after two stages, the last after three. B·k = 4 sequences of T = 150 (10 chunks, the
-        // last 6 steps long): 40 columns of one partly empty column block. One or two stage buffers in shared memory.
+        // last 6 steps long): 40 columns of one partly empty column block.
         const int order = 20, batch = 2, channels = 2, steps = 150, chunk = 16, delays = 3;
         Assert.That(DeviceMemoryEngine.GemmGroupSide(_accelerator), Is.EqualTo(16));
         var system = LmuSystem.Create(order, 40);
@@ -45,10 +45,10 @@ public sealed class GpuShapeScanTests
         float[] decoders = ScanTestData.Uniform((long)delays * order, seed: 32);
         double[] reference = ReferenceMemory.RunStates(system, input, batch, steps, channels);
 
-        using var engine = new DeviceMemoryEngine(_accelerator, system, batch, channels) { StatesKernel = ScanStatesKernel.Gemm, GemmBuffers = buffers };
+        using var engine = new DeviceMemoryEngine(_accelerator, system, batch, channels) { StatesKernel = ScanStatesKernel.Gemm };
         var states = new float[reference.Length];
         engine.RunScan(input, steps, MemoryOutputMode.AllStates, [], 0, states, chunk);
-        using var decodingEngine = new DeviceMemoryEngine(_accelerator, system, batch, channels) { StatesKernel = ScanStatesKernel.Gemm, GemmBuffers = buffers };
+        using var decodingEngine = new DeviceMemoryEngine(_accelerator, system, batch, channels) { StatesKernel = ScanStatesKernel.Gemm };
         var decoded = new float[(long)batch * steps * channels * delays];
         decodingEngine.RunScan(input, steps, MemoryOutputMode.Decoded, decoders, delays, decoded, chunk);
 

@@ -36,7 +36,7 @@ internal static class KernelPtx
         ("memory-adjoint", typeof(TrainingKernels), nameof(TrainingKernels.MemoryAdjoint), true),
     ];
 
-    /// <summary>The kernel names <see cref="Compile(string, int, int, int)"/> knows.</summary>
+    /// <summary>The kernel names <see cref="Compile(string, int, int)"/> knows.</summary>
     public static IReadOnlyList<string> Names { get; } = Kernels.Select(k => k.Name).ToArray();
 
     /// <summary>Compiles one kernel to PTX.</summary>
@@ -44,13 +44,9 @@ internal static class KernelPtx
     /// <param name="side">For chunk-states: the group side the launch specialises (4, 8 or 16).</param>
     /// <param name="groupsPerMultiprocessor">For chunk-states: the launch bound (<see cref="GemmOccupancy"/>; 0 =
     /// none).</param>
-    /// <param name="buffers">For chunk-states: stage buffers in shared memory (<see cref="GemmStageBuffers"/>; 2 only at
-    /// side 16, the GPU's).</param>
     /// <returns>The PTX text.</returns>
-    /// <exception cref="ArgumentException">An unknown name, a side other than 4, 8 or 16, or a buffer count other than 1
-    /// or 2 at side 16.</exception>
-    public static string Compile(string name, int side = 16, int groupsPerMultiprocessor = GemmOccupancy.DefaultGroupsPerMultiprocessor,
-        int buffers = GemmStageBuffers.Default)
+    /// <exception cref="ArgumentException">An unknown name, or a side other than 4, 8 or 16.</exception>
+    public static string Compile(string name, int side = 16, int groupsPerMultiprocessor = GemmOccupancy.DefaultGroupsPerMultiprocessor)
     {
         var kernel = Kernels.FirstOrDefault(k => k.Name == name.Trim().ToLowerInvariant());
         if (kernel.Name is null)
@@ -62,13 +58,11 @@ internal static class KernelPtx
         string method = kernel.Method;
         if (kernel.Name == "chunk-states")
         {
-            method = (side, buffers) switch
+            method = side switch
             {
-                (4, 1) => nameof(ChunkStatesSide4),
-                (8, 1) => nameof(ChunkStatesSide8),
-                (16, 1) => nameof(ChunkStatesSide16),
-                (16, 2) => nameof(ChunkStatesSide16TwoBuffers),
-                (4 or 8 or 16, _) => throw new ArgumentException($"--buffers must be 1, or 2 at side 16, not {buffers}.", nameof(buffers)),
+                4 => nameof(ChunkStatesSide4),
+                8 => nameof(ChunkStatesSide8),
+                16 => nameof(ChunkStatesSide16),
                 _ => throw new ArgumentException($"--side must be 4, 8 or 16 (threads along each side of a group), not {side}.", nameof(side)),
             };
             specialization = GemmOccupancy.For(AcceleratorType.Cuda, side, groupsPerMultiprocessor);
@@ -93,16 +87,13 @@ internal static class KernelPtx
     }
 
     private static void ChunkStatesSide4(ArrayView<float> weights, ArrayView<float> input, ArrayView<float> starts, ArrayView<float> output,
-        ScanGemmParams p) => ScanGemmKernels.ChunkStates(weights, input, starts, output, p, SpecializedValue.New(4), SpecializedValue.New(1));
+        ScanGemmParams p) => ScanGemmKernels.ChunkStates(weights, input, starts, output, p, SpecializedValue.New(4));
 
     private static void ChunkStatesSide8(ArrayView<float> weights, ArrayView<float> input, ArrayView<float> starts, ArrayView<float> output,
-        ScanGemmParams p) => ScanGemmKernels.ChunkStates(weights, input, starts, output, p, SpecializedValue.New(8), SpecializedValue.New(1));
+        ScanGemmParams p) => ScanGemmKernels.ChunkStates(weights, input, starts, output, p, SpecializedValue.New(8));
 
     private static void ChunkStatesSide16(ArrayView<float> weights, ArrayView<float> input, ArrayView<float> starts, ArrayView<float> output,
-        ScanGemmParams p) => ScanGemmKernels.ChunkStates(weights, input, starts, output, p, SpecializedValue.New(16), SpecializedValue.New(1));
-
-    private static void ChunkStatesSide16TwoBuffers(ArrayView<float> weights, ArrayView<float> input, ArrayView<float> starts, ArrayView<float> output,
-        ScanGemmParams p) => ScanGemmKernels.ChunkStates(weights, input, starts, output, p, SpecializedValue.New(16), SpecializedValue.New(2));
+        ScanGemmParams p) => ScanGemmKernels.ChunkStates(weights, input, starts, output, p, SpecializedValue.New(16));
 
     private static void ChunkStepsForward(ArrayView<float> matrixT, ArrayView<float> bias, ArrayView<float> input, ArrayView<float> initial,
         ArrayView<float> carries, ArrayView<float> decoders, ArrayView<float> states, ArrayView<float> decoded, ArrayView<float> ends,

@@ -28,7 +28,7 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanParams> _chunkSteps;
 
     /// <summary><see cref="ScanGemmKernels.ChunkStates"/> with the group side: specialised, or read at run time.</summary>
-    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanGemmParams, int, int> _chunkStates;
+    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanGemmParams, int> _chunkStates;
 
     /// <summary>Whether the sequence kernel keeps Āᵀ in shared memory (<see cref="MatrixFitsShared"/>).</summary>
     private readonly bool _matrixInShared;
@@ -64,16 +64,15 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
             if (ScanKernelSpecialization.Enabled())
             {
                 var steps = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanParams, SpecializedValue<int>>(ScanKernels.ChunkSteps);
-                var states = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanGemmParams, SpecializedValue<int>, SpecializedValue<int>>(ScanGemmKernels.ChunkStates, bounds);
+                var states = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanGemmParams, SpecializedValue<int>>(ScanGemmKernels.ChunkStates, bounds);
                 _chunkSteps = (config, m, bias, u, initial, carries, decoders, y, decoded, ends, p) =>
                     steps(config, m, bias, u, initial, carries, decoders, y, decoded, ends, p, SpecializedValue.New(p.Flags));
-                _chunkStates = (config, w, u, starts, y, p, side, buffers) =>
-                    states(config, w, u, starts, y, p, SpecializedValue.New(side), SpecializedValue.New(buffers));
+                _chunkStates = (config, w, u, starts, y, p, side) => states(config, w, u, starts, y, p, SpecializedValue.New(side));
             }
             else
             {
                 _chunkSteps = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanParams>(ScanKernels.ChunkStepsUnspecialized);
-                _chunkStates = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanGemmParams, int, int>(ScanGemmKernels.ChunkStatesUnspecialized, bounds);
+                _chunkStates = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanGemmParams, int>(ScanGemmKernels.ChunkStatesUnspecialized, bounds);
             }
 
             _matrixInShared = MatrixFitsShared(_order, _parts);
@@ -81,7 +80,6 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
             _kernel = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, MemorySequenceParams>(LinearMemoryKernels.Sequence);
             _chunkStarts = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanGemmParams, int>(ScanGemmKernels.ChunkStarts);
             StatesKernel = ScanStatesKernelParser.FromEnvironment();
-            GemmBuffers = GemmStageBuffers.FromEnvironment();
         }
         catch
         {
@@ -134,10 +132,6 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
     /// <see cref="ScanStatesKernel.Gemm"/>, 2.0–2.6× faster than the lock-step kernel on an H200 at T = 10⁵; final-only
     /// runs and the adjoint always take the lock-step kernel).</summary>
     internal ScanStatesKernel StatesKernel { get; set; }
-
-    /// <summary>Stage buffers of the matrix-product phase C in shared memory, 1 or 2 (default:
-    /// <c>$LMU_GEMM_BUFFERS</c>, else 1; <see cref="GemmStageBuffers"/>).</summary>
-    internal int GemmBuffers { get; set; }
 
     /// <summary>L of a run of all states: the lock-step rule of <see cref="ScanPlan.ChooseChunkLength"/>, or for the
     /// matrix-product phase C a short chunk (32 for d &lt; 128, else 64) that keeps its extra in-chunk convolution
@@ -286,8 +280,8 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
         int stride = (int)Math.Min(columns * d, 1 << 24);
         _chunkStarts(stride, _states.View, carries, starts.View, p, stride);
         var config = new KernelConfig(new Index1D(checked((int)blocks)), new Index1D(side * side),
-            SharedMemoryConfig.RequestDynamic<float>(GemmBuffers * ScanGemmKernels.SharedFloats(side)));
-        _chunkStates(config, weights.View, input, starts.View, output, p, side, GemmBuffers);
+            SharedMemoryConfig.RequestDynamic<float>(ScanGemmKernels.SharedFloats(side)));
+        _chunkStates(config, weights.View, input, starts.View, output, p, side);
     }
 
     /// <summary>Threads along each side of a <see cref="ScanGemmKernels.ChunkStates"/> group: the largest power of

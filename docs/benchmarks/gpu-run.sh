@@ -2,7 +2,7 @@
 # The device check run on a lent GPU machine (no .NET SDK there): a self-contained `lmu` published with
 #   ../shared/tools/device-publish Lmu.Gpu.Cli .device
 # and this script run from the repository root with OUT set to a folder for the logs: `gpu-run.sh [SECTION…]`
-# with sections selftest, memory, scan, scan-product, gemm-buffers, carries, carry-segments, sequential, neurons, capacity, training, training-scan,
+# with sections selftest, memory, scan, scan-product, carries, carry-segments, sequential, neurons, capacity, training, training-scan,
 # transfers, psmnist
 # (default: selftest memory neurons capacity, the first run's set). Each command has its own time limit so that one slow case cannot eat the whole lease.
 set -u
@@ -12,7 +12,7 @@ mkdir -p "$OUT"
 log="$OUT/gpu.log"
 # Each command is logged with the kernel choices from the environment that apply to it.
 run() {
-  echo "\$ ${LMU_SCAN_STATES:+LMU_SCAN_STATES=$LMU_SCAN_STATES }${LMU_GEMM_GROUPS_PER_SM:+LMU_GEMM_GROUPS_PER_SM=$LMU_GEMM_GROUPS_PER_SM }${LMU_GEMM_BUFFERS:+LMU_GEMM_BUFFERS=$LMU_GEMM_BUFFERS }${LMU_SPECIALIZE:+LMU_SPECIALIZE=$LMU_SPECIALIZE }lmu $*" | tee -a "$log"
+  echo "\$ ${LMU_SCAN_STATES:+LMU_SCAN_STATES=$LMU_SCAN_STATES }${LMU_GEMM_GROUPS_PER_SM:+LMU_GEMM_GROUPS_PER_SM=$LMU_GEMM_GROUPS_PER_SM }${LMU_SPECIALIZE:+LMU_SPECIALIZE=$LMU_SPECIALIZE }lmu $*" | tee -a "$log"
   timeout "${LIMIT:-90}" "$L" "$@" 2>&1 | tee -a "$log"
 }
 
@@ -58,17 +58,9 @@ for g in 0 1; do
 done
 fi
 
-if has gemm-buffers; then
-# The product phase C (the default since run 8) with one stage buffer in shared memory (two barriers per stage, as
-# timed in run 8) against two (one barrier per stage), side by side.
-for d in 64 256; do for B in 16 64; do for n in 1 2; do
-  LMU_GEMM_BUFFERS=$n LIMIT=60 run bench memory --order $d --theta 1000 --steps 100000 --batch $B --method scan --accelerator cuda --repeat 5 --phases
-done; done; done
-fi
-
 if has carries; then
 # Phase B of the scan in one serial pass over the chunks (--carry-segment 0, as measured before) against two levels
-# (segments of ⌈√(C/2)⌉ chunks, the default), side by side, where the chain of carries is longest: small batches,
+# (segments of ⌈√(C/20)⌉ chunks, the default since run 9), side by side, where the chain of carries is longest: small batches,
 # long sequences, and the product kernel's short chunks.
 for g in 0 -1; do
   LIMIT=60 run bench memory --order 256 --theta 1000 --steps 1000000 --batch 1 --method scan --accelerator cuda --repeat 3 --phases --carry-segment $g
@@ -81,9 +73,9 @@ done
 fi
 
 if has carry-segments; then
-# Phase B's segment length G where the chain is long and the batch small (the default G = ⌈√(C/2)⌉ counts a step of
-# levels 1 and 3, a lock-step product over few groups, as costly as a step of level 2's serial chain; run 8 suggests
-# the former costs several times more): shorter segments, side by side with the default, product phase C.
+# Phase B's segment length G where the chain is long and the batch small: fixed G side by side with the default (run 9
+# timed this with the earlier default ⌈√(C/2)⌉, which counted a lock-step step of levels 1 and 3 as costly as a step of
+# level 2's serial chain; they cost about 10×, hence ⌈√(C/20)⌉ since), product phase C.
 for g in 4 9 16 -1; do
   LIMIT=60 run bench memory --order 256 --theta 1000 --steps 100000 --batch 1 --method scan --accelerator cuda --repeat 5 --phases --carry-segment $g
 done

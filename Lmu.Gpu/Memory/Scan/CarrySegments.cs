@@ -7,8 +7,9 @@ namespace Lmu.Gpu;
 /// over the C chunks of a sequence, so they can be scanned in chunks themselves: segments of G chunks each
 /// (1) find their end from zero, G lock-step steps for all segments at once; (2) chain those ends across the
 /// S = ⌈C/G⌉ segments with Q = P^G, S serial steps; (3) rerun their G steps from the carry before them, writing every
-/// chunk's carry. The serial depth falls from C to 2·G + S (at C = 1,563: 28 + 56 + 28 = 112) for twice the
-/// arithmetic of phase B, which is small against phase C.
+/// chunk's carry. The serial depth falls from C to 2·G + S (at C = 1,563 and G = 9: 9 + 174 + 9) for twice the
+/// arithmetic of phase B, which is small against phase C; <see cref="ChooseSegment"/> weighs the lock-step steps
+/// of (1) and (3) by their measured cost.
 /// </summary>
 /// <remarks>
 /// One row of a segment's lock-step product feeds many columns (segments of all sequences), so steps (1) and (3) read
@@ -16,15 +17,26 @@ namespace Lmu.Gpu;
 /// </remarks>
 internal static class CarrySegments
 {
-    /// <summary>Below this many serial carry steps a single serial pass is as fast (three launches cost more).</summary>
-    public const int MinimumSerialSteps = 48;
+    /// <summary>What one step of levels (1) and (3) costs in steps of level (2)'s serial chain. Levels (1) and (3) are
+    /// lock-step products over few groups (one per tile of segment columns), level (2) one matrix-vector product per
+    /// sequence; on an H200 at d = 256, B = 1, T = 10⁵ (C = 1,563) a level-1/3 step took about 65 µs and a level-2 step
+    /// about 6.5 µs (phase B at G = 16 and 28, run 9 in docs/benchmarks/gpu-h200.md).</summary>
+    public const int LockStepCost = 10;
 
-    /// <summary>G for a chain of <paramref name="serialSteps"/> carries: ⌈√(n/2)⌉, which minimises 2·G + n/G; 0 (one
-    /// level) below <see cref="MinimumSerialSteps"/>.</summary>
+    /// <summary>G for a chain of <paramref name="serialSteps"/> carries: ⌈√(n / (2·r))⌉ with r =
+    /// <see cref="LockStepCost"/>, which minimises the weighted depth 2·r·G + ⌈n/G⌉; 0 (one serial pass) where that
+    /// depth is not below n (chains of fewer than about 100 carries).</summary>
+    /// <remarks>Measured on the H200 (run 9): d = 256, B = 1, C = 1,563: G = 9 (this rule) 2.8 ms against 4.7 ms at the
+    /// earlier ⌈√(n/2)⌉ = 28; C = 15,625: G = 28 12.0 ms against 18.4 ms at 89; d = 64, C = 3,125: G = 8 0.64 ms against
+    /// 1.22 ms at 40; B = 64, d = 256: G = 9 40.7 ms against 41.5 ms at 28.</remarks>
     /// <param name="serialSteps">The number of carries chained one after another.</param>
     /// <returns>Chunks per segment, or 0 for a single serial pass.</returns>
-    public static int ChooseSegment(int serialSteps) =>
-        serialSteps < MinimumSerialSteps ? 0 : Math.Max(2, (int)Math.Ceiling(Math.Sqrt(serialSteps / 2.0)));
+    public static int ChooseSegment(int serialSteps)
+    {
+        int g = Math.Max(2, (int)Math.Ceiling(Math.Sqrt(serialSteps / (2.0 * LockStepCost))));
+        long weightedDepth = (2L * LockStepCost * g) + ((serialSteps + g - 1) / g);
+        return g < serialSteps && weightedDepth < serialSteps ? g : 0;
+    }
 
     /// <summary>The segment powers of the forward carries.</summary>
     /// <param name="system">The discretised system.</param>
