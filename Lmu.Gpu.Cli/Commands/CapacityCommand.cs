@@ -107,7 +107,7 @@ internal static class CapacityCommand
 
     private static void WritePlot(string path, int[] windows, double[,] results)
     {
-        var plot = new ScottPlot.Plot();
+        var plot = PlotFont.NewPlot();
         double[] xs = windows.Select(t => Math.Log10(t)).ToArray();
         for (int q = 0; q < Fractions.Length; q++)
         {

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using AtomicFile = Lmu.Gpu.Cli.Io.AtomicFile;
+using Lmu.Gpu.Cli.Io;
 using Lmu.Spiking;
 
 namespace Lmu.Gpu.Cli.Commands;
@@ -217,7 +217,7 @@ internal static class SpikeCommand
 
         if (plotPath is not null)
         {
-            var plot = new ScottPlot.Plot();
+            var plot = PlotFont.NewPlot();
             foreach (var group in rows.GroupBy(r => r.D))
             {
                 var pts = group.OrderBy(r => r.M).ToArray();
@@ -280,7 +280,7 @@ internal static class SpikeCommand
             }
         }
 
-        var plot = new ScottPlot.Plot();
+        var plot = PlotFont.NewPlot();
         var input0 = plot.Add.ScatterLine(time, u);
         input0.LegendText = "input u(t)";
         var exactLine = plot.Add.ScatterLine(time, reference);

@@ -30,7 +30,7 @@ internal static class PlotWriter
     public static void Write(string path, DelayDemo.Result result, DelayDemo.Options options)
     {
         int shown = (int)Math.Min(result.Input.Length, Math.Ceiling(WindowsShown * options.Theta));
-        var plot = new ScottPlot.Plot();
+        var plot = PlotFont.NewPlot();
         var input = plot.Add.Signal(result.Input[..shown]);
         input.LegendText = "input u(t)";
         input.LineWidth = 1;

@@ -8,7 +8,7 @@ internal static class LearningCurve
 {
     public static void Save(string path, IReadOnlyList<EpochResult> history, string task)
     {
-        var plot = new ScottPlot.Plot();
+        var plot = PlotFont.NewPlot();
         double[] epochs = history.Select(h => (double)h.Epoch).ToArray();
         var train = plot.Add.Scatter(epochs, history.Select(h => Math.Log10(Math.Max(h.TrainLoss, 1e-12))).ToArray());
         train.LegendText = "training loss";
