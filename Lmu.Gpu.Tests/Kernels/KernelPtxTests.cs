@@ -2,6 +2,7 @@ using System.Reflection;
 using ILGPU;
 using Lmu.Gpu.Kernels.Cell;
 using Lmu.Gpu.Kernels.Memory;
+using Lmu.Gpu.Kernels.Spiking;
 using Lmu.Gpu.Kernels.Training;
 
 namespace Lmu.Gpu.Tests.Kernels;
@@ -82,6 +83,28 @@ public sealed class KernelPtxTests
         Assert.That(tid.Success, Is.True);
         string shift = $@"shr\.s32\s+%r\d+, {System.Text.RegularExpressions.Regex.Escape(tid.Groups[1].Value)}, {log2};";
         Assert.That(System.Text.RegularExpressions.Regex.IsMatch(ptx, shift), Is.True, $"no tid.x >> {log2} in the PTX");
+    }
+
+    [Test]
+    public void EveryKernel_SelectsOnlyOnComputedPredicates()
+    {
+        // The signature of the ILGPU 1.5.3 miscompilation above: a comparison folded to a constant and then used as the
+        // merged value of a chain of conditionals, `selp.b32 %r, 1, 0, 1`. No kernel selects on a literal predicate:
+        // the memory, scan, cell and training kernels, the product at every side, and the spiking kernels.
+        var constantSelect = new System.Text.RegularExpressions.Regex(@"selp\.\w+\s+%\w+, [^,]+, [^,]+, [01];");
+        var ptx = KernelPtx.Names.Select(name => (name, KernelPtx.Compile(name)))
+            .Concat(new[] { 4, 8 }.Select(side => ($"chunk-states side {side}", KernelPtx.Compile("chunk-states", side: side))))
+            .Concat(new[] { typeof(TrainingKernels), typeof(SpikingLmuKernels) }
+                .SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.Static))
+                .Where(m => m.ReturnType == typeof(void) && m.GetParameters().FirstOrDefault()?.ParameterType == typeof(Index1D))
+                .Select(m => (m.Name, KernelPtx.Compile(m, explicitlyGrouped: false))))
+            .Concat(new[] { typeof(NeuronKernels).GetMethod(nameof(NeuronKernels.PoissonRun))!, typeof(NeuronKernels).GetMethod(nameof(NeuronKernels.LifRun))!,
+                    typeof(SpikingLmuKernels).GetMethod(nameof(SpikingLmuKernels.Neurons))! }
+                .Select(m => (m.Name, KernelPtx.Compile(m, explicitlyGrouped: true))));
+        foreach (var (name, text) in ptx)
+        {
+            Assert.That(constantSelect.IsMatch(text), Is.False, name);
+        }
     }
 
     [Test]
