@@ -2,7 +2,7 @@
 # The device check run on a lent GPU machine (no .NET SDK there): a self-contained `lmu` published with
 #   ../shared/tools/device-publish Lmu.Gpu.Cli .device
 # and this script run from the repository root with OUT set to a folder for the logs: `gpu-run.sh [SECTION…]`
-# with sections selftest, memory, scan, scan-product, carries, carry-segments, sequential, neurons, capacity, training, training-scan,
+# with sections selftest, memory, scan, scan-product, carries, carry-segments, sequential, capacity-timing, neurons, capacity, training, training-scan,
 # transfers, psmnist
 # (default: selftest memory neurons capacity, the first run's set). Each command has its own time limit so that one slow case cannot eat the whole lease.
 set -u
@@ -108,6 +108,17 @@ fi
 if has capacity; then
 # The paper's capacity experiment at full size on the GPU (scan), with its plot.
 LIMIT=180 run capacity --accelerator cuda --method scan --plot "$OUT/capacity-gpu.png"
+fi
+
+if has capacity-timing; then
+# Why lmu capacity's timed part took 0.7-1.3 s per T in run 9 (0.02-0.5 s in run 1) when its compute is milliseconds:
+# one T with each phase-C kernel, then the same memory run (B = 100, 2.5*T steps, d = 100) by the bench, device-resident
+# with its phases, and from host arrays (the decoded run in capacity goes through the span overloads).
+for k in steps gemm; do
+  LMU_SCAN_STATES=$k LIMIT=120 run capacity --steps 10000 --sequences 100 --accelerator cuda --method scan
+done
+LIMIT=60 run bench memory --order 100 --theta 9999.5 --steps 25000 --batch 100 --method scan --accelerator cuda --repeat 3 --phases
+LIMIT=60 run bench memory --order 100 --theta 9999.5 --steps 25000 --batch 100 --method scan --accelerator cuda --repeat 3 --transfers
 fi
 
 if has training; then
