@@ -10,5 +10,14 @@ public enum SequenceMethod
     Sequential = 1,
 
     /// <summary>The chunked parallel scan over time (the input must not depend on the memory's own past).</summary>
+    /// <remarks>
+    /// The sequence is cut into chunks of L steps. (A) Each chunk's end state from zero comes from the impulse response
+    /// Ā^k·B̄. (B) The carries are chained across chunks with Ā^L, in two levels of segments on a device. (C) Every state
+    /// of a chunk comes from its carry and its own inputs. On a device, phase C is one matrix product for runs that
+    /// write states or decoded outputs, and a lock-step recurrence for final-only runs and the adjoint
+    /// (<c>$LMU_SCAN_STATES=steps</c> selects the lock-step form everywhere). The host path runs the same phases with
+    /// SIMD over chunks. In float32 the scan agrees with the sequential run within 1e-4 of the largest state (tested up
+    /// to T = 10⁵, d = 256; on an H200 `lmu selftest` measured 6e-7 to 9e-7 for the matrix product).
+    /// </remarks>
     Scan = 2,
 }
