@@ -103,6 +103,67 @@ public sealed class GpuShapeScanTests
         Assert.That(ScanTestData.RelativeMaxError(initialGradient, reference.InitialStateGradient), Is.LessThanOrEqualTo(1e-5));
     }
 
+    [Test]
+    public void DefaultScan_With256ThreadGroups_MatchesHostSequential()
+    {
+        // What a GPU runs with nothing forced: the product phase C (L = 32 at d < 128) for states and decoded outputs,
+        // the lock-step kernel's chunk rule for the final-only run and the adjoint, and phase B in two levels wherever
+        // the chain reaches about 100 carries (T = 3,500: 110 chunks of 32, G = 3). From non-zero initial states.
+        const int order = 12, batch = 2, channels = 1, steps = 3_500;
+        var system = LmuSystem.Create(order, 300);
+        using var engine = new DeviceMemoryEngine(_accelerator, system, batch, channels);
+        Assert.That(engine.StatesKernel, Is.EqualTo(ScanStatesKernel.Gemm));
+        Assert.That(engine.ChooseChunkLength(steps), Is.EqualTo(32));
+        Assert.That(CarrySegments.ChooseSegment(109), Is.EqualTo(3));
+        using var hostDevice = LmuDevice.Open(AcceleratorKind.Cpu);
+        using var host = new LinearMemory(hostDevice, system, batch, channels);
+        float[] input = ScanTestData.Uniform((long)batch * steps * channels, seed: 51);
+        float[] initial = ScanTestData.Uniform((long)batch * channels * order, seed: 52);
+        float[] decoders = ScanTestData.Uniform(2L * order, seed: 53);
+
+        host.SetStates(initial);
+        float[] expectedStates = host.RunStates(input, steps, SequenceMethod.Sequential);
+        float[] expectedFinal = host.GetStates();
+        var expectedDecoded = new double[(long)batch * steps * channels * 2];
+        for (long row = 0; row < (long)batch * steps * channels; row++)
+        {
+            for (int q = 0; q < 2; q++)
+            {
+                for (int i = 0; i < order; i++)
+                {
+                    expectedDecoded[(row * 2) + q] += decoders[(q * order) + i] * expectedStates[(row * order) + i];
+                }
+            }
+        }
+
+        var states = new float[expectedStates.Length];
+        engine.SetStates(initial);
+        engine.RunScan(input, steps, MemoryOutputMode.AllStates, [], 0, states, 0);
+        var final = new float[initial.Length];
+        engine.GetStates(final);
+        var decoded = new float[expectedDecoded.Length];
+        engine.SetStates(initial);
+        engine.RunScan(input, steps, MemoryOutputMode.Decoded, decoders, 2, decoded, 0);
+        var finalOnly = new float[initial.Length];
+        engine.SetStates(initial);
+        engine.RunScan(input, steps, MemoryOutputMode.FinalOnly, [], 0, [], 0);
+        engine.GetStates(finalOnly);
+        Assert.That(ScanTestData.RelativeMaxError(states, expectedStates), Is.LessThanOrEqualTo(1e-5));
+        Assert.That(ScanTestData.RelativeMaxError(final, expectedFinal), Is.LessThanOrEqualTo(1e-5));
+        Assert.That(ScanTestData.RelativeMaxError(decoded, expectedDecoded), Is.LessThanOrEqualTo(1e-5));
+        Assert.That(ScanTestData.RelativeMaxError(finalOnly, expectedFinal), Is.LessThanOrEqualTo(1e-5));
+
+        float[] gradients = ScanTestData.Uniform((long)batch * steps * channels * order, seed: 54);
+        var reference = host.RunAdjoint(gradients, steps, SequenceMethod.Sequential);
+        var lambda = new float[reference.Lambda.Length];
+        var inputGradient = new float[reference.InputGradient.Length];
+        var initialGradient = new float[reference.InitialStateGradient.Length];
+        engine.RunAdjoint(gradients, steps, true, 0, lambda, inputGradient, initialGradient);
+        Assert.That(ScanTestData.RelativeMaxError(lambda, reference.Lambda), Is.LessThanOrEqualTo(1e-5));
+        Assert.That(ScanTestData.RelativeMaxError(inputGradient, reference.InputGradient), Is.LessThanOrEqualTo(1e-5));
+        Assert.That(ScanTestData.RelativeMaxError(initialGradient, reference.InitialStateGradient), Is.LessThanOrEqualTo(1e-5));
+    }
+
     [TestCase(17)]
     [TestCase(64)]
     [TestCase(128)]
