@@ -26,9 +26,10 @@ internal static class CarrySegments
     /// <summary>G for a chain of <paramref name="serialSteps"/> carries: ⌈√(n / (2·r))⌉ with r =
     /// <see cref="LockStepCost"/>, which minimises the weighted depth 2·r·G + ⌈n/G⌉; 0 (one serial pass) where that
     /// depth is not below n (chains of fewer than about 100 carries).</summary>
-    /// <remarks>Measured on the H200 (run 9): d = 256, B = 1, C = 1,563: G = 9 (this rule) 2.8 ms against 4.7 ms at the
-    /// earlier ⌈√(n/2)⌉ = 28; C = 15,625: G = 28 12.0 ms against 18.4 ms at 89; d = 64, C = 3,125: G = 8 0.64 ms against
-    /// 1.22 ms at 40; B = 64, d = 256: G = 9 40.7 ms against 41.5 ms at 28.</remarks>
+    /// <remarks>Measured on the H200 (whole scan, d = 256 unless said; run 9 with fixed G, run 10 with this rule):
+    /// B = 1, C = 1,563: G = 9 (this rule) 2.8 ms against 4.7 ms at the earlier ⌈√(n/2)⌉ = 28; C = 15,625: G = 16 or 30
+    /// 12.0 ms and this rule's 28 11.9 ms, against 18.4 ms at 89; d = 64, C = 3,125: G = 8 0.64 ms and this rule's 13
+    /// 0.66 ms, against 1.22 ms at 40; B = 64: G = 9 40.7 ms against 41.5 ms at 28.</remarks>
     /// <param name="serialSteps">The number of carries chained one after another.</param>
     /// <returns>Chunks per segment, or 0 for a single serial pass.</returns>
     public static int ChooseSegment(int serialSteps)
