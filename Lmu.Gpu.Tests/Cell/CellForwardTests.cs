@@ -5,30 +5,13 @@ namespace Lmu.Gpu.Tests.Cell;
 
 /// <summary>The cell forward pass (host path and ILGPU kernel on the CPU simulator) against the double reference.</summary>
 [TestFixture]
-public sealed class CellForwardTests
+public sealed class CellForwardTests : SimulatorAndHostFixture
 {
     /// <summary>float32 vs double, host path, T = 200, n = 24: bound on max |Δh| / max(1, max |h|).</summary>
     private const double HostTolerance = 2e-4;
 
     /// <summary>float32 vs double, simulator kernel, T ≤ 30, n ≤ 6.</summary>
     private const double SimulatorTolerance = 2e-5;
-
-    private LmuDevice _sim = null!;
-    private LmuDevice _host = null!;
-
-    [OneTimeSetUp]
-    public void SetUp()
-    {
-        _sim = LmuDevice.Open(AcceleratorKind.CpuSimulator);
-        _host = LmuDevice.Open(AcceleratorKind.Cpu);
-    }
-
-    [OneTimeTearDown]
-    public void TearDown()
-    {
-        _sim.Dispose();
-        _host.Dispose();
-    }
 
     private static LmuCellOptions Full(int nx, int n, int d, int k, double theta, Activation act = Activation.Tanh) => new()
     {
@@ -70,33 +53,33 @@ public sealed class CellForwardTests
     [TestCase(Activation.Relu)]
     [TestCase(Activation.Sigmoid)]
     public void Forward_MatchesDoubleReference_Host(Activation activation) =>
-        Check(_host, Full(3, 24, 12, 2, 40, activation), batch: 5, steps: activation == Activation.Linear ? 40 : 200, HostTolerance);
+        Check(Host, Full(3, 24, 12, 2, 40, activation), batch: 5, steps: activation == Activation.Linear ? 40 : 200, HostTolerance);
 
     [Test]
     public void Forward_MatchesDoubleReference_PaperShapeSlice_Host()
     {
         // The paper's psMNIST cell (n_x = 1, n = 212, d = 256, θ = 784), default connections, a short run.
         var o = new LmuCellOptions { InputSize = 1, Units = 212, Order = 256, Theta = 784 };
-        Check(_host, o, batch: 2, steps: 40, 5e-4);
+        Check(Host, o, batch: 2, steps: 40, 5e-4);
     }
 
     [TestCase(Activation.Tanh)]
     [TestCase(Activation.Sigmoid)]
     public void Forward_MatchesDoubleReference_CpuSimulator(Activation activation) =>
-        Check(_sim, Full(2, 6, 4, 2, 8, activation), batch: 2, steps: 30, SimulatorTolerance);
+        Check(Simulator, Full(2, 6, 4, 2, 8, activation), batch: 2, steps: 30, SimulatorTolerance);
 
     [Test]
     public void Forward_MatchesDoubleReference_NoOptionalConnections_CpuSimulator()
     {
         var o = Full(2, 5, 3, 1, 6) with { InputToHidden = false, HiddenToMemory = false, MemoryToMemory = false, HiddenToHidden = false, MemoryBias = false, HiddenBias = false };
-        Check(_sim, o, batch: 3, steps: 20, SimulatorTolerance);
+        Check(Simulator, o, batch: 3, steps: 20, SimulatorTolerance);
     }
 
     [Test]
     public void Forward_MatchesDoubleReference_Euler_Host()
     {
         var o = Full(2, 8, 4, 1, 30) with { Discretizer = Discretizer.Euler };
-        Check(_host, o, batch: 3, steps: 100, HostTolerance);
+        Check(Host, o, batch: 3, steps: 100, HostTolerance);
     }
 
     [Test]
@@ -105,8 +88,8 @@ public sealed class CellForwardTests
         var o = Full(2, 7, 4, 2, 10);
         var w = CellReference.RandomWeights(o, 3);
         float[] x = CellReference.RandomInput(2 * 25 * 2, 4);
-        using var a = new LmuCellLayer(_host, w, 2);
-        using var b = new LmuCellLayer(_sim, w, 2);
+        using var a = new LmuCellLayer(Host, w, 2);
+        using var b = new LmuCellLayer(Simulator, w, 2);
         float[] ha = a.Run(x, 25);
         float[] hb = b.Run(x, 25);
         Assert.That(CellReference.MaxAbsDiff(ha, CellReference.ToDouble(hb)), Is.LessThan(1e-5));
@@ -118,9 +101,9 @@ public sealed class CellForwardTests
         var o = Full(2, 8, 4, 1, 12);
         var w = CellReference.RandomWeights(o, 5);
         float[] x = CellReference.RandomInput(2 * 40 * 2, 6);
-        using var whole = new LmuCellLayer(_host, w, 2);
+        using var whole = new LmuCellLayer(Host, w, 2);
         float[] all = whole.Run(x, 40);
-        using var parts = new LmuCellLayer(_host, w, 2);
+        using var parts = new LmuCellLayer(Host, w, 2);
         var first = new float[2 * 20 * 2];
         var second = new float[2 * 20 * 2];
         for (int b = 0; b < 2; b++)
@@ -143,7 +126,7 @@ public sealed class CellForwardTests
     [Test]
     public void Run_ThrowsForWrongInputLength()
     {
-        using var layer = new LmuCellLayer(_host, CellReference.RandomWeights(Full(2, 4, 3, 1, 5), 1), 2);
+        using var layer = new LmuCellLayer(Host, CellReference.RandomWeights(Full(2, 4, 3, 1, 5), 1), 2);
         var e = Assert.Throws<ArgumentException>(() => layer.Run(new float[7], 2));
         Assert.That(e!.Message, Does.Contain("B·T·n_x"));
     }
@@ -151,7 +134,7 @@ public sealed class CellForwardTests
     [Test]
     public void Run_ThrowsForNaNInput()
     {
-        using var layer = new LmuCellLayer(_sim, CellReference.RandomWeights(Full(1, 4, 3, 1, 5), 1), 1);
+        using var layer = new LmuCellLayer(Simulator, CellReference.RandomWeights(Full(1, 4, 3, 1, 5), 1), 1);
         var x = new float[3];
         x[1] = float.NaN;
         Assert.Throws<ArgumentException>(() => layer.Run(x, 3));

@@ -12,47 +12,41 @@ namespace Lmu.Gpu.Tests.Memory;
 /// pre-filled with NaN to show that every value is written.
 /// </summary>
 [TestFixture]
-public sealed class DeviceViewTests
+public sealed class DeviceViewTests : SimulatorAndHostFixture
 {
     private const int Order = 6;
     private const int Batch = 2;
     private const int Channels = 2;
     private const int Steps = 150;
-    private LmuDevice _simulator = null!;
     private LmuDevice _other = null!;
-    private LmuDevice _host = null!;
 
     [OneTimeSetUp]
     public void OpenDevices()
     {
-        _simulator = LmuDevice.Open(AcceleratorKind.CpuSimulator);
         _other = LmuDevice.Open(AcceleratorKind.CpuSimulator);
-        _host = LmuDevice.Open(AcceleratorKind.Cpu);
     }
 
     [OneTimeTearDown]
     public void CloseDevices()
     {
-        _simulator.Dispose();
         _other.Dispose();
-        _host.Dispose();
     }
 
     private (LinearMemory Views, LinearMemory Spans) Pair(int chunk)
     {
         var system = LmuSystem.Create(Order, 20);
-        var views = new LinearMemory(_simulator, system, Batch, Channels) { ChunkLength = chunk };
-        var spans = new LinearMemory(_simulator, system, Batch, Channels) { ChunkLength = chunk };
+        var views = new LinearMemory(Simulator, system, Batch, Channels) { ChunkLength = chunk };
+        var spans = new LinearMemory(Simulator, system, Batch, Channels) { ChunkLength = chunk };
         float[] start = ScanTestData.Uniform(views.StateLength, 3);
         views.SetStates(start);
         spans.SetStates(start);
         return (views, spans);
     }
 
-    private MemoryBuffer1D<float, Stride1D.Dense> Upload(float[] values) => _simulator.Accelerator.Allocate1D(values);
+    private MemoryBuffer1D<float, Stride1D.Dense> Upload(float[] values) => Simulator.Accelerator.Allocate1D(values);
 
     private MemoryBuffer1D<float, Stride1D.Dense> NaNs(long length, LmuDevice? device = null) =>
-        (device ?? _simulator).Accelerator.Allocate1D(Enumerable.Repeat(float.NaN, (int)length).ToArray());
+        (device ?? Simulator).Accelerator.Allocate1D(Enumerable.Repeat(float.NaN, (int)length).ToArray());
 
     private static void AssertClose(float[] actual, float[] expected, string what)
     {
@@ -174,7 +168,7 @@ public sealed class DeviceViewTests
     [Test]
     public void RunStates_ThrowsForHostPath()
     {
-        using var memory = new LinearMemory(_host, LmuSystem.Create(Order, 20));
+        using var memory = new LinearMemory(Host, LmuSystem.Create(Order, 20));
         using var input = Upload(new float[10]);
         using var states = NaNs(10 * Order);
         var ex = Assert.Throws<InvalidOperationException>(() => memory.RunStates(input.View, 10, states.View));

@@ -6,27 +6,11 @@ namespace Lmu.Gpu.Tests.Scan;
 /// <summary>The scan kernels on ILGPU's CPU simulator (tiny sizes: each simulated thread is an OS thread), against
 /// the host path's sequential run with the same inputs and initial states.</summary>
 [TestFixture]
-public sealed class DeviceScanTests
+public sealed class DeviceScanTests : SimulatorAndHostFixture
 {
     private const int Order = 6;
     private const int Batch = 2;
     private const int Channels = 2;
-    private LmuDevice _simulator = null!;
-    private LmuDevice _host = null!;
-
-    [OneTimeSetUp]
-    public void OpenDevices()
-    {
-        _simulator = LmuDevice.Open(AcceleratorKind.CpuSimulator);
-        _host = LmuDevice.Open(AcceleratorKind.Cpu);
-    }
-
-    [OneTimeTearDown]
-    public void CloseDevices()
-    {
-        _simulator.Dispose();
-        _host.Dispose();
-    }
 
     [Test]
     public void AllVariants_ScanOnSimulatorMatchesHostSequential(
@@ -37,7 +21,7 @@ public sealed class DeviceScanTests
         // (K = 27 of 32); L = 200 is clamped to the whole sequence.
         const int steps = 150;
         var system = LmuSystem.Create(order, 20);
-        using var device = new LinearMemory(_simulator, system, Batch, Channels) { ChunkLength = chunkLength };
+        using var device = new LinearMemory(Simulator, system, Batch, Channels) { ChunkLength = chunkLength };
         ((DeviceMemoryEngine)device.Engine).StatesKernel = product ? ScanStatesKernel.Gemm : ScanStatesKernel.Steps;
         AssertScanMatchesHostSequential(device, system, steps, seed: 4);
     }
@@ -49,7 +33,7 @@ public sealed class DeviceScanTests
         // blocks (B·k = 4 sequences of 32 chunks, T = 2,000, the last chunk 16 steps long).
         const int steps = 2_000;
         var system = LmuSystem.Create(20, 150);
-        using var device = new LinearMemory(_simulator, system, Batch, Channels) { ChunkLength = 64 };
+        using var device = new LinearMemory(Simulator, system, Batch, Channels) { ChunkLength = 64 };
         ((DeviceMemoryEngine)device.Engine).StatesKernel = ScanStatesKernel.Gemm;
         Assert.That(ScanGemmKernels.BandBlocks, Is.EqualTo(16));
         AssertScanMatchesHostSequential(device, system, steps, seed: 21);
@@ -63,7 +47,7 @@ public sealed class DeviceScanTests
         try
         {
             var system = LmuSystem.Create(20, 20);
-            using var device = new LinearMemory(_simulator, system, Batch, Channels) { ChunkLength = 7 };
+            using var device = new LinearMemory(Simulator, system, Batch, Channels) { ChunkLength = 7 };
             ((DeviceMemoryEngine)device.Engine).StatesKernel = product ? ScanStatesKernel.Gemm : ScanStatesKernel.Steps;
             AssertScanMatchesHostSequential(device, system, 150, seed: 23);
         }
@@ -91,7 +75,7 @@ public sealed class DeviceScanTests
         // segments of 2 (19, the last of 1) or 5 (8, the last of 2). The orders take the three chunk-step paths.
         const int steps = 150;
         var system = LmuSystem.Create(order, 20);
-        using var device = new LinearMemory(_simulator, system, Batch, Channels) { ChunkLength = 4 };
+        using var device = new LinearMemory(Simulator, system, Batch, Channels) { ChunkLength = 4 };
         ((DeviceMemoryEngine)device.Engine).CarrySegment = segment;
         AssertScanMatchesHostSequential(device, system, steps, seed: 14);
     }
@@ -102,9 +86,9 @@ public sealed class DeviceScanTests
         // L = 4 and T = 101: C = 26 chunks (the last one step long) in segments of 2 (13) or 5 (6, the last of 1).
         const int steps = 101;
         var system = LmuSystem.Create(order, 30);
-        using var device = new LinearMemory(_simulator, system, Batch, Channels) { ChunkLength = 4 };
+        using var device = new LinearMemory(Simulator, system, Batch, Channels) { ChunkLength = 4 };
         ((DeviceMemoryEngine)device.Engine).CarrySegment = segment;
-        using var host = new LinearMemory(_host, system, Batch, Channels);
+        using var host = new LinearMemory(Host, system, Batch, Channels);
         float[] gradients = ScanTestData.Uniform((long)Batch * steps * Channels * order, seed: 18);
         var expected = host.RunAdjoint(gradients, steps, SequenceMethod.Sequential);
         var actual = device.RunAdjoint(gradients, steps, SequenceMethod.Scan);
@@ -118,12 +102,12 @@ public sealed class DeviceScanTests
         // segments of 4.
         const int steps = 4_000;
         var system = LmuSystem.Create(4, 300);
-        using var device = new LinearMemory(_simulator, system, 1, 1);
+        using var device = new LinearMemory(Simulator, system, 1, 1);
         var engine = (DeviceMemoryEngine)device.Engine;
         engine.StatesKernel = ScanStatesKernel.Steps;
         Assert.That(engine.ChooseChunkLength(steps), Is.EqualTo(16));
         Assert.That(CarrySegments.ChooseSegment(249), Is.EqualTo(4));
-        using var host = new LinearMemory(_host, system, 1, 1);
+        using var host = new LinearMemory(Host, system, 1, 1);
         float[] input = ScanTestData.Uniform(steps, seed: 19);
         float[] expected = host.RunStates(input, steps, SequenceMethod.Sequential);
         float[] states = device.RunStates(input, steps, SequenceMethod.Scan);
@@ -150,7 +134,7 @@ public sealed class DeviceScanTests
     /// value.</summary>
     private void AssertScanMatchesHostSequential(LinearMemory device, LmuSystem system, int steps, int seed)
     {
-        using var host = new LinearMemory(_host, system, Batch, Channels);
+        using var host = new LinearMemory(Host, system, Batch, Channels);
         float[] input = ScanTestData.Uniform((long)Batch * steps * Channels, seed);
         float[] initial = ScanTestData.Uniform(host.StateLength, seed + 1);
         double[] delays = [0, 0.5, 1];
@@ -185,12 +169,12 @@ public sealed class DeviceScanTests
     public void ChunkLength_ForTheProductIsShort()
     {
         var system = LmuSystem.Create(256, 1000);
-        using var device = new LinearMemory(_simulator, system, 1, 1);
+        using var device = new LinearMemory(Simulator, system, 1, 1);
         var engine = (DeviceMemoryEngine)device.Engine;
         engine.StatesKernel = ScanStatesKernel.Gemm;
         Assert.That(engine.ChooseChunkLength(100_000), Is.EqualTo(64));
         Assert.That(engine.ChooseChunkLength(40), Is.EqualTo(40));
-        using var small = new LinearMemory(_simulator, LmuSystem.Create(64, 1000), 1, 1);
+        using var small = new LinearMemory(Simulator, LmuSystem.Create(64, 1000), 1, 1);
         ((DeviceMemoryEngine)small.Engine).StatesKernel = ScanStatesKernel.Gemm;
         Assert.That(small.Engine.ChooseChunkLength(100_000), Is.EqualTo(32));
     }
@@ -202,7 +186,7 @@ public sealed class DeviceScanTests
         // product to run: they keep the lock-step kernel's rule (L = 16 for one sequence of 10⁵ steps at d = 4, 1,024
         // for 64 sequences), and Auto asks the rule of the run's mode (scan once T holds four chunks).
         var system = LmuSystem.Create(4, 300);
-        using var device = new LinearMemory(_simulator, system, 1, 1);
+        using var device = new LinearMemory(Simulator, system, 1, 1);
         var engine = (DeviceMemoryEngine)device.Engine;
         Assert.That(engine.StatesKernel, Is.EqualTo(ScanStatesKernel.Gemm));
         Assert.That(engine.ChooseChunkLength(100_000), Is.EqualTo(32));
@@ -220,8 +204,8 @@ public sealed class DeviceScanTests
         // on one engine: each keeps its own plan, and both stay correct after the other ran.
         const int steps = 300;
         var system = LmuSystem.Create(Order, 40);
-        using var device = new LinearMemory(_simulator, system, Batch, Channels);
-        using var host = new LinearMemory(_host, system, Batch, Channels);
+        using var device = new LinearMemory(Simulator, system, Batch, Channels);
+        using var host = new LinearMemory(Host, system, Batch, Channels);
         float[] input = ScanTestData.Uniform((long)Batch * steps * Channels, seed: 31);
         float[] gradients = ScanTestData.Uniform((long)Batch * steps * Channels * Order, seed: 32);
         float[] expectedStates = host.RunStates(input, steps, SequenceMethod.Sequential);
@@ -251,8 +235,8 @@ public sealed class DeviceScanTests
         // path, Order (6) the one-row path.
         const int steps = 101;
         var system = LmuSystem.Create(order, 30);
-        using var device = new LinearMemory(_simulator, system, Batch, Channels) { ChunkLength = 16 };
-        using var host = new LinearMemory(_host, system, Batch, Channels);
+        using var device = new LinearMemory(Simulator, system, Batch, Channels) { ChunkLength = 16 };
+        using var host = new LinearMemory(Host, system, Batch, Channels);
         float[] gradients = ScanTestData.Uniform((long)Batch * steps * Channels * order, seed: 8);
         var expected = host.RunAdjoint(gradients, steps, SequenceMethod.Sequential);
         var actual = device.RunAdjoint(gradients, steps, method);
@@ -265,6 +249,6 @@ public sealed class DeviceScanTests
     public void ChunkStepFlags_OnSimulator_CoverEveryKernelPath(int order, int expected)
     {
         // The orders used above must reach all three chunk-step paths of the kernel on the simulator.
-        Assert.That(DeviceMemoryEngine.ChunkStepFlags(_simulator.Accelerator, order), Is.EqualTo(expected));
+        Assert.That(DeviceMemoryEngine.ChunkStepFlags(Simulator.Accelerator, order), Is.EqualTo(expected));
     }
 }

@@ -12,24 +12,8 @@ namespace Lmu.Gpu.Tests.Training;
 /// The finite-difference check of the scan's gradients is in <see cref="GradientCheckTests"/>.
 /// </summary>
 [TestFixture]
-public sealed class FeedforwardScanTests
+public sealed class FeedforwardScanTests : SimulatorAndHostFixture
 {
-    private LmuDevice _sim = null!;
-    private LmuDevice _host = null!;
-
-    [OneTimeSetUp]
-    public void SetUp()
-    {
-        _sim = LmuDevice.Open(AcceleratorKind.CpuSimulator);
-        _host = LmuDevice.Open(AcceleratorKind.Cpu);
-    }
-
-    [OneTimeTearDown]
-    public void TearDown()
-    {
-        _sim.Dispose();
-        _host.Dispose();
-    }
 
     private static LmuModel Model(LmuDevice device, SequenceMethod method, int order, int chunk, bool returnSequences = true)
     {
@@ -109,20 +93,20 @@ public sealed class FeedforwardScanTests
 
     [Test]
     public void Gradients_MatchSequential_Host([Values(8, 32)] int order) =>
-        CompareWithSequential(_host, order, count: 5, steps: 203, chunk: 16, returnSequences: true);
+        CompareWithSequential(Host, order, count: 5, steps: 203, chunk: 16, returnSequences: true);
 
     [Test]
     public void Gradients_MatchSequential_LastStepClassification_Host() =>
-        CompareWithSequential(_host, 8, count: 4, steps: 61, chunk: 7, returnSequences: false);
+        CompareWithSequential(Host, 8, count: 4, steps: 61, chunk: 7, returnSequences: false);
 
     [Test]
     public void Gradients_MatchSequential_CpuSimulator() =>
-        CompareWithSequential(_sim, 8, count: 3, steps: 29, chunk: 6, returnSequences: true);
+        CompareWithSequential(Simulator, 8, count: 3, steps: 29, chunk: 6, returnSequences: true);
 
     [Test]
     public void Auto_PicksScanForLongSequencesWithFixedThetaOnly_Host()
     {
-        using var model = new LmuModel(_host, 1)
+        using var model = new LmuModel(Host, 1)
             .AddFeedforwardLmu(new FeedforwardLmuOptions { InputSize = 1, Units = 4, Order = 64, Theta = 1000 })
             .AddFeedforwardLmu(new FeedforwardLmuOptions { InputSize = 4, Units = 4, Order = 64, Theta = 1000, TrainableTheta = true })
             .AddDense(1);
@@ -143,7 +127,7 @@ public sealed class FeedforwardScanTests
     public void Auto_AgreesWithLinearMemoryRule([Values(false, true)] bool simulator)
     {
         // The training layer asks the engines' rules without building an engine; LinearMemory asks its engine.
-        var device = simulator ? _sim : _host;
+        var device = simulator ? Simulator : Host;
         using var model = new LmuModel(device, 1)
             .AddFeedforwardLmu(new FeedforwardLmuOptions { InputSize = 1, Units = 4, Order = 16, Theta = 100, MemoryChannels = 2 })
             .AddDense(1);
@@ -164,19 +148,19 @@ public sealed class FeedforwardScanTests
     public void SequenceMethod_ThrowsForScanWithTrainableTheta()
     {
         var trainable = new FeedforwardLmuOptions { InputSize = 1, Units = 3, Order = 4, Theta = 10, TrainableTheta = true };
-        using var model = new LmuModel(_host, 1).AddFeedforwardLmu(trainable);
+        using var model = new LmuModel(Host, 1).AddFeedforwardLmu(trainable);
         var ex = Assert.Throws<NotSupportedException>(() => model.SequenceMethod = SequenceMethod.Scan);
         Assert.That(ex!.Message, Does.Contain("fixed θ"));
         Assert.That(model.SequenceMethod, Is.EqualTo(SequenceMethod.Auto), "a refused setting changes nothing");
 
-        using var scanFirst = new LmuModel(_host, 1) { SequenceMethod = SequenceMethod.Scan };
+        using var scanFirst = new LmuModel(Host, 1) { SequenceMethod = SequenceMethod.Scan };
         Assert.Throws<NotSupportedException>(() => scanFirst.AddFeedforwardLmu(trainable));
     }
 
     [Test]
     public void SequenceMethod_ThrowsForUndefinedValue()
     {
-        using var model = new LmuModel(_host, 1);
+        using var model = new LmuModel(Host, 1);
         var ex = Assert.Throws<ArgumentOutOfRangeException>(() => model.SequenceMethod = (SequenceMethod)7);
         Assert.That(ex!.ParamName, Is.EqualTo("value"));
     }

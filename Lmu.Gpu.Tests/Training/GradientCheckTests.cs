@@ -10,24 +10,8 @@ namespace Lmu.Gpu.Tests.Training;
 /// Tolerance: |g − g_fd| ≤ 2e-3·|g_fd| + 1e-3·max|g_fd| for every parameter.
 /// </summary>
 [TestFixture]
-public sealed class GradientCheckTests
+public sealed class GradientCheckTests : SimulatorAndHostFixture
 {
-    private LmuDevice _sim = null!;
-    private LmuDevice _host = null!;
-
-    [OneTimeSetUp]
-    public void SetUp()
-    {
-        _sim = LmuDevice.Open(AcceleratorKind.CpuSimulator);
-        _host = LmuDevice.Open(AcceleratorKind.Cpu);
-    }
-
-    [OneTimeTearDown]
-    public void TearDown()
-    {
-        _sim.Dispose();
-        _host.Dispose();
-    }
 
     public enum Net
     {
@@ -42,7 +26,7 @@ public sealed class GradientCheckTests
         FeedforwardScan,
     }
 
-    private LmuDevice Device(bool simulator) => simulator ? _sim : _host;
+    private LmuDevice Device(bool simulator) => simulator ? Simulator : Host;
 
     private static LmuModel Build(LmuDevice device, Net net, int inputSize)
     {

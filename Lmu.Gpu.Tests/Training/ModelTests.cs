@@ -6,17 +6,13 @@ namespace Lmu.Gpu.Tests.Training;
 
 /// <summary>Fit, optimiser, save/load and bad-input behaviour of <see cref="LmuModel"/>.</summary>
 [TestFixture]
-public sealed class ModelTests
+public sealed class ModelTests : SimulatorAndHostFixture
 {
-    private LmuDevice _sim = null!;
-    private LmuDevice _host = null!;
     private string _dir = null!;
 
     [OneTimeSetUp]
     public void SetUp()
     {
-        _sim = LmuDevice.Open(AcceleratorKind.CpuSimulator);
-        _host = LmuDevice.Open(AcceleratorKind.Cpu);
         _dir = Path.Combine(Path.GetTempPath(), "lmu-training-tests-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(_dir);
     }
@@ -24,8 +20,6 @@ public sealed class ModelTests
     [OneTimeTearDown]
     public void TearDown()
     {
-        _sim.Dispose();
-        _host.Dispose();
         Directory.Delete(_dir, recursive: true);
     }
 
@@ -59,7 +53,7 @@ public sealed class ModelTests
     [Test]
     public void Fit_LearnsDelayTask_Host()
     {
-        using var model = DelayModel(_host, 16, 6);
+        using var model = DelayModel(Host, 16, 6);
         var train = DelayData(64, 40, 4, 1);
         var test = DelayData(32, 40, 4, 2);
         double before = model.Evaluate(test, lossFromStep: 8).Loss;
@@ -75,7 +69,7 @@ public sealed class ModelTests
     [Test]
     public void Fit_KeepBestValidation_RestoresBestEpoch_Host()
     {
-        using var model = DelayModel(_host, 8, 4);
+        using var model = DelayModel(Host, 8, 4);
         var train = DelayData(16, 30, 3, 1);
         var validation = DelayData(8, 30, 3, 2);
 
@@ -88,7 +82,7 @@ public sealed class ModelTests
     [Test]
     public void Fit_LossFalls_CpuSimulator()
     {
-        using var model = DelayModel(_sim, 4, 3);
+        using var model = DelayModel(Simulator, 4, 3);
         var train = DelayData(8, 12, 2, 1);
         var history = model.Fit(train, new FitOptions { Epochs = 4, BatchSize = 4, LearningRate = 2e-2, LossFromStep = 3 });
         Assert.That(history[^1].TrainLoss, Is.LessThan(history[0].TrainLoss));
@@ -99,8 +93,8 @@ public sealed class ModelTests
     {
         var train = DelayData(4, 10, 2, 7);
         var options = new FitOptions { Epochs = 2, BatchSize = 2, LearningRate = 1e-2, ClipNorm = 0.5, Seed = 9 };
-        using var a = DelayModel(_host, 4, 3);
-        using var b = DelayModel(_sim, 4, 3);
+        using var a = DelayModel(Host, 4, 3);
+        using var b = DelayModel(Simulator, 4, 3);
         a.Fit(train, options);
         b.Fit(train, options);
         float[] pa = a.GetParameters();
@@ -147,14 +141,14 @@ public sealed class ModelTests
         float[] host;
         try
         {
-            host = Gradients(_host);
+            host = Gradients(Host);
         }
         finally
         {
             Gpu.Training.HostCell.LaneWidthOverride = null;
         }
 
-        float[] sim = Gradients(_sim);
+        float[] sim = Gradients(Simulator);
         double scale = host.Max(Math.Abs);
         Assert.That(scale, Is.GreaterThan(0));
         for (int i = 0; i < host.Length; i++)
@@ -183,7 +177,7 @@ public sealed class ModelTests
         }
 
         var data = SequenceDataset.ForClassification(x, labels, count, steps, 1, 2);
-        using var model = new LmuModel(_host, 1, returnSequences: false)
+        using var model = new LmuModel(Host, 1, returnSequences: false)
             .AddFeedforwardLmu(new FeedforwardLmuOptions { InputSize = 1, Units = 16, Order = 8, Theta = 20 })
             .AddDense(2);
         model.Fit(data.Slice(0, 600), new FitOptions { Epochs = 25, BatchSize = 50, LearningRate = 1e-2 });
@@ -196,7 +190,7 @@ public sealed class ModelTests
     [TestCase(true)]
     public void Adam_MatchesReferenceUpdate(bool simulator)
     {
-        using var model = DelayModel(simulator ? _sim : _host, 3, 2);
+        using var model = DelayModel(simulator ? Simulator : Host, 3, 2);
         var data = DelayData(2, 6, 1, 3);
         float[] p0 = model.GetParameters();
         var g = new float[p0.Length];
@@ -218,7 +212,7 @@ public sealed class ModelTests
     [Test]
     public void Sgd_MatchesReferenceUpdate_Host()
     {
-        using var model = DelayModel(_host, 3, 2);
+        using var model = DelayModel(Host, 3, 2);
         var data = DelayData(2, 6, 1, 3);
         float[] p0 = model.GetParameters();
         var g = new float[p0.Length];
@@ -234,7 +228,7 @@ public sealed class ModelTests
     [Test]
     public void TrainableTheta_Moves_Host()
     {
-        using var model = new LmuModel(_host, 1).AddLmu(new LmuCellOptions { InputSize = 1, Units = 4, Order = 3, Theta = 3, TrainableTheta = true }).AddDense(1);
+        using var model = new LmuModel(Host, 1).AddLmu(new LmuCellOptions { InputSize = 1, Units = 4, Order = 3, Theta = 3, TrainableTheta = true }).AddDense(1);
         var data = DelayData(8, 20, 6, 1);
         float before = model.GetParameters()[((CellModelLayer)model.Layers[0]).ThetaIndex];
         model.Fit(data, new FitOptions { Epochs = 5, BatchSize = 8, LearningRate = 0.05 });
@@ -246,14 +240,14 @@ public sealed class ModelTests
     public void SaveLoad_RoundTripsPredictions()
     {
         string path = Path.Combine(_dir, "roundtrip.lmuw");
-        using var model = new LmuModel(_host, 2, returnSequences: false, seed: 4)
+        using var model = new LmuModel(Host, 2, returnSequences: false, seed: 4)
             .AddLmu(new LmuCellOptions { InputSize = 2, Units = 5, Order = 3, Theta = 7, MemoryChannels = 2, Discretizer = Discretizer.Euler, MemoryBias = true })
             .AddFeedforwardLmu(new FeedforwardLmuOptions { InputSize = 5, Units = 4, Order = 2, Theta = 3, TrainableTheta = true })
             .AddDense(3, Activation.Sigmoid);
         var x = Enumerable.Range(0, 3 * 9 * 2).Select(i => MathF.Sin(i)).ToArray();
         float[] expected = model.Predict(x, 3, 9);
         model.Save(path);
-        using var loaded = LmuModel.Load(_host, path);
+        using var loaded = LmuModel.Load(Host, path);
         Assert.That(loaded.Predict(x, 3, 9), Is.EqualTo(expected));
         Assert.That(loaded.ParameterCount, Is.EqualTo(model.ParameterCount));
         Assert.That(loaded.Summary(), Is.EqualTo(model.Summary()));
@@ -263,7 +257,7 @@ public sealed class ModelTests
     public void Load_ThrowsNamingMissingFile()
     {
         string path = Path.Combine(_dir, "missing.lmuw");
-        var e = Assert.Throws<FileNotFoundException>(() => LmuModel.Load(_host, path));
+        var e = Assert.Throws<FileNotFoundException>(() => LmuModel.Load(Host, path));
         Assert.That(e!.Message, Does.Contain(path));
     }
 
@@ -271,7 +265,7 @@ public sealed class ModelTests
     public void Load_ThrowsNamingCorruptFile()
     {
         string path = Path.Combine(_dir, "corrupt.lmuw");
-        using (var model = DelayModel(_host, 3, 2))
+        using (var model = DelayModel(Host, 3, 2))
         {
             model.Save(path);
         }
@@ -279,15 +273,15 @@ public sealed class ModelTests
         byte[] bytes = File.ReadAllBytes(path);
         bytes[^3] ^= 0x55;
         File.WriteAllBytes(path, bytes);
-        var e = Assert.Throws<InvalidDataException>(() => LmuModel.Load(_host, path));
+        var e = Assert.Throws<InvalidDataException>(() => LmuModel.Load(Host, path));
         Assert.That(e!.Message, Does.Contain(path).And.Contain("checksum"));
 
         File.WriteAllBytes(path, bytes[..^7]);
-        e = Assert.Throws<InvalidDataException>(() => LmuModel.Load(_host, path));
+        e = Assert.Throws<InvalidDataException>(() => LmuModel.Load(Host, path));
         Assert.That(e!.Message, Does.Contain("truncated"));
 
         File.WriteAllText(path, "hello");
-        e = Assert.Throws<InvalidDataException>(() => LmuModel.Load(_host, path));
+        e = Assert.Throws<InvalidDataException>(() => LmuModel.Load(Host, path));
         Assert.That(e!.Message, Does.Contain("not an Lmu.Gpu weights file"));
     }
 
@@ -301,7 +295,7 @@ public sealed class ModelTests
     [Test]
     public void Fit_ThrowsForSequenceLengthMismatch()
     {
-        using var model = DelayModel(_host, 3, 2);
+        using var model = DelayModel(Host, 3, 2);
         model.Fit(DelayData(4, 10, 1, 1), new FitOptions { Epochs = 1, BatchSize = 4 });
         var e = Assert.Throws<ArgumentException>(() => model.Evaluate(DelayData(4, 12, 1, 1)));
         Assert.That(e!.Message, Does.Contain("12 steps").And.Contain("10 steps"));
@@ -310,7 +304,7 @@ public sealed class ModelTests
     [Test]
     public void Fit_ThrowsForInputSizeMismatch()
     {
-        using var model = DelayModel(_host, 3, 2);
+        using var model = DelayModel(Host, 3, 2);
         var data = SequenceDataset.ForRegression(new float[4 * 5 * 2], new float[4 * 5], 4, 5, 2, 1, true);
         var e = Assert.Throws<ArgumentException>(() => model.Fit(data, new FitOptions()));
         Assert.That(e!.Message, Does.Contain("2 input features"));
@@ -320,7 +314,7 @@ public sealed class ModelTests
     public void Fit_StopsOnNaNLoss_RestoresLastGoodWeights()
     {
         string path = Path.Combine(_dir, "diverge.lmuw");
-        using var model = new LmuModel(_host, 1, seed: 2)
+        using var model = new LmuModel(Host, 1, seed: 2)
             .AddLmu(new LmuCellOptions { InputSize = 1, Units = 4, Order = 3, Theta = 4, Activation = Activation.Linear })
             .AddDense(1);
         var data = DelayData(8, 30, 2, 1);
@@ -330,7 +324,7 @@ public sealed class ModelTests
             model.Fit(data, new FitOptions { Epochs = 5, BatchSize = 4, LearningRate = 1e8, Optimizer = OptimizerKind.Sgd, CheckpointPath = path }));
         Assert.That(e!.Message, Does.Contain("diverged").And.Contain("restored"));
         Assert.That(model.GetParameters(), Is.EqualTo(good));
-        using var fromDisk = LmuModel.Load(_host, path);
+        using var fromDisk = LmuModel.Load(Host, path);
         Assert.That(fromDisk.GetParameters(), Is.EqualTo(good));
     }
 }
