@@ -116,17 +116,7 @@ public static class ScanGemmKernels
         int t = Group.IdxX;
         int tm = t & (g - 1);
         int tn = t >> log;
-        // Blocks in bands of BandBlocks row blocks: down the band's rows for one column block, then the next column
-        // block. The groups resident at one time share a band's W rows (a few MB, kept in L2 while the band sweeps
-        // all columns) and a few Z columns, whatever the size of W (75 MB at d = 512, L = 64, more than L2 holds).
-        int mBlocks = p.PaddedRows / size;
-        long nBlocks = (p.Columns + size - 1) / size;
-        long id = Grid.IdxX;
-        int band = (int)(id / (BandBlocks * nBlocks));
-        long inBand = id - (band * BandBlocks * nBlocks);
-        int bandHeight = Math.Min(BandBlocks, mBlocks - (band * BandBlocks));
-        long blockN = inBand / bandHeight;
-        int blockM = (band * BandBlocks) + (int)(inBand - (blockN * bandHeight));
+        GemmBlockOrder.Locate(Grid.IdxX, p.PaddedRows / size, (p.Columns + size - 1) / size, out int blockM, out long blockN);
         int m0 = blockM * size;
         long n0 = blockN * size;
         int d = p.Order;

@@ -52,7 +52,7 @@ public sealed class GpuShapeScanTests
         var decoded = new float[(long)batch * steps * channels * delays];
         decodingEngine.RunScan(input, steps, MemoryOutputMode.Decoded, decoders, delays, decoded, chunk);
 
-        double[] expectedDecoded = Decode(reference, decoders, delays, order);
+        double[] expectedDecoded = ScanTestData.Decode(reference, decoders, delays, order);
 
         Assert.That(ScanTestData.RelativeMaxError(states, reference), Is.LessThanOrEqualTo(1e-5));
         Assert.That(ScanTestData.RelativeMaxError(decoded, expectedDecoded), Is.LessThanOrEqualTo(1e-5));
@@ -113,7 +113,7 @@ public sealed class GpuShapeScanTests
         host.SetStates(initial);
         float[] expectedStates = host.RunStates(input, steps, SequenceMethod.Sequential);
         float[] expectedFinal = host.GetStates();
-        double[] expectedDecoded = Decode(Array.ConvertAll(expectedStates, x => (double)x), decoders, 2, order);
+        double[] expectedDecoded = ScanTestData.Decode(Array.ConvertAll(expectedStates, x => (double)x), decoders, 2, order);
 
         var states = new float[expectedStates.Length];
         engine.SetStates(initial);
@@ -161,24 +161,5 @@ public sealed class GpuShapeScanTests
         engine.RunSequential(input, steps, MemoryOutputMode.AllStates, [], 0, states);
         double[] reference = ReferenceMemory.RunStates(system, input, batch, steps, 1);
         Assert.That(ScanTestData.RelativeMaxError(states, reference), Is.LessThanOrEqualTo(1e-5));
-    }
-
-    /// <summary>The decoded reference: C times the states, row by row ([rows, Q] from [rows, d]).</summary>
-    private static double[] Decode(double[] states, float[] decoders, int delays, int order)
-    {
-        long rows = states.Length / order;
-        var decoded = new double[rows * delays];
-        for (long row = 0; row < rows; row++)
-        {
-            for (int q = 0; q < delays; q++)
-            {
-                for (int i = 0; i < order; i++)
-                {
-                    decoded[(row * delays) + q] += decoders[(q * order) + i] * states[(row * order) + i];
-                }
-            }
-        }
-
-        return decoded;
     }
 }

@@ -53,4 +53,23 @@ internal static class ScanTestData
         Assert.That(RelativeMaxError(actual.InputGradient, expected.InputGradient), Is.LessThanOrEqualTo(tolerance));
         Assert.That(RelativeMaxError(actual.InitialStateGradient, expected.InitialStateGradient), Is.LessThanOrEqualTo(tolerance));
     }
+
+    /// <summary>The decoded reference: C times the states, row by row ([rows, Q] from [rows, d], in double).</summary>
+    public static double[] Decode(double[] states, float[] decoders, int delays, int order)
+    {
+        long rows = states.Length / order;
+        var decoded = new double[rows * delays];
+        for (long row = 0; row < rows; row++)
+        {
+            for (int q = 0; q < delays; q++)
+            {
+                for (int i = 0; i < order; i++)
+                {
+                    decoded[(row * delays) + q] += decoders[(q * order) + i] * states[(row * order) + i];
+                }
+            }
+        }
+
+        return decoded;
+    }
 }
