@@ -29,6 +29,14 @@ internal sealed class ScanSelfTests : ISelfTestSuite
             yield return new SelfTestCase("scan", $"all states, phase C product {describe}", d => AllStates(d, size, ScanStatesKernel.Gemm));
             yield return new SelfTestCase("scan", $"decoded Q=2, phase C product {describe}", d => Decoded(d, size, ScanStatesKernel.Gemm));
             yield return new SelfTestCase("scan", $"all states, phase C product {text}", d => AllStates(d, large, ScanStatesKernel.Gemm));
+            if (DeviceMemoryEngine.SupportsTensorKernel(device.Accelerator))
+            {
+                // The same product on TF32 tensor cores (3×TF32, $LMU_SCAN_STATES=tf32): CUDA sm_80 and later.
+                yield return new SelfTestCase("scan", $"all states, phase C on tensor cores {describe}", d => AllStates(d, size, ScanStatesKernel.Tensor));
+                yield return new SelfTestCase("scan", $"decoded Q=2, phase C on tensor cores {describe}", d => Decoded(d, size, ScanStatesKernel.Tensor));
+                yield return new SelfTestCase("scan", $"all states, phase C on tensor cores {text}", d => AllStates(d, large, ScanStatesKernel.Tensor));
+            }
+
 
             // On a GPU these sizes run the carries in two levels (segments of chunks) and the simulator's in one
             // serial pass; these cases force each way on every device.

@@ -1,8 +1,8 @@
 namespace Lmu.Gpu.Kernels.Memory;
 
 /// <summary>
-/// The launch order of the matrix-product kernels' blocks (<see cref="ScanGemmKernels.ChunkStates"/>):
-/// bands of <see cref="ScanGemmKernels.BandBlocks"/> row blocks, down
+/// The launch order of the matrix-product kernels' blocks (<see cref="ScanGemmKernels.ChunkStates"/>,
+/// <see cref="ScanTensorKernels.ChunkStates"/>): bands of <see cref="ScanGemmKernels.BandBlocks"/> row blocks, down
 /// the band's rows for one column block, then the next column block. The groups resident at one time share a band's W
 /// rows (a few MB, kept in L2 while the band sweeps all columns) and a few Z columns, whatever the size of W (75 MB at
 /// d = 512, L = 64, more than L2 holds).

@@ -41,6 +41,27 @@ public sealed class KernelPtxTests
     }
 
     [Test]
+    public void ChunkStatesTf32_DeclaresItsAccumulatorsBeforeTheProductAndReadsLocalMemoryOnlyAfterIt()
+    {
+        // The inline PTX's accumulators (lmuacc0 … 63) and tile are declared in the entry block, before any use; the
+        // stage loop runs the one Step statement (48 mma, run once per depth half); the only local-memory reads are the
+        // 64 accumulators' read-back after the loop (ILGPU passes asm outputs through local slots), none in the loop.
+        string ptx = KernelPtx.Compile("chunk-states-tf32");
+        int declared = ptx.IndexOf(".reg .f32 lmuacc<64>;", StringComparison.Ordinal);
+        int firstMma = ptx.IndexOf("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32", StringComparison.Ordinal);
+        Assert.That(declared, Is.GreaterThan(0));
+        Assert.That(ptx.IndexOf("lmuacc", StringComparison.Ordinal), Is.EqualTo(declared + ".reg .f32 ".Length));
+        Assert.That(ptx.IndexOf(".shared .align 16 .b8 lmutile[", StringComparison.Ordinal), Is.InRange(declared, firstMma));
+        Assert.That(firstMma, Is.GreaterThan(declared));
+        Assert.That(ptx.Split("mma.sync.aligned").Length - 1, Is.EqualTo(48));
+        string[] lines = ptx.Split('\n').Select(l => l.TrimStart()).ToArray();
+        Assert.That(lines.Count(l => l.StartsWith("ld.local", StringComparison.Ordinal)), Is.EqualTo(64));
+        Assert.That(lines.Count(l => l.StartsWith("ld.local.f32", StringComparison.Ordinal)), Is.EqualTo(64));
+        Assert.That(lines.Count(l => l.StartsWith("mov.f32", StringComparison.Ordinal) && l.Contains("lmuacc", StringComparison.Ordinal)), Is.EqualTo(64));
+        Assert.That(ptx, Does.Contain(".maxntid 256, 1, 1"));
+    }
+
+    [Test]
     public void ChunkStates_KeepsTheRegisterTileOutOfLocalMemory()
     {
         // The 8×8 tile (Tile8x8, 64 accumulators) and the staged next block (GemmStage, 16 values) must live in

@@ -24,6 +24,7 @@ internal static class KernelPtx
     private static readonly (string Name, Type Type, string Method, bool Explicit)[] Kernels =
     [
         ("chunk-states", typeof(KernelPtx), nameof(ChunkStatesSide16), true),
+        ("chunk-states-tf32", typeof(ScanTensorKernels), nameof(ScanTensorKernels.ChunkStates), true),
         ("chunk-starts", typeof(ScanGemmKernels), nameof(ScanGemmKernels.ChunkStarts), false),
         ("chunk-ends", typeof(ScanKernels), nameof(ScanKernels.ChunkEnds), true),
         ("carries", typeof(ScanKernels), nameof(ScanKernels.Carries), true),
@@ -42,7 +43,7 @@ internal static class KernelPtx
     /// <summary>Compiles one kernel to PTX.</summary>
     /// <param name="name">One of <see cref="Names"/>.</param>
     /// <param name="side">For chunk-states: the group side the launch specialises (4, 8 or 16).</param>
-    /// <param name="groupsPerMultiprocessor">For chunk-states: the launch bound (<see cref="GemmOccupancy"/>; 0 =
+    /// <param name="groupsPerMultiprocessor">For chunk-states and chunk-states-tf32: the launch bound (<see cref="GemmOccupancy"/>; 0 =
     /// none).</param>
     /// <returns>The PTX text.</returns>
     /// <exception cref="ArgumentException">An unknown name, or a side other than 4, 8 or 16.</exception>
@@ -66,6 +67,10 @@ internal static class KernelPtx
                 _ => throw new ArgumentException($"--side must be 4, 8 or 16 (threads along each side of a group), not {side}.", nameof(side)),
             };
             specialization = GemmOccupancy.For(AcceleratorType.Cuda, side, groupsPerMultiprocessor);
+        }
+        else if (kernel.Name == "chunk-states-tf32")
+        {
+            specialization = GemmOccupancy.For(AcceleratorType.Cuda, 16, groupsPerMultiprocessor);
         }
 
         var info = kernel.Type.GetMethod(method, BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static)!;

@@ -38,6 +38,12 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
     private readonly DevicePlan?[] _plans = new DevicePlan?[2];
     private MemoryBuffer1D<float, Stride1D.Dense>? _gemmStates;
     private int _gemmStatesLength;
+    private ScanStatesKernel _gemmStatesKernel;
+    private ScanStatesKernel _statesKernel;
+
+    /// <summary><see cref="ScanTensorKernels.ChunkStates"/>, loaded when <see cref="ScanStatesKernel.Tensor"/> is first
+    /// chosen.</summary>
+    private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanGemmParams>? _tensorStates;
 
     public DeviceMemoryEngine(Accelerator accelerator, LmuSystem system, int batch, int channels)
     {
@@ -131,7 +137,38 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
     /// <summary>How phase C computes the states of the scan (default: <c>$LMU_SCAN_STATES</c>, else
     /// <see cref="ScanStatesKernel.Gemm"/>, 2.0–2.6× faster than the lock-step kernel on an H200 at T = 10⁵; final-only
     /// runs and the adjoint always take the lock-step kernel).</summary>
-    internal ScanStatesKernel StatesKernel { get; set; }
+    /// <exception cref="NotSupportedException">Set to <see cref="ScanStatesKernel.Tensor"/> on an accelerator that cannot
+    /// run it (<see cref="SupportsTensorKernel"/>).</exception>
+    internal ScanStatesKernel StatesKernel
+    {
+        get => _statesKernel;
+        set
+        {
+            if (value == ScanStatesKernel.Tensor && _tensorStates is null)
+            {
+                if (!SupportsTensorKernel(_accelerator))
+                {
+                    throw new NotSupportedException(
+                        $"The tensor-core phase C (${ScanStatesKernelParser.Variable}=tf32) needs a CUDA device of compute capability 8.0 or later, or the CPU simulator with groups of {ScanTensorKernels.GroupThreads} threads; {_accelerator.Name} has neither.");
+                }
+
+                _tensorStates = _accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanGemmParams>(
+                    ScanTensorKernels.ChunkStates, GemmOccupancy.For(_accelerator.AcceleratorType, 16, GemmOccupancy.FromEnvironment()));
+            }
+
+            _statesKernel = value;
+        }
+    }
+
+    /// <summary>Whether <see cref="ScanTensorKernels.ChunkStates"/> runs on <paramref name="accelerator"/>: CUDA of compute
+    /// capability 8.0 or later (TF32 <c>mma.sync</c>; warps of 32), or the CPU simulator (which emulates the mma) with
+    /// groups of 256 threads.</summary>
+    internal static bool SupportsTensorKernel(Accelerator accelerator) =>
+        accelerator.MaxNumThreadsPerGroup >= ScanTensorKernels.GroupThreads && accelerator switch
+        {
+            ILGPU.Runtime.Cuda.CudaAccelerator cuda => cuda.Architecture >= ILGPU.Runtime.Cuda.CudaArchitecture.SM_80 && cuda.WarpSize == 32,
+            _ => accelerator.AcceleratorType == AcceleratorType.CPU,
+        };
 
     /// <summary>L of a run of all states: the lock-step rule of <see cref="ScanPlan.ChooseChunkLength"/>, or for the
     /// matrix-product phase C a short chunk (32 for d &lt; 128, else 64) that keeps its extra in-chunk convolution
@@ -148,7 +185,7 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
     public bool PrefersScan(int steps, MemoryOutputMode mode) => PrefersScan(PhaseC(mode, hostDecoders: true), _order, _count, steps);
 
     /// <summary><see cref="ChooseChunkLength(int)"/> for a phase-C kernel, order and B·k memories, without an engine.</summary>
-    internal static int ChooseChunkLength(ScanStatesKernel kernel, int order, int memories, int steps) => kernel == ScanStatesKernel.Gemm
+    internal static int ChooseChunkLength(ScanStatesKernel kernel, int order, int memories, int steps) => kernel != ScanStatesKernel.Steps
         ? Math.Min(steps, order < 128 ? 32 : 64)
         : ScanPlan.ChooseChunkLength(steps, memories, order, 8192);
 
@@ -202,9 +239,9 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
         double ends = clock?.Lap() ?? 0;
         ForwardCarries(plan, carries.View, final.View, owned);
         double carried = clock?.Lap() ?? 0;
-        if (mode != MemoryOutputMode.FinalOnly && phaseC == ScanStatesKernel.Gemm)
+        if (mode != MemoryOutputMode.FinalOnly && phaseC != ScanStatesKernel.Steps)
         {
-            ChunkStatesByProduct(plan.Plan, columns, input, mode, hostDecoders, delays, output, owned, carries.View);
+            ChunkStatesByProduct(phaseC, plan.Plan, columns, input, mode, hostDecoders, delays, output, owned, carries.View);
         }
         else if (mode != MemoryOutputMode.FinalOnly)
         {
@@ -239,38 +276,48 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
         _chunkSteps(config, matrixT, bias, input, initial, carries, decoders, states, decoded, ends, p);
     }
 
-    /// <summary>Phase C as one matrix product (<see cref="ScanGemmKernels.ChunkStates"/>).</summary>
-    private void ChunkStatesByProduct(ScanPlan plan, long columns, ArrayView<float> input, MemoryOutputMode mode, float[]? hostDecoders, int delays,
-        ArrayView<float> output, List<IDisposable> owned, ArrayView<float> carries)
+    /// <summary>Phase C as one matrix product: <see cref="ScanGemmKernels.ChunkStates"/>, or on tensor cores
+    /// <see cref="ScanTensorKernels.ChunkStates"/> (its weights split and rearranged by <see cref="TensorWeights"/>).</summary>
+    private void ChunkStatesByProduct(ScanStatesKernel kernel, ScanPlan plan, long columns, ArrayView<float> input, MemoryOutputMode mode,
+        float[]? hostDecoders, int delays, ArrayView<float> output, List<IDisposable> owned, ArrayView<float> carries)
     {
         int d = _order;
         int length = plan.ChunkLength;
-        int side = GemmGroupSide(_accelerator);
+        bool tensor = kernel == ScanStatesKernel.Tensor;
+        int side = tensor ? ScanTensorKernels.BlockSize / 8 : GemmGroupSide(_accelerator);
+        int width = mode == MemoryOutputMode.AllStates ? d : delays;
+        int paddedRows = ChunkStateWeights.PaddedRows(length * width, side);
+        int paddedDepth = ChunkStateWeights.PaddedDepth(d, length, side);
+        float[] Weights()
+        {
+            var blocked = mode == MemoryOutputMode.AllStates
+                ? ChunkStateWeights.States(_system, length, side)
+                : ChunkStateWeights.Decoded(_system, hostDecoders, delays, length, side);
+            return tensor ? TensorWeights.Pack(blocked, paddedRows, paddedDepth) : blocked;
+        }
+
         MemoryBuffer1D<float, Stride1D.Dense> weights;
-        int width;
         if (mode == MemoryOutputMode.AllStates)
         {
-            width = d;
-            if (_gemmStates is null || _gemmStatesLength != length)
+            if (_gemmStates is null || _gemmStatesLength != length || _gemmStatesKernel != kernel)
             {
                 _gemmStates?.Dispose();
                 _gemmStates = null;
-                _gemmStates = DeviceBuffers.Upload(_accelerator, ChunkStateWeights.States(_system, length, side), null);
+                _gemmStates = DeviceBuffers.Upload(_accelerator, Weights(), null);
                 _gemmStatesLength = length;
+                _gemmStatesKernel = kernel;
             }
 
             weights = _gemmStates;
         }
         else
         {
-            width = delays;
-            weights = DeviceBuffers.Upload(_accelerator, ChunkStateWeights.Decoded(_system, hostDecoders, delays, length, side), owned);
+            weights = DeviceBuffers.Upload(_accelerator, Weights(), owned);
         }
 
-        int paddedRows = ChunkStateWeights.PaddedRows(length * width, side);
         long blocks = (long)(paddedRows / (8 * side)) * ((columns + (8 * side) - 1) / (8 * side));
         var p = new ScanGemmParams(d, _channels, plan.Steps, length, plan.Chunks, plan.LastLength, columns, width, paddedRows,
-            ChunkStateWeights.PaddedDepth(d, length, side), ChunkStateWeights.CarryDepth(d, side));
+            paddedDepth, ChunkStateWeights.CarryDepth(d, side));
 
         // Each chunk's start state in one [N, d] array (the initial state or the previous chunk's end), so that the
         // product reads its carry rows with no branch.
@@ -279,6 +326,14 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
         starts.View.SubView(columns * d, 16).MemSetToZero();
         int stride = (int)Math.Min(columns * d, 1 << 24);
         _chunkStarts(stride, _states.View, carries, starts.View, p, stride);
+        if (tensor)
+        {
+            var tensorConfig = new KernelConfig(new Index1D(checked((int)blocks)), new Index1D(ScanTensorKernels.GroupThreads),
+                SharedMemoryConfig.RequestDynamic<float>(ScanTensorKernels.SharedFloats(_accelerator.AcceleratorType == AcceleratorType.Cuda)));
+            _tensorStates!(tensorConfig, weights.View, input, starts.View, output, p);
+            return;
+        }
+
         var config = new KernelConfig(new Index1D(checked((int)blocks)), new Index1D(side * side),
             SharedMemoryConfig.RequestDynamic<float>(ScanGemmKernels.SharedFloats(side)));
         _chunkStates(config, weights.View, input, starts.View, output, p, side);
@@ -531,7 +586,7 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
     /// <summary>The plan of a run whose phase C is <paramref name="phaseC"/> (its chunk rule, and its cache slot).</summary>
     private DevicePlan Plan(int steps, int chunkLength, ScanStatesKernel phaseC)
     {
-        int slot = (int)phaseC;
+        int slot = phaseC == ScanStatesKernel.Steps ? 0 : 1;
         int length = Math.Min(steps, chunkLength > 0 ? chunkLength : ChooseChunkLength(phaseC, _order, _count, steps));
         int chunks = (steps + length - 1) / length;
         int last = steps - (chunks - 1) * length;

@@ -2,7 +2,7 @@
 # The device check run on a lent GPU machine (no .NET SDK there): a self-contained `lmu` published with
 #   ../shared/tools/device-publish Lmu.Gpu.Cli .device
 # and this script run from the repository root with OUT set to a folder for the logs: `gpu-run.sh [SECTION…]`
-# with sections selftest, memory, scan, scan-product, carries, carry-segments, sequential, capacity-timing, neurons, capacity, training, training-scan,
+# with sections selftest, memory, scan, scan-product, tf32, carries, carry-segments, sequential, capacity-timing, neurons, capacity, training, training-scan,
 # transfers, psmnist
 # (default: selftest memory neurons capacity, the first run's set). Each command has its own time limit so that one slow case cannot eat the whole lease.
 set -u
@@ -56,6 +56,20 @@ done
 for g in 0 1; do
   LMU_GEMM_GROUPS_PER_SM=$g LMU_SCAN_STATES=gemm LIMIT=60 run bench memory --order 256 --theta 1000 --steps 100000 --batch 64 --method scan --accelerator cuda --repeat 5 --phases
 done
+fi
+
+if has tf32; then
+# The tensor-core phase C (LMU_SCAN_STATES=tf32: 3xTF32 mma.sync, ScanTensorKernels) against the FP32 product (gemm),
+# side by side at T = 10^5; then its launch bounds (one group per SM, none) at the target case. Its correctness on the
+# GPU is the selftest's "phase C on tensor cores" cases (run selftest first).
+for d in 64 256; do for B in 1 16 64; do for k in gemm tf32; do
+  LMU_SCAN_STATES=$k LIMIT=60 run bench memory --order $d --theta 1000 --steps 100000 --batch $B --method scan --accelerator cuda --repeat 5 --phases
+done; done; done
+for g in 1 0; do
+  LMU_GEMM_GROUPS_PER_SM=$g LMU_SCAN_STATES=tf32 LIMIT=60 run bench memory --order 256 --theta 1000 --steps 100000 --batch 64 --method scan --accelerator cuda --repeat 5 --phases
+done
+LMU_SCAN_STATES=tf32 LIMIT=60 run bench memory --order 512 --theta 1000 --steps 100000 --batch 16 --method scan --accelerator cuda --repeat 3 --phases
+LMU_SCAN_STATES=gemm LIMIT=60 run bench memory --order 512 --theta 1000 --steps 100000 --batch 16 --method scan --accelerator cuda --repeat 3 --phases
 fi
 
 if has carries; then

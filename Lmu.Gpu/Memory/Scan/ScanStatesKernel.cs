@@ -8,23 +8,29 @@ internal enum ScanStatesKernel
 
     /// <summary>One (L·E) × (d + L) by (d + L) × N matrix product (<c>ScanGemmKernels.ChunkStates</c>).</summary>
     Gemm,
+
+    /// <summary>The same product on TF32 tensor cores with float32 accuracy (3×TF32, <c>ScanTensorKernels.ChunkStates</c>):
+    /// CUDA devices of compute capability 8.0 or later, and the CPU simulator with groups of 256 threads. Not yet timed
+    /// on a GPU, so it is chosen only by name.</summary>
+    Tensor,
 }
 
-/// <summary>Reads <see cref="ScanStatesKernel"/> from <c>$LMU_SCAN_STATES</c> (<c>steps</c> or <c>gemm</c>).</summary>
+/// <summary>Reads <see cref="ScanStatesKernel"/> from <c>$LMU_SCAN_STATES</c> (<c>steps</c>, <c>gemm</c> or <c>tf32</c>).</summary>
 internal static class ScanStatesKernelParser
 {
     /// <summary>The environment variable that picks the phase-C kernel.</summary>
     public const string Variable = "LMU_SCAN_STATES";
 
     /// <summary>Parses a name.</summary>
-    /// <param name="name">steps or gemm (any case).</param>
+    /// <param name="name">steps, gemm or tf32 (any case).</param>
     /// <returns>The kernel.</returns>
     /// <exception cref="ArgumentException">Any other name.</exception>
     public static ScanStatesKernel Parse(string name) => name.Trim().ToLowerInvariant() switch
     {
         "steps" => ScanStatesKernel.Steps,
         "gemm" => ScanStatesKernel.Gemm,
-        _ => throw new ArgumentException($"${Variable}: unknown phase-C kernel '{name}'; use steps or gemm.", nameof(name)),
+        "tf32" => ScanStatesKernel.Tensor,
+        _ => throw new ArgumentException($"${Variable}: unknown phase-C kernel '{name}'; use steps, gemm or tf32.", nameof(name)),
     };
 
     /// <summary>The kernel named by <c>$LMU_SCAN_STATES</c>, else <see cref="ScanStatesKernel.Gemm"/>: on an H200 at

@@ -1,0 +1,103 @@
+using ILGPU;
+using ILGPU.Runtime;
+using ILGPU.Runtime.CPU;
+using Lmu.Gpu.Kernels.Memory;
+using NUnit.Framework;
+
+namespace Lmu.Gpu.Tests.Scan;
+
+/// <summary>
+/// The tensor-core phase C (<see cref="ScanTensorKernels.ChunkStates"/>, 3×TF32) on ILGPU's CPU simulator configured
+/// as a device of 256 threads per group and warps of 32, where the kernel runs its staging, tile layout, band order
+/// and epilogue as on CUDA with the mma emulated from the documented fragment layout; against the double-precision
+/// reference and the host's sequential run. The inline PTX itself is checked by <see cref="Kernels.Tf32AsmTests"/>.
+/// </summary>
+[TestFixture]
+public sealed class TensorScanTests
+{
+    private Context _context = null!;
+    private Accelerator _accelerator = null!;
+
+    [OneTimeSetUp]
+    public void OpenDevice()
+    {
+        _context = Context.Create(b => b.CPU(new CPUDevice(32, 8, 1)).EnableAlgorithms());
+        _accelerator = _context.CreateCPUAccelerator(0);
+    }
+
+    [OneTimeTearDown]
+    public void CloseDevice()
+    {
+        _accelerator.Dispose();
+        _context.Dispose();
+    }
+
+    [Test]
+    public void ChunkStates_OnEmulatedTensorCores_MatchesReference()
+    {
+        // d = 20 (carry depth 32), L = 16: M = 320 rows in three row blocks (the last one half padding), K = 48: the first
+        // block (steps 0–6) stops after two stages, the last after three. B·k = 4 sequences of T = 150 (10 chunks, the
+        // last 6 steps long): 40 columns of one partly empty column block. Decoded outputs with Q = 3.
+        const int order = 20, batch = 2, channels = 2, steps = 150, chunk = 16, delays = 3;
+        var system = LmuSystem.Create(order, 40);
+        float[] input = ScanTestData.Uniform((long)batch * steps * channels, seed: 61);
+        float[] decoders = ScanTestData.Uniform((long)delays * order, seed: 62);
+        double[] reference = ReferenceMemory.RunStates(system, input, batch, steps, channels);
+
+        using var engine = new DeviceMemoryEngine(_accelerator, system, batch, channels) { StatesKernel = ScanStatesKernel.Tensor };
+        var states = new float[reference.Length];
+        engine.RunScan(input, steps, MemoryOutputMode.AllStates, [], 0, states, chunk);
+        using var decodingEngine = new DeviceMemoryEngine(_accelerator, system, batch, channels) { StatesKernel = ScanStatesKernel.Tensor };
+        var decoded = new float[(long)batch * steps * channels * delays];
+        decodingEngine.RunScan(input, steps, MemoryOutputMode.Decoded, decoders, delays, decoded, chunk);
+
+        Assert.That(ScanTestData.RelativeMaxError(states, reference), Is.LessThanOrEqualTo(1e-5));
+        Assert.That(ScanTestData.RelativeMaxError(decoded, ScanTestData.Decode(reference, decoders, delays, order)), Is.LessThanOrEqualTo(1e-5));
+    }
+
+    [Test]
+    public void ChunkStates_OnEmulatedTensorCores_MatchesHostSequentialAcrossColumnBlocks()
+    {
+        // d = 36 (carry depth 48), L = 8, T = 1,001 (126 chunks, the last one 1 step long), B = 3: 378 columns, three
+        // column blocks and a partial fourth; M = 288 rows (three row blocks). From non-zero initial states, inputs of
+        // 2,000× the unit range so that the TF32 remainders matter.
+        const int order = 36, batch = 3, channels = 1, steps = 1_001, chunk = 8;
+        var system = LmuSystem.Create(order, 200);
+        float[] input = ScanTestData.Uniform((long)batch * steps * channels, seed: 63, scale: 2_000f);
+        float[] initial = ScanTestData.Uniform((long)batch * channels * order, seed: 64, scale: 500f);
+        using var hostDevice = LmuDevice.Open(AcceleratorKind.Cpu);
+        using var host = new LinearMemory(hostDevice, system, batch, channels);
+        host.SetStates(initial);
+        float[] expected = host.RunStates(input, steps, SequenceMethod.Sequential);
+
+        using var engine = new DeviceMemoryEngine(_accelerator, system, batch, channels) { StatesKernel = ScanStatesKernel.Tensor };
+        engine.SetStates(initial);
+        var states = new float[expected.Length];
+        engine.RunScan(input, steps, MemoryOutputMode.AllStates, [], 0, states, chunk);
+        var final = new float[initial.Length];
+        engine.GetStates(final);
+
+        Assert.That(ScanTestData.RelativeMaxError(states, expected), Is.LessThanOrEqualTo(1e-5));
+        Assert.That(ScanTestData.RelativeMaxError(final, host.GetStates()), Is.LessThanOrEqualTo(1e-5));
+    }
+
+    [Test]
+    public void StatesKernel_ThrowsForTensorOnSmallGroups()
+    {
+        // The default simulated device allows 16 threads per group; the kernel needs 256.
+        using var device = LmuDevice.Open(AcceleratorKind.CpuSimulator);
+        using var engine = new DeviceMemoryEngine(device.Accelerator, LmuSystem.Create(8, 10), 1, 1);
+        var error = Assert.Throws<NotSupportedException>(() => engine.StatesKernel = ScanStatesKernel.Tensor);
+        Assert.That(error!.Message, Does.Contain("LMU_SCAN_STATES=tf32"));
+        Assert.That(engine.StatesKernel, Is.EqualTo(ScanStatesKernel.Gemm));
+        Assert.That(DeviceMemoryEngine.SupportsTensorKernel(_accelerator), Is.True);
+    }
+
+    [Test]
+    public void Parse_NamesTheTensorKernel()
+    {
+        Assert.That(ScanStatesKernelParser.Parse(" TF32 "), Is.EqualTo(ScanStatesKernel.Tensor));
+        Assert.That(DeviceMemoryEngine.ChooseChunkLength(ScanStatesKernel.Tensor, 256, 64, 100_000),
+            Is.EqualTo(DeviceMemoryEngine.ChooseChunkLength(ScanStatesKernel.Gemm, 256, 64, 100_000)));
+    }
+}
