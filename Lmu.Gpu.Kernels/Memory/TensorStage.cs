@@ -41,6 +41,20 @@ public struct TensorStage
             Z6 = start[6];
             Z7 = start[7];
         }
+        else if (depth - b.CarryDepth + 8 <= b.LengthOf[column])
+        {
+            // All eight steps inside the chunk (so inside the input): no clamp, no mask, 64-bit index math once.
+            long k = b.Channels;
+            long at = b.InputAt[column] + ((depth - b.CarryDepth) * k);
+            Z0 = b.Input[at];
+            Z1 = b.Input[at + k];
+            Z2 = b.Input[at + (2 * k)];
+            Z3 = b.Input[at + (3 * k)];
+            Z4 = b.Input[at + (4 * k)];
+            Z5 = b.Input[at + (5 * k)];
+            Z6 = b.Input[at + (6 * k)];
+            Z7 = b.Input[at + (7 * k)];
+        }
         else
         {
             int q = depth - b.CarryDepth;
