@@ -24,7 +24,7 @@ internal sealed partial class DeviceMemoryEngine
 
     /// <summary>Forward carries: carries[n·C + c] ← S_c in place (chunk end states in), final ← S_(C−1), from the
     /// initial states in <c>_states</c>.</summary>
-    private void ForwardCarries(DevicePlan plan, ArrayView<float> carries, ArrayView<float> final, List<IDisposable> owned)
+    private void ForwardCarries(DevicePlan plan, ArrayView<float> carries, ArrayView<float> final)
     {
         int d = _order;
         int chunks = plan.Plan.Chunks;
@@ -44,32 +44,32 @@ internal sealed partial class DeviceMemoryEngine
         var tables = ForwardTables(plan.Plan.ChunkLength, g, lastSegment);
         long columns = (long)_count * segments;
         int tile = ChunkTile;
-        var ends = DeviceBuffers.Allocate(_accelerator, columns * d, "carry segment ends", owned);
-        var beforeLast = DeviceBuffers.Allocate(_accelerator, (long)_count * d, "carries before the last chunk", owned);
+        var ends = _workspace.Get(ScanScratch.SegmentEnds, columns * d, "carry segment ends");
+        var beforeLast = _workspace.Get(ScanScratch.BeforeLast, (long)_count * d, "carries before the last chunk");
         var level = new ScanParams(d, 1, chunks, g, segments, lastSegment, columns, tile, 0, 0, _parts);
         var config = ChunkStepsConfig(columns, tile);
 
         // 1: each segment's end from zero.
         ChunkSteps(config, plan.PowerT.View, _empty.View, carries, _empty.View, _empty.View, _empty.View, _empty.View, _empty.View,
-            ends.View, level with { Flags = ScanKernels.ScanVectorInput | ScanKernels.ScanFromZero | ScanKernels.ScanWriteEnds | TileFlag });
+            ends, level with { Flags = ScanKernels.ScanVectorInput | ScanKernels.ScanFromZero | ScanKernels.ScanWriteEnds | TileFlag });
 
         // 2: the segments' carries, serial over S per sequence from the initial state; the last one is S_(C−2).
-        _carries(CarriesConfig, tables.PowerT.View, tables.LastPowerT.View, _states.View, ends.View, beforeLast.View, level);
+        _carries(CarriesConfig, tables.PowerT.View, tables.LastPowerT.View, _states.View, ends, beforeLast, level);
 
         // 3: every chunk's carry from its segment's start (the initial state or the previous segment's carry), in place.
-        ChunkSteps(config, plan.PowerT.View, _empty.View, carries, _states.View, ends.View, _empty.View, carries, _empty.View,
+        ChunkSteps(config, plan.PowerT.View, _empty.View, carries, _states.View, ends, _empty.View, carries, _empty.View,
             _empty.View, level with { Flags = ScanKernels.ScanVectorInput | ScanKernels.ScanWriteStates | TileFlag });
 
         // 4: S_(C−1) = Ā^(L_r)·S_(C−2) + s_(C−1): one step per sequence on the view that starts at chunk C − 1.
         var last = carries.SubView((long)inner * d, carries.Length - ((long)inner * d));
-        ChunkSteps(ChunkStepsConfig(_count, tile), plan.LastPowerT.View, _empty.View, last, beforeLast.View, _empty.View, _empty.View, last,
+        ChunkSteps(ChunkStepsConfig(_count, tile), plan.LastPowerT.View, _empty.View, last, beforeLast, _empty.View, _empty.View, last,
             _empty.View, final, new ScanParams(d, 1, chunks, 1, 1, 1, _count, tile, 0,
                 ScanKernels.ScanVectorInput | ScanKernels.ScanWriteStates | ScanKernels.ScanWriteEnds | TileFlag, _parts));
     }
 
     /// <summary>Adjoint carries: local[n·C + c] ← X_c = x_c + Pᵀ·X_(c+1) in place (X_(C−1) = x_(C−1)), with
     /// P = Ā^L.</summary>
-    private void AdjointCarries(DevicePlan plan, ArrayView<float> local, List<IDisposable> owned)
+    private void AdjointCarries(DevicePlan plan, ArrayView<float> local)
     {
         int d = _order;
         int chunks = plan.Plan.Chunks;
@@ -88,14 +88,14 @@ internal sealed partial class DeviceMemoryEngine
         var power = AdjointTable(plan.Plan.ChunkLength, g);
         long columns = (long)_count * segments;
         int tile = ChunkTile;
-        var ends = DeviceBuffers.Allocate(_accelerator, columns * d, "adjoint carry segment ends", owned);
+        var ends = _workspace.Get(ScanScratch.AdjointSegmentEnds, columns * d, "adjoint carry segment ends");
         var level = new ScanParams(d, 1, chunks, g, segments, lastSegment, columns, tile, 0, 0, _parts);
         var config = ChunkStepsConfig(columns, tile);
         int reverse = ScanKernels.ScanReverse | ScanKernels.ScanVectorInput | TileFlag;
         ChunkSteps(config, plan.AdjointPowerT.View, _empty.View, local, _empty.View, _empty.View, _empty.View, _empty.View, _empty.View,
-            ends.View, level with { Flags = reverse | ScanKernels.ScanFromZero | ScanKernels.ScanWriteEnds });
-        _carries(CarriesConfig, power.View, power.View, _empty.View, ends.View, _empty.View, level with { Flags = ScanKernels.ScanReverse });
-        ChunkSteps(config, plan.AdjointPowerT.View, _empty.View, local, _empty.View, ends.View, _empty.View, local, _empty.View,
+            ends, level with { Flags = reverse | ScanKernels.ScanFromZero | ScanKernels.ScanWriteEnds });
+        _carries(CarriesConfig, power.View, power.View, _empty.View, ends, _empty.View, level with { Flags = ScanKernels.ScanReverse });
+        ChunkSteps(config, plan.AdjointPowerT.View, _empty.View, local, _empty.View, ends, _empty.View, local, _empty.View,
             _empty.View, level with { Flags = reverse | ScanKernels.ScanWriteStates });
     }
 

@@ -39,6 +39,7 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
     private MemoryBuffer1D<float, Stride1D.Dense>? _gemmStates;
     private int _gemmStatesLength;
     private ScanStatesKernel _gemmStatesKernel;
+    private readonly ScanWorkspace _workspace;
     private ScanStatesKernel _statesKernel;
 
     /// <summary><see cref="ScanTensorKernels.ChunkStates"/>, loaded when <see cref="ScanStatesKernel.Tensor"/> is first
@@ -54,6 +55,7 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
         _channels = channels;
         _count = batch * channels;
         (_groupSize, _parts) = SequenceShape(accelerator, _order);
+        _workspace = new ScanWorkspace(accelerator);
         var owned = new OwnedBuffers();
         try
         {
@@ -232,28 +234,28 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
         int d = _order;
         long columns = (long)_count * plan.Plan.Chunks;
         int tile = ChunkTile;
-        var carries = DeviceBuffers.Allocate(_accelerator, columns * d, "scan carries", owned);
-        var final = DeviceBuffers.Allocate(_accelerator, (long)_count * d, "final states", owned);
+        var carries = _workspace.Get(ScanScratch.Carries, columns * d, "scan carries");
+        var final = _workspace.Get(ScanScratch.Final, (long)_count * d, "final states");
         var p = Params(plan.Plan, columns, tile, delays, 0);
-        _chunkEnds(new KernelConfig(new Index1D(checked((int)columns)), new Index1D(_groupSize)), plan.Impulse.View, input, carries.View, p);
+        _chunkEnds(new KernelConfig(new Index1D(checked((int)columns)), new Index1D(_groupSize)), plan.Impulse.View, input, carries, p);
         double ends = clock?.Lap() ?? 0;
-        ForwardCarries(plan, carries.View, final.View, owned);
+        ForwardCarries(plan, carries, final);
         double carried = clock?.Lap() ?? 0;
         if (mode != MemoryOutputMode.FinalOnly && phaseC != ScanStatesKernel.Steps)
         {
-            ChunkStatesByProduct(phaseC, plan.Plan, columns, input, mode, hostDecoders, delays, output, owned, carries.View);
+            ChunkStatesByProduct(phaseC, plan.Plan, columns, input, mode, hostDecoders, delays, output, owned, carries);
         }
         else if (mode != MemoryOutputMode.FinalOnly)
         {
             int flags = mode == MemoryOutputMode.AllStates ? ScanKernels.ScanWriteStates : ScanKernels.ScanDecode;
             ChunkSteps(ChunkStepsConfig(columns, tile),
-                _aT.View, _bBar.View, input, _states.View, carries.View, decoders,
+                _aT.View, _bBar.View, input, _states.View, carries, decoders,
                 mode == MemoryOutputMode.AllStates ? output : _empty.View,
                 mode == MemoryOutputMode.Decoded ? output : _empty.View, _empty.View, p with { Flags = flags | TileFlag });
         }
 
         double states = clock?.Lap() ?? 0;
-        _states.View.CopyFrom(final.View);
+        _states.View.CopyFrom(final);
         return new ScanPhaseTimes(ends, carried, states);
     }
 
@@ -322,21 +324,21 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
         // Each chunk's start state in one [N, d] array (the initial state or the previous chunk's end), so that the
         // product reads its carry rows with no branch.
         // Sixteen zeros after them: the stage of the last column reads up to D − 1 < d + 16 depths from its start.
-        var starts = DeviceBuffers.Allocate(_accelerator, (columns * d) + 16, "chunk start states", owned);
-        starts.View.SubView(columns * d, 16).MemSetToZero();
+        var starts = _workspace.Get(ScanScratch.Starts, (columns * d) + 16, "chunk start states");
+        starts.SubView(columns * d, 16).MemSetToZero();
         int stride = (int)Math.Min(columns * d, 1 << 24);
-        _chunkStarts(stride, _states.View, carries, starts.View, p, stride);
+        _chunkStarts(stride, _states.View, carries, starts, p, stride);
         if (tensor)
         {
             var tensorConfig = new KernelConfig(new Index1D(checked((int)blocks)), new Index1D(ScanTensorKernels.GroupThreads),
                 SharedMemoryConfig.RequestDynamic<float>(ScanTensorKernels.SharedFloats(_accelerator.AcceleratorType == AcceleratorType.Cuda)));
-            _tensorStates!(tensorConfig, weights.View, input, starts.View, output, p);
+            _tensorStates!(tensorConfig, weights.View, input, starts, output, p);
             return;
         }
 
         var config = new KernelConfig(new Index1D(checked((int)blocks)), new Index1D(side * side),
             SharedMemoryConfig.RequestDynamic<float>(ScanGemmKernels.SharedFloats(side)));
-        _chunkStates(config, weights.View, input, starts.View, output, p, side);
+        _chunkStates(config, weights.View, input, starts, output, p, side);
     }
 
     /// <summary>Threads along each side of a <see cref="ScanGemmKernels.ChunkStates"/> group: the largest power of
@@ -456,19 +458,19 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
         var plan = Plan(steps, chunkLength, ScanStatesKernel.Steps);
         long columns = (long)_count * plan.Plan.Chunks;
         int tile = ChunkTile;
-        var local = DeviceBuffers.Allocate(_accelerator, columns * _order, "adjoint carries", owned);
+        var local = _workspace.Get(ScanScratch.AdjointCarries, columns * _order, "adjoint carries");
         var p = Params(plan.Plan, columns, tile, 1, 0);
         var stepsConfig = ChunkStepsConfig(columns, tile);
         int reverse = ScanKernels.ScanReverse | ScanKernels.ScanVectorInput | TileFlag;
         if (plan.Plan.Chunks > 1)
         {
-            ChunkSteps(stepsConfig, _a.View, _bBar.View, gradients, _empty.View, _empty.View, _empty.View, _empty.View, _empty.View, local.View,
+            ChunkSteps(stepsConfig, _a.View, _bBar.View, gradients, _empty.View, _empty.View, _empty.View, _empty.View, _empty.View, local,
                 p with { Flags = reverse | ScanKernels.ScanFromZero | ScanKernels.ScanWriteEnds });
-            AdjointCarries(plan, local.View, owned);
+            AdjointCarries(plan, local);
         }
 
         int write = lambda is null ? ScanKernels.ScanDecode : ScanKernels.ScanWriteStates | ScanKernels.ScanDecode;
-        ChunkSteps(stepsConfig, _a.View, _bBar.View, gradients, _empty.View, local.View, _bBar.View, lambda ?? _empty.View, inputGradient, _empty.View,
+        ChunkSteps(stepsConfig, _a.View, _bBar.View, gradients, _empty.View, local, _bBar.View, lambda ?? _empty.View, inputGradient, _empty.View,
             p with { Flags = reverse | write });
     }
 
@@ -630,6 +632,12 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
         }
     }
 
+    /// <summary>Frees the scan's scratch buffers (<see cref="ScanWorkspace"/>); the next scan allocates again.</summary>
+    public void ReleaseScratch() => _workspace.Release();
+
+    /// <summary>Device bytes held by the scan's scratch between runs.</summary>
+    internal long ScratchBytes => _workspace.Bytes;
+
     public void Dispose()
     {
         foreach (var plan in _plans)
@@ -638,6 +646,7 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
         }
 
         _gemmStates?.Dispose();
+        _workspace.Dispose();
         _forwardSegments?.Dispose();
         _adjointSegments?.Dispose();
         _a.Dispose();

@@ -227,4 +227,9 @@ internal sealed class HostMemoryEngine : IMemoryEngine
             _ = outputLength;
         }
     }
+
+    /// <summary>No scratch is kept between runs on the host (each run's buffers are garbage-collected).</summary>
+    public void ReleaseScratch()
+    {
+    }
 }

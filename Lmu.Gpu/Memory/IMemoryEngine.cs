@@ -36,4 +36,7 @@ internal interface IMemoryEngine : IDisposable
 
     /// <summary>Whether <see cref="SequenceMethod.Auto"/> runs the scan for T steps.</summary>
     bool PrefersScan(int steps, MemoryOutputMode mode);
+
+    /// <summary>Frees the scratch kept between scan runs (device engine; the host engine keeps none).</summary>
+    void ReleaseScratch();
 }

@@ -173,6 +173,19 @@ public sealed partial class LinearMemory : IDisposable
         return output;
     }
 
+    /// <summary>Frees the device scratch that the parallel scan keeps between runs.</summary>
+    /// <remarks>On a device, a scan run's intermediate buffers (the chunk carries, the final states, the chunk starts of
+    /// the matrix-product phase C and the adjoint's carries; each up to B·k·⌈T/L⌉·d floats, about 100 MB at B = 64,
+    /// d = 256, T = 100,000) stay allocated after the run and are reused by the next one, growing when a run needs more,
+    /// so that repeated runs allocate nothing. This frees them until the next scan; <see cref="Dispose"/> frees them as
+    /// well. On the host path it does nothing.</remarks>
+    /// <exception cref="ObjectDisposedException">The memory was disposed.</exception>
+    public void ReleaseScratch()
+    {
+        ThrowIfDisposed();
+        _engine.ReleaseScratch();
+    }
+
     /// <inheritdoc/>
     public void Dispose()
     {
