@@ -50,6 +50,7 @@ public class ReadmeExampleTests
             using var u = device.Accelerator.Allocate1D(input);                    // [B, T, k]
             using var m = device.Accelerator.Allocate1D<float>(4L * steps * 2 * 12); // [B, T, k, d]
             memory.RunStates(u.View, steps, m.View, SequenceMethod.Scan);           // no host transfer of the states
+            memory.ReleaseScratch();  // the scan keeps its device scratch for the next run; this frees it now
             Assert.That(m.GetAsArray1D(), Has.All.EqualTo(0f), "zero input from zero states");
         }
 

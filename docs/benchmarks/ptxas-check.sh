@@ -44,7 +44,7 @@ for g in 0 1; do
   rmdir "$out/groups$g"
 done
 
-# Each FFMA loop (a backward branch whose body holds FFMAs): its length and instruction mix.
+# Each FFMA or HMMA loop (a backward branch whose body holds them): its length and instruction mix.
 loops() {
   python3 - "$1" <<'PY'
 import re, sys
@@ -64,6 +64,9 @@ for i, (a, text) in enumerate(ins):
     if ops['FFMA']:
         top = ', '.join(f'{k} {v}' for k, v in ops.most_common(6))
         print(f'    loop of {len(body)} instructions, {ops["FFMA"]} FFMA ({100 * ops["FFMA"] / len(body):.0f} %): {top}')
+    elif ops['HMMA']:
+        top = ', '.join(f'{k} {v}' for k, v in ops.most_common(8))
+        print(f'    loop of {len(body)} instructions, {ops["HMMA"]} HMMA (tensor-core mma): {top}')
 PY
 }
 
