@@ -59,6 +59,33 @@ public readonly record struct GemmBlock(ArrayView<float> Weights, ArrayView<floa
         return k < CarryDepth ? Starts[StartAt[n] + k] : InputOperand(n, k - CarryDepth);
     }
 
+    /// <summary>Eight consecutive depths k … k + 7 of column <paramref name="n"/> of Z, all in the carry rows or all in the
+    /// input rows (D is a multiple of 8): the column's start state, or its inputs — read straight when all eight steps
+    /// lie inside the chunk (so inside the input), else each clamped and masked (<see cref="InputOperand"/>).</summary>
+    /// <param name="n">Column of the block.</param>
+    /// <param name="k">First depth (a multiple of 8).</param>
+    /// <returns>Z[k … k + 7, n].</returns>
+    public Operands8 ColumnDepths(int n, int k)
+    {
+        if (k < CarryDepth)
+        {
+            var start = Starts.SubView(StartAt[n] + k, 8);
+            return new Operands8(start[0], start[1], start[2], start[3], start[4], start[5], start[6], start[7]);
+        }
+
+        int q = k - CarryDepth;
+        if (q + 8 <= LengthOf[n])
+        {
+            long c = Channels;
+            long at = InputAt[n] + (q * c);
+            return new Operands8(Input[at], Input[at + c], Input[at + (2 * c)], Input[at + (3 * c)], Input[at + (4 * c)],
+                Input[at + (5 * c)], Input[at + (6 * c)], Input[at + (7 * c)]);
+        }
+
+        return new Operands8(InputOperand(n, q), InputOperand(n, q + 1), InputOperand(n, q + 2), InputOperand(n, q + 3),
+            InputOperand(n, q + 4), InputOperand(n, q + 5), InputOperand(n, q + 6), InputOperand(n, q + 7));
+    }
+
     /// <summary>Input <paramref name="q"/> of column <paramref name="n"/>'s chunk, zero past its length, read from an
     /// index clamped to the input.</summary>
     /// <param name="n">Column of the block.</param>
@@ -88,3 +115,8 @@ public readonly record struct GemmBlock(ArrayView<float> Weights, ArrayView<floa
         return ((r >> 2) * 4 * Side) + (4 * s) + (r & 3);
     }
 }
+
+/// <summary>Eight consecutive depths of one Z column (<see cref="GemmBlock.ColumnDepths"/>).</summary>
+#pragma warning disable CS1591 // eight values
+public readonly record struct Operands8(float Z0, float Z1, float Z2, float Z3, float Z4, float Z5, float Z6, float Z7);
+#pragma warning restore CS1591

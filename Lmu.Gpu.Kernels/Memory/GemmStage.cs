@@ -13,7 +13,8 @@ namespace Lmu.Gpu.Kernels.Memory;
 public struct GemmStage
 {
 #pragma warning disable CS1591 // sixteen staged values
-    public float W0, W1, W2, W3, W4, W5, W6, W7, Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7;
+    public float W0, W1, W2, W3, W4, W5, W6, W7;
+    public Operands8 Z;
 #pragma warning restore CS1591
 
     /// <summary>Reads the thread's sixteen elements of the stage at depth <paramref name="k0"/>.</summary>
@@ -35,44 +36,13 @@ public struct GemmStage
         if (b.Side < 8)
         {
             // Several columns per thread (the CPU simulator's 4 × 4 groups): element by element.
-            Z0 = b.Operand(k0, first);
-            Z1 = b.Operand(k0, first + 1);
-            Z2 = b.Operand(k0, first + 2);
-            Z3 = b.Operand(k0, first + 3);
-            Z4 = b.Operand(k0, first + 4);
-            Z5 = b.Operand(k0, first + 5);
-            Z6 = b.Operand(k0, first + 6);
-            Z7 = b.Operand(k0, first + 7);
+            Z = new Operands8(b.Operand(k0, first), b.Operand(k0, first + 1), b.Operand(k0, first + 2), b.Operand(k0, first + 3),
+                b.Operand(k0, first + 4), b.Operand(k0, first + 5), b.Operand(k0, first + 6), b.Operand(k0, first + 7));
             return;
         }
 
         // One column, depths k … k + 7, all in the carry rows or all in the input rows (D is a multiple of side).
-        int n = first >> b.SideLog2;
-        int k = k0 + (first & (b.Side - 1));
-        if (k < b.CarryDepth)
-        {
-            var start = b.Starts.SubView(b.StartAt[n] + k, 8);
-            Z0 = start[0];
-            Z1 = start[1];
-            Z2 = start[2];
-            Z3 = start[3];
-            Z4 = start[4];
-            Z5 = start[5];
-            Z6 = start[6];
-            Z7 = start[7];
-        }
-        else
-        {
-            int q = k - b.CarryDepth;
-            Z0 = b.InputOperand(n, q);
-            Z1 = b.InputOperand(n, q + 1);
-            Z2 = b.InputOperand(n, q + 2);
-            Z3 = b.InputOperand(n, q + 3);
-            Z4 = b.InputOperand(n, q + 4);
-            Z5 = b.InputOperand(n, q + 5);
-            Z6 = b.InputOperand(n, q + 6);
-            Z7 = b.InputOperand(n, q + 7);
-        }
+        Z = b.ColumnDepths(first >> b.SideLog2, k0 + (first & (b.Side - 1)));
     }
 
     /// <summary>Writes the sixteen elements to their places in shared memory.</summary>
@@ -91,13 +61,13 @@ public struct GemmStage
         shared[b.WeightSlot(w + (6 * step))] = W6;
         shared[b.WeightSlot(w + (7 * step))] = W7;
         int first = 8 * b.Thread;
-        shared[b.OperandSlot(first)] = Z0;
-        shared[b.OperandSlot(first + 1)] = Z1;
-        shared[b.OperandSlot(first + 2)] = Z2;
-        shared[b.OperandSlot(first + 3)] = Z3;
-        shared[b.OperandSlot(first + 4)] = Z4;
-        shared[b.OperandSlot(first + 5)] = Z5;
-        shared[b.OperandSlot(first + 6)] = Z6;
-        shared[b.OperandSlot(first + 7)] = Z7;
+        shared[b.OperandSlot(first)] = Z.Z0;
+        shared[b.OperandSlot(first + 1)] = Z.Z1;
+        shared[b.OperandSlot(first + 2)] = Z.Z2;
+        shared[b.OperandSlot(first + 3)] = Z.Z3;
+        shared[b.OperandSlot(first + 4)] = Z.Z4;
+        shared[b.OperandSlot(first + 5)] = Z.Z5;
+        shared[b.OperandSlot(first + 6)] = Z.Z6;
+        shared[b.OperandSlot(first + 7)] = Z.Z7;
     }
 }

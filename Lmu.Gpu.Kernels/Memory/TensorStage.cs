@@ -13,7 +13,7 @@ public struct TensorStage
 {
 #pragma warning disable CS1591 // four weight units and eight operand values
     public Float4 W0, W1, W2, W3;
-    public float Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7;
+    public Operands8 Z;
 #pragma warning restore CS1591
 
     /// <summary>Reads the thread's share of a stage.</summary>
@@ -29,44 +29,7 @@ public struct TensorStage
         W1 = weights[w + 256];
         W2 = weights[w + 512];
         W3 = weights[w + 768];
-        if (depth < b.CarryDepth)
-        {
-            var start = b.Starts.SubView(b.StartAt[column] + depth, 8);
-            Z0 = start[0];
-            Z1 = start[1];
-            Z2 = start[2];
-            Z3 = start[3];
-            Z4 = start[4];
-            Z5 = start[5];
-            Z6 = start[6];
-            Z7 = start[7];
-        }
-        else if (depth - b.CarryDepth + 8 <= b.LengthOf[column])
-        {
-            // All eight steps inside the chunk (so inside the input): no clamp, no mask, 64-bit index math once.
-            long k = b.Channels;
-            long at = b.InputAt[column] + ((depth - b.CarryDepth) * k);
-            Z0 = b.Input[at];
-            Z1 = b.Input[at + k];
-            Z2 = b.Input[at + (2 * k)];
-            Z3 = b.Input[at + (3 * k)];
-            Z4 = b.Input[at + (4 * k)];
-            Z5 = b.Input[at + (5 * k)];
-            Z6 = b.Input[at + (6 * k)];
-            Z7 = b.Input[at + (7 * k)];
-        }
-        else
-        {
-            int q = depth - b.CarryDepth;
-            Z0 = b.InputOperand(column, q);
-            Z1 = b.InputOperand(column, q + 1);
-            Z2 = b.InputOperand(column, q + 2);
-            Z3 = b.InputOperand(column, q + 3);
-            Z4 = b.InputOperand(column, q + 4);
-            Z5 = b.InputOperand(column, q + 5);
-            Z6 = b.InputOperand(column, q + 6);
-            Z7 = b.InputOperand(column, q + 7);
-        }
+        Z = b.ColumnDepths(column, depth);
     }
 
     /// <summary>Writes the share to the tile: the weight units where they were in the stage, the eight depths split into
@@ -83,10 +46,10 @@ public struct TensorStage
         Put(emulated, thread + 768, W3);
         int nTile = column >> 3;
         int first = TensorTile.OperandUnit(half, nTile, TensorTile.OperandLane(0, column & 7));
-        PutSplit(emulated, first, Z0, Z4);
-        PutSplit(emulated, first + 1, Z1, Z5);
-        PutSplit(emulated, first + 2, Z2, Z6);
-        PutSplit(emulated, first + 3, Z3, Z7);
+        PutSplit(emulated, first, Z.Z0, Z.Z4);
+        PutSplit(emulated, first + 1, Z.Z1, Z.Z5);
+        PutSplit(emulated, first + 2, Z.Z2, Z.Z6);
+        PutSplit(emulated, first + 3, Z.Z3, Z.Z7);
     }
 
     /// <summary>(b0, b1) of one lane: (big(x), big(y), small(x), small(y)). Lanes 4·g … 4·g + 3 are adjacent units

@@ -1,6 +1,3 @@
-using ILGPU;
-using ILGPU.Runtime;
-using ILGPU.Runtime.CPU;
 using Lmu.Gpu.Kernels.Memory;
 using NUnit.Framework;
 
@@ -13,25 +10,8 @@ namespace Lmu.Gpu.Tests.Scan;
 /// carries with the lock-step kernels' GPU tiles. Against the double-precision reference and the host path.
 /// </summary>
 [TestFixture]
-public sealed class GpuShapeScanTests
+public sealed class GpuShapeScanTests : GpuShapedSimulatorFixture
 {
-    private Context _context = null!;
-    private Accelerator _accelerator = null!;
-
-    [OneTimeSetUp]
-    public void OpenDevice()
-    {
-        _context = Context.Create(b => b.CPU(new CPUDevice(32, 8, 1)).EnableAlgorithms());
-        _accelerator = _context.CreateCPUAccelerator(0);
-    }
-
-    [OneTimeTearDown]
-    public void CloseDevice()
-    {
-        _accelerator.Dispose();
-        _context.Dispose();
-    }
-
     [Test]
     public void ChunkStates_With256ThreadGroups_MatchesReference()
     {
@@ -39,16 +19,16 @@ public sealed class GpuShapeScanTests
         // block (steps 0–6) stops after two stages, the last after three. B·k = 4 sequences of T = 150 (10 chunks, the
         // last 6 steps long): 40 columns of one partly empty column block.
         const int order = 20, batch = 2, channels = 2, steps = 150, chunk = 16, delays = 3;
-        Assert.That(DeviceMemoryEngine.GemmGroupSide(_accelerator), Is.EqualTo(16));
+        Assert.That(DeviceMemoryEngine.GemmGroupSide(GpuShaped), Is.EqualTo(16));
         var system = LmuSystem.Create(order, 40);
         float[] input = ScanTestData.Uniform((long)batch * steps * channels, seed: 31);
         float[] decoders = ScanTestData.Uniform((long)delays * order, seed: 32);
         double[] reference = ReferenceMemory.RunStates(system, input, batch, steps, channels);
 
-        using var engine = new DeviceMemoryEngine(_accelerator, system, batch, channels) { StatesKernel = ScanStatesKernel.Gemm };
+        using var engine = new DeviceMemoryEngine(GpuShaped, system, batch, channels) { StatesKernel = ScanStatesKernel.Gemm };
         var states = new float[reference.Length];
         engine.RunScan(input, steps, MemoryOutputMode.AllStates, [], 0, states, chunk);
-        using var decodingEngine = new DeviceMemoryEngine(_accelerator, system, batch, channels) { StatesKernel = ScanStatesKernel.Gemm };
+        using var decodingEngine = new DeviceMemoryEngine(GpuShaped, system, batch, channels) { StatesKernel = ScanStatesKernel.Gemm };
         var decoded = new float[(long)batch * steps * channels * delays];
         decodingEngine.RunScan(input, steps, MemoryOutputMode.Decoded, decoders, delays, decoded, chunk);
 
@@ -65,7 +45,7 @@ public sealed class GpuShapeScanTests
         // d = 512 (double buffer, 8 columns); L = 4, T = 150: 38 chunks, the chain of 37 in segments of 5.
         const int batch = 2, channels = 1, steps = 150, chunk = 4;
         var system = LmuSystem.Create(order, 30);
-        using var engine = new DeviceMemoryEngine(_accelerator, system, batch, channels) { CarrySegment = 5 };
+        using var engine = new DeviceMemoryEngine(GpuShaped, system, batch, channels) { CarrySegment = 5 };
         using var hostDevice = LmuDevice.Open(AcceleratorKind.Cpu);
         using var host = new LinearMemory(hostDevice, system, batch, channels);
         if (!adjoint)
@@ -100,7 +80,7 @@ public sealed class GpuShapeScanTests
         // the chain reaches about 100 carries (T = 3,500: 110 chunks of 32, G = 3). From non-zero initial states.
         const int order = 12, batch = 2, channels = 1, steps = 3_500;
         var system = LmuSystem.Create(order, 300);
-        using var engine = new DeviceMemoryEngine(_accelerator, system, batch, channels);
+        using var engine = new DeviceMemoryEngine(GpuShaped, system, batch, channels);
         Assert.That(engine.StatesKernel, Is.EqualTo(ScanStatesKernel.Gemm));
         Assert.That(engine.ChooseChunkLength(steps), Is.EqualTo(32));
         Assert.That(CarrySegments.ChooseSegment(109), Is.EqualTo(3));
@@ -150,13 +130,13 @@ public sealed class GpuShapeScanTests
     {
         // The sequential kernel at its GPU shape: P threads per row (P = 2, 4, 2) with Āᵀ in shared memory at d = 17
         // and 64, from global memory at d = 128 (d² floats do not fit beside the states).
-        var (_, parts) = DeviceMemoryEngine.SequenceShape(_accelerator, order);
+        var (_, parts) = DeviceMemoryEngine.SequenceShape(GpuShaped, order);
         Assert.That(parts, Is.GreaterThan(1));
         Assert.That(DeviceMemoryEngine.MatrixFitsShared(order, parts), Is.EqualTo(order < 128));
         const int batch = 3, steps = 40;
         var system = LmuSystem.Create(order, 25);
         float[] input = ScanTestData.Uniform((long)batch * steps, seed: 42);
-        using var engine = new DeviceMemoryEngine(_accelerator, system, batch, 1);
+        using var engine = new DeviceMemoryEngine(GpuShaped, system, batch, 1);
         var states = new float[(long)batch * steps * order];
         engine.RunSequential(input, steps, MemoryOutputMode.AllStates, [], 0, states);
         double[] reference = ReferenceMemory.RunStates(system, input, batch, steps, 1);

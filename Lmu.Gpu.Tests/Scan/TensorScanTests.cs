@@ -1,6 +1,3 @@
-using ILGPU;
-using ILGPU.Runtime;
-using ILGPU.Runtime.CPU;
 using Lmu.Gpu.Kernels.Memory;
 using NUnit.Framework;
 
@@ -13,25 +10,8 @@ namespace Lmu.Gpu.Tests.Scan;
 /// reference and the host's sequential run. The inline PTX itself is checked by <see cref="Kernels.Tf32AsmTests"/>.
 /// </summary>
 [TestFixture]
-public sealed class TensorScanTests
+public sealed class TensorScanTests : GpuShapedSimulatorFixture
 {
-    private Context _context = null!;
-    private Accelerator _accelerator = null!;
-
-    [OneTimeSetUp]
-    public void OpenDevice()
-    {
-        _context = Context.Create(b => b.CPU(new CPUDevice(32, 8, 1)).EnableAlgorithms());
-        _accelerator = _context.CreateCPUAccelerator(0);
-    }
-
-    [OneTimeTearDown]
-    public void CloseDevice()
-    {
-        _accelerator.Dispose();
-        _context.Dispose();
-    }
-
     [Test]
     public void ChunkStates_OnEmulatedTensorCores_MatchesReference()
     {
@@ -44,10 +24,10 @@ public sealed class TensorScanTests
         float[] decoders = ScanTestData.Uniform((long)delays * order, seed: 62);
         double[] reference = ReferenceMemory.RunStates(system, input, batch, steps, channels);
 
-        using var engine = new DeviceMemoryEngine(_accelerator, system, batch, channels) { StatesKernel = ScanStatesKernel.Tensor };
+        using var engine = new DeviceMemoryEngine(GpuShaped, system, batch, channels) { StatesKernel = ScanStatesKernel.Tensor };
         var states = new float[reference.Length];
         engine.RunScan(input, steps, MemoryOutputMode.AllStates, [], 0, states, chunk);
-        using var decodingEngine = new DeviceMemoryEngine(_accelerator, system, batch, channels) { StatesKernel = ScanStatesKernel.Tensor };
+        using var decodingEngine = new DeviceMemoryEngine(GpuShaped, system, batch, channels) { StatesKernel = ScanStatesKernel.Tensor };
         var decoded = new float[(long)batch * steps * channels * delays];
         decodingEngine.RunScan(input, steps, MemoryOutputMode.Decoded, decoders, delays, decoded, chunk);
 
@@ -70,7 +50,7 @@ public sealed class TensorScanTests
         host.SetStates(initial);
         float[] expected = host.RunStates(input, steps, SequenceMethod.Sequential);
 
-        using var engine = new DeviceMemoryEngine(_accelerator, system, batch, channels) { StatesKernel = ScanStatesKernel.Tensor };
+        using var engine = new DeviceMemoryEngine(GpuShaped, system, batch, channels) { StatesKernel = ScanStatesKernel.Tensor };
         engine.SetStates(initial);
         var states = new float[expected.Length];
         engine.RunScan(input, steps, MemoryOutputMode.AllStates, [], 0, states, chunk);
@@ -90,7 +70,7 @@ public sealed class TensorScanTests
         var error = Assert.Throws<NotSupportedException>(() => engine.StatesKernel = ScanStatesKernel.Tensor);
         Assert.That(error!.Message, Does.Contain("LMU_SCAN_STATES=tf32"));
         Assert.That(engine.StatesKernel, Is.EqualTo(ScanStatesKernel.Gemm));
-        Assert.That(DeviceMemoryEngine.SupportsTensorKernel(_accelerator), Is.True);
+        Assert.That(DeviceMemoryEngine.SupportsTensorKernel(GpuShaped), Is.True);
     }
 
     [Test]
