@@ -31,7 +31,10 @@ internal sealed class ScanSelfTests : ISelfTestSuite
             yield return new SelfTestCase("scan", $"all states, phase C product {text}", d => AllStates(d, large, ScanStatesKernel.Gemm));
             if (DeviceMemoryEngine.SupportsTensorKernel(device.Accelerator))
             {
-                // The same product on TF32 tensor cores (3×TF32, $LMU_SCAN_STATES=tf32): CUDA sm_80 and later.
+                // The same product on TF32 tensor cores (3×TF32, $LMU_SCAN_STATES=tf32): CUDA sm_80 and later. First its
+                // inner step alone on a known tile (the mma fragments and the inline PTX), then the scan.
+                yield return new SelfTestCase("scan", "tensor-core step: 8 warps x 48 mma on a known 128x128x16 tile",
+                    d => new SelfTestResult(TensorFragmentCheck.Run(d.Accelerator, 66), 1e-5));
                 yield return new SelfTestCase("scan", $"all states, phase C on tensor cores {describe}", d => AllStates(d, size, ScanStatesKernel.Tensor));
                 yield return new SelfTestCase("scan", $"decoded Q=2, phase C on tensor cores {describe}", d => Decoded(d, size, ScanStatesKernel.Tensor));
                 yield return new SelfTestCase("scan", $"all states, phase C on tensor cores {text}", d => AllStates(d, large, ScanStatesKernel.Tensor));

@@ -122,7 +122,7 @@ public static class ScanTensorKernels
                 }
                 else
                 {
-                    Emulate(emulated, registers, a - lane, b - lane - (lane >> 3), lane);
+                    EmulateStep(emulated, registers, a - lane, b - lane - (lane >> 3), lane);
                 }
             }
 
@@ -156,7 +156,7 @@ public static class ScanTensorKernels
         }
     }
 
-    /// <summary>What <see cref="Tf32Mma.Step"/> does for one lane, from the fragment layout (the CPU simulator's path):
+    /// <summary>What <see cref="Tf32Mma.Step"/> does for one lane, from the fragment layout (the path off CUDA):
     /// register (mt·4 + nt)·4 + i += Σ over the eight depths of A_small·B_big + A_big·B_small + A_big·B_big at its row and
     /// column, the products of TF32 values exact in float32.</summary>
     /// <param name="tile">The shared tile as floats.</param>
@@ -164,7 +164,7 @@ public static class ScanTensorKernels
     /// <param name="aBase">The warp's A unit of m-tile 0, lane 0 (big).</param>
     /// <param name="bBase">The warp's B unit of n-tile 0, lane 0.</param>
     /// <param name="lane">The lane.</param>
-    private static void Emulate(ArrayView<float> tile, ArrayView<float> registers, int aBase, int bBase, int lane)
+    public static void EmulateStep(ArrayView<float> tile, ArrayView<float> registers, int aBase, int bBase, int lane)
     {
         int g = lane >> 2;
         int q = lane & 3;

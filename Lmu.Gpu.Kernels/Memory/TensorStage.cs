@@ -1,5 +1,4 @@
 using ILGPU;
-using ILGPU.Runtime.Cuda;
 
 namespace Lmu.Gpu.Kernels.Memory;
 
@@ -40,10 +39,10 @@ public struct TensorStage
     /// <param name="half">The thread's depth half (t / 128).</param>
     public readonly void Store(ArrayView<float> emulated, int thread, int column, int half)
     {
-        Put(emulated, thread, W0);
-        Put(emulated, thread + 256, W1);
-        Put(emulated, thread + 512, W2);
-        Put(emulated, thread + 768, W3);
+        TensorTile.Put(emulated, thread, W0);
+        TensorTile.Put(emulated, thread + 256, W1);
+        TensorTile.Put(emulated, thread + 512, W2);
+        TensorTile.Put(emulated, thread + 768, W3);
         int nTile = column >> 3;
         int first = TensorTile.OperandUnit(half, nTile, TensorTile.OperandLane(0, column & 7));
         PutSplit(emulated, first, Z.Z0, Z.Z4);
@@ -58,22 +57,6 @@ public struct TensorStage
     {
         float bigX = TensorTile.RoundTf32(x);
         float bigY = TensorTile.RoundTf32(y);
-        Put(emulated, unit, new Float4(bigX, bigY, TensorTile.SmallTf32(x, bigX), TensorTile.SmallTf32(y, bigY)));
-    }
-
-    private static void Put(ArrayView<float> emulated, int unit, Float4 value)
-    {
-        if (CudaAsm.IsSupported)
-        {
-            CudaAsm.Emit(Tf32Mma.Store, 16u * (uint)unit, value.X, value.Y, value.Z, value.W);
-        }
-        else
-        {
-            int at = 4 * unit;
-            emulated[at] = value.X;
-            emulated[at + 1] = value.Y;
-            emulated[at + 2] = value.Z;
-            emulated[at + 3] = value.W;
-        }
+        TensorTile.Put(emulated, unit, new Float4(bigX, bigY, TensorTile.SmallTf32(x, bigX), TensorTile.SmallTf32(y, bigY)));
     }
 }

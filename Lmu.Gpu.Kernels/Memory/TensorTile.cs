@@ -1,4 +1,5 @@
 using ILGPU;
+using ILGPU.Runtime.Cuda;
 
 namespace Lmu.Gpu.Kernels.Memory;
 
@@ -97,4 +98,25 @@ public static class TensorTile
     /// <param name="big">RoundTf32(x).</param>
     /// <returns>The rounded remainder.</returns>
     public static float SmallTf32(float x, float big) => RoundTf32(x - big);
+
+    /// <summary>Stores one 16-byte unit of the tile: on CUDA to the inline PTX's tile (<see cref="Tf32Mma.Store"/>),
+    /// elsewhere to <paramref name="emulated"/>.</summary>
+    /// <param name="emulated">The tile as floats (the CPU emulation).</param>
+    /// <param name="unit">The unit.</param>
+    /// <param name="value">Its four floats.</param>
+    public static void Put(ArrayView<float> emulated, int unit, Float4 value)
+    {
+        if (CudaAsm.IsSupported)
+        {
+            CudaAsm.Emit(Tf32Mma.Store, 16u * (uint)unit, value.X, value.Y, value.Z, value.W);
+        }
+        else
+        {
+            int at = 4 * unit;
+            emulated[at] = value.X;
+            emulated[at + 1] = value.Y;
+            emulated[at + 2] = value.Z;
+            emulated[at + 3] = value.W;
+        }
+    }
 }

@@ -7,14 +7,15 @@ namespace Lmu.Gpu.Tests.Kernels;
 /// <summary>
 /// The inline PTX of the tensor-core phase C (<see cref="Tf32Mma"/>), checked without a GPU: a small interpreter runs
 /// <see cref="Tf32Mma.Step"/> for the 32 lanes of each warp (its 16-byte shared loads at the addresses the kernel
-/// passes, and <c>mma.sync.m16n8k8</c> by the fragment layout of the PTX ISA), on a tile filled through the same
-/// layout functions as the kernel and the host packer, and the accumulators must equal the 3×TF32 product of the
-/// warp's rows and columns. Also the split (<see cref="TensorTile.RoundTf32"/>) and the weight packing.
+/// passes, and <c>mma.sync.m16n8k8</c> by the fragment layout of the PTX ISA, section "Matrix Fragments for
+/// mma.m16n8k8", .tf32), on a tile filled through the same layout functions as the kernel and the host packer
+/// (<see cref="TensorFragmentCheck.FillTile"/>), and the accumulators must equal the 3×TF32 product of the warp's rows
+/// and columns. Also the split (<see cref="TensorTile.RoundTf32"/>) and the weight packing.
 /// </summary>
 [TestFixture]
 public sealed class Tf32AsmTests
 {
-    private const int Rows = 128, Columns = 128, Depths = 16;
+    private const int Rows = TensorFragmentCheck.Rows, Columns = TensorFragmentCheck.Columns, Depths = TensorFragmentCheck.Depths;
 
     [Test]
     public void Step_ComputesEachWarpsTileFromTheSharedLayout()
@@ -38,7 +39,7 @@ public sealed class Tf32AsmTests
             }
         }
 
-        float[] tile = FillTile(w, z);
+        float[] tile = TensorFragmentCheck.FillTile(w, z);
         for (int warp = 0; warp < 8; warp++)
         {
             var lanes = Enumerable.Range(0, 32).Select(_ => new Dictionary<string, float>()).ToArray();
@@ -56,24 +57,14 @@ public sealed class Tf32AsmTests
                 Interpret(Tf32Mma.Step, lanes, tile, lane => [16 * TensorTile.LaneWeightUnit(warp, lane, h), 16 * TensorTile.LaneOperandUnit(warp, lane, h)]);
             }
 
-            int warpRows = (warp & 1) * 64, warpColumns = (warp >> 1) * 32;
             for (int lane = 0; lane < 32; lane++)
             {
-                int g = lane >> 2, q = lane & 3;
                 for (int register = 0; register < 64; register++)
                 {
+                    // Register (mt·4 + nt)·4 + i is tile value (2·mt + i / 2, 2·nt + i mod 2) of Tf32Mma.Read.
                     int mt = register / 16, nt = (register / 4) % 4, i = register % 4;
-                    int m = warpRows + (mt * 16) + g + (8 * (i >> 1));
-                    int n = warpColumns + (nt * 8) + (2 * q) + (i & 1);
-                    double expected = 0;
-                    for (int k = 0; k < Depths; k++)
-                    {
-                        float wBig = TensorTile.RoundTf32(w[m, k]), zBig = TensorTile.RoundTf32(z[k, n]);
-                        float wSmall = TensorTile.SmallTf32(w[m, k], wBig), zSmall = TensorTile.SmallTf32(z[k, n], zBig);
-                        expected += ((double)wSmall * zBig) + ((double)wBig * zSmall) + ((double)wBig * zBig);
-                    }
-
-                    Assert.That(lanes[lane][$"lmuacc{register}"], Is.EqualTo(expected).Within(1e-5),
+                    var (m, n) = TensorFragmentCheck.Place((warp * 32) + lane, (2 * mt) + (i >> 1), (2 * nt) + (i & 1));
+                    Assert.That(lanes[lane][$"lmuacc{register}"], Is.EqualTo(TensorFragmentCheck.Product(w, z, m, n)).Within(1e-5),
                         $"warp {warp}, lane {lane}, lmuacc{register} (row {m}, column {n})");
                 }
             }
@@ -150,39 +141,6 @@ public sealed class Tf32AsmTests
         Assert.Throws<ArgumentException>(() => TensorWeights.Pack(new float[100 * 48], 100, 48));
         Assert.Throws<ArgumentException>(() => TensorWeights.Pack(new float[128 * 40], 128, 40));
         Assert.Throws<ArgumentException>(() => TensorWeights.Pack(new float[128 * 47], 128, 48));
-    }
-
-    /// <summary>The tile as the kernel fills it: W's fragments through <see cref="TensorTile.WeightUnit"/> (as
-    /// <see cref="TensorWeights.Pack"/> lays them out) and Z's through <see cref="TensorTile.OperandUnit"/> with
-    /// <see cref="TensorStage"/>'s component order (b0 big, b1 big, b0 small, b1 small).</summary>
-    private static float[] FillTile(float[,] w, float[,] z)
-    {
-        var tile = new float[TensorTile.Bytes / 4];
-        Array.Fill(tile, float.NaN);
-        for (int m = 0; m < Rows; m++)
-        {
-            for (int r = 0; r < Depths; r++)
-            {
-                int half = r / 8, k = r % 8, row = m % 16, lane = TensorTile.WeightLane(row, k), component = TensorTile.WeightComponent(row, k);
-                float big = TensorTile.RoundTf32(w[m, r]);
-                tile[(4 * TensorTile.WeightUnit(half, m / 16, 0, lane)) + component] = big;
-                tile[(4 * TensorTile.WeightUnit(half, m / 16, 1, lane)) + component] = TensorTile.SmallTf32(w[m, r], big);
-            }
-        }
-
-        for (int r = 0; r < Depths; r++)
-        {
-            for (int n = 0; n < Columns; n++)
-            {
-                int half = r / 8, k = r % 8;
-                int unit = TensorTile.OperandUnit(half, n / 8, TensorTile.OperandLane(k, n % 8));
-                float big = TensorTile.RoundTf32(z[r, n]);
-                tile[(4 * unit) + (k >> 2)] = big;
-                tile[(4 * unit) + 2 + (k >> 2)] = TensorTile.SmallTf32(z[r, n], big);
-            }
-        }
-
-        return tile;
     }
 
     /// <summary>Runs an asm string for the 32 lanes of a warp: <c>mov.u32 r, lmutile</c> (the tile's address, 0 here),

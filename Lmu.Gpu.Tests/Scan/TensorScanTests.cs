@@ -62,6 +62,20 @@ public sealed class TensorScanTests : GpuShapedSimulatorFixture
     }
 
     [Test]
+    public void StepOnTile_OnEmulatedTensorCores_MatchesTheHostProduct()
+    {
+        // The fragment check lmu selftest runs first on CUDA: every lane's 64 accumulators after one stage.
+        Assert.That(TensorFragmentCheck.Run(GpuShaped, seed: 65), Is.LessThanOrEqualTo(1e-6));
+    }
+
+    [Test]
+    public void StepOnTile_ThrowsForSmallGroups()
+    {
+        using var device = LmuDevice.Open(AcceleratorKind.CpuSimulator);
+        Assert.Throws<NotSupportedException>(() => TensorFragmentCheck.Run(device.Accelerator, seed: 1));
+    }
+
+    [Test]
     public void StatesKernel_ThrowsForTensorOnSmallGroups()
     {
         // The default simulated device allows 16 threads per group; the kernel needs 256.

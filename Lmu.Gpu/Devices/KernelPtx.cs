@@ -25,6 +25,7 @@ internal static class KernelPtx
     [
         ("chunk-states", typeof(KernelPtx), nameof(ChunkStatesSide16), true),
         ("chunk-states-tf32", typeof(ScanTensorKernels), nameof(ScanTensorKernels.ChunkStates), true),
+        ("tensor-step", typeof(TensorFragmentKernels), nameof(TensorFragmentKernels.StepOnTile), true),
         ("chunk-starts", typeof(ScanGemmKernels), nameof(ScanGemmKernels.ChunkStarts), false),
         ("chunk-ends", typeof(ScanKernels), nameof(ScanKernels.ChunkEnds), true),
         ("carries", typeof(ScanKernels), nameof(ScanKernels.Carries), true),
