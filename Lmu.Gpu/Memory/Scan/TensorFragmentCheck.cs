@@ -58,6 +58,11 @@ internal static class TensorFragmentCheck
 
     /// <summary>The 3×TF32 product W_small·Z_big + W_big·Z_small + W_big·Z_big at (<paramref name="m"/>,
     /// <paramref name="n"/>), in double.</summary>
+    /// <param name="w">W [128, 16].</param>
+    /// <param name="z">Z [16, 128].</param>
+    /// <param name="m">Row.</param>
+    /// <param name="n">Column.</param>
+    /// <returns>The product.</returns>
     public static double Product(float[,] w, float[,] z, int m, int n)
     {
         double sum = 0;
@@ -73,6 +78,10 @@ internal static class TensorFragmentCheck
 
     /// <summary>The block row and column of thread <paramref name="thread"/>'s tile value (r, c): warp w's rows
     /// 64·(w mod 2) + 16·(r / 2) + 8·(r mod 2) + g, columns 32·(w / 2) + 8·(c / 2) + 2·q + c mod 2 (lane 4·g + q).</summary>
+    /// <param name="thread">Thread of the group (0 … 255).</param>
+    /// <param name="r">Tile row (0 … 7).</param>
+    /// <param name="c">Tile column (0 … 7).</param>
+    /// <returns>The block row and column.</returns>
     public static (int Row, int Column) Place(int thread, int r, int c)
     {
         int warp = thread >> 5, lane = thread & 31, g = lane >> 2, q = lane & 3;
