@@ -35,9 +35,14 @@ internal static class BenchMemoryCommand
         {
             Description = "Time the run from host arrays (input uploaded, states read back: the span overloads) instead of device-resident buffers.",
         };
+        var check = new Option<int>("--check")
+        {
+            Description = "After timing, run the memory once more and compare its first N sequences' states with the host's sequential run (a second line: max |Δm| / max |m|); 0 = no check.",
+            DefaultValueFactory = _ => 0,
+        };
         var seed = CommonOptions.Seed();
         var command = new Command("memory", "Times the linear memory (all states) on random input: sequential, scan, auto, or the fft baseline.");
-        foreach (var option in new Option[] { order, theta, steps, batch, method, accelerator, repeat, chunk, segment, phases, transfers, seed })
+        foreach (var option in new Option[] { order, theta, steps, batch, method, accelerator, repeat, chunk, segment, phases, transfers, check, seed })
         {
             command.Options.Add(option);
         }
@@ -68,9 +73,16 @@ internal static class BenchMemoryCommand
                 input[i] = (float)(rng.NextDouble() * 2 - 1);
             }
 
+            int checkedSequences = parse.GetValue(check);
+            if (checkedSequences < 0 || checkedSequences > b)
+            {
+                throw new ArgumentException($"--check must be 0 … B = {b} sequences, not {checkedSequences}.");
+            }
+
             double[] times;
             string device;
             ScanPhaseTimes? phaseMedians = null;
+            double? checkError = null;
             if (name == "fft")
             {
                 var fft = new FftMemory(system, t);
@@ -85,6 +97,10 @@ internal static class BenchMemoryCommand
                 }
 
                 device = "cpu";
+                if (checkedSequences > 0)
+                {
+                    throw new ArgumentException("--check compares a library run with the host's; the fft baseline has none.");
+                }
             }
             else
             {
@@ -132,6 +148,11 @@ internal static class BenchMemoryCommand
                     phaseEngine.PhaseLog = null;
                 }
 
+                if (checkedSequences > 0)
+                {
+                    checkError = CheckAgainstHost(memory, system, input, t, sequenceMethod, checkedSequences);
+                }
+
                 device = lmuDevice.Kind.ToName();
             }
 
@@ -144,9 +165,41 @@ internal static class BenchMemoryCommand
                     $"phases: ends_s={ph.Ends:G4} carries_s={ph.Carries:G4} states_s={ph.States:G4} (medians of {repeats} runs synchronised at each phase)"));
             }
 
+            if (checkError is { } error)
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"check: sequences={checkedSequences} max_rel_err={error:G3} (max |m - m_host| / max |m_host| against the host's sequential run)"));
+            }
+
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>Runs <paramref name="memory"/> once more from zero states into host arrays and compares the first
+    /// <paramref name="sequences"/> sequences' states with the host path's sequential run of the same inputs.</summary>
+    /// <returns>max |m − m_host| / max |m_host|, or +∞ for a non-finite state.</returns>
+    private static double CheckAgainstHost(LinearMemory memory, LmuSystem system, float[] input, int steps, SequenceMethod method, int sequences)
+    {
+        memory.Reset();
+        float[] states = memory.RunStates(input, steps, method);
+        memory.Reset();
+        using var host = LmuDevice.Open(AcceleratorKind.Cpu);
+        using var reference = new LinearMemory(host, system, sequences);
+        float[] expected = reference.RunStates(input.AsSpan(0, sequences * steps), steps, SequenceMethod.Sequential);
+        double difference = 0, scale = 0;
+        for (long i = 0; i < expected.Length; i++)
+        {
+            if (!float.IsFinite(states[i]))
+            {
+                return double.PositiveInfinity;
+            }
+
+            difference = Math.Max(difference, Math.Abs((double)states[i] - expected[i]));
+            scale = Math.Max(scale, Math.Abs((double)expected[i]));
+        }
+
+        return difference / Math.Max(scale, 1e-30);
     }
 
     /// <summary>Times <paramref name="repeats"/> runs of <see cref="LinearMemory.RunStates(ReadOnlySpan{float}, int, SequenceMethod)"/>

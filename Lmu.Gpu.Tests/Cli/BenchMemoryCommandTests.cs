@@ -86,4 +86,36 @@ public sealed class BenchMemoryCommandTests
         Assert.That(result.ExitCode, Is.EqualTo(1));
         Assert.That(result.Error, Does.Contain("--transfers"));
     }
+
+    [TestCase("cpu")]
+    [TestCase("cpu-sim")]
+    public void Check_PrintsTheErrorAgainstTheHostsSequentialRun(string accelerator)
+    {
+        var result = CliRunner.Run("bench", "memory", "--order", "4", "--theta", "50", "--steps", "300", "--batch", "3",
+            "--accelerator", accelerator, "--repeat", "1", "--check", "2");
+        Assert.That(result.ExitCode, Is.EqualTo(0), result.Error);
+        string[] lines = result.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.That(lines, Has.Length.EqualTo(2));
+        var match = System.Text.RegularExpressions.Regex.Match(lines[1], @"^check: sequences=2 max_rel_err=(\S+) ");
+        Assert.That(match.Success, lines[1]);
+        Assert.That(double.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), Is.LessThan(1e-4));
+    }
+
+    [TestCase("4", "--check must be 0")]
+    [TestCase("-1", "--check must be 0")]
+    public void Check_ThrowsForMoreSequencesThanTheBatch(string sequences, string message)
+    {
+        var result = CliRunner.Run("bench", "memory", "--order", "4", "--theta", "50", "--steps", "300", "--batch", "3",
+            "--accelerator", "cpu", "--check", sequences);
+        Assert.That(result.ExitCode, Is.EqualTo(1));
+        Assert.That(result.Error, Does.Contain(message));
+    }
+
+    [Test]
+    public void Check_ThrowsForTheFftBaseline()
+    {
+        var result = CliRunner.Run("bench", "memory", "--order", "4", "--theta", "50", "--steps", "300", "--method", "fft", "--check", "1");
+        Assert.That(result.ExitCode, Is.EqualTo(1));
+        Assert.That(result.Error, Does.Contain("--check"));
+    }
 }

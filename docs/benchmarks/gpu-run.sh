@@ -68,6 +68,10 @@ done; done; done
 for g in 1 0; do
   LMU_GEMM_GROUPS_PER_SM=$g LMU_SCAN_STATES=tf32 LIMIT=60 run bench memory --order 256 --theta 1000 --steps 100000 --batch 64 --method scan --accelerator cuda --repeat 5 --phases
 done
+# Correctness at the sizes (--check: the first 2 of 64 sequences against the host's sequential run, 1e-4).
+for k in gemm tf32; do for d in 64 256; do
+  LMU_SCAN_STATES=$k LIMIT=120 run bench memory --order $d --theta 1000 --steps 100000 --batch 64 --method scan --accelerator cuda --repeat 1 --check 2
+done; done
 LMU_SCAN_STATES=tf32 LIMIT=60 run bench memory --order 512 --theta 1000 --steps 100000 --batch 16 --method scan --accelerator cuda --repeat 3 --phases
 LMU_SCAN_STATES=gemm LIMIT=60 run bench memory --order 512 --theta 1000 --steps 100000 --batch 16 --method scan --accelerator cuda --repeat 3 --phases
 fi
