@@ -15,9 +15,9 @@ public sealed class GpuShapeScanTests : GpuShapedSimulatorFixture
     [Test]
     public void ChunkStates_With256ThreadGroups_MatchesReference()
     {
-        // d = 20, L = 16: M = 320 rows in three row blocks (the last one half padding), K = 36 padded to 48: the first
-        // block (steps 0–6) stops after two stages, the last after three. B·k = 4 sequences of T = 150 (10 chunks, the
-        // last 6 steps long): 40 columns of one partly empty column block.
+        // d = 20 (carry depth 32), L = 16: M = 320 rows in three row blocks (the last one half padding), K = 48 (three
+        // stages for every block). B·k = 4 sequences of T = 150 (10 chunks, the last 6 steps long): 40 columns of one
+        // partly empty column block.
         const int order = 20, batch = 2, channels = 2, steps = 150, chunk = 16, delays = 3;
         Assert.That(DeviceMemoryEngine.GemmGroupSide(GpuShaped), Is.EqualTo(16));
         var system = LmuSystem.Create(order, 40);
@@ -36,6 +36,21 @@ public sealed class GpuShapeScanTests : GpuShapedSimulatorFixture
 
         Assert.That(ScanTestData.RelativeMaxError(states, reference), Is.LessThanOrEqualTo(1e-5));
         Assert.That(ScanTestData.RelativeMaxError(decoded, expectedDecoded), Is.LessThanOrEqualTo(1e-5));
+    }
+
+    [Test]
+    public void ChunkStates_With256ThreadGroups_StopsEachBlockAtItsLastStep()
+    {
+        // d = 8 (carry depth 16), L = 64: K = 80 (five stages of 16 depths) and M = 512 rows in four row blocks of 16
+        // steps each, which stop after 2, 3, 4 and 5 stages. T = 1,000 (16 chunks, the last 40 steps long), B = 2.
+        const int order = 8, batch = 2, channels = 1, steps = 1_000, chunk = 64;
+        var system = LmuSystem.Create(order, 100);
+        float[] input = ScanTestData.Uniform((long)batch * steps * channels, seed: 35);
+        double[] reference = ReferenceMemory.RunStates(system, input, batch, steps, channels);
+        using var engine = new DeviceMemoryEngine(GpuShaped, system, batch, channels) { StatesKernel = ScanStatesKernel.Gemm };
+        var states = new float[reference.Length];
+        engine.RunScan(input, steps, MemoryOutputMode.AllStates, [], 0, states, chunk);
+        Assert.That(ScanTestData.RelativeMaxError(states, reference), Is.LessThanOrEqualTo(1e-5));
     }
 
     [Test]

@@ -15,9 +15,9 @@ public sealed class TensorScanTests : GpuShapedSimulatorFixture
     [Test]
     public void ChunkStates_OnEmulatedTensorCores_MatchesReference()
     {
-        // d = 20 (carry depth 32), L = 16: M = 320 rows in three row blocks (the last one half padding), K = 48: the first
-        // block (steps 0–6) stops after two stages, the last after three. B·k = 4 sequences of T = 150 (10 chunks, the
-        // last 6 steps long): 40 columns of one partly empty column block. Decoded outputs with Q = 3.
+        // d = 20 (carry depth 32), L = 16: M = 320 rows in three row blocks (the last one half padding), K = 48 (three
+        // stages for every block). B·k = 4 sequences of T = 150 (10 chunks, the last 6 steps long): 40 columns of one
+        // partly empty column block. Decoded outputs with Q = 3.
         const int order = 20, batch = 2, channels = 2, steps = 150, chunk = 16, delays = 3;
         var system = LmuSystem.Create(order, 40);
         float[] input = ScanTestData.Uniform((long)batch * steps * channels, seed: 61);
@@ -59,6 +59,28 @@ public sealed class TensorScanTests : GpuShapedSimulatorFixture
 
         Assert.That(ScanTestData.RelativeMaxError(states, expected), Is.LessThanOrEqualTo(1e-5));
         Assert.That(ScanTestData.RelativeMaxError(final, host.GetStates()), Is.LessThanOrEqualTo(1e-5));
+    }
+
+    [Test]
+    public void ChunkStates_OnEmulatedTensorCores_StopsEachBlockAtItsLastStep()
+    {
+        // d = 8 (carry depth 16), L = 64: K = 80 (five stages) and M = 512 rows in four row blocks of 16 steps each;
+        // block r needs the inputs up to step 16·r + 15 only, so it stops after 2, 3, 4 and 5 stages. T = 1,000 (16
+        // chunks, the last 40 steps long), B = 2, from non-zero initial states.
+        const int order = 8, batch = 2, channels = 1, steps = 1_000, chunk = 64;
+        var system = LmuSystem.Create(order, 100);
+        float[] input = ScanTestData.Uniform((long)batch * steps * channels, seed: 67);
+        float[] initial = ScanTestData.Uniform((long)batch * channels * order, seed: 68);
+        using var hostDevice = LmuDevice.Open(AcceleratorKind.Cpu);
+        using var host = new LinearMemory(hostDevice, system, batch, channels);
+        host.SetStates(initial);
+        float[] expected = host.RunStates(input, steps, SequenceMethod.Sequential);
+
+        using var engine = new DeviceMemoryEngine(GpuShaped, system, batch, channels) { StatesKernel = ScanStatesKernel.Tensor };
+        engine.SetStates(initial);
+        var states = new float[expected.Length];
+        engine.RunScan(input, steps, MemoryOutputMode.AllStates, [], 0, states, chunk);
+        Assert.That(ScanTestData.RelativeMaxError(states, expected), Is.LessThanOrEqualTo(1e-5));
     }
 
     [Test]
