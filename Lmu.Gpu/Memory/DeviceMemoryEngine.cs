@@ -136,9 +136,10 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
     public void RunSequential(ReadOnlySpan<float> input, int steps, MemoryOutputMode mode, ReadOnlySpan<float> decoders, int delays, Span<float> output) =>
         RunWithTransfers(input, steps, mode, decoders, delays, output, scan: false, 0);
 
-    /// <summary>How phase C computes the states of the scan (default: <c>$LMU_SCAN_STATES</c>, else
-    /// <see cref="ScanStatesKernel.Gemm"/>, 2.0–2.6× faster than the lock-step kernel on an H200 at T = 10⁵; final-only
-    /// runs and the adjoint always take the lock-step kernel).</summary>
+    /// <summary>How phase C computes the states of the scan (default: <c>$LMU_SCAN_STATES</c> — steps, gemm or tf32 —
+    /// else <see cref="ScanStatesKernel.Gemm"/>, 2.0–2.6× faster than the lock-step kernel on an H200 at T = 10⁵; the
+    /// tensor-core <see cref="ScanStatesKernel.Tensor"/> is opt-in until a GPU has timed it; final-only runs and the
+    /// adjoint always take the lock-step kernel).</summary>
     /// <exception cref="NotSupportedException">Set to <see cref="ScanStatesKernel.Tensor"/> on an accelerator that cannot
     /// run it (<see cref="SupportsTensorKernel"/>).</exception>
     internal ScanStatesKernel StatesKernel
