@@ -112,19 +112,7 @@ public static class ScanTensorKernels
                 stage.Load(units, stageBase, block, myColumn, k0 + StageDepth + (myHalf * 8));
             }
 
-            for (int half = 0; half < 2; half++)
-            {
-                int a = TensorTile.LaneWeightUnit(warp, lane, half);
-                int b = TensorTile.LaneOperandUnit(warp, lane, half);
-                if (CudaAsm.IsSupported)
-                {
-                    CudaAsm.Emit(Tf32Mma.Step, 16u * (uint)a, 16u * (uint)b);
-                }
-                else
-                {
-                    EmulateStep(emulated, registers, a - lane, b - lane - (lane >> 3), lane);
-                }
-            }
+            MultiplyStage(emulated, registers, warp, lane);
 
             Group.Barrier();
         }
@@ -152,6 +140,29 @@ public static class ScanTensorKernels
                 {
                     output[(inputAt[n] + ((long)j * p.Channels)) * p.Width + e] = values[c];
                 }
+            }
+        }
+    }
+
+    /// <summary>The 16 depths of the staged tile into the lane's accumulators: <see cref="Tf32Mma.Step"/> for each depth
+    /// half on CUDA, <see cref="EmulateStep"/> elsewhere.</summary>
+    /// <param name="emulated">The tile as floats (off CUDA).</param>
+    /// <param name="registers">The lane's 64 accumulators (off CUDA).</param>
+    /// <param name="warp">The warp of the group.</param>
+    /// <param name="lane">The lane.</param>
+    public static void MultiplyStage(ArrayView<float> emulated, ArrayView<float> registers, int warp, int lane)
+    {
+        for (int half = 0; half < 2; half++)
+        {
+            int a = TensorTile.LaneWeightUnit(warp, lane, half);
+            int b = TensorTile.LaneOperandUnit(warp, lane, half);
+            if (CudaAsm.IsSupported)
+            {
+                CudaAsm.Emit(Tf32Mma.Step, 16u * (uint)a, 16u * (uint)b);
+            }
+            else
+            {
+                EmulateStep(emulated, registers, a - lane, b - lane - (lane >> 3), lane);
             }
         }
     }

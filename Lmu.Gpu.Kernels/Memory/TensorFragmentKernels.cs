@@ -45,19 +45,7 @@ public static class TensorFragmentKernels
         }
 
         Group.Barrier();
-        for (int half = 0; half < 2; half++)
-        {
-            int a = TensorTile.LaneWeightUnit(warp, lane, half);
-            int b = TensorTile.LaneOperandUnit(warp, lane, half);
-            if (CudaAsm.IsSupported)
-            {
-                CudaAsm.Emit(Tf32Mma.Step, 16u * (uint)a, 16u * (uint)b);
-            }
-            else
-            {
-                ScanTensorKernels.EmulateStep(emulated, registers, a - lane, b - lane - (lane >> 3), lane);
-            }
-        }
+        ScanTensorKernels.MultiplyStage(emulated, registers, warp, lane);
 
         var acc = CudaAsm.IsSupported ? Tf32Mma.Read() : Tf32Mma.FromRegisters(registers);
         for (int r = 0; r < 8; r++)

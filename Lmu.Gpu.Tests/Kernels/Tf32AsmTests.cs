@@ -15,30 +15,10 @@ namespace Lmu.Gpu.Tests.Kernels;
 [TestFixture]
 public sealed class Tf32AsmTests
 {
-    private const int Rows = TensorFragmentCheck.Rows, Columns = TensorFragmentCheck.Columns, Depths = TensorFragmentCheck.Depths;
-
     [Test]
     public void Step_ComputesEachWarpsTileFromTheSharedLayout()
     {
-        var random = new Random(71);
-        var w = new float[Rows, Depths];
-        var z = new float[Depths, Columns];
-        for (int m = 0; m < Rows; m++)
-        {
-            for (int k = 0; k < Depths; k++)
-            {
-                w[m, k] = (float)((random.NextDouble() * 2) - 1);
-            }
-        }
-
-        for (int k = 0; k < Depths; k++)
-        {
-            for (int n = 0; n < Columns; n++)
-            {
-                z[k, n] = (float)((random.NextDouble() * 2) - 1);
-            }
-        }
-
+        var (w, z) = TensorFragmentCheck.RandomOperands(71);
         float[] tile = TensorFragmentCheck.FillTile(w, z);
         for (int warp = 0; warp < 8; warp++)
         {

@@ -56,6 +56,33 @@ internal static class TensorFragmentCheck
         return tile;
     }
 
+    /// <summary>A random stage: W [128, 16] and Z [16, 128], uniform in [−1, 1).</summary>
+    /// <param name="seed">The seed.</param>
+    /// <returns>W and Z.</returns>
+    public static (float[,] W, float[,] Z) RandomOperands(int seed)
+    {
+        var random = new Random(seed);
+        var w = new float[Rows, Depths];
+        var z = new float[Depths, Columns];
+        for (int m = 0; m < Rows; m++)
+        {
+            for (int k = 0; k < Depths; k++)
+            {
+                w[m, k] = (float)((random.NextDouble() * 2) - 1);
+            }
+        }
+
+        for (int k = 0; k < Depths; k++)
+        {
+            for (int n = 0; n < Columns; n++)
+            {
+                z[k, n] = (float)((random.NextDouble() * 2) - 1);
+            }
+        }
+
+        return (w, z);
+    }
+
     /// <summary>The 3×TF32 product W_small·Z_big + W_big·Z_small + W_big·Z_big at (<paramref name="m"/>,
     /// <paramref name="n"/>), in double.</summary>
     /// <param name="w">W [128, 16].</param>
@@ -101,25 +128,7 @@ internal static class TensorFragmentCheck
             throw new NotSupportedException($"{accelerator.Name} cannot run the tensor-core kernels.");
         }
 
-        var random = new Random(seed);
-        var w = new float[Rows, Depths];
-        var z = new float[Depths, Columns];
-        for (int m = 0; m < Rows; m++)
-        {
-            for (int k = 0; k < Depths; k++)
-            {
-                w[m, k] = (float)((random.NextDouble() * 2) - 1);
-            }
-        }
-
-        for (int k = 0; k < Depths; k++)
-        {
-            for (int n = 0; n < Columns; n++)
-            {
-                z[k, n] = (float)((random.NextDouble() * 2) - 1);
-            }
-        }
-
+        var (w, z) = RandomOperands(seed);
         int threads = ScanTensorKernels.GroupThreads;
         using var owned = new OwnedBuffers();
         var tile = DeviceBuffers.Upload(accelerator, FillTile(w, z), owned);
