@@ -10,17 +10,15 @@ internal sealed class ScanSelfTests : ISelfTestSuite
     /// <inheritdoc/>
     public IEnumerable<SelfTestCase> Cases(LmuDevice device)
     {
-        bool small = SelfTestSizes.IsSimulator(device);
-        (int B, int K, int D, int T) size = small ? (2, 1, 6, 150) : (8, 2, 64, 20_011);
-        string describe = $"B={size.B} k={size.K} d={size.D} T={size.T}";
+        var (size, large) = Sizes(device);
+        string describe = Describe(size);
         yield return new SelfTestCase("scan", $"all states {describe}", d => AllStates(d, size));
         yield return new SelfTestCase("scan", $"final state {describe}", d => FinalState(d, size));
         yield return new SelfTestCase("scan", $"decoded Q=2 {describe}", d => Decoded(d, size));
         yield return new SelfTestCase("scan", $"adjoint (reverse time, Āᵀ) {describe}", d => Adjoint(d, size));
         // An order divisible by 4 and larger takes the device kernels' other chunk-step tiling (at d = 256 on a GPU the
         // one that once asked for too many registers; at d = 20 on the simulator the double-buffered 4×4 tile).
-        (int B, int K, int D, int T) large = small ? (1, 1, 20, 120) : (4, 1, 256, 5_003);
-        string text = $"B={large.B} k={large.K} d={large.D} T={large.T}";
+        string text = Describe(large);
         yield return new SelfTestCase("scan", $"all states {text}", d => AllStates(d, large));
         yield return new SelfTestCase("scan", $"adjoint (reverse time, Āᵀ) {text}", d => Adjoint(d, large));
         if (!device.IsHost)
@@ -29,17 +27,6 @@ internal sealed class ScanSelfTests : ISelfTestSuite
             yield return new SelfTestCase("scan", $"all states, phase C product {describe}", d => AllStates(d, size, ScanStatesKernel.Gemm));
             yield return new SelfTestCase("scan", $"decoded Q=2, phase C product {describe}", d => Decoded(d, size, ScanStatesKernel.Gemm));
             yield return new SelfTestCase("scan", $"all states, phase C product {text}", d => AllStates(d, large, ScanStatesKernel.Gemm));
-            if (DeviceMemoryEngine.SupportsTensorKernel(device.Accelerator))
-            {
-                // The same product on TF32 tensor cores (3×TF32, $LMU_SCAN_STATES=tf32): CUDA sm_80 and later. First its
-                // inner step alone on a known tile (the mma fragments and the inline PTX), then the scan.
-                yield return new SelfTestCase("scan", "tensor-core step: 8 warps x 48 mma on a known 128x128x16 tile",
-                    d => new SelfTestResult(TensorFragmentCheck.Run(d.Accelerator, 66), 1e-5));
-                yield return new SelfTestCase("scan", $"all states, phase C on tensor cores {describe}", d => AllStates(d, size, ScanStatesKernel.Tensor));
-                yield return new SelfTestCase("scan", $"decoded Q=2, phase C on tensor cores {describe}", d => Decoded(d, size, ScanStatesKernel.Tensor));
-                yield return new SelfTestCase("scan", $"all states, phase C on tensor cores {text}", d => AllStates(d, large, ScanStatesKernel.Tensor));
-            }
-
 
             // On a GPU these sizes run the carries in two levels (segments of chunks) and the simulator's in one
             // serial pass; these cases force each way on every device.
@@ -51,6 +38,18 @@ internal sealed class ScanSelfTests : ISelfTestSuite
             yield return new SelfTestCase("scan", $"adjoint on device views {describe}", d => Adjoint(d, size, views: true));
         }
     }
+
+    /// <summary>The suite's two sizes (B, k, d, T): a small order, and an order divisible by 4 and larger (on a GPU,
+    /// d = 256); small on the simulator.</summary>
+    /// <param name="device">The device.</param>
+    /// <returns>The sizes.</returns>
+    internal static ((int B, int K, int D, int T) Size, (int B, int K, int D, int T) Large) Sizes(LmuDevice device) =>
+        SelfTestSizes.IsSimulator(device) ? ((2, 1, 6, 150), (1, 1, 20, 120)) : ((8, 2, 64, 20_011), (4, 1, 256, 5_003));
+
+    /// <summary>A size as the case names show it.</summary>
+    /// <param name="s">The size.</param>
+    /// <returns>"B=… k=… d=… T=…".</returns>
+    internal static string Describe((int B, int K, int D, int T) s) => $"B={s.B} k={s.K} d={s.D} T={s.T}";
 
     /// <summary>A memory on <paramref name="device"/>, with the phase-C kernel and the carry segment (0: one serial
     /// pass) forced where given.</summary>
@@ -68,7 +67,7 @@ internal sealed class ScanSelfTests : ISelfTestSuite
 
     private static LmuSystem System(int order, int steps) => LmuSystem.Create(order, Math.Max(4.0, steps / 8.0));
 
-    private static SelfTestResult AllStates(LmuDevice device, (int B, int K, int D, int T) s, ScanStatesKernel? kernel = null, int? carrySegment = null, bool views = false)
+    internal static SelfTestResult AllStates(LmuDevice device, (int B, int K, int D, int T) s, ScanStatesKernel? kernel = null, int? carrySegment = null, bool views = false)
     {
         var system = System(s.D, s.T);
         float[] input = SelfTestSizes.Inputs((long)s.B * s.T * s.K, 21);
@@ -105,7 +104,7 @@ internal sealed class ScanSelfTests : ISelfTestSuite
         return new SelfTestResult(SelfTestResult.Relative(final, expected), MemorySelfTests.StateTolerance);
     }
 
-    private static SelfTestResult Decoded(LmuDevice device, (int B, int K, int D, int T) s, ScanStatesKernel? kernel = null)
+    internal static SelfTestResult Decoded(LmuDevice device, (int B, int K, int D, int T) s, ScanStatesKernel? kernel = null)
     {
         var system = System(s.D, s.T);
         double[] delays = [1.0, 0.3];

@@ -48,6 +48,10 @@ internal interface ISelfTestSuite
     /// <summary>The cases to run on <paramref name="device"/>; size them with <see cref="SelfTestSizes.IsSimulator"/>
     /// (ILGPU's CPU simulator is slow: keep those small).</summary>
     IEnumerable<SelfTestCase> Cases(LmuDevice device);
+
+    /// <summary>Whether the suite runs after all others (kernels not yet proven on hardware, which could leave the
+    /// device context broken for the cases after them).</summary>
+    bool RunsLast => false;
 }
 
 /// <summary>Sizing help for self-test suites.</summary>

@@ -32,6 +32,19 @@ public class SelfTestCommandTests
     }
 
     [Test]
+    public void Registry_RunsTheTensorCoreSuiteLast_AndOnlyWhereItRuns()
+    {
+        // Its kernel is new to the hardware: if it broke the CUDA context, the other suites have already run.
+        var suites = SelfTestRegistry.Suites();
+        Assert.That(suites[^1], Is.InstanceOf<TensorCoreSelfTests>());
+        Assert.That(suites.Take(suites.Count - 1).Select(s => s.RunsLast), Has.All.False);
+        using var sim = LmuDevice.Open(AcceleratorKind.CpuSimulator);
+        using var host = LmuDevice.Open(AcceleratorKind.Cpu);
+        Assert.That(new TensorCoreSelfTests().Cases(sim), Is.Empty, "16-thread groups");
+        Assert.That(new TensorCoreSelfTests().Cases(host), Is.Empty);
+    }
+
+    [Test]
     public void Registry_FindsTheMemorySuite_SmallSizesOnTheSimulator()
     {
         Assert.That(SelfTestRegistry.Suites().OfType<MemorySelfTests>(), Is.Not.Empty);
