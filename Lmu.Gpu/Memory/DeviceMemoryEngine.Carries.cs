@@ -31,7 +31,7 @@ internal sealed partial class DeviceMemoryEngine
         int g = Segment(chunks - 1);
         if (g == 0)
         {
-            _carries(CarriesConfig, plan.PowerT.View, plan.LastPowerT.View, _states.View, carries, final,
+            _kernels.Carries(CarriesConfig, plan.PowerT.View, plan.LastPowerT.View, _states.View, carries, final,
                 new ScanParams(d, 1, 0, 0, chunks, 0, 0, 0, 0, 0, _parts));
             return;
         }
@@ -54,7 +54,7 @@ internal sealed partial class DeviceMemoryEngine
             ends, level with { Flags = ScanKernels.ScanVectorInput | ScanKernels.ScanFromZero | ScanKernels.ScanWriteEnds | TileFlag });
 
         // 2: the segments' carries, serial over S per sequence from the initial state; the last one is S_(C−2).
-        _carries(CarriesConfig, tables.PowerT.View, tables.LastPowerT.View, _states.View, ends, beforeLast, level);
+        _kernels.Carries(CarriesConfig, tables.PowerT.View, tables.LastPowerT.View, _states.View, ends, beforeLast, level);
 
         // 3: every chunk's carry from its segment's start (the initial state or the previous segment's carry), in place.
         ChunkSteps(config, plan.PowerT.View, _empty.View, carries, _states.View, ends, _empty.View, carries, _empty.View,
@@ -76,7 +76,7 @@ internal sealed partial class DeviceMemoryEngine
         int g = Segment(chunks - 1);
         if (g == 0)
         {
-            _carries(CarriesConfig, plan.AdjointPowerT.View, plan.AdjointPowerT.View, _empty.View, local, _empty.View,
+            _kernels.Carries(CarriesConfig, plan.AdjointPowerT.View, plan.AdjointPowerT.View, _empty.View, local, _empty.View,
                 new ScanParams(d, 1, 0, 0, chunks, 0, 0, 0, 0, ScanKernels.ScanReverse, _parts));
             return;
         }
@@ -94,7 +94,7 @@ internal sealed partial class DeviceMemoryEngine
         int reverse = ScanKernels.ScanReverse | ScanKernels.ScanVectorInput | TileFlag;
         ChunkSteps(config, plan.AdjointPowerT.View, _empty.View, local, _empty.View, _empty.View, _empty.View, _empty.View, _empty.View,
             ends, level with { Flags = reverse | ScanKernels.ScanFromZero | ScanKernels.ScanWriteEnds });
-        _carries(CarriesConfig, power.View, power.View, _empty.View, ends, _empty.View, level with { Flags = ScanKernels.ScanReverse });
+        _kernels.Carries(CarriesConfig, power.View, power.View, _empty.View, ends, _empty.View, level with { Flags = ScanKernels.ScanReverse });
         ChunkSteps(config, plan.AdjointPowerT.View, _empty.View, local, _empty.View, ends, _empty.View, local, _empty.View,
             _empty.View, level with { Flags = reverse | ScanKernels.ScanWriteStates });
     }

@@ -13,7 +13,6 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
     private readonly MemoryBuffer1D<float, Stride1D.Dense> _states;
     private readonly MemoryBuffer1D<float, Stride1D.Dense> _empty;
     private readonly MemoryBuffer1D<float, Stride1D.Dense> _stepInput;
-    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, MemorySequenceParams> _kernel;
     private readonly int _order;
     private readonly int _count;
     private readonly int _channels;
@@ -22,17 +21,9 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
     private readonly LmuSystem _system;
     private readonly float[] _aHost;
     private readonly MemoryBuffer1D<float, Stride1D.Dense> _a;
-    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanParams> _chunkEnds;
-    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanParams> _carries;
-    /// <summary><see cref="ScanKernels.ChunkSteps"/>, its flags taken from the params: specialised, or read at run time.</summary>
-    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanParams> _chunkSteps;
-
-    /// <summary><see cref="ScanGemmKernels.ChunkStates"/> with the group side: specialised, or read at run time.</summary>
-    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanGemmParams, int> _chunkStates;
 
     /// <summary>Whether the sequence kernel keeps Āᵀ in shared memory (<see cref="MatrixFitsShared"/>).</summary>
     private readonly bool _matrixInShared;
-    private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanGemmParams, int> _chunkStarts;
     // One cached plan per phase-C kernel: a training step's forward run (the product's short chunks) and its adjoint
     // (the lock-step rule) alternate without rebuilding either.
     private readonly DevicePlan?[] _plans = new DevicePlan?[2];
@@ -40,6 +31,9 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
     private int _gemmStatesLength;
     private ScanStatesKernel _gemmStatesKernel;
     private readonly ScanWorkspace _workspace;
+
+    /// <summary>The kernels, loaded once per accelerator (<see cref="ScanKernelSet"/>).</summary>
+    private readonly ScanKernelSet _kernels;
     private ScanStatesKernel _statesKernel;
 
     /// <summary><see cref="ScanTensorKernels.ChunkStates"/>, loaded when <see cref="ScanStatesKernel.Tensor"/> is first
@@ -66,27 +60,8 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
             _empty = DeviceBuffers.Allocate(accelerator, 1, "scratch", owned);
             _stepInput = DeviceBuffers.Allocate(accelerator, _count, "step input", owned);
             _a = DeviceBuffers.Upload(accelerator, _aHost, owned);
-            _chunkEnds = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanParams>(ScanKernels.ChunkEnds);
-            _carries = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanParams>(ScanKernels.Carries);
-            var bounds = GemmOccupancy.For(accelerator.AcceleratorType, GemmGroupSide(accelerator), GemmOccupancy.FromEnvironment());
-            if (ScanKernelSpecialization.Enabled())
-            {
-                var steps = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanParams, SpecializedValue<int>>(ScanKernels.ChunkSteps);
-                var states = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanGemmParams, SpecializedValue<int>>(ScanGemmKernels.ChunkStates, bounds);
-                _chunkSteps = (config, m, bias, u, initial, carries, decoders, y, decoded, ends, p) =>
-                    steps(config, m, bias, u, initial, carries, decoders, y, decoded, ends, p, SpecializedValue.New(p.Flags));
-                _chunkStates = (config, w, u, starts, y, p, side) => states(config, w, u, starts, y, p, SpecializedValue.New(side));
-            }
-            else
-            {
-                _chunkSteps = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanParams>(ScanKernels.ChunkStepsUnspecialized);
-                _chunkStates = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanGemmParams, int>(ScanGemmKernels.ChunkStatesUnspecialized, bounds);
-            }
-
+            _kernels = ScanKernelSet.For(accelerator);
             _matrixInShared = MatrixFitsShared(_order, _parts);
-
-            _kernel = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, MemorySequenceParams>(LinearMemoryKernels.Sequence);
-            _chunkStarts = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanGemmParams, int>(ScanGemmKernels.ChunkStarts);
             StatesKernel = ScanStatesKernelParser.FromEnvironment();
         }
         catch
@@ -155,8 +130,7 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
                         $"The tensor-core phase C (${ScanStatesKernelParser.Variable}=tf32) needs a CUDA device of compute capability 8.0 or later, or the CPU simulator with groups of {ScanTensorKernels.GroupThreads} threads; {_accelerator.Name} has neither.");
                 }
 
-                _tensorStates = _accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanGemmParams>(
-                    ScanTensorKernels.ChunkStates, GemmOccupancy.For(_accelerator.AcceleratorType, 16, GemmOccupancy.FromEnvironment()));
+                _tensorStates = _kernels.TensorStates();
             }
 
             _statesKernel = value;
@@ -238,7 +212,7 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
         var carries = _workspace.Get(ScanScratch.Carries, columns * d, "scan carries");
         var final = _workspace.Get(ScanScratch.Final, (long)_count * d, "final states");
         var p = Params(plan.Plan, columns, tile, delays, 0);
-        _chunkEnds(new KernelConfig(new Index1D(checked((int)columns)), new Index1D(_groupSize)), plan.Impulse.View, input, carries, p);
+        _kernels.ChunkEnds(new KernelConfig(new Index1D(checked((int)columns)), new Index1D(_groupSize)), plan.Impulse.View, input, carries, p);
         double ends = clock?.Lap() ?? 0;
         ForwardCarries(plan, carries, final);
         double carried = clock?.Lap() ?? 0;
@@ -276,7 +250,7 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
             throw new InvalidOperationException($"Chunk-step tile of {p.Tile} columns exceeds the kernel's {ScanKernels.MaxTile}.");
         }
 
-        _chunkSteps(config, matrixT, bias, input, initial, carries, decoders, states, decoded, ends, p);
+        _kernels.ChunkSteps(config, matrixT, bias, input, initial, carries, decoders, states, decoded, ends, p);
     }
 
     /// <summary>Phase C as one matrix product: <see cref="ScanGemmKernels.ChunkStates"/>, or on tensor cores
@@ -328,7 +302,7 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
         var starts = _workspace.Get(ScanScratch.Starts, (columns * d) + 16, "chunk start states");
         starts.SubView(columns * d, 16).MemSetToZero();
         int stride = (int)Math.Min(columns * d, 1 << 24);
-        _chunkStarts(stride, _states.View, carries, starts, p, stride);
+        _kernels.ChunkStarts(stride, _states.View, carries, starts, p, stride);
         if (tensor)
         {
             var tensorConfig = new KernelConfig(new Index1D(checked((int)blocks)), new Index1D(ScanTensorKernels.GroupThreads),
@@ -339,7 +313,7 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
 
         var config = new KernelConfig(new Index1D(checked((int)blocks)), new Index1D(side * side),
             SharedMemoryConfig.RequestDynamic<float>(ScanGemmKernels.SharedFloats(side)));
-        _chunkStates(config, weights.View, input, starts, output, p, side);
+        _kernels.ChunkStates(config, weights.View, input, starts, output, p, side);
     }
 
     /// <summary>Threads along each side of a <see cref="ScanGemmKernels.ChunkStates"/> group: the largest power of
@@ -663,7 +637,7 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
         int floats = (2 + _parts) * _order;
         var config = new KernelConfig(new Index1D(_count), new Index1D(_groupSize),
             SharedMemoryConfig.RequestDynamic<float>(floats + (_matrixInShared ? _order * _order : 0)));
-        _kernel(config, _aT.View, _bBar.View, decoders, _states.View, input, output,
+        _kernels.Sequence(config, _aT.View, _bBar.View, decoders, _states.View, input, output,
             new MemorySequenceParams(_order, _channels, steps, delays, mode, _parts, _matrixInShared ? 1 : 0));
     }
 
