@@ -64,7 +64,7 @@ public sealed class LifPopulation : NeuronPopulation
             _dr.MemSetToZero();
             _dcounts = acc.Allocate1D<uint>(neurons);
             _dcounts.MemSetToZero();
-            _kernel = acc.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<uint>, long, LifParameters, int>(NeuronKernels.LifRun);
+            _kernel = DeviceKernels.GetOrLoad(acc, NeuronKernels.LifRun, a => a.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<uint>, long, LifParameters, int>(NeuronKernels.LifRun));
         }
     }
 

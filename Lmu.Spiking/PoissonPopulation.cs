@@ -46,7 +46,7 @@ public sealed class PoissonPopulation : NeuronPopulation
             _counts = acc.Allocate1D<uint>(neurons);
             _counts.MemSetToZero();
             _table = acc.Allocate1D(_thresholds);
-            _kernel = acc.LoadStreamKernel<ArrayView<uint>, ArrayView<uint>, int, long, uint, uint, int, int>(NeuronKernels.PoissonRun);
+            _kernel = DeviceKernels.GetOrLoad(acc, NeuronKernels.PoissonRun, a => a.LoadStreamKernel<ArrayView<uint>, ArrayView<uint>, int, long, uint, uint, int, int>(NeuronKernels.PoissonRun));
         }
     }
 

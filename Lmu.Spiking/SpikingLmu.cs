@@ -438,11 +438,11 @@ public sealed class SpikingLmu
         int ensembles = batch * d;
         long neurons = Neurons;
         bool lif = Options.NeuronType == NeuronType.Lif;
-        var filter = acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, float>(SpikingLmuKernels.Filter);
-        var recur = acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
-            ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float>(SpikingLmuKernels.Recur);
-        var kernel = acc.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
-            ArrayView<uint>, ArrayView<float>, ArrayView<float>, ArrayView<byte>, SpikingLmuStepParameters>(SpikingLmuKernels.Neurons);
+        var filter = DeviceKernels.GetOrLoad(acc, SpikingLmuKernels.Filter, a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, float>(SpikingLmuKernels.Filter));
+        var recur = DeviceKernels.GetOrLoad(acc, SpikingLmuKernels.Recur, a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
+            ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float>(SpikingLmuKernels.Recur));
+        var kernel = DeviceKernels.GetOrLoad(acc, SpikingLmuKernels.Neurons, a => a.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
+            ArrayView<uint>, ArrayView<float>, ArrayView<float>, ArrayView<byte>, SpikingLmuStepParameters>(SpikingLmuKernels.Neurons));
         using var dInput = acc.Allocate1D(input);
         using var dGain = acc.Allocate1D(_gain);
         using var dBias = acc.Allocate1D(_bias);

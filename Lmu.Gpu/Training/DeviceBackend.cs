@@ -95,7 +95,7 @@ internal sealed class DeviceBackend : Backend
 
     public override void CellForward(CellParams p, int batch, Slice w, Slice sys, Slice x, Slice stateH, Slice stateM, Slice hSeq, Slice mSeq, Slice uSeq)
     {
-        _cellForward ??= _acc.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, CellParams>(CellKernels.Forward);
+        _cellForward ??= DeviceKernels.GetOrLoad(_acc, CellKernels.Forward, a => a.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, CellParams>(CellKernels.Forward));
         int group = CellGroupSize(p);
         int shared = CellKernels.ForwardSharedFloats(p.Units, p.Channels * p.Order, p.Channels, group);
         CheckShared(shared, "cell forward");
@@ -105,7 +105,7 @@ internal sealed class DeviceBackend : Backend
 
     public override void CellBackward(CellParams p, int batch, Slice w, Slice sys, Slice x, Slice hSeq, Slice mSeq, Slice uSeq, Slice gradH, Slice dZ, Slice dU, Slice dX, Slice thetaPartial)
     {
-        _cellBackward ??= _acc.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, CellParams>(CellKernels.Backward);
+        _cellBackward ??= DeviceKernels.GetOrLoad(_acc, CellKernels.Backward, a => a.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, CellParams>(CellKernels.Backward));
         int group = CellGroupSize(p);
         int shared = CellKernels.BackwardSharedFloats(p.Units, p.Channels * p.Order, p.Channels, group);
         CheckShared(shared, "cell backward");
@@ -129,38 +129,38 @@ internal sealed class DeviceBackend : Backend
         chunks = Math.Min(chunks, Math.Max(1, int.MaxValue / elements));
         if (chunks <= 1)
         {
-            _outer ??= _acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, OuterParams>(TrainingKernels.Outer);
+            _outer ??= DeviceKernels.GetOrLoad(_acc, TrainingKernels.Outer, a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, OuterParams>(TrainingKernels.Outer));
             _outer(elements, dY.View, x.View, dW.View, p);
             return;
         }
 
         int chunkRows = (int)((rows + chunks - 1) / chunks);
         chunks = (rows + chunkRows - 1) / chunkRows;
-        _outerChunked ??= _acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, OuterParams, int>(TrainingKernels.OuterChunked);
+        _outerChunked ??= DeviceKernels.GetOrLoad(_acc, TrainingKernels.OuterChunked, a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, OuterParams, int>(TrainingKernels.OuterChunked));
         _outerChunked((int)(chunks * elements), dY.View, x.View, dW.View, p, chunkRows);
     }
 
     public override void ColumnSum(Slice dY, Slice db, int rows, int width)
     {
-        _columnSum ??= _acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int>(TrainingKernels.ColumnSum);
+        _columnSum ??= DeviceKernels.GetOrLoad(_acc, TrainingKernels.ColumnSum, a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int>(TrainingKernels.ColumnSum));
         _columnSum(width, dY.View, db.View, rows, width);
     }
 
     public override void DenseForward(DenseParams p, Slice x, Slice w, Slice bias, Slice y)
     {
-        _denseForward ??= _acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, DenseParams>(TrainingKernels.DenseForward);
+        _denseForward ??= DeviceKernels.GetOrLoad(_acc, TrainingKernels.DenseForward, a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, DenseParams>(TrainingKernels.DenseForward));
         _denseForward(p.Rows * p.Out, x.View, w.View, bias.View, y.View, p);
     }
 
     public override void DenseBackwardInput(DenseParams p, Slice dZ, Slice w, Slice dX)
     {
-        _denseBackward ??= _acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, DenseParams>(TrainingKernels.DenseBackwardInput);
+        _denseBackward ??= DeviceKernels.GetOrLoad(_acc, TrainingKernels.DenseBackwardInput, a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, DenseParams>(TrainingKernels.DenseBackwardInput));
         _denseBackward(p.Rows * p.In, dZ.View, w.View, dX.View, p);
     }
 
     public override void ActivationBackward(Slice y, Slice dY, Slice dZ, Activation activation)
     {
-        _activationBackward ??= _acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(TrainingKernels.ActivationBackward);
+        _activationBackward ??= DeviceKernels.GetOrLoad(_acc, TrainingKernels.ActivationBackward, a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(TrainingKernels.ActivationBackward));
         _activationBackward((int)y.Length, y.View, dY.View, dZ.View, (int)activation);
     }
 
@@ -171,13 +171,13 @@ internal sealed class DeviceBackend : Backend
             return;
         }
 
-        _activate ??= _acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, int>(TrainingKernels.ActivateInPlace);
+        _activate ??= DeviceKernels.GetOrLoad(_acc, TrainingKernels.ActivateInPlace, a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, int>(TrainingKernels.ActivateInPlace));
         _activate((int)y.Length, y.View, (int)activation);
     }
 
     public override double SquaredError(Slice y, Slice target, Slice dY, int stepsOut, int fromElement, float scale)
     {
-        _squaredError ??= _acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, float>(TrainingKernels.SquaredError);
+        _squaredError ??= DeviceKernels.GetOrLoad(_acc, TrainingKernels.SquaredError, a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, float>(TrainingKernels.SquaredError));
         var loss = Scratch(ref _lossScratch, y.Length);
         _squaredError((int)y.Length, y.View, target.View, dY.View, loss.All.View, stepsOut, fromElement, scale);
         var host = Download(loss.Sub(0, y.Length));
@@ -192,7 +192,7 @@ internal sealed class DeviceBackend : Backend
 
     public override (double Loss, int Correct) SoftmaxCrossEntropy(Slice logits, LabelTensor labels, Slice dZ, int rows, int classes, float scale)
     {
-        _softmax ??= _acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float>(TrainingKernels.SoftmaxCrossEntropy);
+        _softmax ??= DeviceKernels.GetOrLoad(_acc, TrainingKernels.SoftmaxCrossEntropy, a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float>(TrainingKernels.SoftmaxCrossEntropy));
         var loss = Scratch(ref _lossScratch, rows);
         var correct = Scratch(ref _lossScratch2, rows);
         _softmax(rows, logits.View, labels.Device!.View, dZ.View, loss.All.View, correct.All.View, classes, scale);
@@ -211,31 +211,31 @@ internal sealed class DeviceBackend : Backend
 
     public override void SelectLast(Slice src, Slice dst, int batch, int steps, int width)
     {
-        _selectLast ??= _acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int>(TrainingKernels.SelectLast);
+        _selectLast ??= DeviceKernels.GetOrLoad(_acc, TrainingKernels.SelectLast, a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int>(TrainingKernels.SelectLast));
         _selectLast(batch * width, src.View, dst.View, steps, width);
     }
 
     public override void ScatterLast(Slice src, Slice dst, int batch, int steps, int width)
     {
-        _scatterLast ??= _acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int>(TrainingKernels.ScatterLast);
+        _scatterLast ??= DeviceKernels.GetOrLoad(_acc, TrainingKernels.ScatterLast, a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int>(TrainingKernels.ScatterLast));
         _scatterLast(batch * width, src.View, dst.View, steps, width);
     }
 
     public override void Adam(Slice w, Slice grad, Slice m, Slice v, AdamParams p)
     {
-        _adam ??= _acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AdamParams>(TrainingKernels.Adam);
+        _adam ??= DeviceKernels.GetOrLoad(_acc, TrainingKernels.Adam, a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AdamParams>(TrainingKernels.Adam));
         _adam((int)w.Length, w.View, grad.View, m.View, v.View, p);
     }
 
     public override void Sgd(Slice w, Slice grad, float step)
     {
-        _sgd ??= _acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, float>(TrainingKernels.Sgd);
+        _sgd ??= DeviceKernels.GetOrLoad(_acc, TrainingKernels.Sgd, a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, float>(TrainingKernels.Sgd));
         _sgd((int)w.Length, w.View, grad.View, step);
     }
 
     public override double SumSquares(Slice grad)
     {
-        _sumSquares ??= _acc.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int>(TrainingKernels.SumSquares);
+        _sumSquares ??= DeviceKernels.GetOrLoad(_acc, TrainingKernels.SumSquares, a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int>(TrainingKernels.SumSquares));
         int threads = (int)Math.Min(SumSquaresThreads, Math.Max(1, grad.Length));
         var partial = Scratch(ref _partials, threads);
         _sumSquares(threads, grad.View, partial.All.View, (int)grad.Length, threads);
@@ -279,7 +279,7 @@ internal sealed class DeviceBackend : Backend
         public void Forward(int batch, int channels, int order, int steps, Slice sys, Slice u, Slice mSeq)
         {
             var acc = owner._acc;
-            _forward ??= acc.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, MemorySequenceParams>(LinearMemoryKernels.Sequence);
+            _forward ??= DeviceKernels.GetOrLoad(acc, LinearMemoryKernels.Sequence, a => a.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, MemorySequenceParams>(LinearMemoryKernels.Sequence));
             int d = order;
             using var states = owner.Allocate((long)batch * channels * d, "memory states");
             var (group, parts) = DeviceMemoryEngine.SequenceShape(acc, d);
@@ -296,7 +296,7 @@ internal sealed class DeviceBackend : Backend
         public void Adjoint(MemoryAdjointParams p, int batch, Slice sys, Slice mSeq, Slice u, Slice gradM, Slice dU, Slice thetaPartial)
         {
             var acc = owner._acc;
-            _adjoint ??= acc.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, MemoryAdjointParams>(TrainingKernels.MemoryAdjoint);
+            _adjoint ??= DeviceKernels.GetOrLoad(acc, TrainingKernels.MemoryAdjoint, a => a.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, MemoryAdjointParams>(TrainingKernels.MemoryAdjoint));
             int group = DeviceBuffers.GroupSizeFor(acc, p.Order);
             int shared = (2 * p.Order) + group;
             owner.CheckShared(shared, "memory adjoint");
