@@ -187,19 +187,7 @@ internal static class BenchMemoryCommand
         using var host = LmuDevice.Open(AcceleratorKind.Cpu);
         using var reference = new LinearMemory(host, system, sequences);
         float[] expected = reference.RunStates(input.AsSpan(0, sequences * steps), steps, SequenceMethod.Sequential);
-        double difference = 0, scale = 0;
-        for (long i = 0; i < expected.Length; i++)
-        {
-            if (!float.IsFinite(states[i]))
-            {
-                return double.PositiveInfinity;
-            }
-
-            difference = Math.Max(difference, Math.Abs((double)states[i] - expected[i]));
-            scale = Math.Max(scale, Math.Abs((double)expected[i]));
-        }
-
-        return difference / Math.Max(scale, 1e-30);
+        return SelfTest.SelfTestResult.Relative(states.AsSpan(0, expected.Length), expected);
     }
 
     /// <summary>Times <paramref name="repeats"/> runs of <see cref="LinearMemory.RunStates(ReadOnlySpan{float}, int, SequenceMethod)"/>

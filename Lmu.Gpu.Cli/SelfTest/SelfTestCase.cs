@@ -7,7 +7,7 @@ namespace Lmu.Gpu.Cli.SelfTest;
 internal sealed record SelfTestCase(string Family, string Name, Func<LmuDevice, SelfTestResult> Run);
 
 /// <summary>The outcome of a <see cref="SelfTestCase"/>.</summary>
-/// <param name="Error">The error measure, normally max |Δ| / max |reference| (see <see cref="SelfTestResult.Relative"/>).</param>
+/// <param name="Error">The error measure, normally max |Δ| / max |reference| (see <see cref="SelfTestResult.Relative(ReadOnlySpan{float}, ReadOnlySpan{double})"/>).</param>
 /// <param name="Tolerance">The largest error that passes.</param>
 internal readonly record struct SelfTestResult(double Error, double Tolerance)
 {
@@ -15,7 +15,13 @@ internal readonly record struct SelfTestResult(double Error, double Tolerance)
     public bool Passed => double.IsFinite(Error) && Error <= Tolerance;
 
     /// <summary>max |actual − expected| / max |expected| (a NaN or infinite actual value gives +∞).</summary>
-    public static double Relative(ReadOnlySpan<float> actual, ReadOnlySpan<double> expected)
+    public static double Relative(ReadOnlySpan<float> actual, ReadOnlySpan<double> expected) => RelativeTo(actual, expected);
+
+    /// <summary><see cref="Relative(ReadOnlySpan{float}, ReadOnlySpan{double})"/> against a float reference (in double).</summary>
+    public static double Relative(ReadOnlySpan<float> actual, ReadOnlySpan<float> expected) => RelativeTo(actual, expected);
+
+    private static double RelativeTo<T>(ReadOnlySpan<float> actual, ReadOnlySpan<T> expected)
+        where T : System.Numerics.INumberBase<T>
     {
         if (actual.Length != expected.Length)
         {
@@ -30,8 +36,9 @@ internal readonly record struct SelfTestResult(double Error, double Tolerance)
                 return double.PositiveInfinity;
             }
 
-            maxDiff = Math.Max(maxDiff, Math.Abs(actual[i] - expected[i]));
-            maxRef = Math.Max(maxRef, Math.Abs(expected[i]));
+            double reference = double.CreateChecked(expected[i]);
+            maxDiff = Math.Max(maxDiff, Math.Abs(actual[i] - reference));
+            maxRef = Math.Max(maxRef, Math.Abs(reference));
         }
 
         return maxRef > 0 ? maxDiff / maxRef : maxDiff;

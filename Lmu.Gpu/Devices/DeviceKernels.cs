@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Reflection;
 using System.Runtime.CompilerServices;
 using ILGPU.Runtime;
 
@@ -12,7 +11,21 @@ namespace Lmu.Gpu;
 /// </summary>
 internal static class DeviceKernels
 {
-    private static readonly ConditionalWeakTable<Accelerator, ConcurrentDictionary<(MethodInfo Kernel, Type Launcher), Delegate>> Loaded = new();
+    private static readonly ConditionalWeakTable<Accelerator, ConcurrentDictionary<object, object>> Loaded = new();
+
+    /// <summary>The object made by <paramref name="create"/> for <paramref name="key"/> on <paramref name="accelerator"/>,
+    /// made once and held for the accelerator's life (a set of launchers, or one launcher).</summary>
+    /// <typeparam name="T">Its type.</typeparam>
+    /// <param name="accelerator">The accelerator.</param>
+    /// <param name="key">What it is (compared by value).</param>
+    /// <param name="create">Makes it.</param>
+    /// <returns>The object.</returns>
+    public static T GetOrCreate<T>(Accelerator accelerator, object key, Func<Accelerator, T> create)
+        where T : class
+    {
+        var loaded = Loaded.GetValue(accelerator, _ => new());
+        return (T)loaded.GetOrAdd(key, _ => create(accelerator));
+    }
 
     /// <summary>The launcher of <paramref name="kernel"/> on <paramref name="accelerator"/>: the one loaded before, or
     /// <paramref name="load"/>'s.</summary>
@@ -22,9 +35,6 @@ internal static class DeviceKernels
     /// <param name="load">Loads it (an ILGPU <c>Load…Kernel</c> call).</param>
     /// <returns>The launcher.</returns>
     public static TLauncher GetOrLoad<TLauncher>(Accelerator accelerator, Delegate kernel, Func<Accelerator, TLauncher> load)
-        where TLauncher : Delegate
-    {
-        var launchers = Loaded.GetValue(accelerator, _ => new());
-        return (TLauncher)launchers.GetOrAdd((kernel.Method, typeof(TLauncher)), _ => load(accelerator));
-    }
+        where TLauncher : Delegate =>
+        GetOrCreate(accelerator, (kernel.Method, typeof(TLauncher)), load);
 }

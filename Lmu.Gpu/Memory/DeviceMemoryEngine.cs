@@ -36,10 +36,6 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
     private readonly ScanKernelSet _kernels;
     private ScanStatesKernel _statesKernel;
 
-    /// <summary><see cref="ScanTensorKernels.ChunkStates"/>, loaded when <see cref="ScanStatesKernel.Tensor"/> is first
-    /// chosen.</summary>
-    private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanGemmParams>? _tensorStates;
-
     public DeviceMemoryEngine(Accelerator accelerator, LmuSystem system, int batch, int channels)
     {
         _accelerator = accelerator;
@@ -122,7 +118,7 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
         get => _statesKernel;
         set
         {
-            if (value == ScanStatesKernel.Tensor && _tensorStates is null)
+            if (value == ScanStatesKernel.Tensor)
             {
                 if (!SupportsTensorKernel(_accelerator))
                 {
@@ -130,7 +126,8 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
                         $"The tensor-core phase C (${ScanStatesKernelParser.Variable}=tf32) needs a CUDA device of compute capability 8.0 or later, or the CPU simulator with groups of {ScanTensorKernels.GroupThreads} threads; {_accelerator.Name} has neither.");
                 }
 
-                _tensorStates = _kernels.TensorStates();
+                // Loaded now, so that the first scan does not pay the compile.
+                _kernels.TensorStates();
             }
 
             _statesKernel = value;
@@ -307,7 +304,7 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
         {
             var tensorConfig = new KernelConfig(new Index1D(checked((int)blocks)), new Index1D(ScanTensorKernels.GroupThreads),
                 SharedMemoryConfig.RequestDynamic<float>(ScanTensorKernels.SharedFloats(_accelerator.AcceleratorType == AcceleratorType.Cuda)));
-            _tensorStates!(tensorConfig, weights.View, input, starts, output, p);
+            _kernels.TensorStates()(tensorConfig, weights.View, input, starts, output, p);
             return;
         }
 

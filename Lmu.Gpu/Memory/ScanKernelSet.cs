@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using System.Runtime.CompilerServices;
 using ILGPU;
 using ILGPU.Runtime;
 using Lmu.Gpu.Kernels.Memory;
@@ -8,7 +6,8 @@ namespace Lmu.Gpu;
 
 /// <summary>
 /// The loaded launchers of <see cref="DeviceMemoryEngine"/>'s kernels, one set per accelerator (and per setting of
-/// <c>$LMU_SPECIALIZE</c> and <c>$LMU_GEMM_GROUPS_PER_SM</c>), held for the accelerator's life.
+/// <c>$LMU_SPECIALIZE</c> and <c>$LMU_GEMM_GROUPS_PER_SM</c>), held for the accelerator's life
+/// (<see cref="DeviceKernels"/>).
 /// </summary>
 /// <remarks>
 /// ILGPU 1.5.3 caches compiled and loaded kernels through weak references only: once the engines that loaded them are
@@ -20,8 +19,6 @@ namespace Lmu.Gpu;
 /// </remarks>
 internal sealed class ScanKernelSet
 {
-    private static readonly ConditionalWeakTable<Accelerator, ConcurrentDictionary<(bool Specialize, int GroupsPerSm), ScanKernelSet>> Sets = new();
-
     private readonly Accelerator _accelerator;
     private readonly int _groupsPerMultiprocessor;
     private readonly object _tensorLock = new();
@@ -76,9 +73,9 @@ internal sealed class ScanKernelSet
     /// <returns>The set.</returns>
     public static ScanKernelSet For(Accelerator accelerator)
     {
-        var key = (ScanKernelSpecialization.Enabled(), GemmOccupancy.FromEnvironment());
-        var sets = Sets.GetValue(accelerator, _ => new());
-        return sets.GetOrAdd(key, k => new ScanKernelSet(accelerator, k.Specialize, k.GroupsPerSm));
+        bool specialize = ScanKernelSpecialization.Enabled();
+        int groups = GemmOccupancy.FromEnvironment();
+        return DeviceKernels.GetOrCreate(accelerator, (typeof(ScanKernelSet), specialize, groups), a => new ScanKernelSet(a, specialize, groups));
     }
 
     /// <summary><see cref="ScanTensorKernels.ChunkStates"/>, loaded on first use (only where

@@ -133,7 +133,8 @@ internal static class TensorFragmentCheck
         using var owned = new OwnedBuffers();
         var tile = DeviceBuffers.Upload(accelerator, FillTile(w, z), owned);
         var output = DeviceBuffers.Allocate(accelerator, threads * 64L, "tensor fragment check", owned);
-        var kernel = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>>(TensorFragmentKernels.StepOnTile);
+        var kernel = DeviceKernels.GetOrLoad(accelerator, TensorFragmentKernels.StepOnTile,
+            a => a.LoadStreamKernel<ArrayView<float>, ArrayView<float>>(TensorFragmentKernels.StepOnTile));
         kernel(new KernelConfig(new Index1D(1), new Index1D(threads),
             SharedMemoryConfig.RequestDynamic<float>(ScanTensorKernels.SharedFloats(accelerator.AcceleratorType == AcceleratorType.Cuda))),
             tile.View, output.View);
