@@ -27,6 +27,10 @@ internal static class BenchMemoryCommand
             Description = "Device scan: carries in segments of G chunks (default −1: the engine's rule, ⌈√(C/20)⌉ from about 100 chunks on; 0: one serial pass).",
             DefaultValueFactory = _ => -1,
         };
+        var window = new Option<string>("--window")
+        {
+            Description = "Device scan: the window start, each chunk's carry from its last H inputs where ‖Ā^H‖ < 2⁻²⁴ and 2·H ≤ T (auto: where its estimated cost is lower; on; off). Default: $LMU_SCAN_WINDOW, else auto.",
+        };
         var phases = new Option<bool>("--phases")
         {
             Description = "Device scan: also time the scan's phases (A chunk ends, B carries, C states) in as many runs again, synchronising at each phase, and print their medians on a second line.",
@@ -42,7 +46,7 @@ internal static class BenchMemoryCommand
         };
         var seed = CommonOptions.Seed();
         var command = new Command("memory", "Times the linear memory (all states) on random input: sequential, scan, auto, or the fft baseline.");
-        foreach (var option in new Option[] { order, theta, steps, batch, method, accelerator, repeat, chunk, segment, phases, transfers, check, seed })
+        foreach (var option in new Option[] { order, theta, steps, batch, method, accelerator, repeat, chunk, segment, window, phases, transfers, check, seed })
         {
             command.Options.Add(option);
         }
@@ -82,6 +86,7 @@ internal static class BenchMemoryCommand
             double[] times;
             string device;
             ScanPhaseTimes? phaseMedians = null;
+            int phaseWindow = 0;
             double? checkError = null;
             if (name == "fft")
             {
@@ -111,6 +116,11 @@ internal static class BenchMemoryCommand
                 if (carrySegment >= 0)
                 {
                     DeviceEngine(memory, "--carry-segment").CarrySegment = carrySegment;
+                }
+
+                if (parse.GetValue(window) is { } windowUse)
+                {
+                    DeviceEngine(memory, "--window").WindowUse = ScanWindowUseParser.Parse(windowUse);
                 }
 
                 bool timePhases = parse.GetValue(phases);
@@ -145,6 +155,7 @@ internal static class BenchMemoryCommand
                     phaseEngine.PhaseLog = [];
                     memory.MeasureStates(input, t, sequenceMethod, repeats);
                     phaseMedians = ScanPhaseTimes.Median(phaseEngine.PhaseLog);
+                    phaseWindow = phaseEngine.LastWindow;
                     phaseEngine.PhaseLog = null;
                 }
 
@@ -162,7 +173,7 @@ internal static class BenchMemoryCommand
             if (phaseMedians is { } ph)
             {
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"phases: ends_s={ph.Ends:G4} carries_s={ph.Carries:G4} states_s={ph.States:G4} (medians of {repeats} runs synchronised at each phase)"));
+                    $"phases: ends_s={ph.Ends:G4} carries_s={ph.Carries:G4} states_s={ph.States:G4} window_h={phaseWindow} (medians of {repeats} runs synchronised at each phase; with window_h > 0 the carries came from windows of H inputs and phase A ran only for the chunks still chained)"));
             }
 
             if (checkError is { } error)

@@ -16,8 +16,11 @@ namespace Lmu.Gpu.Kernels.Memory;
 /// <param name="Flags">A combination of the <c>Scan*</c> flag constants of <see cref="ScanKernels"/>.</param>
 /// <param name="Parts">Threads that share one row of the carry product in <see cref="ScanKernels.Carries"/> (as
 /// <see cref="MemorySequenceParams.Parts"/>); 1 means one thread per row.</param>
+/// <param name="Chain">In <see cref="ScanKernels.Carries"/> forward: chain only the first <c>Chain</c> chunks of each
+/// sequence (the window start computes the rest), writing no final state unless that reaches the last chunk; 0 for
+/// all.</param>
 public readonly record struct ScanParams(int Order, int Channels, int Steps, int ChunkLength, int Chunks, int LastLength,
-    long Columns, int Tile, int Delays, int Flags, int Parts = 1);
+    long Columns, int Tile, int Delays, int Flags, int Parts = 1, int Chain = 0);
 
 /// <summary>
 /// Kernels of the chunked parallel scan of m_t = Ā·m_(t−1) + B̄·u_t (and of its adjoint λ_t = g_t + Āᵀ·λ_(t+1)):
@@ -101,7 +104,8 @@ public static class ScanKernels
     /// <summary>
     /// Phase B, one group per sequence, serial over its chunks. Forward: S_c = P_c·S_(c−1) + s_c for c = 0 … C−1 with
     /// S_(−1) = the initial state and P_c = Ā^L (<paramref name="powerT"/>) or Ā^(L_r) for the last chunk
-    /// (<paramref name="lastPowerT"/>); S_(C−1) also goes to <paramref name="final"/>. Reverse (adjoint):
+    /// (<paramref name="lastPowerT"/>); S_(C−1) also goes to <paramref name="final"/> (with
+    /// <see cref="ScanParams.Chain"/>, only c &lt; Chain, and no final state unless Chain reaches C). Reverse (adjoint):
     /// X_c = x_c + P·X_(c+1) for c = C−2 … 0. Done in place in <paramref name="carries"/>.
     /// </summary>
     /// <param name="powerT">Pᵀ, [j·d + i] = P[i, j].</param>
@@ -136,7 +140,7 @@ public static class ScanKernels
         int j1 = j0 + segment < d ? j0 + segment : d;
         int partials = 2 * d;
         int current = 0;
-        int count = reverse ? p.Chunks - 1 : p.Chunks;
+        int count = reverse ? p.Chunks - 1 : p.Chain > 0 && p.Chain < p.Chunks ? p.Chain : p.Chunks;
         for (int s = 0; s < count; s++)
         {
             int c = reverse ? p.Chunks - 2 - s : s;
@@ -178,7 +182,7 @@ public static class ScanKernels
             current = next;
         }
 
-        if (!reverse)
+        if (!reverse && count == p.Chunks)
         {
             for (int i = Group.IdxX; i < d; i += Group.DimX)
             {

@@ -45,17 +45,45 @@ public sealed class BenchMemoryCommandTests
     public void Phases_PrintsTheScansPhaseMediansOnASecondLine()
     {
         var result = CliRunner.Run("bench", "memory", "--order", "4", "--theta", "50", "--steps", "1000", "--accelerator", "cpu-sim",
-            "--repeat", "3", "--phases");
+            "--repeat", "3", "--phases", "--window", "off");
         Assert.That(result.ExitCode, Is.EqualTo(0), result.Error);
         string[] lines = result.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         Assert.That(lines, Has.Length.EqualTo(2));
         Assert.That(lines[0], Does.StartWith("method=scan accelerator=cpu-sim d=4 T=1000"));
-        var match = System.Text.RegularExpressions.Regex.Match(lines[1], @"^phases: ends_s=(\S+) carries_s=(\S+) states_s=(\S+) \(medians of 3 runs");
+        var match = System.Text.RegularExpressions.Regex.Match(lines[1], @"^phases: ends_s=(\S+) carries_s=(\S+) states_s=(\S+) window_h=0 \(medians of 3 runs");
         Assert.That(match.Success, lines[1]);
         foreach (int group in new[] { 1, 2, 3 })
         {
             Assert.That(double.Parse(match.Groups[group].Value, System.Globalization.CultureInfo.InvariantCulture), Is.GreaterThan(0));
         }
+    }
+
+    [Test]
+    public void Window_On_TakesTheCarriesFromWindowsAndSaysSo()
+    {
+        // d = 4, θ = 50: H = 295 (2·H ≤ T = 1,000). From the bench's zero states no chunk stays chained, so phase A is
+        // skipped (ends_s = 0); the check line compares the result with the host's sequential run.
+        var result = CliRunner.Run("bench", "memory", "--order", "4", "--theta", "50", "--steps", "1000", "--accelerator", "cpu-sim",
+            "--repeat", "1", "--phases", "--window", "on", "--check", "1");
+        Assert.That(result.ExitCode, Is.EqualTo(0), result.Error);
+        string[] lines = result.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.That(lines, Has.Length.EqualTo(3));
+        var match = System.Text.RegularExpressions.Regex.Match(lines[1], @"^phases: ends_s=0 carries_s=(\S+) states_s=(\S+) window_h=(\d+) ");
+        Assert.That(match.Success, lines[1]);
+        Assert.That(int.Parse(match.Groups[3].Value, System.Globalization.CultureInfo.InvariantCulture), Is.EqualTo(ScanWindow.Horizon(LmuSystem.Create(4, 50))));
+        var check = System.Text.RegularExpressions.Regex.Match(lines[2], @"max_rel_err=(\S+) ");
+        Assert.That(double.Parse(check.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), Is.LessThan(1e-5));
+    }
+
+    [Test]
+    public void Window_ThrowsForTheHostPathAndUnknownSettings()
+    {
+        var host = CliRunner.Run("bench", "memory", "--order", "4", "--theta", "50", "--steps", "300", "--accelerator", "cpu", "--window", "on");
+        Assert.That(host.ExitCode, Is.EqualTo(1));
+        Assert.That(host.Error, Does.Contain("--window applies to the device scan"));
+        var unknown = CliRunner.Run("bench", "memory", "--order", "4", "--theta", "50", "--steps", "300", "--accelerator", "cpu-sim", "--window", "maybe");
+        Assert.That(unknown.ExitCode, Is.EqualTo(1));
+        Assert.That(unknown.Error, Does.Contain("LMU_SCAN_WINDOW"));
     }
 
     [TestCase("cpu", "scan", "--phases applies to the device scan")]

@@ -17,6 +17,7 @@ public sealed class KernelPtxTests
         yield return new TestCaseData(typeof(LinearMemoryKernels), nameof(LinearMemoryKernels.Sequence));
         yield return new TestCaseData(typeof(ScanKernels), nameof(ScanKernels.ChunkEnds));
         yield return new TestCaseData(typeof(ScanKernels), nameof(ScanKernels.Carries));
+        yield return new TestCaseData(typeof(WindowKernels), nameof(WindowKernels.WindowStates));
         yield return new TestCaseData(typeof(ScanKernels), nameof(ScanKernels.ChunkSteps));
         yield return new TestCaseData(typeof(ScanGemmKernels), nameof(ScanGemmKernels.ChunkStates));
         yield return new TestCaseData(typeof(CellKernels), nameof(CellKernels.Forward));

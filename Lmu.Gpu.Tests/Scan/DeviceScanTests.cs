@@ -77,6 +77,7 @@ public sealed class DeviceScanTests : SimulatorAndHostFixture
         var system = LmuSystem.Create(order, 20);
         using var device = new LinearMemory(Simulator, system, Batch, Channels) { ChunkLength = 4 };
         ((DeviceMemoryEngine)device.Engine).CarrySegment = segment;
+        ((DeviceMemoryEngine)device.Engine).WindowUse = ScanWindowUse.Never;
         AssertScanMatchesHostSequential(device, system, steps, seed: 14);
     }
 
@@ -105,6 +106,7 @@ public sealed class DeviceScanTests : SimulatorAndHostFixture
         using var device = new LinearMemory(Simulator, system, 1, 1);
         var engine = (DeviceMemoryEngine)device.Engine;
         engine.StatesKernel = ScanStatesKernel.Steps;
+        engine.WindowUse = ScanWindowUse.Never;
         Assert.That(engine.ChooseChunkLength(steps), Is.EqualTo(16));
         Assert.That(CarrySegments.ChooseSegment(249), Is.EqualTo(4));
         using var host = new LinearMemory(Host, system, 1, 1);

@@ -60,7 +60,7 @@ public sealed class GpuShapeScanTests : GpuShapedSimulatorFixture
         // d = 512 (double buffer, 8 columns); L = 4, T = 150: 38 chunks, the chain of 37 in segments of 5.
         const int batch = 2, channels = 1, steps = 150, chunk = 4;
         var system = LmuSystem.Create(order, 30);
-        using var engine = new DeviceMemoryEngine(GpuShaped, system, batch, channels) { CarrySegment = 5 };
+        using var engine = new DeviceMemoryEngine(GpuShaped, system, batch, channels) { CarrySegment = 5, WindowUse = ScanWindowUse.Never };
         using var hostDevice = LmuDevice.Open(AcceleratorKind.Cpu);
         using var host = new LinearMemory(hostDevice, system, batch, channels);
         if (!adjoint)

@@ -20,6 +20,7 @@ public sealed class ScanWorkspaceTests : SimulatorAndHostFixture
         var engine = (DeviceMemoryEngine)device.Engine;
         engine.StatesKernel = ScanStatesKernel.Gemm;
         engine.CarrySegment = 3;
+        engine.WindowUse = ScanWindowUse.Never;
         using var host = new LinearMemory(Host, system, batch, channels);
         Assert.That(engine.ScratchBytes, Is.Zero);
 

@@ -29,6 +29,7 @@ internal static class KernelPtx
         ("chunk-starts", typeof(ScanGemmKernels), nameof(ScanGemmKernels.ChunkStarts), false),
         ("chunk-ends", typeof(ScanKernels), nameof(ScanKernels.ChunkEnds), true),
         ("carries", typeof(ScanKernels), nameof(ScanKernels.Carries), true),
+        ("window-states", typeof(WindowKernels), nameof(WindowKernels.WindowStates), true),
         ("chunk-steps", typeof(KernelPtx), nameof(ChunkStepsForward), true),
         ("chunk-steps-single", typeof(KernelPtx), nameof(ChunkStepsSingleBuffer), true),
         ("chunk-steps-adjoint", typeof(KernelPtx), nameof(ChunkStepsAdjoint), true),

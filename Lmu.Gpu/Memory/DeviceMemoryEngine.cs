@@ -80,7 +80,11 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
         _states.View.AsContiguous().CopyToCPU(destination);
     }
 
-    public void SetStates(ReadOnlySpan<float> source) => _states.View.AsContiguous().CopyFromCPU(source);
+    public void SetStates(ReadOnlySpan<float> source)
+    {
+        _states.View.AsContiguous().CopyFromCPU(source);
+        _statesZero = !source.ContainsAnyExcept(0f);
+    }
 
     /// <summary>One streaming step with its B·k inputs in a device view; synchronises before it returns.</summary>
     internal void StepOnDevice(ArrayView<float> input)
@@ -101,6 +105,7 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
     internal void CopyStatesFrom(ArrayView<float> source)
     {
         _states.View.CopyFrom(source);
+        _statesZero = false;
         _accelerator.Synchronize();
     }
 
@@ -201,6 +206,15 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
     internal ScanPhaseTimes ScanOnDevice(ArrayView<float> input, int steps, MemoryOutputMode mode, ArrayView<float> decoders, int delays, ArrayView<float> output, int chunkLength, List<IDisposable> owned, float[]? hostDecoders = null, ScanPhaseClock? clock = null)
     {
         clock?.Start();
+        int finalWindow = mode == MemoryOutputMode.FinalOnly ? FinalWindow(steps) : 0;
+        LastWindow = finalWindow;
+        if (finalWindow > 0)
+        {
+            FinalByWindow(input, steps, finalWindow);
+            _statesZero = false;
+            return new ScanPhaseTimes(0, clock?.Lap() ?? 0, 0);
+        }
+
         var phaseC = PhaseC(mode, hostDecoders is not null);
         var plan = Plan(steps, chunkLength, phaseC);
         int d = _order;
@@ -209,9 +223,20 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
         var carries = _workspace.Get(ScanScratch.Carries, columns * d, "scan carries");
         var final = _workspace.Get(ScanScratch.Final, (long)_count * d, "final states");
         var p = Params(plan.Plan, columns, tile, delays, 0);
-        _kernels.ChunkEnds(new KernelConfig(new Index1D(checked((int)columns)), new Index1D(_groupSize)), plan.Impulse.View, input, carries, p);
-        double ends = clock?.Lap() ?? 0;
-        ForwardCarries(plan, carries, final);
+        int horizon = CarryWindow(plan.Plan);
+        LastWindow = horizon;
+        double ends = 0;
+        if (horizon > 0)
+        {
+            WindowCarries(plan, horizon, input, carries, final, p);
+        }
+        else
+        {
+            _kernels.ChunkEnds(new KernelConfig(new Index1D(checked((int)columns)), new Index1D(_groupSize)), plan.Impulse.View, input, carries, p);
+            ends = clock?.Lap() ?? 0;
+            ForwardCarries(plan, carries, final);
+        }
+
         double carried = clock?.Lap() ?? 0;
         if (mode != MemoryOutputMode.FinalOnly && phaseC != ScanStatesKernel.Steps)
         {
@@ -228,6 +253,7 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
 
         double states = clock?.Lap() ?? 0;
         _states.View.CopyFrom(final);
+        _statesZero = false;
         return new ScanPhaseTimes(ends, carried, states);
     }
 
@@ -406,6 +432,7 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
     internal void ScanStatesFromZero(ArrayView<float> input, int steps, ArrayView<float> states, int chunkLength)
     {
         _states.MemSetToZero();
+        _statesZero = true;
         RunOnDevice(input, steps, MemoryOutputMode.AllStates, [], 0, states, scan: true, chunkLength);
     }
 
@@ -621,6 +648,7 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
         _workspace.Dispose();
         _forwardSegments?.Dispose();
         _adjointSegments?.Dispose();
+        _windowImpulse?.Dispose();
         _a.Dispose();
         _aT.Dispose();
         _bBar.Dispose();
@@ -631,6 +659,7 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
 
     private void Launch(ArrayView<float> input, ArrayView<float> output, int steps, MemoryOutputMode mode, ArrayView<float> decoders, int delays)
     {
+        _statesZero = false;
         int floats = (2 + _parts) * _order;
         var config = new KernelConfig(new Index1D(_count), new Index1D(_groupSize),
             SharedMemoryConfig.RequestDynamic<float>(floats + (_matrixInShared ? _order * _order : 0)));

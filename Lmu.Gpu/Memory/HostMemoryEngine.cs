@@ -15,6 +15,7 @@ internal sealed class HostMemoryEngine : IMemoryEngine
     private readonly int _order;
     private readonly int _count;
     private readonly int _channels;
+    private float[]? _windowImpulse;
 
     public HostMemoryEngine(LmuSystem system, int batch, int channels)
     {
@@ -102,6 +103,14 @@ internal sealed class HostMemoryEngine : IMemoryEngine
 
     public unsafe void RunScan(ReadOnlySpan<float> input, int steps, MemoryOutputMode mode, ReadOnlySpan<float> decoders, int delays, Span<float> output, int chunkLength)
     {
+        // A final-only run where θ ≪ T needs only each sequence's last H inputs (ScanWindow).
+        int horizon = mode == MemoryOutputMode.FinalOnly && Window ? ScanWindow.For(_system, steps) : 0;
+        if (horizon > 0)
+        {
+            HostWindow.Final(WindowImpulse(horizon), _order, input, _batch, _channels, steps, _states);
+            return;
+        }
+
         var plan = Plan(steps, chunkLength);
         fixed (float* inputPtr = input)
         fixed (float* decoderPtr = decoders)
@@ -159,6 +168,22 @@ internal sealed class HostMemoryEngine : IMemoryEngine
 
     public void Dispose()
     {
+    }
+
+    /// <summary>Whether final-only scans may take the window start (<see cref="ScanWindow"/>); tests turn it off to
+    /// compare with the chained scan.</summary>
+    internal bool Window { get; set; } = true;
+
+    private float[] WindowImpulse(int horizon)
+    {
+        var cached = _windowImpulse;
+        if (cached is null || cached.Length != horizon * _order)
+        {
+            cached = ScanWindow.Impulse(_system, horizon);
+            _windowImpulse = cached;
+        }
+
+        return cached;
     }
 
     private ScanPlan Plan(int steps, int chunkLength)

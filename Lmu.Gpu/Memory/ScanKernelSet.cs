@@ -29,6 +29,7 @@ internal sealed class ScanKernelSet
         _accelerator = accelerator;
         _groupsPerMultiprocessor = groupsPerMultiprocessor;
         ChunkEnds = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanParams>(ScanKernels.ChunkEnds);
+        WindowStates = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, WindowParams>(WindowKernels.WindowStates);
         Carries = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanParams>(ScanKernels.Carries);
         var bounds = GemmOccupancy.For(accelerator.AcceleratorType, DeviceMemoryEngine.GemmGroupSide(accelerator), groupsPerMultiprocessor);
         if (specialize)
@@ -51,6 +52,9 @@ internal sealed class ScanKernelSet
 
     /// <summary><see cref="ScanKernels.ChunkEnds"/>.</summary>
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanParams> ChunkEnds { get; }
+
+    /// <summary><see cref="WindowKernels.WindowStates"/>.</summary>
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, WindowParams> WindowStates { get; }
 
     /// <summary><see cref="ScanKernels.Carries"/>.</summary>
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanParams> Carries { get; }

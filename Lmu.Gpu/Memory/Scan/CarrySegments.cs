@@ -39,6 +39,16 @@ internal static class CarrySegments
         return g < serialSteps && weightedDepth < serialSteps ? g : 0;
     }
 
+    /// <summary>The serial depth of a chain of <paramref name="serialSteps"/> carries under <see cref="ChooseSegment"/>,
+    /// in level-2 steps: 2·r·G + ⌈n/G⌉, or n for one serial pass.</summary>
+    /// <param name="serialSteps">The number of carries chained one after another.</param>
+    /// <returns>The weighted depth.</returns>
+    public static long WeightedDepth(int serialSteps)
+    {
+        int g = ChooseSegment(serialSteps);
+        return g == 0 ? serialSteps : (2L * LockStepCost * g) + ((serialSteps + g - 1) / g);
+    }
+
     /// <summary>The segment powers of the forward carries.</summary>
     /// <param name="system">The discretised system.</param>
     /// <param name="chunkLength">L.</param>

@@ -1,0 +1,237 @@
+using MathNet.Numerics.LinearAlgebra;
+using NUnit.Framework;
+
+namespace Lmu.Gpu.Tests.Scan;
+
+/// <summary>
+/// The window (no-carry) start of the scan (<see cref="ScanWindow"/>): the horizon H against powers of Ā computed
+/// directly, the rule of when it applies, the host's final-only window and the device's window carries and final
+/// states on the CPU simulator, against the host path's sequential run and the double-precision reference.
+/// </summary>
+[TestFixture]
+public sealed class ScanWindowTests : SimulatorAndHostFixture
+{
+    [TestCase(8, 20.0)]
+    [TestCase(20, 10.0)]
+    [TestCase(64, 100.0)]
+    public void Horizon_IsTheFirstPowerOfTheMatrixBelowFloatRounding(int order, double theta)
+    {
+        var system = LmuSystem.Create(order, theta);
+        int horizon = ScanWindow.Horizon(system);
+        var a = Matrix<double>.Build.Dense(order, order, (i, j) => system.DiscreteA[i * order + j]);
+        Assert.That(a.Power(horizon).InfinityNorm(), Is.LessThanOrEqualTo(ScanWindow.Tolerance));
+        Assert.That(a.Power(horizon - 1).InfinityNorm(), Is.GreaterThan(ScanWindow.Tolerance));
+        Assert.That(horizon, Is.InRange(theta, 6 * theta));
+    }
+
+    [Test]
+    public void Horizon_IsZeroBeyondTheLongestSearched()
+    {
+        // θ = 10⁸ steps: ‖Ā^k‖ stays near 1 for k up to about θ, far beyond 2²⁴.
+        Assert.That(ScanWindow.Horizon(LmuSystem.Create(4, 1e8)), Is.Zero);
+        Assert.That(ScanWindow.For(LmuSystem.Create(4, 1e8), int.MaxValue), Is.Zero);
+    }
+
+    [Test]
+    public void For_AppliesWhereTwiceTheHorizonFitsInTheRun()
+    {
+        var system = LmuSystem.Create(20, 10);
+        int horizon = ScanWindow.Horizon(system);
+        Assert.That(horizon, Is.EqualTo(32));
+        Assert.That(ScanWindow.For(system, 2 * horizon), Is.EqualTo(horizon));
+        Assert.That(ScanWindow.For(system, 100_000), Is.EqualTo(horizon));
+        Assert.That(ScanWindow.For(system, (2 * horizon) - 1), Is.Zero);
+        Assert.That(ScanWindow.For(system, 19), Is.Zero);
+    }
+
+    [TestCase(32, 7, 22, 9)]
+    [TestCase(32, 64, 3, 0)]
+    [TestCase(32, 16, 3, 3)]
+    [TestCase(1_779, 64, 1_563, 55)]
+    public void ChainedChunks_AreThoseEndingBeforeTwiceTheHorizon(int horizon, int chunkLength, int chunks, int expected)
+    {
+        // Chunk c ends at e = (c + 1)·L − 1 and keeps the chain while e + 1 < 2·H.
+        Assert.That(ScanWindow.ChainedChunks(horizon, chunkLength, chunks), Is.EqualTo(expected));
+    }
+
+    [TestCase(1, true)]
+    [TestCase(8, true)]
+    [TestCase(9, false)]
+    [TestCase(64, false)]
+    public void PrefersWindowCarries_ForSmallBatchesAtTheTargetSize(int memories, bool expected)
+    {
+        // d = 256, θ = 1,000, T = 10⁵ at L = 64: C = 1,563, H = 1,779, from a zero state. The chained carries' weighted
+        // depth is 354 steps of 6.5 µs (2.3 ms); the window costs 2·C·H·d = 1.4 GFLOP per memory at 5 TFLOP/s (0.28 ms).
+        Assert.That(DeviceMemoryEngine.PrefersWindowCarries(memories, 1_563, 0, 1_779, 256), Is.EqualTo(expected));
+    }
+
+    [Test]
+    public void PrefersWindowCarries_CountsTheChainedChunks()
+    {
+        // With a nonzero initial state the first K = 55 chunks stay chained (55 × 6.5 µs) on top of the window's.
+        Assert.That(DeviceMemoryEngine.PrefersWindowCarries(1, 1_563, 55, 1_779, 256), Is.True);
+        Assert.That(DeviceMemoryEngine.PrefersWindowCarries(8, 1_563, 55, 1_779, 256), Is.False);
+    }
+
+    [TestCase("auto", "Auto")]
+    [TestCase(" ON ", "Always")]
+    [TestCase("off", "Never")]
+    public void ScanWindowUseParser_ParsesNames(string name, string expected) =>
+        Assert.That(ScanWindowUseParser.Parse(name).ToString(), Is.EqualTo(expected));
+
+    [Test]
+    public void ScanWindowUseParser_ThrowsForOtherNames() =>
+        Assert.That(() => ScanWindowUseParser.Parse("sometimes"), Throws.ArgumentException.With.Message.Contains("LMU_SCAN_WINDOW"));
+
+    [Test]
+    public void HostFinalOnly_ByWindow_MatchesDoubleReference()
+    {
+        // d = 16, θ = 40 (H = 133), T = 400: each final state from its last 133 inputs; B·k = 4 sequences.
+        const int order = 16, batch = 2, channels = 2, steps = 400;
+        var system = LmuSystem.Create(order, 40);
+        Assert.That(ScanWindow.For(system, steps), Is.EqualTo(133));
+        float[] input = ScanTestData.Uniform((long)batch * steps * channels, seed: 61);
+        double[] reference = ReferenceMemory.RunStates(system, input, batch, steps, channels);
+        double[] expected = FinalRows(reference, batch, steps, channels, order);
+        using var host = new LinearMemory(Host, system, batch, channels);
+        Assert.That(((HostMemoryEngine)host.Engine).Window, Is.True);
+        float[] final = host.RunFinalState(input, steps, SequenceMethod.Scan);
+        Assert.That(ScanTestData.RelativeMaxError(final, expected), Is.LessThanOrEqualTo(2e-6));
+        Assert.That(ScanTestData.RelativeMaxError(host.GetStates(), expected), Is.LessThanOrEqualTo(2e-6));
+    }
+
+    [Test]
+    public void HostFinalOnly_ByWindow_FromLargeInitialStates_MatchesSequentialAndChainedRuns()
+    {
+        // Initial states ×1,000: after T ≥ 2·H steps what is left of them is below 2⁻⁴⁸ of their size, so the window,
+        // which drops them, agrees with the sequential run and the chained scan.
+        const int order = 16, batch = 2, channels = 1, steps = 300;
+        var system = LmuSystem.Create(order, 40);
+        float[] input = ScanTestData.Uniform((long)batch * steps * channels, seed: 62);
+        float[] initial = ScanTestData.Uniform((long)batch * channels * order, seed: 63, scale: 1000f);
+        using var host = new LinearMemory(Host, system, batch, channels);
+        host.SetStates(initial);
+        float[] sequential = host.RunFinalState(input, steps, SequenceMethod.Sequential);
+        host.SetStates(initial);
+        float[] window = host.RunFinalState(input, steps, SequenceMethod.Scan);
+        ((HostMemoryEngine)host.Engine).Window = false;
+        host.SetStates(initial);
+        float[] chained = host.RunFinalState(input, steps, SequenceMethod.Scan);
+        Assert.That(ScanTestData.RelativeMaxError(window, sequential), Is.LessThanOrEqualTo(1e-5));
+        Assert.That(ScanTestData.RelativeMaxError(chained, sequential), Is.LessThanOrEqualTo(1e-5));
+    }
+
+    [Test]
+    public void DeviceWindow_AllOutputs_MatchHostSequential([Values(false, true)] bool zeroInitial, [Values(false, true)] bool product)
+    {
+        // d = 20, θ = 10 (H = 32), L = 7, T = 150: C = 22 chunks, the last 3 steps long. From zero states every carry
+        // comes from its window (groups of 4, 4, 4, 4, 4 and 2 chunks; the first four windows reach back before step 0);
+        // from random states the first K = 9 chunks stay chained and the other 13 come from windows.
+        const int order = 20, batch = 2, channels = 2, steps = 150;
+        var system = LmuSystem.Create(order, 10);
+        using var device = new LinearMemory(Simulator, system, batch, channels) { ChunkLength = 7 };
+        var engine = (DeviceMemoryEngine)device.Engine;
+        engine.WindowUse = ScanWindowUse.Always;
+        engine.StatesKernel = product ? ScanStatesKernel.Gemm : ScanStatesKernel.Steps;
+        float[] initial = zeroInitial
+            ? new float[device.StateLength]
+            : ScanTestData.Uniform(device.StateLength, seed: 71);
+        AssertWindowRunsMatchHostSequential(device, engine, system, initial, steps, seed: 72, expectedHorizon: 32);
+    }
+
+    [Test]
+    public void DeviceWindow_WithChunksLongerThanTheHorizon_MatchesHostSequential()
+    {
+        // L = 40 > H = 32: each window lies inside its chunk; C = 4 chunks (the last 30 steps), one group of four.
+        const int order = 20, batch = 1, channels = 3, steps = 150;
+        var system = LmuSystem.Create(order, 10);
+        using var device = new LinearMemory(Simulator, system, batch, channels) { ChunkLength = 40 };
+        var engine = (DeviceMemoryEngine)device.Engine;
+        engine.WindowUse = ScanWindowUse.Always;
+        AssertWindowRunsMatchHostSequential(device, engine, system, ScanTestData.Uniform(device.StateLength, seed: 73), steps, seed: 74, expectedHorizon: 32);
+    }
+
+    [Test]
+    public void DeviceWindow_ContinuedRun_StartsFromThePreviousFinalStates()
+    {
+        // The first run starts from zero (no chained chunks); the second must not: it continues from the first's final
+        // states. Against the host's sequential run over both halves.
+        const int order = 20, batch = 2, channels = 1, steps = 150;
+        var system = LmuSystem.Create(order, 10);
+        using var device = new LinearMemory(Simulator, system, batch, channels) { ChunkLength = 7 };
+        ((DeviceMemoryEngine)device.Engine).WindowUse = ScanWindowUse.Always;
+        using var host = new LinearMemory(Host, system, batch, channels);
+        float[] first = ScanTestData.Uniform((long)batch * steps * channels, seed: 75, scale: 50f);
+        float[] second = ScanTestData.Uniform((long)batch * steps * channels, seed: 76);
+        host.RunStates(first, steps, SequenceMethod.Sequential);
+        float[] expected = host.RunStates(second, steps, SequenceMethod.Sequential);
+        device.RunStates(first, steps, SequenceMethod.Scan);
+        float[] states = device.RunStates(second, steps, SequenceMethod.Scan);
+        Assert.That(((DeviceMemoryEngine)device.Engine).LastWindow, Is.EqualTo(32));
+        Assert.That(ScanTestData.RelativeMaxError(states, expected), Is.LessThanOrEqualTo(1e-5));
+        Assert.That(ScanTestData.RelativeMaxError(device.GetStates(), host.GetStates()), Is.LessThanOrEqualTo(1e-5));
+    }
+
+    [Test]
+    public void DeviceFinalOnly_TakesTheWindowByDefault_AndNotWhenTurnedOff()
+    {
+        const int order = 20, batch = 2, channels = 1, steps = 100;
+        var system = LmuSystem.Create(order, 10);
+        using var device = new LinearMemory(Simulator, system, batch, channels);
+        var engine = (DeviceMemoryEngine)device.Engine;
+        Assert.That(engine.WindowUse, Is.EqualTo(ScanWindowUse.Auto));
+        float[] input = ScanTestData.Uniform((long)batch * steps * channels, seed: 77);
+        double[] expected = FinalRows(ReferenceMemory.RunStates(system, input, batch, steps, channels), batch, steps, channels, order);
+        float[] window = device.RunFinalState(input, steps, SequenceMethod.Scan);
+        Assert.That(engine.LastWindow, Is.EqualTo(32));
+        engine.WindowUse = ScanWindowUse.Never;
+        device.Reset();
+        float[] chained = device.RunFinalState(input, steps, SequenceMethod.Scan);
+        Assert.That(engine.LastWindow, Is.Zero);
+        Assert.That(ScanTestData.RelativeMaxError(window, expected), Is.LessThanOrEqualTo(2e-6));
+        Assert.That(ScanTestData.RelativeMaxError(chained, expected), Is.LessThanOrEqualTo(1e-5));
+    }
+
+    /// <summary>All states, the final states, decoded outputs (delays 0, θ/2, θ) and a final-only run from
+    /// <paramref name="initial"/>, each taking the window, against the host path's sequential run within 1e-5.</summary>
+    private void AssertWindowRunsMatchHostSequential(LinearMemory device, DeviceMemoryEngine engine, LmuSystem system, float[] initial, int steps, int seed, int expectedHorizon)
+    {
+        int batch = device.Batch, channels = device.Channels;
+        using var host = new LinearMemory(Host, system, batch, channels);
+        float[] input = ScanTestData.Uniform((long)batch * steps * channels, seed);
+        double[] delays = [0, 0.5, 1];
+        host.SetStates(initial);
+        float[] expectedStates = host.RunStates(input, steps, SequenceMethod.Sequential);
+        float[] expectedFinal = host.GetStates();
+        host.SetStates(initial);
+        float[] expectedDecoded = host.RunDecoded(input, steps, delays, SequenceMethod.Sequential);
+
+        device.SetStates(initial);
+        float[] states = device.RunStates(input, steps, SequenceMethod.Scan);
+        Assert.That(engine.LastWindow, Is.EqualTo(expectedHorizon));
+        float[] final = device.GetStates();
+        device.SetStates(initial);
+        float[] decoded = device.RunDecoded(input, steps, delays, SequenceMethod.Scan);
+        Assert.That(engine.LastWindow, Is.EqualTo(expectedHorizon));
+        device.SetStates(initial);
+        float[] finalOnly = device.RunFinalState(input, steps, SequenceMethod.Scan);
+        Assert.That(engine.LastWindow, Is.EqualTo(expectedHorizon));
+
+        Assert.That(ScanTestData.RelativeMaxError(states, expectedStates), Is.LessThanOrEqualTo(1e-5));
+        Assert.That(ScanTestData.RelativeMaxError(final, expectedFinal), Is.LessThanOrEqualTo(1e-5));
+        Assert.That(ScanTestData.RelativeMaxError(decoded, expectedDecoded), Is.LessThanOrEqualTo(1e-5));
+        Assert.That(ScanTestData.RelativeMaxError(finalOnly, expectedFinal), Is.LessThanOrEqualTo(1e-5));
+    }
+
+    /// <summary>The last step's rows [B·k, d] of reference states [B, T, k, d].</summary>
+    private static double[] FinalRows(double[] states, int batch, int steps, int channels, int order)
+    {
+        var final = new double[(long)batch * channels * order];
+        for (int b = 0; b < batch; b++)
+        {
+            Array.Copy(states, (((long)b * steps) + steps - 1) * channels * order, final, (long)b * channels * order, (long)channels * order);
+        }
+
+        return final;
+    }
+}

@@ -1,0 +1,124 @@
+using ILGPU;
+using ILGPU.Runtime;
+using Lmu.Gpu.Kernels.Memory;
+
+namespace Lmu.Gpu;
+
+/// <summary>The window start of the device scan (<see cref="ScanWindow"/>): a final-only run's final states, or every
+/// chunk's carry, from the last H inputs alone (<see cref="WindowKernels.WindowStates"/>), in parallel instead of a
+/// serial chain.</summary>
+internal sealed partial class DeviceMemoryEngine
+{
+    /// <summary>The FLOP rate assumed for <see cref="WindowKernels.WindowStates"/> on a GPU: an estimate (the kernel
+    /// issues about 21 instructions per four FMAs per lane, about 10 TFLOP/s issue-bound on an H100/H200, halved for
+    /// latency), not yet timed.</summary>
+    internal const double WindowFlopsPerSecond = 5e12;
+
+    private MemoryBuffer1D<float, Stride1D.Dense>? _windowImpulse;
+    private int _windowHorizon;
+
+    /// <summary>Whether the states are known to be zero (a new memory, <see cref="SetStates"/> with zeros, a training
+    /// forward pass): then the window needs no chained carries for the first chunks.</summary>
+    private bool _statesZero = true;
+
+    /// <summary>When the scan takes the window start (default <c>$LMU_SCAN_WINDOW</c>, else
+    /// <see cref="ScanWindowUse.Auto"/>).</summary>
+    internal ScanWindowUse WindowUse { get; set; } = ScanWindowUseParser.FromEnvironment();
+
+    /// <summary>H of the last forward scan's window start, or 0 where it chained its carries (tests and
+    /// <c>lmu bench memory</c> read it).</summary>
+    internal int LastWindow { get; private set; }
+
+    /// <summary>Seconds of one level-2 step of the chained carries (one d×d matrix-vector product per sequence, one group
+    /// each): about 6.5 µs at d = 256 on the H200 (run 9), 1.1 µs at d = 64 (run 10: 0.55 ms of phase B at a weighted
+    /// depth of 501); taken as max(1 µs, 6.5 µs·d/256).</summary>
+    internal static double ChainStepSeconds(int order) => Math.Max(1e-6, 6.5e-6 * order / 256);
+
+    /// <summary>Whether the window's carries are estimated to beat the chained ones on a GPU: K chained steps (for a
+    /// nonzero initial state) plus 2·n·(C − K)·H·d FLOP at <see cref="WindowFlopsPerSecond"/>, against the chained
+    /// carries' weighted depth (<see cref="CarrySegments.WeightedDepth"/>) in <see cref="ChainStepSeconds"/>. At d = 256,
+    /// T = 10⁵, θ = 1,000 (H = 1,752, C = 1,563) this takes the window up to B·k = 8 from a zero state.</summary>
+    /// <param name="memories">n = B·k.</param>
+    /// <param name="chunks">C.</param>
+    /// <param name="chained">K, the chunks still chained.</param>
+    /// <param name="horizon">H.</param>
+    /// <param name="order">d.</param>
+    /// <returns>Whether to take the window.</returns>
+    internal static bool PrefersWindowCarries(long memories, int chunks, int chained, int horizon, int order)
+    {
+        double step = ChainStepSeconds(order);
+        double chain = CarrySegments.WeightedDepth(chunks - 1) * step;
+        double window = (chained * step) + (2.0 * memories * (chunks - chained) * horizon * order / WindowFlopsPerSecond);
+        return window < chain;
+    }
+
+    /// <summary>H for a final-only run's window, or 0 where it does not apply or is turned off.</summary>
+    private int FinalWindow(int steps) => WindowUse == ScanWindowUse.Never ? 0 : ScanWindow.For(_system, steps);
+
+    /// <summary>H for the window's carries of a run with plan <paramref name="plan"/>, or 0 for the chained ones.</summary>
+    private int CarryWindow(ScanPlan plan)
+    {
+        if (WindowUse == ScanWindowUse.Never || plan.Chunks < 2)
+        {
+            return 0;
+        }
+
+        int horizon = ScanWindow.For(_system, plan.Steps);
+        if (horizon == 0 || WindowUse == ScanWindowUse.Always)
+        {
+            return horizon;
+        }
+
+        int chained = _statesZero ? 0 : ScanWindow.ChainedChunks(horizon, plan.ChunkLength, plan.Chunks);
+        return PrefersWindowCarries(_count, plan.Chunks, chained, horizon, _order) ? horizon : 0;
+    }
+
+    /// <summary>A final-only run by the window: the final states straight into <c>_states</c>.</summary>
+    private void FinalByWindow(ArrayView<float> input, int steps, int horizon)
+    {
+        var p = new WindowParams(_order, _channels, steps, horizon, 1, steps - 1, 1, 1, 0, 0);
+        _kernels.WindowStates(WindowConfig(p), WindowImpulse(horizon).View, input, _states.View, _empty.View, p);
+    }
+
+    /// <summary>Phases A and B by the window: the first K chunks' carries chained from their ends where the initial
+    /// state is not zero (<see cref="ScanWindow.ChainedChunks"/>), every later chunk's carry and the final states from
+    /// its window.</summary>
+    private void WindowCarries(DevicePlan plan, int horizon, ArrayView<float> input, ArrayView<float> carries, ArrayView<float> final, ScanParams p)
+    {
+        var scan = plan.Plan;
+        int chained = _statesZero ? 0 : ScanWindow.ChainedChunks(horizon, scan.ChunkLength, scan.Chunks);
+        if (chained > 0)
+        {
+            _kernels.ChunkEnds(new KernelConfig(new Index1D(checked((int)p.Columns)), new Index1D(_groupSize)), plan.Impulse.View, input, carries, p);
+            _kernels.Carries(CarriesConfig, plan.PowerT.View, plan.LastPowerT.View, _states.View, carries, final, p with { Flags = 0, Chain = chained });
+        }
+
+        var window = new WindowParams(_order, _channels, scan.Steps, horizon, scan.Chunks - chained,
+            ((chained + 1) * scan.ChunkLength) - 1, scan.ChunkLength, scan.Chunks, chained, 1);
+        _kernels.WindowStates(WindowConfig(window), WindowImpulse(horizon).View, input, carries, final, window);
+    }
+
+    /// <summary>One group per <see cref="WindowKernels.ColumnsPerGroup"/> states, one thread per row (d rounded up to
+    /// whole warps, at most 512 or the device's limit; rows beyond that loop).</summary>
+    private KernelConfig WindowConfig(WindowParams p)
+    {
+        int warp = Math.Max(1, _accelerator.WarpSize);
+        int maxGroup = Math.Max(warp, Math.Min(512, _accelerator.MaxNumThreadsPerGroup) / warp * warp);
+        int group = Math.Min(maxGroup, (_order + warp - 1) / warp * warp);
+        return new KernelConfig(new Index1D(checked((int)p.Groups(_count))), new Index1D(group));
+    }
+
+    /// <summary>h [H, d] on the device, kept for the engine's life (one H per system).</summary>
+    private MemoryBuffer1D<float, Stride1D.Dense> WindowImpulse(int horizon)
+    {
+        if (_windowImpulse is null || _windowHorizon != horizon)
+        {
+            _windowImpulse?.Dispose();
+            _windowImpulse = null;
+            _windowImpulse = DeviceBuffers.Upload(_accelerator, ScanWindow.Impulse(_system, horizon), null);
+            _windowHorizon = horizon;
+        }
+
+        return _windowImpulse;
+    }
+}

@@ -1,0 +1,110 @@
+using System.Runtime.CompilerServices;
+using MathNet.Numerics.LinearAlgebra;
+
+namespace Lmu.Gpu;
+
+/// <summary>
+/// The window (no-carry) start of the scan. The state at step e is m_e = Σ_(k&lt;H) h_k·u_(e−k) + Ā^H·m_(e−H), and
+/// ‖Ā^k‖_∞ falls below float32's unit roundoff 2⁻²⁴ at k = H ≈ 1.6–2.3·θ (in steps; d = 64 … 512, zero-order hold).
+/// Where θ ≪ T a state can therefore be computed from its last H inputs alone, with no carry from before them: the
+/// omitted term Ā^H·m_(e−H) is at most 2⁻²⁴·‖m_(e−H)‖_∞, the size of one float32 rounding of the state H steps
+/// earlier. That makes a final-only run cost 2·H·d per sequence instead of about 2·T·d, and lets the device compute
+/// the carries of its chunks in parallel instead of in a serial chain.
+/// </summary>
+/// <remarks>
+/// The window is used only where 2·H ≤ T (<see cref="For"/>). A state whose window reaches back before step 0 takes
+/// the inputs it has (which is exact) plus Ā^(e+1)·m_(−1) from the initial state; where that term is not already
+/// negligible (e + 1 &lt; 2·H and a nonzero initial state) the scan chains those early carries as before. H is found
+/// in double by repeated squaring and a binary search (about 2·log₂ H products of d×d matrices: 0.3 s at d = 256,
+/// 2 s at d = 512 on a 2-core VM) and cached per system, and only for runs long enough that the window can apply.
+/// </remarks>
+internal static class ScanWindow
+{
+    /// <summary>The bound on ‖Ā^H‖_∞: 2⁻²⁴, float32's unit roundoff.</summary>
+    public const double Tolerance = 1.0 / (1 << 24);
+
+    /// <summary>The longest horizon searched (2²⁴ steps); slower-decaying or unstable systems get none.</summary>
+    public const int MaxHorizon = 1 << 24;
+
+    private static readonly ConditionalWeakTable<LmuSystem, StrongBox<int>> Horizons = new();
+
+    /// <summary>H for a run of <paramref name="steps"/> steps where the window applies (2·H ≤ T), else 0. Runs shorter
+    /// than 2·θ/dt are answered without computing H (which is at least θ/dt for every LMU measured).</summary>
+    /// <param name="system">The discretised system.</param>
+    /// <param name="steps">T.</param>
+    /// <returns>H, or 0 for the chained scan.</returns>
+    public static int For(LmuSystem system, int steps)
+    {
+        if (steps < 2.0 * system.Theta / system.Dt)
+        {
+            return 0;
+        }
+
+        int horizon = Horizon(system);
+        return horizon > 0 && 2L * horizon <= steps ? horizon : 0;
+    }
+
+    /// <summary>The smallest k found with ‖Ā^k‖_∞ ≤ <see cref="Tolerance"/>, or 0 when there is none up to
+    /// <see cref="MaxHorizon"/> (an unstable Euler system, or θ of millions of steps). Computed once per system.</summary>
+    /// <param name="system">The discretised system.</param>
+    /// <returns>H ≥ 1, or 0.</returns>
+    public static int Horizon(LmuSystem system) => Horizons.GetValue(system, s => new StrongBox<int>(Compute(s))).Value;
+
+    /// <summary>h_k = Ā^k·B̄ for k &lt; H as floats, [H, d] (computed in double, rounded once).</summary>
+    /// <param name="system">The discretised system.</param>
+    /// <param name="horizon">H.</param>
+    /// <returns>H·d floats.</returns>
+    public static float[] Impulse(LmuSystem system, int horizon) => Array.ConvertAll(system.ImpulseResponse(horizon), x => (float)x);
+
+    /// <summary>How many leading chunks of length L keep the chained carries where the initial state is not zero: those
+    /// whose end e = (c + 1)·L − 1 has e + 1 &lt; 2·H, so that Ā^(e+1)·m_(−1) may still matter.</summary>
+    /// <param name="horizon">H.</param>
+    /// <param name="chunkLength">L.</param>
+    /// <param name="chunks">C.</param>
+    /// <returns>K in 0 … C.</returns>
+    public static int ChainedChunks(int horizon, int chunkLength, int chunks) =>
+        (int)Math.Min(chunks, Math.Max(0, ((2L * horizon) + chunkLength - 1) / chunkLength - 1));
+
+    private static int Compute(LmuSystem system)
+    {
+        int d = system.Order;
+        var a = Matrix<double>.Build.Dense(d, d, (i, j) => system.DiscreteA[i * d + j]);
+
+        // powers[j] = Ā^(2^j), squared until one is within the tolerance.
+        var powers = new List<Matrix<double>> { a };
+        while (!Within(powers[^1]))
+        {
+            if ((1L << powers.Count) > MaxHorizon || !double.IsFinite(powers[^1].InfinityNorm()))
+            {
+                return 0;
+            }
+
+            powers.Add(powers[^1] * powers[^1]);
+        }
+
+        int top = powers.Count - 1;
+        if (top == 0)
+        {
+            return 1;
+        }
+
+        // The largest k < 2^top with ‖Ā^k‖ above the tolerance (the norm falls with k past its transient), found bit by
+        // bit from Ā^(2^(top−1)) down; H = k + 1, checked, else the power of two that was.
+        Matrix<double>? below = null;
+        int k = 0;
+        for (int j = top - 1; j >= 0; j--)
+        {
+            var candidate = below is null ? powers[j] : below * powers[j];
+            if (!Within(candidate))
+            {
+                below = candidate;
+                k += 1 << j;
+            }
+        }
+
+        bool next = below is null ? Within(a) : Within(below * a);
+        return next ? k + 1 : 1 << top;
+    }
+
+    private static bool Within(Matrix<double> m) => m.InfinityNorm() <= Tolerance;
+}
