@@ -33,6 +33,15 @@ internal sealed class ScanSelfTests : ISelfTestSuite
             yield return new SelfTestCase("scan", $"all states, one serial carry pass {describe}", d => AllStates(d, size, carrySegment: 0));
             yield return new SelfTestCase("scan", $"all states, carries in segments of 3 chunks {describe}", d => AllStates(d, size, carrySegment: 3));
 
+            // The window start (ScanWindow): every chunk's carry from its last H inputs; from zero states, then a run
+            // continued from the first one's final states, where the chunks whose windows reach step 0 stay chained.
+            // (θ = T/8 here, and H ≈ 5·θ at d = 6: the simulator's window cases take d = 20, where H ≈ 3.2·θ.)
+            var windowSize = SelfTestSizes.IsSimulator(device) ? (2, 1, 20, 150) : size;
+            string windowText = Describe(windowSize);
+            yield return new SelfTestCase("scan", $"all states, window carries {windowText}", d => AllStates(d, windowSize, window: ScanWindowUse.Always));
+            yield return new SelfTestCase("scan", $"all states continued, window carries {windowText}", d => Continued(d, windowSize, ScanWindowUse.Always));
+            yield return new SelfTestCase("scan", $"all states, window carries {text}", d => AllStates(d, large, window: ScanWindowUse.Always));
+
             // The overloads on ILGPU views: inputs and outputs stay in device memory.
             yield return new SelfTestCase("scan", $"all states on device views {describe}", d => AllStates(d, size, views: true));
             yield return new SelfTestCase("scan", $"adjoint on device views {describe}", d => Adjoint(d, size, views: true));
@@ -53,25 +62,68 @@ internal sealed class ScanSelfTests : ISelfTestSuite
 
     /// <summary>A memory on <paramref name="device"/>, with the phase-C kernel and the carry segment (0: one serial
     /// pass) forced where given.</summary>
-    private static LinearMemory Memory(LmuDevice device, LmuSystem system, int batch, int channels, ScanStatesKernel? kernel, int? carrySegment = null)
+    private static LinearMemory Memory(LmuDevice device, LmuSystem system, int batch, int channels, ScanStatesKernel? kernel,
+        int? carrySegment = null, ScanWindowUse? window = null)
     {
         var memory = new LinearMemory(device, system, batch, channels);
         if (memory.Engine is DeviceMemoryEngine engine)
         {
             engine.StatesKernel = kernel ?? engine.StatesKernel;
             engine.CarrySegment = carrySegment ?? engine.CarrySegment;
+            engine.WindowUse = window ?? engine.WindowUse;
         }
 
         return memory;
     }
 
+    /// <summary>Where a forced window cannot apply (2·H > T) the case would test the chained scan instead: it fails
+    /// then rather than pass for the wrong reason.</summary>
+    private static void RequireWindow(LinearMemory memory, ScanWindowUse? window)
+    {
+        if (window == ScanWindowUse.Always && memory.Engine is DeviceMemoryEngine { LastWindow: 0 })
+        {
+            throw new InvalidOperationException("The window start did not apply to this run (2·H > T).");
+        }
+    }
+
+    /// <summary>The sequences in two halves, the second continued from the first's final states, against the
+    /// reference over the whole sequence; θ = T/16, so that each half holds twice the window.</summary>
+    private static SelfTestResult Continued(LmuDevice device, (int B, int K, int D, int T) s, ScanWindowUse window)
+    {
+        var system = LmuSystem.Create(s.D, Math.Max(4.0, s.T / 16.0));
+        float[] input = SelfTestSizes.Inputs((long)s.B * s.T * s.K, 25);
+        int first = s.T / 2, second = s.T - first;
+        var firstInput = new float[(long)s.B * first * s.K];
+        var secondInput = new float[(long)s.B * second * s.K];
+        for (int b = 0; b < s.B; b++)
+        {
+            Array.Copy(input, (long)b * s.T * s.K, firstInput, (long)b * first * s.K, (long)first * s.K);
+            Array.Copy(input, ((long)b * s.T + first) * s.K, secondInput, (long)b * second * s.K, (long)second * s.K);
+        }
+
+        using var memory = Memory(device, system, s.B, s.K, null, window: window);
+        memory.RunStates(firstInput, first, SequenceMethod.Scan);
+        float[] states = memory.RunStates(secondInput, second, SequenceMethod.Scan);
+        RequireWindow(memory, window);
+        var all = ReferenceMemory.RunStates(system, input, s.B, s.T, s.K);
+        var expected = new double[states.Length];
+        long rowFloats = (long)s.K * s.D;
+        for (int b = 0; b < s.B; b++)
+        {
+            Array.Copy(all, ((long)b * s.T + first) * rowFloats, expected, (long)b * second * rowFloats, second * rowFloats);
+        }
+
+        return new SelfTestResult(SelfTestResult.Relative(states, expected), MemorySelfTests.StateTolerance);
+    }
+
     private static LmuSystem System(int order, int steps) => LmuSystem.Create(order, Math.Max(4.0, steps / 8.0));
 
-    internal static SelfTestResult AllStates(LmuDevice device, (int B, int K, int D, int T) s, ScanStatesKernel? kernel = null, int? carrySegment = null, bool views = false)
+    internal static SelfTestResult AllStates(LmuDevice device, (int B, int K, int D, int T) s, ScanStatesKernel? kernel = null, int? carrySegment = null,
+        bool views = false, ScanWindowUse? window = null)
     {
         var system = System(s.D, s.T);
         float[] input = SelfTestSizes.Inputs((long)s.B * s.T * s.K, 21);
-        using var memory = Memory(device, system, s.B, s.K, kernel, carrySegment);
+        using var memory = Memory(device, system, s.B, s.K, kernel, carrySegment, window);
         float[] states;
         if (views)
         {
@@ -85,6 +137,7 @@ internal sealed class ScanSelfTests : ISelfTestSuite
             states = memory.RunStates(input, s.T, SequenceMethod.Scan);
         }
 
+        RequireWindow(memory, window);
         return new SelfTestResult(SelfTestResult.Relative(states, ReferenceMemory.RunStates(system, input, s.B, s.T, s.K)), MemorySelfTests.StateTolerance);
     }
 

@@ -63,6 +63,13 @@ internal sealed partial class DeviceMemoryEngine
             return 0;
         }
 
+        // H ≥ θ/dt for every LMU measured: where even that window would cost more than the chain, H is not computed.
+        int lowest = (int)Math.Min(int.MaxValue, Math.Ceiling(_system.Theta / _system.Dt));
+        if (WindowUse == ScanWindowUse.Auto && !PrefersWindowCarries(_count, plan.Chunks, 0, lowest, _order))
+        {
+            return 0;
+        }
+
         int horizon = ScanWindow.For(_system, plan.Steps);
         if (horizon == 0 || WindowUse == ScanWindowUse.Always)
         {

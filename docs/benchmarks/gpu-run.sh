@@ -2,7 +2,7 @@
 # The device check run on a lent GPU machine (no .NET SDK there): a self-contained `lmu` published with
 #   ../shared/tools/device-publish Lmu.Gpu.Cli .device
 # and this script run from the repository root with OUT set to a folder for the logs: `gpu-run.sh [SECTION…]`
-# with sections selftest, memory, scan, scan-product, tf32, carries, carry-segments, sequential, capacity-timing, neurons, capacity, training, training-scan,
+# with sections selftest, memory, scan, scan-product, tf32, window, carries, carry-segments, sequential, capacity-timing, neurons, capacity, training, training-scan,
 # transfers, psmnist
 # (default: selftest memory neurons capacity, the first run's set). Each command has its own time limit so that one slow case cannot eat the whole lease.
 set -u
@@ -12,7 +12,7 @@ mkdir -p "$OUT"
 log="$OUT/gpu.log"
 # Each command is logged with the kernel choices from the environment that apply to it.
 run() {
-  echo "\$ ${LMU_SCAN_STATES:+LMU_SCAN_STATES=$LMU_SCAN_STATES }${LMU_GEMM_GROUPS_PER_SM:+LMU_GEMM_GROUPS_PER_SM=$LMU_GEMM_GROUPS_PER_SM }${LMU_SPECIALIZE:+LMU_SPECIALIZE=$LMU_SPECIALIZE }lmu $*" | tee -a "$log"
+  echo "\$ ${LMU_SCAN_STATES:+LMU_SCAN_STATES=$LMU_SCAN_STATES }${LMU_SCAN_WINDOW:+LMU_SCAN_WINDOW=$LMU_SCAN_WINDOW }${LMU_GEMM_GROUPS_PER_SM:+LMU_GEMM_GROUPS_PER_SM=$LMU_GEMM_GROUPS_PER_SM }${LMU_SPECIALIZE:+LMU_SPECIALIZE=$LMU_SPECIALIZE }lmu $*" | tee -a "$log"
   timeout "${LIMIT:-90}" "$L" "$@" 2>&1 | tee -a "$log"
 }
 
@@ -74,6 +74,19 @@ for k in gemm tf32; do for d in 64 256; do
 done; done
 LMU_SCAN_STATES=tf32 LIMIT=60 run bench memory --order 512 --theta 1000 --steps 100000 --batch 16 --method scan --accelerator cuda --repeat 3 --phases
 LMU_SCAN_STATES=gemm LIMIT=60 run bench memory --order 512 --theta 1000 --steps 100000 --batch 16 --method scan --accelerator cuda --repeat 3 --phases
+fi
+
+if has window; then
+# The window start (ScanWindow): each chunk's carry from its last H inputs (H = 1,779 at d = 256, 2,311 at d = 64 for
+# θ = 1,000) against the chained carries, side by side, from the bench's zero states; the auto rule estimates the window
+# cheaper up to B = 8 at d = 256 (PrefersWindowCarries). Then T = 10^6 at B = 1, and a --check of the window's states.
+for d in 64 256; do for B in 1 4 16 64; do for w in off on; do
+  LIMIT=60 run bench memory --order $d --theta 1000 --steps 100000 --batch $B --method scan --accelerator cuda --repeat 5 --phases --window $w
+done; done; done
+for w in off on; do
+  LIMIT=60 run bench memory --order 256 --theta 1000 --steps 1000000 --batch 1 --method scan --accelerator cuda --repeat 3 --phases --window $w
+done
+LIMIT=120 run bench memory --order 256 --theta 1000 --steps 100000 --batch 4 --method scan --accelerator cuda --repeat 1 --window on --check 4
 fi
 
 if has carries; then
