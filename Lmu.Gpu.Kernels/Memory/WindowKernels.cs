@@ -39,7 +39,9 @@ public static class WindowKernels
     /// <summary>
     /// One group per <see cref="ColumnsPerGroup"/> consecutive states of one sequence, threads over the d rows: each
     /// thread loads h_k[i] once (coalesced across the group) for the four states' FMAs, and the inputs are the same
-    /// address across the group. States j ≥ J of a group repeat the last one's end and are not written.
+    /// address across the group. States j ≥ J of a group repeat the last one's end and are not written. Indices are 32-bit
+    /// within the sequence's inputs and the impulse table: the host launches it only where T·k and H·d are below 2³¹
+    /// (ptxas, sm_90: 82 instructions per 16 FFMA in the main loop, against 147 with 64-bit indices).
     /// </summary>
     /// <param name="impulse">h [H, d].</param>
     /// <param name="input">u [B, T, k].</param>
@@ -64,24 +66,27 @@ public static class WindowKernels
         int common = p.Horizon < e0 + 1 ? p.Horizon : e0 + 1;
         int longest = p.Horizon < e3 + 1 ? p.Horizon : e3 + 1;
         int d = p.Order;
-        long k = p.Channels;
-        long rowBase = (long)b * p.Steps;
+        int k = p.Channels;
+
+        // 32-bit indices into the sequence's own inputs (T·k < 2³¹ and H·d < 2³¹, checked on the host): one address
+        // multiply-add per load instead of 64-bit index arithmetic.
+        var sequence = input.SubView(((long)b * p.Steps * k) + ch, ((long)(p.Steps - 1) * k) + 1);
         for (int i = Group.IdxX; i < d; i += Group.DimX)
         {
             float a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-            long h = i;
-            long u0 = ((rowBase + e0) * k) + ch;
-            long u1 = ((rowBase + e1) * k) + ch;
-            long u2 = ((rowBase + e2) * k) + ch;
-            long u3 = ((rowBase + e3) * k) + ch;
+            int h = i;
+            int u0 = e0 * k;
+            int u1 = e1 * k;
+            int u2 = e2 * k;
+            int u3 = e3 * k;
             int q = 0;
             for (; q < common; q++)
             {
                 float hq = impulse[h];
-                a0 += hq * input[u0];
-                a1 += hq * input[u1];
-                a2 += hq * input[u2];
-                a3 += hq * input[u3];
+                a0 += hq * sequence[u0];
+                a1 += hq * sequence[u1];
+                a2 += hq * sequence[u2];
+                a3 += hq * sequence[u3];
                 h += d;
                 u0 -= k;
                 u1 -= k;
@@ -95,15 +100,15 @@ public static class WindowKernels
                 float hq = impulse[h];
                 if (q <= e1)
                 {
-                    a1 += hq * input[u1];
+                    a1 += hq * sequence[u1];
                 }
 
                 if (q <= e2)
                 {
-                    a2 += hq * input[u2];
+                    a2 += hq * sequence[u2];
                 }
 
-                a3 += hq * input[u3];
+                a3 += hq * sequence[u3];
                 h += d;
                 u1 -= k;
                 u2 -= k;

@@ -53,7 +53,11 @@ internal sealed partial class DeviceMemoryEngine
     }
 
     /// <summary>H for a final-only run's window, or 0 where it does not apply or is turned off.</summary>
-    private int FinalWindow(int steps) => WindowUse == ScanWindowUse.Never ? 0 : ScanWindow.For(_system, steps);
+    private int FinalWindow(int steps) => WindowUse == ScanWindowUse.Never ? 0 : Fitting(ScanWindow.For(_system, steps), steps);
+
+    /// <summary><paramref name="horizon"/> where the kernel's 32-bit indices hold it (T·k and H·d below 2³¹), else 0.</summary>
+    private int Fitting(int horizon, int steps) =>
+        (long)steps * _channels < int.MaxValue && (long)horizon * _order < int.MaxValue ? horizon : 0;
 
     /// <summary>H for the window's carries of a run with plan <paramref name="plan"/>, or 0 for the chained ones.</summary>
     private int CarryWindow(ScanPlan plan)
@@ -70,7 +74,7 @@ internal sealed partial class DeviceMemoryEngine
             return 0;
         }
 
-        int horizon = ScanWindow.For(_system, plan.Steps);
+        int horizon = Fitting(ScanWindow.For(_system, plan.Steps), plan.Steps);
         if (horizon == 0 || WindowUse == ScanWindowUse.Always)
         {
             return horizon;
