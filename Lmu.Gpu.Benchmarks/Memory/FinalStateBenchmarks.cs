@@ -5,7 +5,7 @@ namespace Lmu.Gpu.Benchmarks.Memory;
 /// <summary>
 /// The final state only (<see cref="LinearMemory.RunFinalState(ReadOnlySpan{float}, int, SequenceMethod)"/>) of B sequences of T steps with θ = 1,000 ≪ T:
 /// the sequential run, the chained scan (chunk ends and their carries), and the window start, which computes each
-/// final state from its last H inputs (H = 1,779 at d = 256, 2,311 at d = 64; ‖Ā^H‖ &lt; 2⁻²⁴) and so costs the same at
+/// final state from its last H inputs (H = 1,779 at d = 256, 2,309 at d = 64; ‖Ā^H‖ &lt; 2⁻²⁴) and so costs the same at
 /// every T. The accelerator is <c>$LMU_ACCELERATOR</c> (default cpu, the host path; on a device the window is
 /// <see cref="ScanWindowUse"/>).
 /// </summary>

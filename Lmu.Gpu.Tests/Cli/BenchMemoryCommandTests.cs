@@ -61,7 +61,7 @@ public sealed class BenchMemoryCommandTests
     [Test]
     public void Window_On_TakesTheCarriesFromWindowsAndSaysSo()
     {
-        // d = 4, θ = 50: H = 295 (2·H ≤ T = 1,000). From the bench's zero states no chunk stays chained, so phase A is
+        // d = 4, θ = 50: H = 288 (2·H ≤ T = 1,000). From the bench's zero states no chunk stays chained, so phase A is
         // skipped (ends_s = 0); the check line compares the result with the host's sequential run.
         var result = CliRunner.Run("bench", "memory", "--order", "4", "--theta", "50", "--steps", "1000", "--accelerator", "cpu-sim",
             "--repeat", "1", "--phases", "--window", "on", "--check", "1");
