@@ -122,6 +122,22 @@ public sealed class ScanWindowTests : SimulatorAndHostFixture
     }
 
     [Test]
+    public void FinalOnly_ByWindow_OfAnEulerSystem_MatchesDoubleReference()
+    {
+        // Euler, d = 8, θ = 50 (spectral radius 0.94, H = 307): the window follows the discretised Ā, not the ZOH.
+        const int order = 8, batch = 1, channels = 2, steps = 700;
+        var system = LmuSystem.Create(order, 50, 1, Discretizer.Euler);
+        Assert.That(ScanWindow.For(system, steps), Is.EqualTo(307));
+        float[] input = ScanTestData.Uniform((long)batch * steps * channels, seed: 64);
+        double[] expected = FinalRows(ReferenceMemory.RunStates(system, input, batch, steps, channels), batch, steps, channels, order);
+        using var host = new LinearMemory(Host, system, batch, channels);
+        using var device = new LinearMemory(Simulator, system, batch, channels);
+        Assert.That(ScanTestData.RelativeMaxError(host.RunFinalState(input, steps, SequenceMethod.Scan), expected), Is.LessThanOrEqualTo(2e-6));
+        Assert.That(ScanTestData.RelativeMaxError(device.RunFinalState(input, steps, SequenceMethod.Scan), expected), Is.LessThanOrEqualTo(2e-6));
+        Assert.That(((DeviceMemoryEngine)device.Engine).LastWindow, Is.EqualTo(307));
+    }
+
+    [Test]
     public void DeviceWindow_AllOutputs_MatchHostSequential([Values(false, true)] bool zeroInitial, [Values(false, true)] bool product)
     {
         // d = 20, θ = 10 (H = 32), L = 7, T = 150: C = 22 chunks, the last 3 steps long. From zero states every carry
