@@ -88,6 +88,37 @@ public sealed class GpuShapeScanTests : GpuShapedSimulatorFixture
     }
 
     [Test]
+    public void WindowCarries_With256ThreadGroups_MatchHostSequential([Values(64, 512)] int order)
+    {
+        // The window kernel at its GPU group shapes: one thread per row at d = 64 (two warps), and at d = 512 a group of
+        // 256 whose threads take two rows each. θ = 30 (H = 69 at d = 64, 49 at d = 512), L = 4, T = 150 from zero
+        // states: all 38 chunk carries from windows (ten groups of four, the last of two), then a final-only run.
+        const int batch = 2, channels = 1, steps = 150, chunk = 4;
+        var system = LmuSystem.Create(order, 30);
+        using var engine = new DeviceMemoryEngine(GpuShaped, system, batch, channels)
+        {
+            WindowUse = ScanWindowUse.Always,
+            StatesKernel = ScanStatesKernel.Steps,
+        };
+        using var hostDevice = LmuDevice.Open(AcceleratorKind.Cpu);
+        using var host = new LinearMemory(hostDevice, system, batch, channels);
+        float[] input = ScanTestData.Uniform((long)batch * steps * channels, seed: 35);
+        float[] expected = host.RunStates(input, steps, SequenceMethod.Sequential);
+        var states = new float[expected.Length];
+        engine.RunScan(input, steps, MemoryOutputMode.AllStates, [], 0, states, chunk);
+        Assert.That(engine.LastWindow, Is.EqualTo(ScanWindow.Horizon(system)).And.GreaterThan(0));
+        var final = new float[batch * channels * order];
+        engine.GetStates(final);
+        Assert.That(ScanTestData.RelativeMaxError(states, expected), Is.LessThanOrEqualTo(1e-5));
+        Assert.That(ScanTestData.RelativeMaxError(final, host.GetStates()), Is.LessThanOrEqualTo(1e-5));
+
+        engine.SetStates(new float[final.Length]);
+        engine.RunScan(input, steps, MemoryOutputMode.FinalOnly, [], 0, [], chunk);
+        engine.GetStates(final);
+        Assert.That(ScanTestData.RelativeMaxError(final, host.GetStates()), Is.LessThanOrEqualTo(1e-5));
+    }
+
+    [Test]
     public void DefaultScan_With256ThreadGroups_MatchesHostSequential()
     {
         // What a GPU runs with nothing forced: the product phase C (L = 32 at d < 128) for states and decoded outputs,
