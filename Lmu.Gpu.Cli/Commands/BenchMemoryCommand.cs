@@ -39,6 +39,11 @@ internal static class BenchMemoryCommand
         {
             Description = "Time the run from host arrays (input uploaded, states read back: the span overloads) instead of device-resident buffers.",
         };
+        var outputKind = new Option<string>("--output")
+        {
+            Description = "What each timed run writes: states (all B·T states, default) or final (the final states only; the line then says output=final).",
+            DefaultValueFactory = _ => "states",
+        };
         var check = new Option<int>("--check")
         {
             Description = "After timing, run the memory once more and compare its first N sequences' states with the host's sequential run (a second line: max |Δm| / max |m|); 0 = no check.",
@@ -46,7 +51,7 @@ internal static class BenchMemoryCommand
         };
         var seed = CommonOptions.Seed();
         var command = new Command("memory", "Times the linear memory (all states) on random input: sequential, scan, auto, or the fft baseline.");
-        foreach (var option in new Option[] { order, theta, steps, batch, method, accelerator, repeat, chunk, segment, window, phases, transfers, check, seed })
+        foreach (var option in new Option[] { order, theta, steps, batch, method, accelerator, repeat, chunk, segment, window, phases, transfers, outputKind, check, seed })
         {
             command.Options.Add(option);
         }
@@ -65,8 +70,15 @@ internal static class BenchMemoryCommand
 
             var system = LmuSystem.Create(d, parse.GetValue(theta));
             var rng = new Random(parse.GetValue(seed));
+            bool finalOnly = (parse.GetValue(outputKind)?.Trim().ToLowerInvariant()) switch
+            {
+                "states" => false,
+                "final" => true,
+                var other => throw new ArgumentException($"--output must be states or final, not '{other}'."),
+            };
+
             long count = (long)b * t;
-            if (count * d > Array.MaxLength)
+            if (!finalOnly && count * d > Array.MaxLength)
             {
                 throw new ArgumentException($"B·T·d = {count * d:N0} states exceed one array; lower --steps or --batch.");
             }
@@ -90,6 +102,11 @@ internal static class BenchMemoryCommand
             double? checkError = null;
             if (name == "fft")
             {
+                if (finalOnly)
+                {
+                    throw new ArgumentException("--output final: the fft baseline computes all states.");
+                }
+
                 var fft = new FftMemory(system, t);
                 var output = new float[count * d];
                 fft.RunStates(input, b, output);
@@ -124,7 +141,7 @@ internal static class BenchMemoryCommand
                 }
 
                 bool timePhases = parse.GetValue(phases);
-                if (timePhases && memory.ResolveMethod(sequenceMethod, t) != SequenceMethod.Scan)
+                if (timePhases && memory.ResolveMethod(sequenceMethod, t, finalOnly) != SequenceMethod.Scan)
                 {
                     throw new ArgumentException("--phases times the phases of the scan; this run is sequential.");
                 }
@@ -132,14 +149,14 @@ internal static class BenchMemoryCommand
                 var phaseEngine = timePhases ? DeviceEngine(memory, "--phases") : null;
                 if (sequenceMethod == SequenceMethod.Auto)
                 {
-                    name = "auto(" + memory.ResolveAuto(t).ToName() + ")";
+                    name = "auto(" + memory.ResolveMethod(sequenceMethod, t, finalOnly).ToName() + ")";
                 }
 
                 if (parse.GetValue(transfers))
                 {
-                    if (timePhases)
+                    if (timePhases || finalOnly)
                     {
-                        throw new ArgumentException("--phases times device-resident runs; leave out --transfers.");
+                        throw new ArgumentException("--transfers times all-state runs from host arrays; leave out --phases and --output final.");
                     }
 
                     times = TimeWithTransfers(memory, input, t, sequenceMethod, repeats);
@@ -147,13 +164,13 @@ internal static class BenchMemoryCommand
                 }
                 else
                 {
-                    times = memory.MeasureStates(input, t, sequenceMethod, repeats);
+                    times = memory.MeasureStates(input, t, sequenceMethod, repeats, finalOnly);
                 }
 
                 if (phaseEngine is not null)
                 {
                     phaseEngine.PhaseLog = [];
-                    memory.MeasureStates(input, t, sequenceMethod, repeats);
+                    memory.MeasureStates(input, t, sequenceMethod, repeats, finalOnly);
                     phaseMedians = ScanPhaseTimes.Median(phaseEngine.PhaseLog);
                     phaseWindow = phaseEngine.LastWindow;
                     phaseEngine.PhaseLog = null;
@@ -161,7 +178,7 @@ internal static class BenchMemoryCommand
 
                 if (checkedSequences > 0)
                 {
-                    checkError = CheckAgainstHost(memory, system, input, t, sequenceMethod, checkedSequences);
+                    checkError = CheckAgainstHost(memory, system, input, t, sequenceMethod, checkedSequences, finalOnly);
                 }
 
                 device = lmuDevice.Kind.ToName();
@@ -169,7 +186,7 @@ internal static class BenchMemoryCommand
 
             double median = Timings.Median(times);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"method={name} accelerator={device} d={d} T={t} B={b} median_s={median:G4} states_per_s={count / median:G4}"));
+                $"method={name}{(finalOnly ? " output=final" : "")} accelerator={device} d={d} T={t} B={b} median_s={median:G4} states_per_s={count / median:G4}"));
             if (phaseMedians is { } ph)
             {
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -188,16 +205,20 @@ internal static class BenchMemoryCommand
     }
 
     /// <summary>Runs <paramref name="memory"/> once more from zero states into host arrays and compares the first
-    /// <paramref name="sequences"/> sequences' states with the host path's sequential run of the same inputs.</summary>
+    /// <paramref name="sequences"/> sequences' states (or, with <paramref name="finalOnly"/>, their final states) with
+    /// the host path's sequential run of the same inputs.</summary>
     /// <returns>max |m − m_host| / max |m_host|, or +∞ for a non-finite state.</returns>
-    private static double CheckAgainstHost(LinearMemory memory, LmuSystem system, float[] input, int steps, SequenceMethod method, int sequences)
+    private static double CheckAgainstHost(LinearMemory memory, LmuSystem system, float[] input, int steps, SequenceMethod method, int sequences, bool finalOnly)
     {
         memory.Reset();
-        float[] states = memory.RunStates(input, steps, method);
+        float[] states = finalOnly ? memory.RunFinalState(input, steps, method) : memory.RunStates(input, steps, method);
         memory.Reset();
         using var host = LmuDevice.Open(AcceleratorKind.Cpu);
         using var reference = new LinearMemory(host, system, sequences);
-        float[] expected = reference.RunStates(input.AsSpan(0, sequences * steps), steps, SequenceMethod.Sequential);
+        var part = input.AsSpan(0, sequences * steps);
+        float[] expected = finalOnly
+            ? reference.RunFinalState(part, steps, SequenceMethod.Sequential)
+            : reference.RunStates(part, steps, SequenceMethod.Sequential);
         return SelfTest.SelfTestResult.Relative(states.AsSpan(0, expected.Length), expected);
     }
 

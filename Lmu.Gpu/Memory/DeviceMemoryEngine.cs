@@ -473,7 +473,7 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
             p with { Flags = reverse | write });
     }
 
-    public double[] MeasureStates(ReadOnlySpan<float> input, int steps, bool scan, int chunkLength, int repeats)
+    public double[] MeasureStates(ReadOnlySpan<float> input, int steps, bool scan, int chunkLength, int repeats, MemoryOutputMode mode)
     {
         using var owned = new OwnedBuffers();
         float[] saved = new float[(long)_count * _order];
@@ -481,7 +481,7 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
         try
         {
             var inputBuffer = DeviceBuffers.Upload(_accelerator, input, owned);
-            var outputBuffer = DeviceBuffers.Allocate(_accelerator, (long)_count * steps * _order, "output", owned);
+            var outputBuffer = mode == MemoryOutputMode.FinalOnly ? _empty : DeviceBuffers.Allocate(_accelerator, (long)_count * steps * _order, "output", owned);
             var times = new double[repeats];
             for (int r = -1; r < repeats; r++)
             {
@@ -492,7 +492,7 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
                 if (scan)
                 {
                     var clock = PhaseLog is null ? null : new ScanPhaseClock(_accelerator.Synchronize);
-                    var phases = ScanOnDevice(inputBuffer.View, steps, MemoryOutputMode.AllStates, _empty.View, 0, outputBuffer.View, chunkLength, scratch, clock: clock);
+                    var phases = ScanOnDevice(inputBuffer.View, steps, mode, _empty.View, 0, outputBuffer.View, chunkLength, scratch, clock: clock);
                     if (clock is not null && r >= 0)
                     {
                         PhaseLog!.Add(phases);
@@ -500,7 +500,7 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
                 }
                 else
                 {
-                    Launch(inputBuffer.View, outputBuffer.View, steps, MemoryOutputMode.AllStates, _empty.View, 0);
+                    Launch(inputBuffer.View, outputBuffer.View, steps, mode, _empty.View, 0);
                 }
 
                 _accelerator.Synchronize();

@@ -138,10 +138,10 @@ internal sealed class HostMemoryEngine : IMemoryEngine
         }
     }
 
-    public double[] MeasureStates(ReadOnlySpan<float> input, int steps, bool scan, int chunkLength, int repeats)
+    public double[] MeasureStates(ReadOnlySpan<float> input, int steps, bool scan, int chunkLength, int repeats, MemoryOutputMode mode)
     {
         float[] saved = (float[])_states.Clone();
-        var output = new float[(long)_count * steps * _order];
+        var output = mode == MemoryOutputMode.FinalOnly ? [] : new float[(long)_count * steps * _order];
         var times = new double[repeats];
         for (int r = -2; r < repeats; r++)
         {
@@ -149,11 +149,11 @@ internal sealed class HostMemoryEngine : IMemoryEngine
             long start = System.Diagnostics.Stopwatch.GetTimestamp();
             if (scan)
             {
-                RunScan(input, steps, MemoryOutputMode.AllStates, ReadOnlySpan<float>.Empty, 0, output, chunkLength);
+                RunScan(input, steps, mode, ReadOnlySpan<float>.Empty, 0, output, chunkLength);
             }
             else
             {
-                RunSequential(input, steps, MemoryOutputMode.AllStates, ReadOnlySpan<float>.Empty, 0, output);
+                RunSequential(input, steps, mode, ReadOnlySpan<float>.Empty, 0, output);
             }
 
             if (r >= 0)

@@ -27,9 +27,11 @@ internal interface IMemoryEngine : IDisposable
     /// The states are not touched.</summary>
     void RunAdjoint(ReadOnlySpan<float> gradients, int steps, bool scan, int chunkLength, Span<float> lambda, Span<float> inputGradient, Span<float> initialGradient);
 
-    /// <summary>Times <paramref name="repeats"/> runs of all states (after untimed warm-ups) with the buffers kept in
-    /// place (on a device, no host transfers are timed); returns seconds per run. States are restored after.</summary>
-    double[] MeasureStates(ReadOnlySpan<float> input, int steps, bool scan, int chunkLength, int repeats);
+    /// <summary>Times <paramref name="repeats"/> runs of all states, or of the final state only (<paramref name="mode"/>:
+    /// <see cref="MemoryOutputMode.AllStates"/> or <see cref="MemoryOutputMode.FinalOnly"/>), after untimed warm-ups,
+    /// with the buffers kept in place (on a device, no host transfers are timed); returns seconds per run. States are
+    /// restored after.</summary>
+    double[] MeasureStates(ReadOnlySpan<float> input, int steps, bool scan, int chunkLength, int repeats, MemoryOutputMode mode);
 
     /// <summary>The chunk length the engine picks for T steps.</summary>
     int ChooseChunkLength(int steps);

@@ -325,18 +325,25 @@ public sealed partial class LinearMemory : IDisposable
     }
 
     /// <summary>The method a run of T steps with <paramref name="method"/> uses (Auto resolved).</summary>
-    internal SequenceMethod ResolveMethod(SequenceMethod method, int steps) => Resolve(method, steps, MemoryOutputMode.AllStates);
+    internal SequenceMethod ResolveMethod(SequenceMethod method, int steps, bool finalOnly = false) =>
+        Resolve(method, steps, finalOnly ? MemoryOutputMode.FinalOnly : MemoryOutputMode.AllStates);
 
-    /// <summary>Times <paramref name="repeats"/> all-states runs of the resolved method with device-resident buffers
-    /// (for <c>lmu bench memory</c> and the benchmarks); returns seconds per run and leaves the states unchanged.</summary>
-    internal double[] MeasureStates(ReadOnlySpan<float> input, int steps, SequenceMethod method, int repeats)
+    /// <summary>Times <paramref name="repeats"/> runs of the resolved method with device-resident buffers (for
+    /// <c>lmu bench memory</c> and the benchmarks): all states, or with <paramref name="finalOnly"/> the final state
+    /// only; returns seconds per run and leaves the states unchanged.</summary>
+    internal double[] MeasureStates(ReadOnlySpan<float> input, int steps, SequenceMethod method, int repeats, bool finalOnly = false)
     {
         ThrowIfDisposed();
         ValidateInput(input, steps, nameof(input));
         ArgumentOutOfRangeException.ThrowIfLessThan(repeats, 1);
-        _ = OutputLength(steps, Order);
-        bool scan = Resolve(method, steps, MemoryOutputMode.AllStates) == SequenceMethod.Scan;
-        return _engine.MeasureStates(input, steps, scan, ChunkLength, repeats);
+        var mode = finalOnly ? MemoryOutputMode.FinalOnly : MemoryOutputMode.AllStates;
+        if (!finalOnly)
+        {
+            _ = OutputLength(steps, Order);
+        }
+
+        bool scan = Resolve(method, steps, mode) == SequenceMethod.Scan;
+        return _engine.MeasureStates(input, steps, scan, ChunkLength, repeats, mode);
     }
 
     private static void RequireLength(int actual, long expected, string name)
