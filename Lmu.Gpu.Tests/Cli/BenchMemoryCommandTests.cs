@@ -75,6 +75,33 @@ public sealed class BenchMemoryCommandTests
         Assert.That(double.Parse(check.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), Is.LessThan(1e-5));
     }
 
+    [TestCase("cpu")]
+    [TestCase("cpu-sim")]
+    public void OutputFinal_TimesFinalOnlyRunsAndChecksTheirFinalStates(string accelerator)
+    {
+        // d = 4, θ = 50 (H = 288), T = 1,000: the final-only run takes the window on both paths.
+        var result = CliRunner.Run("bench", "memory", "--order", "4", "--theta", "50", "--steps", "1000", "--batch", "3", "--accelerator", accelerator,
+            "--repeat", "2", "--output", "final", "--check", "3");
+        Assert.That(result.ExitCode, Is.EqualTo(0), result.Error);
+        string[] lines = result.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.That(lines, Has.Length.EqualTo(2));
+        Assert.That(lines[0], Does.StartWith($"method=scan output=final accelerator={accelerator} d=4 T=1000 B=3 median_s="));
+        var check = System.Text.RegularExpressions.Regex.Match(lines[1], @"^check: sequences=3 max_rel_err=(\S+) ");
+        Assert.That(check.Success, lines[1]);
+        Assert.That(double.Parse(check.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), Is.LessThan(1e-5));
+    }
+
+    [TestCase("--output", "everything", "--output must be states or final")]
+    [TestCase("--transfers", null, "leave out --phases and --output final")]
+    public void OutputFinal_ThrowsForUnknownKindsAndTransfers(string option, string? value, string message)
+    {
+        string[] args = ["bench", "memory", "--order", "4", "--theta", "50", "--steps", "300", "--accelerator", "cpu"];
+        args = value is null ? [.. args, "--output", "final", option] : [.. args, option, value];
+        var result = CliRunner.Run(args);
+        Assert.That(result.ExitCode, Is.EqualTo(1));
+        Assert.That(result.Error, Does.Contain(message));
+    }
+
     [Test]
     public void Window_ThrowsForTheHostPathAndUnknownSettings()
     {

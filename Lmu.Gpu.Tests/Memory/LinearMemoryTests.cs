@@ -151,6 +151,19 @@ public sealed class LinearMemoryTests(AcceleratorKind kind)
     }
 
     [Test]
+    public void ThrowIfNotFinite_FindsEachBadValueInTheVectorPartAndTheTail(
+        [Values(0, 517, 1_000, 1_002)] int index, [Values(float.NaN, float.NegativeInfinity, float.PositiveInfinity)] float bad)
+    {
+        // 1,003 values: the vectorised pass covers the first multiple of the vector width, the tail the rest.
+        float[] values = Enumerable.Range(0, 1_003).Select(i => (i % 2 == 0 ? 1 : -1) * i * 1e30f / 1_003).ToArray();
+        Assert.DoesNotThrow(() => LinearMemory.ThrowIfNotFinite(values, "input"));
+        values[index] = bad;
+        var e = Assert.Throws<ArgumentException>(() => LinearMemory.ThrowIfNotFinite(values, "input"));
+        Assert.That(e!.Message, Does.StartWith($"input[{index}] is"));
+        Assert.That(e.ParamName, Is.EqualTo("input"));
+    }
+
+    [Test]
     public void RunStates_ThrowsForZeroSteps()
     {
         using var memory = new LinearMemory(_device, LmuSystem.Create(4, 10));
