@@ -10,6 +10,7 @@ namespace Lmu.Gpu.Benchmarks.Memory;
 /// <see cref="ScanWindowUse"/>).
 /// </summary>
 [MemoryDiagnoser(false)]
+[MedianColumn]
 public class FinalStateBenchmarks
 {
     private LmuDevice _device = null!;
