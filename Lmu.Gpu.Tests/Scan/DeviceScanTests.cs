@@ -139,32 +139,8 @@ public sealed class DeviceScanTests : SimulatorAndHostFixture
         using var host = new LinearMemory(Host, system, Batch, Channels);
         float[] input = ScanTestData.Uniform((long)Batch * steps * Channels, seed);
         float[] initial = ScanTestData.Uniform(host.StateLength, seed + 1);
-        double[] delays = [0, 0.5, 1];
-        var (expectedStates, expectedFinal, expectedDecoded) = Sequential(host, input, initial, steps, delays);
-
-        device.SetStates(initial);
-        float[] states = device.RunStates(input, steps, SequenceMethod.Scan);
-        float[] final = device.GetStates();
-        device.SetStates(initial);
-        float[] decoded = device.RunDecoded(input, steps, delays, SequenceMethod.Scan);
-        device.SetStates(initial);
-        float[] finalOnly = device.RunFinalState(input, steps, SequenceMethod.Scan);
-
-        Assert.That(ScanTestData.RelativeMaxError(states, expectedStates), Is.LessThanOrEqualTo(1e-5));
-        Assert.That(ScanTestData.RelativeMaxError(final, expectedFinal), Is.LessThanOrEqualTo(1e-5));
-        Assert.That(ScanTestData.RelativeMaxError(decoded, expectedDecoded), Is.LessThanOrEqualTo(1e-5));
-        Assert.That(ScanTestData.RelativeMaxError(finalOnly, expectedFinal), Is.LessThanOrEqualTo(1e-5));
-    }
-
-    /// <summary>All states, the final state and the decoded outputs of the host path's sequential run from
-    /// <paramref name="initial"/>.</summary>
-    private static (float[] States, float[] Final, float[] Decoded) Sequential(LinearMemory host, float[] input, float[] initial, int steps, double[] delays)
-    {
-        host.SetStates(initial);
-        float[] states = host.RunStates(input, steps, SequenceMethod.Sequential);
-        float[] final = host.GetStates();
-        host.SetStates(initial);
-        return (states, final, host.RunDecoded(input, steps, delays, SequenceMethod.Sequential));
+        var expected = ScanTestData.RunAll(host, input, initial, steps, SequenceMethod.Sequential);
+        ScanTestData.AssertRunsMatch(ScanTestData.RunAll(device, input, initial, steps, SequenceMethod.Scan), expected, 1e-5);
     }
 
     [Test]

@@ -54,6 +54,35 @@ internal static class ScanTestData
         Assert.That(RelativeMaxError(actual.InitialStateGradient, expected.InitialStateGradient), Is.LessThanOrEqualTo(tolerance));
     }
 
+    /// <summary>All states, the final states, the decoded outputs (delays 0, θ/2, θ) and a final-only run of
+    /// <paramref name="memory"/> by <paramref name="method"/>, each from <paramref name="initial"/>;
+    /// <paramref name="afterEach"/> runs after each of the three runs (to check which path it took).</summary>
+    public static MemoryRuns RunAll(LinearMemory memory, float[] input, float[] initial, int steps, SequenceMethod method, Action? afterEach = null)
+    {
+        double[] delays = [0, 0.5, 1];
+        memory.SetStates(initial);
+        float[] states = memory.RunStates(input, steps, method);
+        afterEach?.Invoke();
+        float[] final = memory.GetStates();
+        memory.SetStates(initial);
+        float[] decoded = memory.RunDecoded(input, steps, delays, method);
+        afterEach?.Invoke();
+        memory.SetStates(initial);
+        float[] finalOnly = memory.RunFinalState(input, steps, method);
+        afterEach?.Invoke();
+        return new MemoryRuns(states, final, decoded, finalOnly);
+    }
+
+    /// <summary>Each output of <paramref name="actual"/> within <paramref name="tolerance"/> of the largest value of
+    /// <paramref name="expected"/>'s, the final-only run against the expected final states.</summary>
+    public static void AssertRunsMatch(MemoryRuns actual, MemoryRuns expected, double tolerance)
+    {
+        Assert.That(RelativeMaxError(actual.States, expected.States), Is.LessThanOrEqualTo(tolerance));
+        Assert.That(RelativeMaxError(actual.Final, expected.Final), Is.LessThanOrEqualTo(tolerance));
+        Assert.That(RelativeMaxError(actual.Decoded, expected.Decoded), Is.LessThanOrEqualTo(tolerance));
+        Assert.That(RelativeMaxError(actual.FinalOnly, expected.Final), Is.LessThanOrEqualTo(tolerance));
+    }
+
     /// <summary>The decoded reference: C times the states, row by row ([rows, Q] from [rows, d], in double).</summary>
     public static double[] Decode(double[] states, float[] decoders, int delays, int order)
     {
@@ -73,3 +102,10 @@ internal static class ScanTestData
         return decoded;
     }
 }
+
+/// <summary>The outputs of <see cref="ScanTestData.RunAll"/>.</summary>
+/// <param name="States">All states.</param>
+/// <param name="Final">The states after the all-states run.</param>
+/// <param name="Decoded">Decoded outputs for delays 0, θ/2 and θ.</param>
+/// <param name="FinalOnly">The final-only run's result.</param>
+internal sealed record MemoryRuns(float[] States, float[] Final, float[] Decoded, float[] FinalOnly);

@@ -208,35 +208,18 @@ public sealed class ScanWindowTests : SimulatorAndHostFixture
         Assert.That(ScanTestData.RelativeMaxError(chained, expected), Is.LessThanOrEqualTo(1e-5));
     }
 
-    /// <summary>All states, the final states, decoded outputs (delays 0, θ/2, θ) and a final-only run from
-    /// <paramref name="initial"/>, each taking the window, against the host path's sequential run within 1e-5.</summary>
+    /// <summary>All states, the final states, decoded outputs and a final-only run from <paramref name="initial"/>
+    /// (<see cref="ScanTestData.RunAll"/>), each taking the window, against the host path's sequential run within
+    /// 1e-5.</summary>
     private void AssertWindowRunsMatchHostSequential(LinearMemory device, DeviceMemoryEngine engine, LmuSystem system, float[] initial, int steps, int seed, int expectedHorizon)
     {
         int batch = device.Batch, channels = device.Channels;
         using var host = new LinearMemory(Host, system, batch, channels);
         float[] input = ScanTestData.Uniform((long)batch * steps * channels, seed);
-        double[] delays = [0, 0.5, 1];
-        host.SetStates(initial);
-        float[] expectedStates = host.RunStates(input, steps, SequenceMethod.Sequential);
-        float[] expectedFinal = host.GetStates();
-        host.SetStates(initial);
-        float[] expectedDecoded = host.RunDecoded(input, steps, delays, SequenceMethod.Sequential);
-
-        device.SetStates(initial);
-        float[] states = device.RunStates(input, steps, SequenceMethod.Scan);
-        Assert.That(engine.LastWindow, Is.EqualTo(expectedHorizon));
-        float[] final = device.GetStates();
-        device.SetStates(initial);
-        float[] decoded = device.RunDecoded(input, steps, delays, SequenceMethod.Scan);
-        Assert.That(engine.LastWindow, Is.EqualTo(expectedHorizon));
-        device.SetStates(initial);
-        float[] finalOnly = device.RunFinalState(input, steps, SequenceMethod.Scan);
-        Assert.That(engine.LastWindow, Is.EqualTo(expectedHorizon));
-
-        Assert.That(ScanTestData.RelativeMaxError(states, expectedStates), Is.LessThanOrEqualTo(1e-5));
-        Assert.That(ScanTestData.RelativeMaxError(final, expectedFinal), Is.LessThanOrEqualTo(1e-5));
-        Assert.That(ScanTestData.RelativeMaxError(decoded, expectedDecoded), Is.LessThanOrEqualTo(1e-5));
-        Assert.That(ScanTestData.RelativeMaxError(finalOnly, expectedFinal), Is.LessThanOrEqualTo(1e-5));
+        var expected = ScanTestData.RunAll(host, input, initial, steps, SequenceMethod.Sequential);
+        var actual = ScanTestData.RunAll(device, input, initial, steps, SequenceMethod.Scan,
+            () => Assert.That(engine.LastWindow, Is.EqualTo(expectedHorizon)));
+        ScanTestData.AssertRunsMatch(actual, expected, 1e-5);
     }
 
     /// <summary>The last step's rows [B·k, d] of reference states [B, T, k, d].</summary>
