@@ -5,7 +5,7 @@ namespace Lmu.Gpu.Benchmarks.Memory;
 /// <summary>
 /// The final state only (<see cref="LinearMemory.RunFinalState(ReadOnlySpan{float}, int, SequenceMethod)"/>) of B sequences of T steps with θ = 1,000 ≪ T:
 /// the sequential run, the chained scan (chunk ends and their carries), and the window start, which computes each
-/// final state from its last H inputs (H = 1,779 at d = 256, 2,309 at d = 64; ‖Ā^H‖ &lt; 2⁻²⁴) and so costs the same at
+/// final state from its last H inputs (H = 1,792 at d = 256, 2,432 at d = 64; ‖Ā^H‖ &lt; 2⁻²⁴) and so costs the same at
 /// every T. The accelerator is <c>$LMU_ACCELERATOR</c> (default cpu, the host path; on a device the window is
 /// <see cref="ScanWindowUse"/>).
 /// </summary>
@@ -41,14 +41,14 @@ public class FinalStateBenchmarks
         var system = LmuSystem.Create(Order, 1_000);
         _device = LmuDevice.Open(Environment.GetEnvironmentVariable("LMU_ACCELERATOR") ?? "cpu");
         _memory = new LinearMemory(_device, system, Batch);
-        bool window = Method == "window";
+        var window = Method == "window" ? ScanWindowUse.Always : ScanWindowUse.Never;
         switch (_memory.Engine)
         {
             case HostMemoryEngine host:
-                host.Window = window;
+                host.WindowUse = window;
                 break;
             case DeviceMemoryEngine device:
-                device.WindowUse = window ? ScanWindowUse.Always : ScanWindowUse.Never;
+                device.WindowUse = window;
                 break;
         }
 

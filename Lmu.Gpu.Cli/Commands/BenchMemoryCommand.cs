@@ -29,7 +29,7 @@ internal static class BenchMemoryCommand
         };
         var window = new Option<string>("--window")
         {
-            Description = "Device scan: the window start, each chunk's carry from its last H inputs where ‖Ā^H‖ < 2⁻²⁴ and 2·H ≤ T (auto: where its estimated cost is lower; on; off). Default: $LMU_SCAN_WINDOW, else auto.",
+            Description = "The scan's window start where ‖Ā^H‖ < 2⁻²⁴ and 2·H ≤ T: final-only runs from each sequence's last H inputs (host and device), and on a device each chunk's carry from its last H inputs (auto: final-only runs, and carries where their estimated cost is lower; on; off). Default: $LMU_SCAN_WINDOW, else auto.",
         };
         var phases = new Option<bool>("--phases")
         {
@@ -135,9 +135,18 @@ internal static class BenchMemoryCommand
                     DeviceEngine(memory, "--carry-segment").CarrySegment = carrySegment;
                 }
 
-                if (parse.GetValue(window) is { } windowUse)
+                if (parse.GetValue(window) is { } windowName)
                 {
-                    DeviceEngine(memory, "--window").WindowUse = ScanWindowUseParser.Parse(windowUse);
+                    var windowUse = ScanWindowUseParser.Parse(windowName);
+                    switch (memory.Engine)
+                    {
+                        case DeviceMemoryEngine deviceEngine:
+                            deviceEngine.WindowUse = windowUse;
+                            break;
+                        case HostMemoryEngine hostEngine:
+                            hostEngine.WindowUse = windowUse;
+                            break;
+                    }
                 }
 
                 bool timePhases = parse.GetValue(phases);

@@ -103,11 +103,18 @@ public sealed class BenchMemoryCommandTests
     }
 
     [Test]
-    public void Window_ThrowsForTheHostPathAndUnknownSettings()
+    public void Window_Off_OnTheHostPath_TakesTheChainedFinalOnlyRun_AndUnknownSettingsThrow()
     {
-        var host = CliRunner.Run("bench", "memory", "--order", "4", "--theta", "50", "--steps", "300", "--accelerator", "cpu", "--window", "on");
-        Assert.That(host.ExitCode, Is.EqualTo(1));
-        Assert.That(host.Error, Does.Contain("--window applies to the device scan"));
+        // The same final-only run with and without the window on the host: both checked against the sequential run.
+        foreach (string setting in new[] { "off", "on" })
+        {
+            var host = CliRunner.Run("bench", "memory", "--order", "4", "--theta", "50", "--steps", "1000", "--accelerator", "cpu", "--window", setting,
+                "--output", "final", "--repeat", "1", "--check", "1");
+            Assert.That(host.ExitCode, Is.EqualTo(0), host.Error);
+            Assert.That(double.Parse(System.Text.RegularExpressions.Regex.Match(host.Output, @"max_rel_err=(\S+) ").Groups[1].Value,
+                System.Globalization.CultureInfo.InvariantCulture), Is.LessThan(1e-5));
+        }
+
         var unknown = CliRunner.Run("bench", "memory", "--order", "4", "--theta", "50", "--steps", "300", "--accelerator", "cpu-sim", "--window", "maybe");
         Assert.That(unknown.ExitCode, Is.EqualTo(1));
         Assert.That(unknown.Error, Does.Contain("LMU_SCAN_WINDOW"));

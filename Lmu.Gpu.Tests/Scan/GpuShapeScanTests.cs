@@ -91,7 +91,7 @@ public sealed class GpuShapeScanTests : GpuShapedSimulatorFixture
     public void WindowCarries_With256ThreadGroups_MatchHostSequential([Values(64, 512)] int order)
     {
         // The window kernel at its GPU group shapes: one thread per row at d = 64 (two warps), and at d = 512 a group of
-        // 256 whose threads take two rows each. θ = 30 (H = 69 at d = 64, 49 at d = 512), L = 4, T = 150 from zero
+        // 256 whose threads take two rows each. θ = 30 (H = 72 at d = 64, 50 at d = 512), L = 4, T = 150 from zero
         // states: all 38 chunk carries from windows (ten groups of four, the last of two), then a final-only run.
         const int batch = 2, channels = 1, steps = 150, chunk = 4;
         var system = LmuSystem.Create(order, 30);

@@ -53,7 +53,8 @@ internal sealed partial class DeviceMemoryEngine
     }
 
     /// <summary>H for a final-only run's window, or 0 where it does not apply or is turned off.</summary>
-    private int FinalWindow(int steps) => WindowUse == ScanWindowUse.Never ? 0 : Fitting(ScanWindow.For(_system, steps), steps);
+    private int FinalWindow(int steps) =>
+        WindowUse == ScanWindowUse.Never ? 0 : Fitting(ScanWindow.For(_system, steps, WindowUse == ScanWindowUse.Always), steps);
 
     /// <summary><paramref name="horizon"/> where the kernel's 32-bit indices hold it (T·k and H·d below 2³¹), else 0.</summary>
     private int Fitting(int horizon, int steps) =>
@@ -74,7 +75,7 @@ internal sealed partial class DeviceMemoryEngine
             return 0;
         }
 
-        int horizon = Fitting(ScanWindow.For(_system, plan.Steps), plan.Steps);
+        int horizon = Fitting(ScanWindow.For(_system, plan.Steps, WindowUse == ScanWindowUse.Always), plan.Steps);
         if (horizon == 0 || WindowUse == ScanWindowUse.Always)
         {
             return horizon;

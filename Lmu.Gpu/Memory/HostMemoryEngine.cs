@@ -104,7 +104,9 @@ internal sealed class HostMemoryEngine : IMemoryEngine
     public unsafe void RunScan(ReadOnlySpan<float> input, int steps, MemoryOutputMode mode, ReadOnlySpan<float> decoders, int delays, Span<float> output, int chunkLength)
     {
         // A final-only run where θ ≪ T needs only each sequence's last H inputs (ScanWindow).
-        int horizon = mode == MemoryOutputMode.FinalOnly && Window ? ScanWindow.For(_system, steps) : 0;
+        int horizon = mode == MemoryOutputMode.FinalOnly && WindowUse != ScanWindowUse.Never
+            ? ScanWindow.For(_system, steps, WindowUse == ScanWindowUse.Always)
+            : 0;
         if (horizon > 0)
         {
             HostWindow.Final(WindowImpulse(horizon), _order, input, _batch, _channels, steps, _states);
@@ -170,9 +172,10 @@ internal sealed class HostMemoryEngine : IMemoryEngine
     {
     }
 
-    /// <summary>Whether final-only scans may take the window start (<see cref="ScanWindow"/>); tests turn it off to
-    /// compare with the chained scan.</summary>
-    internal bool Window { get; set; } = true;
+    /// <summary>Whether final-only scans take the window start (<see cref="ScanWindow"/>): default
+    /// <c>$LMU_SCAN_WINDOW</c>, else <see cref="ScanWindowUse.Auto"/> (wherever it applies; the host's all-state runs
+    /// keep their chained carries, which are a small part of their time).</summary>
+    internal ScanWindowUse WindowUse { get; set; } = ScanWindowUseParser.FromEnvironment();
 
     private float[] WindowImpulse(int horizon)
     {

@@ -5,7 +5,7 @@ namespace Lmu.Gpu;
 
 /// <summary>
 /// The window (no-carry) start of the scan. The state at step e is m_e = Σ_(k&lt;H) h_k·u_(e−k) + Ā^H·m_(e−H), and
-/// ‖Ā^k‖_∞ falls below float32's unit roundoff 2⁻²⁴ at k = H ≈ 1.6–2.3·θ (in steps; d = 64 … 512, zero-order hold).
+/// ‖Ā^k‖_∞ falls below float32's unit roundoff 2⁻²⁴ at k ≈ 1.6–2.3·θ (in steps; d = 64 … 512, zero-order hold).
 /// Where θ ≪ T a state can therefore be computed from its last H inputs alone, with no carry from before them: the
 /// omitted term Ā^H·m_(e−H) is at most 2⁻²⁴·‖m_(e−H)‖_∞, the size of one float32 rounding of the state H steps
 /// earlier. That makes a final-only run cost 2·H·d per sequence instead of about 2·T·d, and lets the device compute
@@ -15,8 +15,8 @@ namespace Lmu.Gpu;
 /// The window is used only where 2·H ≤ T (<see cref="For"/>). A state whose window reaches back before step 0 takes
 /// the inputs it has (which is exact) plus Ā^(e+1)·m_(−1) from the initial state; where that term is not already
 /// negligible (e + 1 &lt; 2·H and a nonzero initial state) the scan chains those early carries as before. H is found
-/// in double by repeated squaring and a binary search (about 2·log₂ H products of d×d matrices: 0.3 s at d = 256,
-/// 2 s at d = 512 on a 2-core VM) and cached per system, and only for runs long enough that the window can apply.
+/// in double by repeated squaring and a short bisection (log₂ H + 5 products of d×d matrices: 0.5 s at d = 256, 2.7 s
+/// at d = 512 on a 2-core VM) and cached per system, and only for runs long enough that the window can apply.
 /// </remarks>
 internal static class ScanWindow
 {
@@ -28,14 +28,26 @@ internal static class ScanWindow
 
     private static readonly ConditionalWeakTable<LmuSystem, StrongBox<int>> Horizons = new();
 
+    /// <summary>The largest order for which H is computed without being asked (the force argument of
+    /// <see cref="For"/>): the largest order. Finding H costs about 2.7 s at d = 512 and, by d³, about 20 s at
+    /// d = 1,024 on the 2-core VM.</summary>
+    public const int AutomaticMaxOrder = 512;
+
     /// <summary>H for a run of <paramref name="steps"/> steps where the window applies (2·H ≤ T), else 0. Runs shorter
-    /// than 2·θ/dt are answered without computing H (which is at least θ/dt for every LMU measured).</summary>
+    /// than 2·θ/dt are answered without computing H (which is at least θ/dt for every LMU measured), and so are orders
+    /// above <see cref="AutomaticMaxOrder"/> unless H is known or <paramref name="force"/> is set.</summary>
     /// <param name="system">The discretised system.</param>
     /// <param name="steps">T.</param>
+    /// <param name="force">Compute H whatever the order (<see cref="ScanWindowUse.Always"/>).</param>
     /// <returns>H, or 0 for the chained scan.</returns>
-    public static int For(LmuSystem system, int steps)
+    public static int For(LmuSystem system, int steps, bool force = false)
     {
         if (steps < 2.0 * system.Theta / system.Dt)
+        {
+            return 0;
+        }
+
+        if (!force && system.Order > AutomaticMaxOrder && !Horizons.TryGetValue(system, out _))
         {
             return 0;
         }
@@ -44,8 +56,8 @@ internal static class ScanWindow
         return horizon > 0 && 2L * horizon <= steps ? horizon : 0;
     }
 
-    /// <summary>The smallest k found with ‖Ā^k‖_∞ ≤ <see cref="Tolerance"/>, or 0 when there is none up to
-    /// <see cref="MaxHorizon"/> (an unstable Euler system, or θ of millions of steps). Computed once per system.</summary>
+    /// <summary>A k with ‖Ā^k‖_∞ ≤ <see cref="Tolerance"/>, at most 1/16 above the smallest such k, or 0 when there is
+    /// none up to <see cref="MaxHorizon"/> (θ of millions of steps). Computed once per system.</summary>
     /// <param name="system">The discretised system.</param>
     /// <returns>H ≥ 1, or 0.</returns>
     public static int Horizon(LmuSystem system) => Horizons.GetValue(system, s => new StrongBox<int>(Compute(s))).Value;
@@ -88,13 +100,16 @@ internal static class ScanWindow
             return 1;
         }
 
-        // The largest k < 2^top with ‖Ā^k‖ above the tolerance (the norm falls with k past its transient), found bit by
-        // bit from Ā^(2^(top−1)) down; H = k + 1, checked, else the power of two that was.
-        Matrix<double>? below = null;
-        int k = 0;
-        for (int j = top - 1; j >= 0; j--)
+        // Ā^(2^(top−1)) is above the tolerance and Ā^(2^top) within it. The next RefinedBits bits of H are found by
+        // bisection (the norm falls with k past its transient): the largest multiple k of 2^low above the tolerance,
+        // then H = k + 2^low, checked, else 2^top. H is then at most 1/2^RefinedBits above the smallest k (the window
+        // is cheap; the d×d products are not), for top + RefinedBits + 1 products instead of 2·top + 1.
+        int low = Math.Max(0, top - 1 - RefinedBits);
+        var below = powers[top - 1];
+        int k = 1 << (top - 1);
+        for (int j = top - 2; j >= low; j--)
         {
-            var candidate = below is null ? powers[j] : below * powers[j];
+            var candidate = below * powers[j];
             if (!Within(candidate))
             {
                 below = candidate;
@@ -102,9 +117,12 @@ internal static class ScanWindow
             }
         }
 
-        bool next = below is null ? Within(a) : Within(below * a);
-        return next ? k + 1 : 1 << top;
+        int horizon = k + (1 << low);
+        return horizon < 1 << top && Within(below * powers[low]) ? horizon : 1 << top;
     }
+
+    /// <summary>Bits of H found by bisection below its leading one: H exceeds the smallest k by at most 1/16 of H.</summary>
+    private const int RefinedBits = 4;
 
     private static bool Within(Matrix<double> m) => m.InfinityNorm() <= Tolerance;
 }
