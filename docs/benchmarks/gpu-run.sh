@@ -87,6 +87,11 @@ for w in off on; do
   LIMIT=60 run bench memory --order 256 --theta 1000 --steps 1000000 --batch 1 --method scan --accelerator cuda --repeat 3 --phases --window $w
 done
 LIMIT=120 run bench memory --order 256 --theta 1000 --steps 100000 --batch 4 --method scan --accelerator cuda --repeat 1 --window on --check 4
+# Final-only runs: each final state from its last H inputs (one kernel) against the chained scan's phases A and B.
+for B in 1 64; do for w in off on; do
+  LIMIT=60 run bench memory --order 256 --theta 1000 --steps 100000 --batch $B --method scan --accelerator cuda --repeat 5 --output final --window $w
+done; done
+LIMIT=120 run bench memory --order 256 --theta 1000 --steps 100000 --batch 64 --method scan --accelerator cuda --repeat 1 --output final --check 4
 fi
 
 if has carries; then
