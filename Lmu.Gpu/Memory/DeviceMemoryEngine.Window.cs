@@ -9,9 +9,9 @@ namespace Lmu.Gpu;
 /// serial chain.</summary>
 internal sealed partial class DeviceMemoryEngine
 {
-    /// <summary>The FLOP rate assumed for <see cref="WindowKernels.WindowStates"/> on a GPU: an estimate (the kernel
-    /// issues about 21 instructions per four FMAs per lane, about 10 TFLOP/s issue-bound on an H100/H200, halved for
-    /// latency), not yet timed.</summary>
+    /// <summary>The FLOP rate assumed for <see cref="WindowKernels.WindowStates"/> on a GPU: an estimate, not yet timed.
+    /// By ptxas's count (82 instructions per 16 FMAs in its main loop) it is issue-bound near 13 TFLOP/s on an H100;
+    /// this assumes less than half of that, for the loads' latency.</summary>
     internal const double WindowFlopsPerSecond = 5e12;
 
     private MemoryBuffer1D<float, Stride1D.Dense>? _windowImpulse;
@@ -37,7 +37,7 @@ internal sealed partial class DeviceMemoryEngine
     /// <summary>Whether the window's carries are estimated to beat the chained ones on a GPU: K chained steps (for a
     /// nonzero initial state) plus 2·n·(C − K)·H·d FLOP at <see cref="WindowFlopsPerSecond"/>, against the chained
     /// carries' weighted depth (<see cref="CarrySegments.WeightedDepth"/>) in <see cref="ChainStepSeconds"/>. At d = 256,
-    /// T = 10⁵, θ = 1,000 (H = 1,752, C = 1,563) this takes the window up to B·k = 8 from a zero state.</summary>
+    /// T = 10⁵, θ = 1,000 (H = 1,792, C = 1,563) this takes the window up to B·k = 8 from a zero state.</summary>
     /// <param name="memories">n = B·k.</param>
     /// <param name="chunks">C.</param>
     /// <param name="chained">K, the chunks still chained.</param>
