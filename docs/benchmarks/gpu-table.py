@@ -6,17 +6,18 @@ Usage: docs/benchmarks/gpu-table.py gpu.log [DEFAULT_PHASE_C] > table.md
 DEFAULT_PHASE_C is the phase-C kernel of runs that do not set LMU_SCAN_STATES: gemm (the default since run 8), or
 steps for the logs of runs 1-8.
 Each row: the kernel choices from the logged environment (LMU_SCAN_STATES, LMU_GEMM_GROUPS_PER_SM, LMU_GEMM_BUFFERS,
-LMU_SPECIALIZE), the options that
-change the run (--chunk, --carry-segment), the sizes, the median, states/s, the per-phase medians when the run had
---phases, and the median over the floor.
+LMU_SPECIALIZE, LMU_SCAN_WINDOW), the options that
+change the run (--chunk, --carry-segment, --window, --output final), the sizes, the median, states/s, the per-phase
+medians when the run had --phases (with H where the carries came from windows), and the median over the floor (which
+counts all states even for final-only runs).
 """
 import re
 import sys
 
 COMMAND = re.compile(r'^\$ (?P<env>(?:\w+=\S+ )*)lmu bench memory (?P<args>.*)$')
-RESULT = re.compile(r'^method=(?P<method>\S+) accelerator=(?P<acc>\S+) d=(?P<d>\d+) T=(?P<T>\d+) B=(?P<B>\d+) '
-                    r'median_s=(?P<median>\S+) states_per_s=(?P<rate>\S+)')
-PHASES = re.compile(r'^phases: ends_s=(?P<a>\S+) carries_s=(?P<b>\S+) states_s=(?P<c>\S+)')
+RESULT = re.compile(r'^method=(?P<method>\S+)(?: output=(?P<output>\S+))? accelerator=(?P<acc>\S+) d=(?P<d>\d+) T=(?P<T>\d+) '
+                    r'B=(?P<B>\d+) median_s=(?P<median>\S+) states_per_s=(?P<rate>\S+)')
+PHASES = re.compile(r'^phases: ends_s=(?P<a>\S+) carries_s=(?P<b>\S+) states_s=(?P<c>\S+)(?: window_h=(?P<h>\d+))?')
 
 
 def option(args, name):
@@ -50,6 +51,7 @@ def main(path, default_states):
             groups = re.search(r'LMU_GEMM_GROUPS_PER_SM=(\d+)', env)
             buffers = re.search(r'LMU_GEMM_BUFFERS=(\d+)', env)
             specialize = re.search(r'LMU_SPECIALIZE=(\w+)', env)
+            window = re.search(r'LMU_SCAN_WINDOW=(\w+)', env)
             kernel = m.group('method')
             if m.group('method').startswith(('scan', 'auto')):
                 kernel += ' ' + (states.group(1) if states else default_states)
@@ -59,9 +61,13 @@ def main(path, default_states):
                     kernel += f' (buffers {buffers.group(1)})'
                 if specialize:
                     kernel += f' (specialize {specialize.group(1)})'
+                if window:
+                    kernel += f' (window {window.group(1)})'
             extra = ' '.join(x for x in (
                 f"L={option(pending['args'], '--chunk')}" if option(pending['args'], '--chunk') else '',
-                f"G={option(pending['args'], '--carry-segment')}" if option(pending['args'], '--carry-segment') else '') if x)
+                f"G={option(pending['args'], '--carry-segment')}" if option(pending['args'], '--carry-segment') else '',
+                f"window {option(pending['args'], '--window')}" if option(pending['args'], '--window') else '',
+                f"output {m.group('output')}" if m.group('output') else '') if x)
             rows.append({'kernel': kernel, 'extra': extra, 'd': d, 'T': t, 'B': b, 'median': median,
                          'rate': m.group('rate'), 'phases': '', 'floor': floor_seconds(d, t, b)})
             pending = None
@@ -69,6 +75,8 @@ def main(path, default_states):
         m = PHASES.match(line)
         if m and rows:
             rows[-1]['phases'] = ' / '.join(ms(float(m.group(k))) for k in 'abc')
+            if m.group('h') and int(m.group('h')) > 0:
+                rows[-1]['phases'] += f" (H={m.group('h')})"
     print('| kernel | options | d | T | B | median (ms) | states/s | phases A / B / C (ms) | floor (ms) | median ÷ floor |')
     print('|---|---|---|---|---|---|---|---|---|---|')
     for r in rows:
