@@ -1,3 +1,4 @@
+using Lmu.Gpu.Kernels.Memory;
 using MathNet.Numerics.LinearAlgebra;
 using NUnit.Framework;
 
@@ -118,6 +119,21 @@ public sealed class ScanWindowTests : SimulatorAndHostFixture
         float[] final = host.RunFinalState(input, steps, SequenceMethod.Scan);
         Assert.That(ScanTestData.RelativeMaxError(final, expected), Is.LessThanOrEqualTo(2e-6));
         Assert.That(ScanTestData.RelativeMaxError(host.GetStates(), expected), Is.LessThanOrEqualTo(2e-6));
+    }
+
+    [Test]
+    public void HostAuto_TakesTheWindowForFinalOnlyRunsItsOwnRuleWouldRunSequentially()
+    {
+        // d = 16, θ = 10 (H = 34), one memory of T = 70 steps: too short for the scan's chunk rule, but the
+        // final state needs only its last H inputs.
+        var system = LmuSystem.Create(16, 10);
+        using var host = new LinearMemory(Host, system, 1, 1);
+        Assert.That(HostMemoryEngine.PrefersScan(16, 1, 70), Is.False);
+        Assert.That(host.Engine.PrefersScan(70, MemoryOutputMode.AllStates), Is.False);
+        Assert.That(host.Engine.PrefersScan(70, MemoryOutputMode.FinalOnly), Is.True);
+        float[] input = ScanTestData.Uniform(70, seed: 65);
+        double[] expected = FinalRows(ReferenceMemory.RunStates(system, input, 1, 70, 1), 1, 70, 1, 16);
+        Assert.That(ScanTestData.RelativeMaxError(host.RunFinalState(input, 70), expected), Is.LessThanOrEqualTo(2e-6));
     }
 
     [Test]

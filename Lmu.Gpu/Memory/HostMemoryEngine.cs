@@ -70,7 +70,11 @@ internal sealed class HostMemoryEngine : IMemoryEngine
 
     public int ChooseChunkLength(int steps) => ChooseChunkLength(_order, _count, steps);
 
-    public bool PrefersScan(int steps, MemoryOutputMode mode) => PrefersScan(_order, _count, steps);
+    /// <summary>The rule of <see cref="PrefersScan(int, int, int)"/>, and for final-only runs wherever the window start
+    /// applies (2·H·d per sequence against the sequential run's 2·T·d²).</summary>
+    public bool PrefersScan(int steps, MemoryOutputMode mode) =>
+        PrefersScan(_order, _count, steps)
+        || (mode == MemoryOutputMode.FinalOnly && WindowUse != ScanWindowUse.Never && ScanWindow.For(_system, steps, WindowUse == ScanWindowUse.Always) > 0);
 
     /// <summary>The host's chunk length for an order and B·k memories, without an engine.</summary>
     internal static int ChooseChunkLength(int order, int memories, int steps) =>
