@@ -186,7 +186,7 @@ internal sealed class HostMemoryEngine : IMemoryEngine
         var cached = _windowImpulse;
         if (cached is null || cached.Length != horizon * _order)
         {
-            cached = ScanWindow.Impulse(_system, horizon);
+            cached = HostWindow.Reversed(ScanWindow.Impulse(_system, horizon), _order);
             _windowImpulse = cached;
         }
 
