@@ -41,16 +41,7 @@ public class FinalStateBenchmarks
         var system = LmuSystem.Create(Order, 1_000);
         _device = LmuDevice.Open(Environment.GetEnvironmentVariable("LMU_ACCELERATOR") ?? "cpu");
         _memory = new LinearMemory(_device, system, Batch);
-        var window = Method == "window" ? ScanWindowUse.Always : ScanWindowUse.Never;
-        switch (_memory.Engine)
-        {
-            case HostMemoryEngine host:
-                host.WindowUse = window;
-                break;
-            case DeviceMemoryEngine device:
-                device.WindowUse = window;
-                break;
-        }
+        _memory.Engine.WindowUse = Method == "window" ? ScanWindowUse.Always : ScanWindowUse.Never;
 
         _method = Method == "sequential" ? SequenceMethod.Sequential : SequenceMethod.Scan;
         var rng = new Random(1);

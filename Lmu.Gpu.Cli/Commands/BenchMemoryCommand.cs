@@ -137,16 +137,7 @@ internal static class BenchMemoryCommand
 
                 if (parse.GetValue(window) is { } windowName)
                 {
-                    var windowUse = ScanWindowUseParser.Parse(windowName);
-                    switch (memory.Engine)
-                    {
-                        case DeviceMemoryEngine deviceEngine:
-                            deviceEngine.WindowUse = windowUse;
-                            break;
-                        case HostMemoryEngine hostEngine:
-                            hostEngine.WindowUse = windowUse;
-                            break;
-                    }
+                    memory.Engine.WindowUse = ScanWindowUseParser.Parse(windowName);
                 }
 
                 bool timePhases = parse.GetValue(phases);

@@ -21,9 +21,8 @@ internal sealed partial class DeviceMemoryEngine
     /// forward pass): then the window needs no chained carries for the first chunks.</summary>
     private bool _statesZero = true;
 
-    /// <summary>When the scan takes the window start (default <c>$LMU_SCAN_WINDOW</c>, else
-    /// <see cref="ScanWindowUse.Auto"/>).</summary>
-    internal ScanWindowUse WindowUse { get; set; } = ScanWindowUseParser.FromEnvironment();
+    /// <inheritdoc/>
+    public ScanWindowUse WindowUse { get; set; } = ScanWindowUseParser.FromEnvironment();
 
     /// <summary>H of the last forward scan's window start, or 0 where it chained its carries (tests and
     /// <c>lmu bench memory</c> read it).</summary>

@@ -176,10 +176,9 @@ internal sealed class HostMemoryEngine : IMemoryEngine
     {
     }
 
-    /// <summary>Whether final-only scans take the window start (<see cref="ScanWindow"/>): default
-    /// <c>$LMU_SCAN_WINDOW</c>, else <see cref="ScanWindowUse.Auto"/> (wherever it applies; the host's all-state runs
-    /// keep their chained carries, which are a small part of their time).</summary>
-    internal ScanWindowUse WindowUse { get; set; } = ScanWindowUseParser.FromEnvironment();
+    /// <summary>Final-only scans take the window start wherever it applies (<see cref="ScanWindowUse.Auto"/>); the
+    /// host's all-state runs keep their chained carries, which are a small part of their time.</summary>
+    public ScanWindowUse WindowUse { get; set; } = ScanWindowUseParser.FromEnvironment();
 
     private float[] WindowImpulse(int horizon)
     {

@@ -39,6 +39,10 @@ internal interface IMemoryEngine : IDisposable
     /// <summary>Whether <see cref="SequenceMethod.Auto"/> runs the scan for T steps.</summary>
     bool PrefersScan(int steps, MemoryOutputMode mode);
 
+    /// <summary>When the scan takes the window start (<see cref="ScanWindow"/>): final-only runs on both engines, and on
+    /// a device also the chunks' carries. Default <c>$LMU_SCAN_WINDOW</c>, else <see cref="ScanWindowUse.Auto"/>.</summary>
+    ScanWindowUse WindowUse { get; set; }
+
     /// <summary>Frees the scratch kept between scan runs (device engine; the host engine keeps none).</summary>
     void ReleaseScratch();
 }
