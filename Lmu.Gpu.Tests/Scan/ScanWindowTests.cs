@@ -122,7 +122,7 @@ public sealed class ScanWindowTests : SimulatorAndHostFixture
     }
 
     [Test]
-    public void HostAuto_TakesTheWindowForFinalOnlyRunsItsOwnRuleWouldRunSequentially()
+    public void Auto_TakesTheWindowForFinalOnlyRunsTheChunkRuleWouldRunSequentially()
     {
         // d = 16, θ = 10 (H = 34), one memory of T = 70 steps: too short for the scan's chunk rule, but the
         // final state needs only its last H inputs.
@@ -134,6 +134,20 @@ public sealed class ScanWindowTests : SimulatorAndHostFixture
         float[] input = ScanTestData.Uniform(70, seed: 65);
         double[] expected = FinalRows(ReferenceMemory.RunStates(system, input, 1, 70, 1), 1, 70, 1, 16);
         Assert.That(ScanTestData.RelativeMaxError(host.RunFinalState(input, 70), expected), Is.LessThanOrEqualTo(2e-6));
+
+        // The device's rule: four chunks of 16 (64 steps) for the chained scan; at θ = 5 the window (2·H ≤ 40) takes the
+        // scan at T = 40, below that.
+        var shortSystem = LmuSystem.Create(16, 5);
+        int horizon = ScanWindow.Horizon(shortSystem);
+        Assert.That(2 * horizon, Is.LessThanOrEqualTo(40));
+        using var device = new LinearMemory(Simulator, shortSystem, 1, 1);
+        Assert.That(DeviceMemoryEngine.PrefersScan(ScanStatesKernel.Steps, 16, 1, 40), Is.False);
+        Assert.That(device.Engine.PrefersScan(40, MemoryOutputMode.AllStates), Is.False);
+        Assert.That(device.Engine.PrefersScan(40, MemoryOutputMode.FinalOnly), Is.True);
+        float[] shortInput = ScanTestData.Uniform(40, seed: 66);
+        double[] shortExpected = FinalRows(ReferenceMemory.RunStates(shortSystem, shortInput, 1, 40, 1), 1, 40, 1, 16);
+        Assert.That(ScanTestData.RelativeMaxError(device.RunFinalState(shortInput, 40), shortExpected), Is.LessThanOrEqualTo(2e-6));
+        Assert.That(((DeviceMemoryEngine)device.Engine).LastWindow, Is.EqualTo(horizon));
     }
 
     [Test]

@@ -160,8 +160,11 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
         mode == MemoryOutputMode.AllStates || (mode == MemoryOutputMode.Decoded && hostDecoders) ? StatesKernel : ScanStatesKernel.Steps;
 
     /// <summary>Scan once T holds four chunks. On an H200 the scan beat the sequential kernel in every measured case:
-    /// T = 1,000 and 100,000, d = 64 and 256, B = 1, 16, 64 (docs/benchmarks/gpu-h200.md).</summary>
-    public bool PrefersScan(int steps, MemoryOutputMode mode) => PrefersScan(PhaseC(mode, hostDecoders: true), _order, _count, steps);
+    /// T = 1,000 and 100,000, d = 64 and 256, B = 1, 16, 64 (docs/benchmarks/gpu-h200.md). A final-only run also takes
+    /// it wherever the window start applies (one kernel of H steps per state against T sequential steps).</summary>
+    public bool PrefersScan(int steps, MemoryOutputMode mode) =>
+        PrefersScan(PhaseC(mode, hostDecoders: true), _order, _count, steps)
+        || (mode == MemoryOutputMode.FinalOnly && FinalWindow(steps) > 0);
 
     /// <summary><see cref="ChooseChunkLength(int)"/> for a phase-C kernel, order and B·k memories, without an engine.</summary>
     internal static int ChooseChunkLength(ScanStatesKernel kernel, int order, int memories, int steps) => kernel != ScanStatesKernel.Steps
