@@ -8,6 +8,7 @@ namespace Lmu.Gpu.Kernels.Memory;
 /// <param name="Channels">k: sequence n = b·k + ch reads rows (b·T + t)·k + ch.</param>
 /// <param name="Steps">T.</param>
 /// <param name="Horizon">H: the window's length, the rows of the impulse table.</param>
+/// <param name="Sequences">n = B·k.</param>
 /// <param name="Ends">J: the states computed per sequence.</param>
 /// <param name="FirstEnd">e_0, the step of a sequence's first state.</param>
 /// <param name="EndStride">The steps between consecutive states: e_j = min(e_0 + j·stride, T − 1).</param>
@@ -16,13 +17,14 @@ namespace Lmu.Gpu.Kernels.Memory;
 /// <param name="OutputFirst">The row offset of state 0 within a sequence's rows.</param>
 /// <param name="WriteFinal">1 where a state at e = T − 1 also goes to the final states [n, d], else 0 (an int: kernel
 /// arguments must be blittable).</param>
-public readonly record struct WindowParams(int Order, int Channels, int Steps, int Horizon, int Ends, int FirstEnd, int EndStride,
-    int OutputStride, int OutputFirst, int WriteFinal)
+public readonly record struct WindowParams(int Order, int Channels, int Steps, int Horizon, int Sequences, int Ends, int FirstEnd,
+    int EndStride, int OutputStride, int OutputFirst, int WriteFinal)
 {
-    /// <summary>The groups of <see cref="WindowKernels.WindowStates"/> for <paramref name="sequences"/> sequences.</summary>
-    /// <param name="sequences">n = B·k.</param>
-    /// <returns>n·⌈J / <see cref="WindowKernels.ColumnsPerGroup"/>⌉.</returns>
-    public long Groups(long sequences) => sequences * ((Ends + WindowKernels.ColumnsPerGroup - 1) / WindowKernels.ColumnsPerGroup);
+    /// <summary>The states to compute, n·J: state c is state c mod J of sequence c / J.</summary>
+    public long States => (long)Sequences * Ends;
+
+    /// <summary>The groups of <see cref="WindowKernels.WindowStates"/>: ⌈n·J / <see cref="WindowKernels.ColumnsPerGroup"/>⌉.</summary>
+    public long Groups => (States + WindowKernels.ColumnsPerGroup - 1) / WindowKernels.ColumnsPerGroup;
 }
 
 /// <summary>
@@ -33,15 +35,15 @@ public readonly record struct WindowParams(int Order, int Channels, int Steps, i
 /// </summary>
 public static class WindowKernels
 {
-    /// <summary>States per group: consecutive ends of one sequence, which share each impulse row loaded.</summary>
+    /// <summary>States per group, which share each impulse row loaded.</summary>
     public const int ColumnsPerGroup = 4;
 
     /// <summary>
-    /// One group per <see cref="ColumnsPerGroup"/> consecutive states of one sequence, threads over the d rows: each
-    /// thread loads h_k[i] once (coalesced across the group) for the four states' FMAs, and the inputs are the same
-    /// address across the group. States j ≥ J of a group repeat the last one's end and are not written. Indices are 32-bit
-    /// within the sequence's inputs and the impulse table: the host launches it only where T·k and H·d are below 2³¹
-    /// (ptxas, sm_90: 82 instructions per 16 FFMA in the main loop, against 147 with 64-bit indices).
+    /// One group per <see cref="ColumnsPerGroup"/> consecutive states c (consecutive ends of a sequence, running on
+    /// into the next sequence's: a final-only run puts four sequences in a group), threads over the d rows: each thread
+    /// loads h_k[i] once (coalesced across the group) for the four states' FMAs, and each input is the same address
+    /// across the group. States past n·J repeat the group's first and are not written. Indices are 32-bit within each
+    /// sequence's inputs and the impulse table: the host launches it only where T·k and H·d are below 2³¹.
     /// </summary>
     /// <param name="impulse">h [H, d].</param>
     /// <param name="input">u [B, T, k].</param>
@@ -50,43 +52,36 @@ public static class WindowKernels
     /// <param name="p">Sizes.</param>
     public static void WindowStates(ArrayView<float> impulse, ArrayView<float> input, ArrayView<float> output, ArrayView<float> final, WindowParams p)
     {
-        int blocks = (p.Ends + ColumnsPerGroup - 1) / ColumnsPerGroup;
-        long seq = Grid.IdxX / blocks;
-        int j0 = (int)(Grid.IdxX - (seq * blocks)) * ColumnsPerGroup;
-        int count = p.Ends - j0 < ColumnsPerGroup ? p.Ends - j0 : ColumnsPerGroup;
-        int b = (int)(seq / p.Channels);
-        int ch = (int)(seq - ((long)b * p.Channels));
-        int last = p.Steps - 1;
-        int e0 = End(p, j0, last);
-        int e1 = count > 1 ? End(p, j0 + 1, last) : e0;
-        int e2 = count > 2 ? End(p, j0 + 2, last) : e1;
-        int e3 = count > 3 ? End(p, j0 + 3, last) : e2;
+        long c0 = Grid.IdxX * (long)ColumnsPerGroup;
+        long states = p.States;
+        var s0 = Column.Of(p, input, c0);
+        var s1 = c0 + 1 < states ? Column.Of(p, input, c0 + 1) : s0;
+        var s2 = c0 + 2 < states ? Column.Of(p, input, c0 + 2) : s0;
+        var s3 = c0 + 3 < states ? Column.Of(p, input, c0 + 3) : s0;
 
-        // Every state's window holds k ≤ e0 (the ends never fall with j); past that, each state stops at its own e + 1.
-        int common = p.Horizon < e0 + 1 ? p.Horizon : e0 + 1;
-        int longest = p.Horizon < e3 + 1 ? p.Horizon : e3 + 1;
+        // Every window holds k ≤ the smallest end; past that, each state stops at its own e + 1.
+        int lowest = Min(Min(s0.End, s1.End), Min(s2.End, s3.End));
+        int highest = Max(Max(s0.End, s1.End), Max(s2.End, s3.End));
+        int common = p.Horizon < lowest + 1 ? p.Horizon : lowest + 1;
+        int longest = p.Horizon < highest + 1 ? p.Horizon : highest + 1;
         int d = p.Order;
         int k = p.Channels;
-
-        // 32-bit indices into the sequence's own inputs (T·k < 2³¹ and H·d < 2³¹, checked on the host): one address
-        // multiply-add per load instead of 64-bit index arithmetic.
-        var sequence = input.SubView(((long)b * p.Steps * k) + ch, ((long)(p.Steps - 1) * k) + 1);
         for (int i = Group.IdxX; i < d; i += Group.DimX)
         {
             float a0 = 0, a1 = 0, a2 = 0, a3 = 0;
             int h = i;
-            int u0 = e0 * k;
-            int u1 = e1 * k;
-            int u2 = e2 * k;
-            int u3 = e3 * k;
+            int u0 = s0.End * k;
+            int u1 = s1.End * k;
+            int u2 = s2.End * k;
+            int u3 = s3.End * k;
             int q = 0;
             for (; q < common; q++)
             {
                 float hq = impulse[h];
-                a0 += hq * sequence[u0];
-                a1 += hq * sequence[u1];
-                a2 += hq * sequence[u2];
-                a3 += hq * sequence[u3];
+                a0 += hq * s0.Inputs[u0];
+                a1 += hq * s1.Inputs[u1];
+                a2 += hq * s2.Inputs[u2];
+                a3 += hq * s3.Inputs[u3];
                 h += d;
                 u0 -= k;
                 u1 -= k;
@@ -98,54 +93,99 @@ public static class WindowKernels
             for (; q < longest; q++)
             {
                 float hq = impulse[h];
-                if (q <= e1)
+                if (q <= s0.End)
                 {
-                    a1 += hq * sequence[u1];
+                    a0 += hq * s0.Inputs[u0];
                 }
 
-                if (q <= e2)
+                if (q <= s1.End)
                 {
-                    a2 += hq * sequence[u2];
+                    a1 += hq * s1.Inputs[u1];
                 }
 
-                a3 += hq * sequence[u3];
+                if (q <= s2.End)
+                {
+                    a2 += hq * s2.Inputs[u2];
+                }
+
+                if (q <= s3.End)
+                {
+                    a3 += hq * s3.Inputs[u3];
+                }
+
                 h += d;
+                u0 -= k;
                 u1 -= k;
                 u2 -= k;
                 u3 -= k;
             }
 
-            long row = (seq * p.OutputStride) + p.OutputFirst + j0;
-            Write(output, final, p, seq, row, e0, d, i, a0, last);
-            if (count > 1)
+            Write(output, final, p, s0, i, a0);
+            if (c0 + 1 < states)
             {
-                Write(output, final, p, seq, row + 1, e1, d, i, a1, last);
+                Write(output, final, p, s1, i, a1);
             }
 
-            if (count > 2)
+            if (c0 + 2 < states)
             {
-                Write(output, final, p, seq, row + 2, e2, d, i, a2, last);
+                Write(output, final, p, s2, i, a2);
             }
 
-            if (count > 3)
+            if (c0 + 3 < states)
             {
-                Write(output, final, p, seq, row + 3, e3, d, i, a3, last);
+                Write(output, final, p, s3, i, a3);
             }
         }
     }
 
-    private static int End(WindowParams p, int j, int last)
+    private static int Min(int a, int b) => a < b ? a : b;
+
+    private static int Max(int a, int b) => a > b ? a : b;
+
+    private static void Write(ArrayView<float> output, ArrayView<float> final, WindowParams p, Column column, int i, float value)
     {
-        long e = p.FirstEnd + ((long)j * p.EndStride);
-        return e < last ? (int)e : last;
+        int d = p.Order;
+        output[(column.Row * d) + i] = value;
+        if (p.WriteFinal != 0 && column.End == p.Steps - 1)
+        {
+            final[(column.Sequence * d) + i] = value;
+        }
     }
 
-    private static void Write(ArrayView<float> output, ArrayView<float> final, WindowParams p, long seq, long row, int end, int d, int i, float value, int last)
+    /// <summary>One state of <see cref="WindowStates"/>: its sequence, end step, output row and the sequence's inputs.</summary>
+    private readonly struct Column
     {
-        output[(row * d) + i] = value;
-        if (p.WriteFinal != 0 && end == last)
+        private Column(long sequence, int end, long row, ArrayView<float> inputs)
         {
-            final[(seq * d) + i] = value;
+            Sequence = sequence;
+            End = end;
+            Row = row;
+            Inputs = inputs;
+        }
+
+        /// <summary>n.</summary>
+        public long Sequence { get; }
+
+        /// <summary>e.</summary>
+        public int End { get; }
+
+        /// <summary>The output row.</summary>
+        public long Row { get; }
+
+        /// <summary>The sequence's inputs u_t at index t·k.</summary>
+        public ArrayView<float> Inputs { get; }
+
+        /// <summary>State <paramref name="c"/> (n = c / J, j = c mod J).</summary>
+        public static Column Of(WindowParams p, ArrayView<float> input, long c)
+        {
+            long sequence = c / p.Ends;
+            int j = (int)(c - (sequence * p.Ends));
+            long e = p.FirstEnd + ((long)j * p.EndStride);
+            int end = e < p.Steps - 1 ? (int)e : p.Steps - 1;
+            long b = sequence / p.Channels;
+            long ch = sequence - (b * p.Channels);
+            var inputs = input.SubView((b * p.Steps * p.Channels) + ch, ((long)(p.Steps - 1) * p.Channels) + 1);
+            return new Column(sequence, end, (sequence * p.OutputStride) + p.OutputFirst + j, inputs);
         }
     }
 }

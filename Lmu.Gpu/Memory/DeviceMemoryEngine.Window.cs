@@ -87,7 +87,7 @@ internal sealed partial class DeviceMemoryEngine
     /// <summary>A final-only run by the window: the final states straight into <c>_states</c>.</summary>
     private void FinalByWindow(ArrayView<float> input, int steps, int horizon)
     {
-        var p = new WindowParams(_order, _channels, steps, horizon, 1, steps - 1, 1, 1, 0, 0);
+        var p = new WindowParams(_order, _channels, steps, horizon, _count, 1, steps - 1, 1, 1, 0, 0);
         _kernels.WindowStates(WindowConfig(p), WindowImpulse(horizon).View, input, _states.View, _empty.View, p);
     }
 
@@ -104,19 +104,19 @@ internal sealed partial class DeviceMemoryEngine
             _kernels.Carries(CarriesConfig, plan.PowerT.View, plan.LastPowerT.View, _states.View, carries, final, p with { Flags = 0, Chain = chained });
         }
 
-        var window = new WindowParams(_order, _channels, scan.Steps, horizon, scan.Chunks - chained,
+        var window = new WindowParams(_order, _channels, scan.Steps, horizon, _count, scan.Chunks - chained,
             ((chained + 1) * scan.ChunkLength) - 1, scan.ChunkLength, scan.Chunks, chained, 1);
         _kernels.WindowStates(WindowConfig(window), WindowImpulse(horizon).View, input, carries, final, window);
     }
 
-    /// <summary>One group per <see cref="WindowKernels.ColumnsPerGroup"/> states, one thread per row (d rounded up to
-    /// whole warps, at most 512 or the device's limit; rows beyond that loop).</summary>
+    /// <summary>One group per <see cref="WindowKernels.ColumnsPerGroup"/> states (<see cref="WindowParams.Groups"/>),
+    /// one thread per row (d rounded up to whole warps, at most 512 or the device's limit; rows beyond that loop).</summary>
     private KernelConfig WindowConfig(WindowParams p)
     {
         int warp = Math.Max(1, _accelerator.WarpSize);
         int maxGroup = Math.Max(warp, Math.Min(512, _accelerator.MaxNumThreadsPerGroup) / warp * warp);
         int group = Math.Min(maxGroup, (_order + warp - 1) / warp * warp);
-        return new KernelConfig(new Index1D(checked((int)p.Groups(_count))), new Index1D(group));
+        return new KernelConfig(new Index1D(checked((int)p.Groups)), new Index1D(group));
     }
 
     /// <summary>h [H, d] on the device, kept for the engine's life (one H per system).</summary>
