@@ -1,3 +1,5 @@
+using ILGPU;
+using ILGPU.Runtime;
 using Lmu.Gpu.Kernels.Memory;
 using MathNet.Numerics.LinearAlgebra;
 using NUnit.Framework;
@@ -256,6 +258,33 @@ public sealed class ScanWindowTests : SimulatorAndHostFixture
         Assert.That(engine.LastWindow, Is.Zero);
         Assert.That(ScanTestData.RelativeMaxError(window, expected), Is.LessThanOrEqualTo(2e-6));
         Assert.That(ScanTestData.RelativeMaxError(chained, expected), Is.LessThanOrEqualTo(1e-5));
+    }
+
+    [Test]
+    public void DeviceViews_FinalOnlyAndAllStates_TakeTheWindow()
+    {
+        // The overloads on ILGPU views go through the same engine paths: final-only by the window (the final states
+        // written in place), then all states with window carries, from the final-only run's states.
+        const int order = 20, batch = 2, channels = 1, steps = 150;
+        var system = LmuSystem.Create(order, 10);
+        using var device = new LinearMemory(Simulator, system, batch, channels);
+        var engine = (DeviceMemoryEngine)device.Engine;
+        engine.WindowUse = ScanWindowUse.Always;
+        using var host = new LinearMemory(Host, system, batch, channels);
+        float[] u = ScanTestData.Uniform((long)batch * steps * channels, seed: 78);
+        using var input = Simulator.Accelerator.Allocate1D(u);
+        using var states = Simulator.Accelerator.Allocate1D<float>((long)batch * steps * channels * order);
+
+        device.RunFinalState(input.View, steps, SequenceMethod.Scan);
+        Assert.That(engine.LastWindow, Is.EqualTo(32));
+        host.RunFinalState(u, steps, SequenceMethod.Sequential);
+        Assert.That(ScanTestData.RelativeMaxError(device.GetStates(), host.GetStates()), Is.LessThanOrEqualTo(1e-5));
+
+        device.RunStates(input.View, steps, states.View, SequenceMethod.Scan);
+        Assert.That(engine.LastWindow, Is.EqualTo(32));
+        float[] expected = host.RunStates(u, steps, SequenceMethod.Sequential);
+        Assert.That(ScanTestData.RelativeMaxError(states.GetAsArray1D(), expected), Is.LessThanOrEqualTo(1e-5));
+        Assert.That(ScanTestData.RelativeMaxError(device.GetStates(), host.GetStates()), Is.LessThanOrEqualTo(1e-5));
     }
 
     /// <summary>All states, the final states, decoded outputs and a final-only run from <paramref name="initial"/>
