@@ -52,8 +52,7 @@ internal sealed partial class DeviceMemoryEngine
     }
 
     /// <summary>H for a final-only run's window, or 0 where it does not apply or is turned off.</summary>
-    private int FinalWindow(int steps) =>
-        WindowUse == ScanWindowUse.Never ? 0 : Fitting(ScanWindow.For(_system, steps, WindowUse == ScanWindowUse.Always), steps);
+    private int FinalWindow(int steps) => Fitting(ScanWindow.For(_system, steps, WindowUse), steps);
 
     /// <summary><paramref name="horizon"/> where the kernel's 32-bit indices hold it (T·k and H·d below 2³¹), else 0.</summary>
     private int Fitting(int horizon, int steps) =>
@@ -74,15 +73,15 @@ internal sealed partial class DeviceMemoryEngine
             return 0;
         }
 
-        int horizon = Fitting(ScanWindow.For(_system, plan.Steps, WindowUse == ScanWindowUse.Always), plan.Steps);
-        if (horizon == 0 || WindowUse == ScanWindowUse.Always)
-        {
-            return horizon;
-        }
-
-        int chained = _statesZero ? 0 : ScanWindow.ChainedChunks(horizon, plan.ChunkLength, plan.Chunks);
-        return PrefersWindowCarries(_count, plan.Chunks, chained, horizon, _order) ? horizon : 0;
+        int horizon = Fitting(ScanWindow.For(_system, plan.Steps, WindowUse), plan.Steps);
+        return horizon > 0 && (WindowUse == ScanWindowUse.Always || PrefersWindowCarries(_count, plan.Chunks, ChainedChunks(plan, horizon), horizon, _order))
+            ? horizon
+            : 0;
     }
+
+    /// <summary>K: the leading chunks whose carries stay chained (none from states known to be zero).</summary>
+    private int ChainedChunks(ScanPlan plan, int horizon) =>
+        _statesZero ? 0 : ScanWindow.ChainedChunks(horizon, plan.ChunkLength, plan.Chunks);
 
     /// <summary>A final-only run by the window: the final states straight into <c>_states</c>.</summary>
     private void FinalByWindow(ArrayView<float> input, int steps, int horizon)
@@ -97,7 +96,7 @@ internal sealed partial class DeviceMemoryEngine
     private void WindowCarries(DevicePlan plan, int horizon, ArrayView<float> input, ArrayView<float> carries, ArrayView<float> final, ScanParams p)
     {
         var scan = plan.Plan;
-        int chained = _statesZero ? 0 : ScanWindow.ChainedChunks(horizon, scan.ChunkLength, scan.Chunks);
+        int chained = ChainedChunks(scan, horizon);
         if (chained > 0)
         {
             _kernels.ChunkEnds(new KernelConfig(new Index1D(checked((int)p.Columns)), new Index1D(_groupSize)), plan.Impulse.View, input, carries, p);

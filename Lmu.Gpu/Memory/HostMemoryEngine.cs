@@ -74,7 +74,7 @@ internal sealed class HostMemoryEngine : IMemoryEngine
     /// applies (2·H·d per sequence against the sequential run's 2·T·d²).</summary>
     public bool PrefersScan(int steps, MemoryOutputMode mode) =>
         PrefersScan(_order, _count, steps)
-        || (mode == MemoryOutputMode.FinalOnly && WindowUse != ScanWindowUse.Never && ScanWindow.For(_system, steps, WindowUse == ScanWindowUse.Always) > 0);
+        || (mode == MemoryOutputMode.FinalOnly && ScanWindow.For(_system, steps, WindowUse) > 0);
 
     /// <summary>The host's chunk length for an order and B·k memories, without an engine.</summary>
     internal static int ChooseChunkLength(int order, int memories, int steps) =>
@@ -108,9 +108,7 @@ internal sealed class HostMemoryEngine : IMemoryEngine
     public unsafe void RunScan(ReadOnlySpan<float> input, int steps, MemoryOutputMode mode, ReadOnlySpan<float> decoders, int delays, Span<float> output, int chunkLength)
     {
         // A final-only run where θ ≪ T needs only each sequence's last H inputs (ScanWindow).
-        int horizon = mode == MemoryOutputMode.FinalOnly && WindowUse != ScanWindowUse.Never
-            ? ScanWindow.For(_system, steps, WindowUse == ScanWindowUse.Always)
-            : 0;
+        int horizon = mode == MemoryOutputMode.FinalOnly ? ScanWindow.For(_system, steps, WindowUse) : 0;
         if (horizon > 0)
         {
             HostWindow.Final(WindowImpulse(horizon), _order, input, _batch, _channels, steps, _states);

@@ -12,7 +12,7 @@ namespace Lmu.Gpu;
 /// the carries of its chunks in parallel instead of in a serial chain.
 /// </summary>
 /// <remarks>
-/// The window is used only where 2·H ≤ T (<see cref="For"/>). A state whose window reaches back before step 0 takes
+/// The window is used only where 2·H ≤ T (<see cref="For(LmuSystem, int, bool)"/>). A state whose window reaches back before step 0 takes
 /// the inputs it has (which is exact) plus Ā^(e+1)·m_(−1) from the initial state; where that term is not already
 /// negligible (e + 1 &lt; 2·H and a nonzero initial state) the scan chains those early carries as before. H is found
 /// in double by repeated squaring and a short bisection (log₂ H + 5 products of d×d matrices: 0.5 s at d = 256, 2.7 s
@@ -29,7 +29,7 @@ internal static class ScanWindow
     private static readonly ConditionalWeakTable<LmuSystem, StrongBox<int>> Horizons = new();
 
     /// <summary>The largest order for which H is computed without being asked (the force argument of
-    /// <see cref="For"/>): the largest order. Finding H costs about 2.7 s at d = 512 and, by d³, about 20 s at
+    /// <see cref="For(LmuSystem, int, bool)"/>): the largest order. Finding H costs about 2.7 s at d = 512 and, by d³, about 20 s at
     /// d = 1,024 on the 2-core VM.</summary>
     public const int AutomaticMaxOrder = 512;
 
@@ -55,6 +55,15 @@ internal static class ScanWindow
         int horizon = Horizon(system);
         return horizon > 0 && 2L * horizon <= steps ? horizon : 0;
     }
+
+    /// <summary><see cref="For(LmuSystem, int, bool)"/> under a setting: 0 for <see cref="ScanWindowUse.Never"/>, H
+    /// computed whatever the order for <see cref="ScanWindowUse.Always"/>.</summary>
+    /// <param name="system">The discretised system.</param>
+    /// <param name="steps">T.</param>
+    /// <param name="use">The engine's setting.</param>
+    /// <returns>H, or 0 for the chained scan.</returns>
+    public static int For(LmuSystem system, int steps, ScanWindowUse use) =>
+        use == ScanWindowUse.Never ? 0 : For(system, steps, force: use == ScanWindowUse.Always);
 
     /// <summary>A k with ‖Ā^k‖_∞ ≤ <see cref="Tolerance"/>, at most 1/16 above the smallest such k, or 0 when there is
     /// none up to <see cref="MaxHorizon"/> (θ of millions of steps). Computed once per system.</summary>
