@@ -6,14 +6,7 @@ namespace Lmu.Gpu.Kernels.Memory;
 /// What a thread of <see cref="ScanGemmKernels.ChunkStates"/> knows about its block: the operands, the per-column
 /// tables in shared memory, where the block's weights start and where each staged element lives in shared memory.
 /// </summary>
-/// <remarks>
-/// Shared layout of a stage (side = threads along each side of the group, 8·side rows and columns per block): the W
-/// block at [kk·8·side + slot(m)] and the Z block at [8·side² + kk·(8·side + 4) + slot(n)] for depths kk &lt; side.
-/// slot(i) = (r / 4)·4·side + 4·s + r mod 4 for i = s + r·side puts the four rows (columns) s, s + side, s + 2·side,
-/// s + 3·side that a thread multiplies next to each other, so that it reads them with one 16-byte load; its outputs
-/// stay at rows s + r·side, which consecutive threads write to consecutive addresses. The Z rows are 8·side + 4
-/// floats apart to keep those loads aligned while spreading the column-wise stores over banks.
-/// </remarks>
+/// <remarks>The stage's shared-memory layout is <see cref="GemmSlots"/>.</remarks>
 /// <param name="Weights">W by blocks of rows (ChunkStateWeights.At): a stage is 8·side² consecutive floats.</param>
 /// <param name="Input">u [B, T, k].</param>
 /// <param name="Starts">The state each chunk starts from, [N, d], followed by at least 16 zeros.</param>
@@ -28,20 +21,14 @@ namespace Lmu.Gpu.Kernels.Memory;
 /// <param name="Channels">k.</param>
 public readonly record struct GemmBlock(ArrayView<float> Weights, ArrayView<float> Input, ArrayView<float> Starts,
     ArrayView<long> StartAt, ArrayView<long> InputAt, ArrayView<int> LengthOf, int Side, int SideLog2, int Thread,
-    long WeightBase, int CarryDepth, int Channels)
+    long WeightBase, int CarryDepth, int Channels) : IGemmBlock
 {
-    /// <summary>Threads in the group (side²).</summary>
-    public int Threads => Side << SideLog2;
-
-    /// <summary>Rows (and columns) of the block: 8·side.</summary>
-    public int Size => 8 * Side;
-
     /// <summary>Staged W element <paramref name="w"/> (depth w / 8·side, row w mod 8·side) of the stage at depth
     /// <paramref name="k0"/>.</summary>
     /// <param name="k0">First depth of the stage.</param>
     /// <param name="w">Element.</param>
     /// <returns>W[m0 + row, k0 + depth].</returns>
-    public float Weight(int k0, int w) => Weights[WeightBase + ((long)k0 * Size) + w];
+    public float Weight(int k0, int w) => Weights[WeightBase + ((long)k0 * 8 * Side) + w];
 
     /// <summary>Staged Z element <paramref name="w"/> (column w / side, depth w mod side) of the stage at depth
     /// <paramref name="k0"/>: the column's start state below depth D, its input k − D from there on (zero past its
@@ -95,24 +82,6 @@ public readonly record struct GemmBlock(ArrayView<float> Weights, ArrayView<floa
     {
         float value = Input[Math.Min(InputAt[n] + ((long)q * Channels), Input.Length - 1)];
         return q < LengthOf[n] ? value : 0;
-    }
-
-    /// <summary>Where staged W element <paramref name="w"/> goes in shared memory.</summary>
-    /// <param name="w">Element.</param>
-    /// <returns>The float index.</returns>
-    public int WeightSlot(int w) => ((w >> (SideLog2 + 3)) * Size) + Slot(w & (Size - 1));
-
-    /// <summary>Where staged Z element <paramref name="w"/> goes in shared memory.</summary>
-    /// <param name="w">Element.</param>
-    /// <returns>The float index.</returns>
-    public int OperandSlot(int w) => (Size * Side) + ((w & (Side - 1)) * (Size + 4)) + Slot(w >> SideLog2);
-
-    /// <summary>The place of row (or column) i = s + r·side of the block within a depth: (r / 4)·4·side + 4·s + r mod 4.</summary>
-    private int Slot(int i)
-    {
-        int r = i >> SideLog2;
-        int s = i & (Side - 1);
-        return ((r >> 2) * 4 * Side) + (4 * s) + (r & 3);
     }
 }
 

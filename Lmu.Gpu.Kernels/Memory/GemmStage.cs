@@ -3,7 +3,7 @@ using ILGPU;
 namespace Lmu.Gpu.Kernels.Memory;
 
 /// <summary>
-/// One thread's share of a stage of <see cref="ScanGemmKernels.ChunkStates"/>: eight elements of the W block and eight
+/// One thread's share of a stage of the FP32 matrix-product kernels (<see cref="GemmLoop"/>): eight elements of the W block and eight
 /// of the Z block (a stage is side × 8·side of each, side² threads), held in registers between the global loads of the
 /// next stage and their stores to shared memory, so that those loads run while the current stage is multiplied.
 /// W element i of thread t is w = t + i·side² of the stage's contiguous run (consecutive threads, consecutive
@@ -18,11 +18,13 @@ public struct GemmStage
 #pragma warning restore CS1591
 
     /// <summary>Reads the thread's sixteen elements of the stage at depth <paramref name="k0"/>.</summary>
+    /// <typeparam name="TBlock">The block's operand source.</typeparam>
     /// <param name="b">The block being computed.</param>
     /// <param name="k0">First depth of the stage.</param>
-    public void Load(in GemmBlock b, int k0)
+    public void Load<TBlock>(in TBlock b, int k0)
+        where TBlock : struct, IGemmBlock
     {
-        int step = b.Threads;
+        int step = b.Side << b.SideLog2;
         int w = b.Thread;
         W0 = b.Weight(k0, w);
         W1 = b.Weight(k0, w + step);
@@ -46,28 +48,32 @@ public struct GemmStage
     }
 
     /// <summary>Writes the sixteen elements to their places in shared memory.</summary>
+    /// <typeparam name="TBlock">The block's operand source.</typeparam>
     /// <param name="b">The block being computed.</param>
     /// <param name="shared">The stage's shared memory.</param>
-    public readonly void Store(in GemmBlock b, ArrayView<float> shared)
+    public readonly void Store<TBlock>(in TBlock b, ArrayView<float> shared)
+        where TBlock : struct, IGemmBlock
     {
-        int step = b.Threads;
+        int step = b.Side << b.SideLog2;
+        int g = b.Side;
+        int log = b.SideLog2;
         int w = b.Thread;
-        shared[b.WeightSlot(w)] = W0;
-        shared[b.WeightSlot(w + step)] = W1;
-        shared[b.WeightSlot(w + (2 * step))] = W2;
-        shared[b.WeightSlot(w + (3 * step))] = W3;
-        shared[b.WeightSlot(w + (4 * step))] = W4;
-        shared[b.WeightSlot(w + (5 * step))] = W5;
-        shared[b.WeightSlot(w + (6 * step))] = W6;
-        shared[b.WeightSlot(w + (7 * step))] = W7;
+        shared[GemmSlots.Weight(g, log, w)] = W0;
+        shared[GemmSlots.Weight(g, log, w + step)] = W1;
+        shared[GemmSlots.Weight(g, log, w + (2 * step))] = W2;
+        shared[GemmSlots.Weight(g, log, w + (3 * step))] = W3;
+        shared[GemmSlots.Weight(g, log, w + (4 * step))] = W4;
+        shared[GemmSlots.Weight(g, log, w + (5 * step))] = W5;
+        shared[GemmSlots.Weight(g, log, w + (6 * step))] = W6;
+        shared[GemmSlots.Weight(g, log, w + (7 * step))] = W7;
         int first = 8 * b.Thread;
-        shared[b.OperandSlot(first)] = Z.Z0;
-        shared[b.OperandSlot(first + 1)] = Z.Z1;
-        shared[b.OperandSlot(first + 2)] = Z.Z2;
-        shared[b.OperandSlot(first + 3)] = Z.Z3;
-        shared[b.OperandSlot(first + 4)] = Z.Z4;
-        shared[b.OperandSlot(first + 5)] = Z.Z5;
-        shared[b.OperandSlot(first + 6)] = Z.Z6;
-        shared[b.OperandSlot(first + 7)] = Z.Z7;
+        shared[GemmSlots.Operand(g, log, first)] = Z.Z0;
+        shared[GemmSlots.Operand(g, log, first + 1)] = Z.Z1;
+        shared[GemmSlots.Operand(g, log, first + 2)] = Z.Z2;
+        shared[GemmSlots.Operand(g, log, first + 3)] = Z.Z3;
+        shared[GemmSlots.Operand(g, log, first + 4)] = Z.Z4;
+        shared[GemmSlots.Operand(g, log, first + 5)] = Z.Z5;
+        shared[GemmSlots.Operand(g, log, first + 6)] = Z.Z6;
+        shared[GemmSlots.Operand(g, log, first + 7)] = Z.Z7;
     }
 }

@@ -98,7 +98,6 @@ public static class ScanGemmKernels
         ArrayView<float> output, ScanGemmParams p, SpecializedValue<int> side)
     {
         var shared = SharedMemory.GetDynamic<float>();
-        var shared4 = shared.Cast<Float4>().AsAligned16();
 
         // Per column of the block, computed once (the only divisions): where its start state and its first input
         // are, and the chunk's length (0 past the last column, whose start is clamped to the last column's).
@@ -137,51 +136,7 @@ public static class ScanGemmKernels
         int rows = p.ChunkLength * p.Width;
         int lastStep = (Math.Min(m0 + size, rows) - 1) / p.Width;
         int depthEnd = Math.Min(p.PaddedDepth, (p.CarryDepth + lastStep + g) & ~(g - 1));
-        int operands = g * size / 4;
-        int operandStride = (size / 4) + 1;
-        var acc = default(Tile8x8);
-        var stage = default(GemmStage);
-        stage.Load(block, 0);
-        for (int k0 = 0; k0 < depthEnd; k0 += g)
-        {
-            stage.Store(block, shared);
-            Group.Barrier();
-            if (k0 + g < depthEnd)
-            {
-                stage.Load(block, k0 + g);
-            }
-
-            // Depth kk: the thread's rows at Float4 2·side·kk + tm (+ side), its columns at
-            // 2·side² + (2·side + 1)·kk + tn (+ side).
-            // 64-bit Float4 indices: base + constant·16 folds into the loads' immediate offsets (with 32-bit indices
-            // ptxas must allow for the index wrapping before it is widened, and recomputes every address).
-            long a = tm;
-            long b = operands + tn;
-            if (g >= 4)
-            {
-                // Four depths per iteration (the side is a constant at launch, so the offsets are immediates).
-                for (int kk = 0; kk < g; kk += 4)
-                {
-                    RankOne(ref acc, shared4, a, b, g);
-                    RankOne(ref acc, shared4, a + (2 * g), b + operandStride, g);
-                    RankOne(ref acc, shared4, a + (4 * g), b + (2 * operandStride), g);
-                    RankOne(ref acc, shared4, a + (6 * g), b + (3 * operandStride), g);
-                    a += 8 * g;
-                    b += 4 * operandStride;
-                }
-            }
-            else
-            {
-                for (int kk = 0; kk < g; kk++)
-                {
-                    RankOne(ref acc, shared4, a, b, g);
-                    a += 2 * g;
-                    b += operandStride;
-                }
-            }
-
-            Group.Barrier();
-        }
+        var acc = GemmLoop.Multiply(block, shared, depthEnd, tm, tn);
 
         // Row m = j·E + e of column n goes to output[(inputAt[n] + j·k)·E + e] when j is inside the chunk.
         for (int r = 0; r < 8; r++)
@@ -217,16 +172,4 @@ public static class ScanGemmKernels
     public static void ChunkStatesUnspecialized(ArrayView<float> weights, ArrayView<float> input, ArrayView<float> starts,
         ArrayView<float> output, ScanGemmParams p, int side) =>
         ChunkStates(weights, input, starts, output, p, SpecializedValue.New(side));
-
-    /// <summary>One rank-1 update of the tile from one depth of the staged blocks: the thread's rows at Float4
-    /// <paramref name="a"/> and <paramref name="a"/> + side, its columns at <paramref name="b"/> and
-    /// <paramref name="b"/> + side.</summary>
-    private static void RankOne(ref Tile8x8 acc, ArrayView<Float4> shared4, long a, long b, int side)
-    {
-        var a0 = shared4[a];
-        var a1 = shared4[a + side];
-        var b0 = shared4[b];
-        var b1 = shared4[b + side];
-        acc.Fma(a0.X, a0.Y, a0.Z, a0.W, a1.X, a1.Y, a1.Z, a1.W, b0.X, b0.Y, b0.Z, b0.W, b1.X, b1.Y, b1.Z, b1.W);
-    }
 }

@@ -40,6 +40,22 @@ public sealed class DeviceScanTests : SimulatorAndHostFixture
     }
 
     [Test]
+    public void ChunkEnds_ByProductOrByRows_ScanOnSimulatorMatchesHostSequential(
+        [Values(7, 200)] int chunkLength, [Values(4, 20)] int order, [Values(false, true)] bool endsByProduct)
+    {
+        // Phase A by WindowGemmKernels.WindowProduct (windows of L steps aligned to the chunks; the last chunk of
+        // 150 = 21·7 + 3 steps reads only its own 3) or by ScanKernels.ChunkEnds, one group per chunk.
+        const int steps = 150;
+        var system = LmuSystem.Create(order, 20);
+        using var device = new LinearMemory(Simulator, system, Batch, Channels) { ChunkLength = chunkLength };
+        var engine = (DeviceMemoryEngine)device.Engine;
+        engine.WindowUse = ScanWindowUse.Never;
+        engine.ProductUse = endsByProduct ? WindowProductUse.Always : WindowProductUse.Never;
+        AssertScanMatchesHostSequential(device, system, steps, seed: 24);
+        Assert.That(engine.LastWindowProducts, Is.EqualTo(endsByProduct ? 1 : 0));
+    }
+
+    [Test]
     public void Unspecialized_ScanOnSimulatorMatchesHostSequential([Values(false, true)] bool product)
     {
         // $LMU_SPECIALIZE=0: the chunk-step flags and the product's group side read at run time instead of compiled in.

@@ -190,7 +190,8 @@ public sealed class ScanWindowTests : SimulatorAndHostFixture
     }
 
     [Test]
-    public void DeviceWindow_AllOutputs_MatchHostSequential([Values(false, true)] bool zeroInitial, [Values(false, true)] bool product)
+    public void DeviceWindow_AllOutputs_MatchHostSequential([Values(false, true)] bool zeroInitial, [Values(false, true)] bool product,
+        [Values(false, true)] bool windowProduct)
     {
         // d = 20, θ = 10 (H = 32), L = 7, T = 150: C = 22 chunks, the last 3 steps long. From zero states every carry
         // comes from its window (groups of 4, 4, 4, 4, 4 and 2 chunks; the first four windows reach back before step 0);
@@ -201,10 +202,13 @@ public sealed class ScanWindowTests : SimulatorAndHostFixture
         var engine = (DeviceMemoryEngine)device.Engine;
         engine.WindowUse = ScanWindowUse.Always;
         engine.StatesKernel = product ? ScanStatesKernel.Gemm : ScanStatesKernel.Steps;
+        // The windows (and phase A of the chained chunks) by WindowGemmKernels.WindowProduct, or by the row kernels.
+        engine.ProductUse = windowProduct ? WindowProductUse.Always : WindowProductUse.Never;
         float[] initial = zeroInitial
             ? new float[device.StateLength]
             : ScanTestData.Uniform(device.StateLength, seed: 71);
         AssertWindowRunsMatchHostSequential(device, engine, system, initial, steps, seed: 72, expectedHorizon: 32);
+        Assert.That(engine.LastWindowProducts, Is.EqualTo(windowProduct ? 1 : 0));
     }
 
     [Test]

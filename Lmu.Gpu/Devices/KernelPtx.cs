@@ -18,7 +18,8 @@ namespace Lmu.Gpu;
 internal static class KernelPtx
 {
     /// <summary>The kernels by name: the method and whether it is explicitly grouped. Kernels that take specialised
-    /// values go through wrappers with the constants of their main launches: chunk-states at the chosen side,
+    /// values go through wrappers with the constants of their main launches: chunk-states at the chosen side, window-product
+    /// at side 16,
     /// chunk-steps with the flags of the forward 4×4 tile (d = 256 on a GPU), of the single-buffer tile (d = 64) and of
     /// the adjoint.</summary>
     private static readonly (string Name, Type Type, string Method, bool Explicit)[] Kernels =
@@ -30,6 +31,7 @@ internal static class KernelPtx
         ("chunk-ends", typeof(ScanKernels), nameof(ScanKernels.ChunkEnds), true),
         ("carries", typeof(ScanKernels), nameof(ScanKernels.Carries), true),
         ("window-states", typeof(WindowKernels), nameof(WindowKernels.WindowStates), true),
+        ("window-product", typeof(KernelPtx), nameof(WindowProductSide16), true),
         ("chunk-steps", typeof(KernelPtx), nameof(ChunkStepsForward), true),
         ("chunk-steps-single", typeof(KernelPtx), nameof(ChunkStepsSingleBuffer), true),
         ("chunk-steps-adjoint", typeof(KernelPtx), nameof(ChunkStepsAdjoint), true),
@@ -45,7 +47,7 @@ internal static class KernelPtx
     /// <summary>Compiles one kernel to PTX.</summary>
     /// <param name="name">One of <see cref="Names"/>.</param>
     /// <param name="side">For chunk-states: the group side the launch specialises (4, 8 or 16).</param>
-    /// <param name="groupsPerMultiprocessor">For chunk-states and chunk-states-tf32: the launch bound (<see cref="GemmOccupancy"/>; 0 =
+    /// <param name="groupsPerMultiprocessor">For chunk-states, window-product and chunk-states-tf32: the launch bound (<see cref="GemmOccupancy"/>; 0 =
     /// none).</param>
     /// <returns>The PTX text.</returns>
     /// <exception cref="ArgumentException">An unknown name, or a side other than 4, 8 or 16.</exception>
@@ -69,6 +71,10 @@ internal static class KernelPtx
                 _ => throw new ArgumentException($"--side must be 4, 8 or 16 (threads along each side of a group), not {side}.", nameof(side)),
             };
             specialization = GemmOccupancy.For(AcceleratorType.Cuda, side, groupsPerMultiprocessor);
+        }
+        else if (kernel.Name == "window-product")
+        {
+            specialization = GemmOccupancy.For(AcceleratorType.Cuda, 16, groupsPerMultiprocessor);
         }
         else if (kernel.Name == "chunk-states-tf32")
         {
@@ -101,6 +107,9 @@ internal static class KernelPtx
 
     private static void ChunkStatesSide16(ArrayView<float> weights, ArrayView<float> input, ArrayView<float> starts, ArrayView<float> output,
         ScanGemmParams p) => ScanGemmKernels.ChunkStates(weights, input, starts, output, p, SpecializedValue.New(16));
+
+    private static void WindowProductSide16(ArrayView<float> weights, ArrayView<float> input, ArrayView<float> output, ArrayView<float> final,
+        WindowProductParams p) => WindowGemmKernels.WindowProduct(weights, input, output, final, p, SpecializedValue.New(16));
 
     private static void ChunkStepsForward(ArrayView<float> matrixT, ArrayView<float> bias, ArrayView<float> input, ArrayView<float> initial,
         ArrayView<float> carries, ArrayView<float> decoders, ArrayView<float> states, ArrayView<float> decoded, ArrayView<float> ends,

@@ -87,7 +87,10 @@ internal sealed partial class DeviceMemoryEngine
     private void FinalByWindow(ArrayView<float> input, int steps, int horizon)
     {
         var p = new WindowParams(_order, _channels, steps, horizon, _count, 1, steps - 1, 1, 1, 0, 0);
-        _kernels.WindowStates(WindowConfig(p), WindowImpulse(horizon).View, input, _states.View, _empty.View, p);
+        if (!TryWindowProduct(p, chunkAligned: false, () => ScanWindow.Impulse(_system, horizon), input, _states.View, _empty.View))
+        {
+            _kernels.WindowStates(WindowConfig(p), WindowImpulse(horizon).View, input, _states.View, _empty.View, p);
+        }
     }
 
     /// <summary>Phases A and B by the window: the first K chunks' carries chained from their ends where the initial
@@ -99,13 +102,16 @@ internal sealed partial class DeviceMemoryEngine
         int chained = ChainedChunks(scan, horizon);
         if (chained > 0)
         {
-            _kernels.ChunkEnds(new KernelConfig(new Index1D(checked((int)p.Columns)), new Index1D(_groupSize)), plan.Impulse.View, input, carries, p);
+            ChunkEnds(plan, input, carries, p);
             _kernels.Carries(CarriesConfig, plan.PowerT.View, plan.LastPowerT.View, _states.View, carries, final, p with { Flags = 0, Chain = chained });
         }
 
         var window = new WindowParams(_order, _channels, scan.Steps, horizon, _count, scan.Chunks - chained,
             ((chained + 1) * scan.ChunkLength) - 1, scan.ChunkLength, scan.Chunks, chained, 1);
-        _kernels.WindowStates(WindowConfig(window), WindowImpulse(horizon).View, input, carries, final, window);
+        if (!TryWindowProduct(window, chunkAligned: false, () => ScanWindow.Impulse(_system, horizon), input, carries, final))
+        {
+            _kernels.WindowStates(WindowConfig(window), WindowImpulse(horizon).View, input, carries, final, window);
+        }
     }
 
     /// <summary>One group per <see cref="WindowKernels.ColumnsPerGroup"/> states (<see cref="WindowParams.Groups"/>),

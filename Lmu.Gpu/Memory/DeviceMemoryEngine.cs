@@ -209,6 +209,7 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
     internal ScanPhaseTimes ScanOnDevice(ArrayView<float> input, int steps, MemoryOutputMode mode, ArrayView<float> decoders, int delays, ArrayView<float> output, int chunkLength, List<IDisposable> owned, float[]? hostDecoders = null, ScanPhaseClock? clock = null)
     {
         clock?.Start();
+        LastWindowProducts = 0;
         int finalWindow = mode == MemoryOutputMode.FinalOnly ? FinalWindow(steps) : 0;
         LastWindow = finalWindow;
         if (finalWindow > 0)
@@ -235,7 +236,7 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
         }
         else
         {
-            _kernels.ChunkEnds(new KernelConfig(new Index1D(checked((int)columns)), new Index1D(_groupSize)), plan.Impulse.View, input, carries, p);
+            ChunkEnds(plan, input, carries, p);
             ends = clock?.Lap() ?? 0;
             ForwardCarries(plan, carries, final);
         }
@@ -652,6 +653,7 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
         _forwardSegments?.Dispose();
         _adjointSegments?.Dispose();
         _windowImpulse?.Dispose();
+        ReleaseProductWeights();
         _a.Dispose();
         _aT.Dispose();
         _bBar.Dispose();

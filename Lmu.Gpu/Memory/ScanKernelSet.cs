@@ -39,11 +39,14 @@ internal sealed class ScanKernelSet
             ChunkSteps = (config, m, bias, u, initial, carries, decoders, y, decoded, ends, p) =>
                 steps(config, m, bias, u, initial, carries, decoders, y, decoded, ends, p, SpecializedValue.New(p.Flags));
             ChunkStates = (config, w, u, starts, y, p, side) => states(config, w, u, starts, y, p, SpecializedValue.New(side));
+            var windows = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, WindowProductParams, SpecializedValue<int>>(WindowGemmKernels.WindowProduct, bounds);
+            WindowProduct = (config, w, u, y, final, p, side) => windows(config, w, u, y, final, p, SpecializedValue.New(side));
         }
         else
         {
             ChunkSteps = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanParams>(ScanKernels.ChunkStepsUnspecialized);
             ChunkStates = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanGemmParams, int>(ScanGemmKernels.ChunkStatesUnspecialized, bounds);
+            WindowProduct = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, WindowProductParams, int>(WindowGemmKernels.WindowProductUnspecialized, bounds);
         }
 
         Sequence = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, MemorySequenceParams>(LinearMemoryKernels.Sequence);
@@ -64,6 +67,9 @@ internal sealed class ScanKernelSet
 
     /// <summary><see cref="ScanGemmKernels.ChunkStates"/> with the group side: specialised, or read at run time.</summary>
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanGemmParams, int> ChunkStates { get; }
+
+    /// <summary><see cref="WindowGemmKernels.WindowProduct"/> with the group side: specialised, or read at run time.</summary>
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, WindowProductParams, int> WindowProduct { get; }
 
     /// <summary><see cref="LinearMemoryKernels.Sequence"/>.</summary>
     public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, MemorySequenceParams> Sequence { get; }

@@ -1,0 +1,124 @@
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace Lmu.Gpu.Kernels.Memory;
+
+/// <summary>Scalar arguments of <see cref="WindowGemmKernels.WindowProduct"/>.</summary>
+/// <param name="Window">The states to compute, their windows (H = <see cref="WindowParams.Horizon"/>) and where they
+/// go.</param>
+/// <param name="PaddedRows">d rounded up to the block (8·side): the row count of the weights.</param>
+/// <param name="PaddedDepth">H rounded up to <see cref="ScanGemmKernels.BlockDepth"/>.</param>
+/// <param name="ChunkAligned">1: state j's window starts no earlier than FirstEnd + j·EndStride − H + 1 even where its
+/// end is clamped to T − 1 (chunk ends from zero at the chunk's start, phase A: the last, shorter chunk reads only its
+/// own steps); 0: every window is the H steps up to its end (from step 0 at the latest).</param>
+public readonly record struct WindowProductParams(WindowParams Window, int PaddedRows, int PaddedDepth, int ChunkAligned);
+
+/// <summary>
+/// States from windows of their inputs as one matrix product: S_e = Σ_(q &lt; H) W[·, q]·u_(e−H+1+q) with
+/// W[·, q] = h_(H−1−q) = Ā^(H−1−q)·B̄. All states together are Y = W·Z, a d × H by H × (n·J) product whose Z columns
+/// are windows of the input (each column read where it lies, no copy), on the staging and depth loop of the FP32
+/// phase C product (<see cref="GemmLoop"/>). It computes phase A of the chunked scan (every chunk's end from zero at
+/// the chunk's start, H = L, <see cref="WindowProductParams.ChunkAligned"/>) and the window start (every chunk's
+/// carry, or a final-only run's final states, from their last H ≈ 2θ inputs), with ~1 load of W and Z per 8
+/// multiply-adds where <see cref="ScanKernels.ChunkEnds"/> and <see cref="WindowKernels.WindowStates"/> make one or
+/// two loads per multiply-add.
+/// </summary>
+public static class WindowGemmKernels
+{
+    /// <summary>
+    /// Y = W·Z for blocks of 8·side × 8·side outputs (rows: the state's d entries; columns: states c = 0 … n·J − 1, state
+    /// c mod J of sequence c / J), one group of side² threads per block, in the band order of
+    /// <see cref="GemmBlockOrder"/>. Shared memory: <see cref="ScanGemmKernels.SharedFloats"/> floats.
+    /// </summary>
+    /// <param name="weights">W [d, H] zero-padded to PaddedRows × PaddedDepth, stored by blocks of 8·side rows
+    /// (ChunkStateWeights.At): W[i, q] = h_(H−1−q)[i].</param>
+    /// <param name="input">u [B, T, k].</param>
+    /// <param name="output">States [rows, d] (see <see cref="WindowParams.OutputStride"/>).</param>
+    /// <param name="final">Final states [n, d] (with <see cref="WindowParams.WriteFinal"/>).</param>
+    /// <param name="p">Sizes.</param>
+    /// <param name="side">Threads along each side of the group: 1, 2, 4, 8 or 16 (a constant of the compiled kernel).</param>
+    public static void WindowProduct(ArrayView<float> weights, ArrayView<float> input, ArrayView<float> output,
+        ArrayView<float> final, WindowProductParams p, SpecializedValue<int> side)
+    {
+        var shared = SharedMemory.GetDynamic<float>();
+        var startAt = SharedMemory.Allocate<long>(ScanGemmKernels.MaxBlockColumns);
+        var skipOf = SharedMemory.Allocate<int>(ScanGemmKernels.MaxBlockColumns);
+        var rowOf = SharedMemory.Allocate<long>(ScanGemmKernels.MaxBlockColumns);
+        var finalOf = SharedMemory.Allocate<long>(ScanGemmKernels.MaxBlockColumns);
+        var w = p.Window;
+        int g = side.Value;
+        // log₂ of the side by arithmetic (see ScanGemmKernels.ChunkStates: ILGPU 1.5.3 miscompiles a conditional chain).
+        int log = ((g >> 1) & 1) + (((g >> 2) & 1) * 2) + (((g >> 3) & 1) * 3) + (((g >> 4) & 1) * 4);
+        int threads = g << log;
+        int size = 8 * g;
+        int t = Group.IdxX;
+        int tm = t & (g - 1);
+        int tn = t >> log;
+        long states = w.States;
+        GemmBlockOrder.Locate(Grid.IdxX, p.PaddedRows / size, (states + size - 1) / size, out int blockM, out long blockN);
+        int m0 = blockM * size;
+        long n0 = blockN * size;
+        int horizon = w.Horizon;
+        for (int n = t; n < size; n += threads)
+        {
+            // Columns past the last state read the last one's window and are not written.
+            long c = Math.Min(n0 + n, states - 1);
+            long sequence = c / w.Ends;
+            long j = c - (sequence * w.Ends);
+            long unclamped = w.FirstEnd + (j * w.EndStride);
+            long end = Math.Min(unclamped, w.Steps - 1);
+            long first = end - horizon + 1;
+            long lowest = Math.Max(0, p.ChunkAligned != 0 ? unclamped - horizon + 1 : first);
+            long b = sequence / w.Channels;
+            long ch = sequence - (b * w.Channels);
+            startAt[n] = (((b * w.Steps) + first) * w.Channels) + ch;
+            skipOf[n] = (int)(lowest - first);
+            bool real = n0 + n < states;
+            rowOf[n] = real ? (sequence * w.OutputStride) + w.OutputFirst + j : -1;
+            finalOf[n] = real && w.WriteFinal != 0 && end == w.Steps - 1 ? sequence : -1;
+        }
+
+        Group.Barrier();
+        var block = new WindowBlock(weights, input, startAt, skipOf, g, log, t, (long)m0 * p.PaddedDepth, horizon, w.Channels);
+        var acc = GemmLoop.Multiply(block, shared, p.PaddedDepth, tm, tn);
+
+        // Row m of column n goes to output[rowOf[n]·d + m] (and the final states): consecutive threads, consecutive rows.
+        int d = w.Order;
+        for (int r = 0; r < 8; r++)
+        {
+            int m = m0 + tm + (r * g);
+            if (m >= d)
+            {
+                break;
+            }
+
+            var values = acc.Row(r);
+            for (int c = 0; c < 8; c++)
+            {
+                int n = tn + (c * g);
+                long row = rowOf[n];
+                if (row >= 0)
+                {
+                    output[(row * d) + m] = values[c];
+                }
+
+                long sequence = finalOf[n];
+                if (sequence >= 0)
+                {
+                    final[(sequence * d) + m] = values[c];
+                }
+            }
+        }
+    }
+
+    /// <summary><see cref="WindowProduct"/> with the group side read at run time (<c>$LMU_SPECIALIZE=0</c>).</summary>
+    /// <param name="weights">See <see cref="WindowProduct"/>.</param>
+    /// <param name="input">See <see cref="WindowProduct"/>.</param>
+    /// <param name="output">See <see cref="WindowProduct"/>.</param>
+    /// <param name="final">See <see cref="WindowProduct"/>.</param>
+    /// <param name="p">Sizes.</param>
+    /// <param name="side">Threads along each side of the group.</param>
+    public static void WindowProductUnspecialized(ArrayView<float> weights, ArrayView<float> input, ArrayView<float> output,
+        ArrayView<float> final, WindowProductParams p, int side) =>
+        WindowProduct(weights, input, output, final, p, SpecializedValue.New(side));
+}

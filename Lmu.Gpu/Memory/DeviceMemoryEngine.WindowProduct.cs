@@ -1,0 +1,118 @@
+using ILGPU;
+using ILGPU.Runtime;
+using Lmu.Gpu.Kernels.Memory;
+
+namespace Lmu.Gpu;
+
+/// <summary>States from windows of inputs as one matrix product (<see cref="WindowGemmKernels.WindowProduct"/>): phase
+/// A's chunk ends, and the window start's carries and final states, where the product fills the device.</summary>
+internal sealed partial class DeviceMemoryEngine
+{
+    /// <summary>The FLOP rate assumed for <see cref="WindowGemmKernels.WindowProduct"/> on a GPU: an estimate, not yet
+    /// timed. Its depth loop is the FP32 phase C product's (ptxas, sm_90: 256 FFMA in 309 instructions against 299),
+    /// which ran at 28 TFLOP/s on the H200 (run 8); this assumes less, for its deeper but narrower product.</summary>
+    internal const double WindowProductFlopsPerSecond = 20e12;
+
+    private readonly Dictionary<int, MemoryBuffer1D<float, Stride1D.Dense>> _productWeights = [];
+    private int _productSide;
+
+    /// <inheritdoc cref="WindowProductUse"/>
+    internal WindowProductUse ProductUse { get; set; } = WindowProductUseParser.FromEnvironment();
+
+    /// <summary>How many times the last forward scan launched <see cref="WindowGemmKernels.WindowProduct"/> (tests read
+    /// it).</summary>
+    internal int LastWindowProducts { get; private set; }
+
+    /// <summary>Whether windows of <paramref name="states"/> states take the product under <paramref name="use"/>:
+    /// always, never, or (auto) where it has at least one 8·side × 8·side block of outputs per multiprocessor — below
+    /// that, most of the device would idle while the row kernels, one group per column (or per four), fill it.</summary>
+    /// <param name="use">The setting.</param>
+    /// <param name="states">The states to compute (columns of the product).</param>
+    /// <param name="order">d (rows of the product).</param>
+    /// <param name="side">Threads along each side of the product's groups.</param>
+    /// <param name="multiprocessors">The device's multiprocessors.</param>
+    /// <returns>Whether to launch the product.</returns>
+    internal static bool PrefersWindowProduct(WindowProductUse use, long states, int order, int side, int multiprocessors) => use switch
+    {
+        WindowProductUse.Always => true,
+        WindowProductUse.Never => false,
+        _ => ProductBlocks(states, order, side) >= Math.Max(1, multiprocessors),
+    };
+
+    /// <summary>Groups of the product: ⌈d / 8·side⌉ row blocks × ⌈states / 8·side⌉ column blocks.</summary>
+    internal static long ProductBlocks(long states, int order, int side)
+    {
+        int size = 8 * side;
+        return (long)((order + size - 1) / size) * ((states + size - 1) / size);
+    }
+
+    /// <summary>Phase A: every chunk's end state from zero at its start, [N, d] into <paramref name="ends"/>, by the
+    /// product (windows of L steps aligned to the chunks) or by <see cref="ScanKernels.ChunkEnds"/>.</summary>
+    private void ChunkEnds(DevicePlan plan, ArrayView<float> input, ArrayView<float> ends, ScanParams p)
+    {
+        var scan = plan.Plan;
+        var window = new WindowParams(_order, _channels, scan.Steps, scan.ChunkLength, _count, scan.Chunks,
+            scan.ChunkLength - 1, scan.ChunkLength, scan.Chunks, 0, 0);
+        if (!TryWindowProduct(window, chunkAligned: true, () => scan.Impulse, input, ends, _empty.View))
+        {
+            _kernels.ChunkEnds(new KernelConfig(new Index1D(checked((int)p.Columns)), new Index1D(_groupSize)), plan.Impulse.View, input, ends, p);
+        }
+    }
+
+    /// <summary>Launches <see cref="WindowGemmKernels.WindowProduct"/> for <paramref name="window"/> where
+    /// <see cref="PrefersWindowProduct"/> says so.</summary>
+    /// <param name="window">The states, their windows and where they go.</param>
+    /// <param name="chunkAligned">Whether each window starts no earlier than its chunk (phase A).</param>
+    /// <param name="impulse">h [H, d], asked for only when the weights for this H are not on the device yet.</param>
+    /// <param name="input">u [B, T, k].</param>
+    /// <param name="output">The states' rows.</param>
+    /// <param name="final">Final states, where the window asks for them.</param>
+    /// <returns>Whether it launched (else the caller runs the row kernel).</returns>
+    private bool TryWindowProduct(WindowParams window, bool chunkAligned, Func<float[]> impulse, ArrayView<float> input,
+        ArrayView<float> output, ArrayView<float> final)
+    {
+        int side = GemmGroupSide(_accelerator);
+        if (!PrefersWindowProduct(ProductUse, window.States, _order, side, _accelerator.NumMultiprocessors))
+        {
+            return false;
+        }
+
+        var weights = ProductWeights(window.Horizon, side, impulse);
+        var p = new WindowProductParams(window, ChunkStateWeights.PaddedRows(_order, side),
+            WindowProductWeights.PaddedDepth(window.Horizon), chunkAligned ? 1 : 0);
+        var config = new KernelConfig(new Index1D(checked((int)ProductBlocks(window.States, _order, side))), new Index1D(side * side),
+            SharedMemoryConfig.RequestDynamic<float>(ScanGemmKernels.SharedFloats(side)));
+        _kernels.WindowProduct(config, weights.View, input, output, final, p, side);
+        LastWindowProducts++;
+        return true;
+    }
+
+    /// <summary>The product's weights for H on the device, kept for the engine's life (a few: phase A's L for each
+    /// phase-C kernel's plan, and the window's H).</summary>
+    private MemoryBuffer1D<float, Stride1D.Dense> ProductWeights(int horizon, int side, Func<float[]> impulse)
+    {
+        if (_productSide != side || _productWeights.Count >= 4 && !_productWeights.ContainsKey(horizon))
+        {
+            ReleaseProductWeights();
+            _productSide = side;
+        }
+
+        if (!_productWeights.TryGetValue(horizon, out var weights))
+        {
+            weights = DeviceBuffers.Upload(_accelerator, WindowProductWeights.Pack(impulse(), horizon, _order, side), null);
+            _productWeights[horizon] = weights;
+        }
+
+        return weights;
+    }
+
+    private void ReleaseProductWeights()
+    {
+        foreach (var buffer in _productWeights.Values)
+        {
+            buffer.Dispose();
+        }
+
+        _productWeights.Clear();
+    }
+}
