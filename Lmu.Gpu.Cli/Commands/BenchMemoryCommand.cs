@@ -31,6 +31,10 @@ internal static class BenchMemoryCommand
         {
             Description = "The scan's window start where ‖Ā^H‖ < 2⁻²⁴ and 2·H ≤ T: final-only runs from each sequence's last H inputs (host and device), and on a device each chunk's carry from its last H inputs (auto: final-only runs, and carries where their estimated cost is lower; on; off). Default: $LMU_SCAN_WINDOW, else auto.",
         };
+        var windowProduct = new Option<string>("--window-product")
+        {
+            Description = "Device scan: compute phase A's chunk ends and the window start's states as one matrix product (auto: where it has a block of outputs per multiprocessor; on; off: the row kernels). Default: $LMU_WINDOW_PRODUCT, else auto.",
+        };
         var phases = new Option<bool>("--phases")
         {
             Description = "Device scan: also time the scan's phases (A chunk ends, B carries, C states) in as many runs again, synchronising at each phase, and print their medians on a second line.",
@@ -51,7 +55,7 @@ internal static class BenchMemoryCommand
         };
         var seed = CommonOptions.Seed();
         var command = new Command("memory", "Times the linear memory (all states) on random input: sequential, scan, auto, or the fft baseline.");
-        foreach (var option in new Option[] { order, theta, steps, batch, method, accelerator, repeat, chunk, segment, window, phases, transfers, outputKind, check, seed })
+        foreach (var option in new Option[] { order, theta, steps, batch, method, accelerator, repeat, chunk, segment, window, windowProduct, phases, transfers, outputKind, check, seed })
         {
             command.Options.Add(option);
         }
@@ -99,6 +103,7 @@ internal static class BenchMemoryCommand
             string device;
             ScanPhaseTimes? phaseMedians = null;
             int phaseWindow = 0;
+            int phaseProducts = 0;
             double? checkError = null;
             if (name == "fft")
             {
@@ -140,6 +145,11 @@ internal static class BenchMemoryCommand
                     memory.Engine.WindowUse = ScanWindowUseParser.Parse(windowName);
                 }
 
+                if (parse.GetValue(windowProduct) is { } productName)
+                {
+                    DeviceEngine(memory, "--window-product").ProductUse = WindowProductUseParser.Parse(productName);
+                }
+
                 bool timePhases = parse.GetValue(phases);
                 if (timePhases && memory.ResolveMethod(sequenceMethod, t, finalOnly) != SequenceMethod.Scan)
                 {
@@ -173,6 +183,7 @@ internal static class BenchMemoryCommand
                     memory.MeasureStates(input, t, sequenceMethod, repeats, finalOnly);
                     phaseMedians = ScanPhaseTimes.Median(phaseEngine.PhaseLog);
                     phaseWindow = phaseEngine.LastWindow;
+                    phaseProducts = phaseEngine.LastWindowProducts;
                     phaseEngine.PhaseLog = null;
                 }
 
@@ -190,7 +201,7 @@ internal static class BenchMemoryCommand
             if (phaseMedians is { } ph)
             {
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"phases: ends_s={ph.Ends:G4} carries_s={ph.Carries:G4} states_s={ph.States:G4} window_h={phaseWindow} (medians of {repeats} runs synchronised at each phase; with window_h > 0 the carries came from windows of H inputs and phase A ran only for the chunks still chained)"));
+                    $"phases: ends_s={ph.Ends:G4} carries_s={ph.Carries:G4} states_s={ph.States:G4} window_h={phaseWindow} window_products={phaseProducts} (medians of {repeats} runs synchronised at each phase; with window_h > 0 the carries came from windows of H inputs and phase A ran only for the chunks still chained; window_products: launches of the window product, for phase A and the windows)"));
             }
 
             if (checkError is { } error)

@@ -42,6 +42,17 @@ internal sealed class ScanSelfTests : ISelfTestSuite
             yield return new SelfTestCase("scan", $"all states continued, window carries {windowText}", d => Continued(d, windowSize, ScanWindowUse.Always));
             yield return new SelfTestCase("scan", $"all states, window carries {text}", d => AllStates(d, large, window: ScanWindowUse.Always));
 
+            // States from windows of inputs as one matrix product (WindowGemmKernels.WindowProduct): phase A's chunk
+            // ends, and the window's carries, forced (on a GPU these sizes are below the product's block-per-SM rule).
+            yield return new SelfTestCase("scan", $"all states, phase A by the window product {describe}",
+                d => AllStates(d, size, window: ScanWindowUse.Never, product: WindowProductUse.Always));
+            yield return new SelfTestCase("scan", $"all states, phase A by the window product {text}",
+                d => AllStates(d, large, window: ScanWindowUse.Never, product: WindowProductUse.Always));
+            yield return new SelfTestCase("scan", $"all states, window carries by the window product {windowText}",
+                d => AllStates(d, windowSize, window: ScanWindowUse.Always, product: WindowProductUse.Always));
+            yield return new SelfTestCase("scan", $"all states continued, window carries by the window product {windowText}",
+                d => Continued(d, windowSize, ScanWindowUse.Always, WindowProductUse.Always));
+
             // The overloads on ILGPU views: inputs and outputs stay in device memory.
             yield return new SelfTestCase("scan", $"all states on device views {describe}", d => AllStates(d, size, views: true));
             yield return new SelfTestCase("scan", $"adjoint on device views {describe}", d => Adjoint(d, size, views: true));
@@ -63,7 +74,7 @@ internal sealed class ScanSelfTests : ISelfTestSuite
     /// <summary>A memory on <paramref name="device"/>, with the phase-C kernel and the carry segment (0: one serial
     /// pass) forced where given.</summary>
     private static LinearMemory Memory(LmuDevice device, LmuSystem system, int batch, int channels, ScanStatesKernel? kernel,
-        int? carrySegment = null, ScanWindowUse? window = null)
+        int? carrySegment = null, ScanWindowUse? window = null, WindowProductUse? product = null)
     {
         var memory = new LinearMemory(device, system, batch, channels);
         if (memory.Engine is DeviceMemoryEngine engine)
@@ -71,6 +82,7 @@ internal sealed class ScanSelfTests : ISelfTestSuite
             engine.StatesKernel = kernel ?? engine.StatesKernel;
             engine.CarrySegment = carrySegment ?? engine.CarrySegment;
             engine.WindowUse = window ?? engine.WindowUse;
+            engine.ProductUse = product ?? engine.ProductUse;
         }
 
         return memory;
@@ -78,17 +90,23 @@ internal sealed class ScanSelfTests : ISelfTestSuite
 
     /// <summary>Where a forced window cannot apply (2·H > T) the case would test the chained scan instead: it fails
     /// then rather than pass for the wrong reason.</summary>
-    private static void RequireWindow(LinearMemory memory, ScanWindowUse? window)
+    private static void RequireWindow(LinearMemory memory, ScanWindowUse? window, WindowProductUse? product = null)
     {
         if (window == ScanWindowUse.Always && memory.Engine is DeviceMemoryEngine { LastWindow: 0 })
         {
             throw new InvalidOperationException("The window start did not apply to this run (2·H > T).");
         }
+
+        if (product == WindowProductUse.Always && memory.Engine is DeviceMemoryEngine { LastWindowProducts: 0 })
+        {
+            throw new InvalidOperationException("The window product did not run.");
+        }
     }
 
     /// <summary>The sequences in two halves, the second continued from the first's final states, against the
     /// reference over the whole sequence; θ = T/16, so that each half holds twice the window.</summary>
-    private static SelfTestResult Continued(LmuDevice device, (int B, int K, int D, int T) s, ScanWindowUse window)
+    private static SelfTestResult Continued(LmuDevice device, (int B, int K, int D, int T) s, ScanWindowUse window,
+        WindowProductUse? product = null)
     {
         var system = LmuSystem.Create(s.D, Math.Max(4.0, s.T / 16.0));
         float[] input = SelfTestSizes.Inputs((long)s.B * s.T * s.K, 25);
@@ -101,10 +119,10 @@ internal sealed class ScanSelfTests : ISelfTestSuite
             Array.Copy(input, ((long)b * s.T + first) * s.K, secondInput, (long)b * second * s.K, (long)second * s.K);
         }
 
-        using var memory = Memory(device, system, s.B, s.K, null, window: window);
+        using var memory = Memory(device, system, s.B, s.K, null, window: window, product: product);
         memory.RunStates(firstInput, first, SequenceMethod.Scan);
         float[] states = memory.RunStates(secondInput, second, SequenceMethod.Scan);
-        RequireWindow(memory, window);
+        RequireWindow(memory, window, product);
         var all = ReferenceMemory.RunStates(system, input, s.B, s.T, s.K);
         var expected = new double[states.Length];
         long rowFloats = (long)s.K * s.D;
@@ -119,11 +137,11 @@ internal sealed class ScanSelfTests : ISelfTestSuite
     private static LmuSystem System(int order, int steps) => LmuSystem.Create(order, Math.Max(4.0, steps / 8.0));
 
     internal static SelfTestResult AllStates(LmuDevice device, (int B, int K, int D, int T) s, ScanStatesKernel? kernel = null, int? carrySegment = null,
-        bool views = false, ScanWindowUse? window = null)
+        bool views = false, ScanWindowUse? window = null, WindowProductUse? product = null)
     {
         var system = System(s.D, s.T);
         float[] input = SelfTestSizes.Inputs((long)s.B * s.T * s.K, 21);
-        using var memory = Memory(device, system, s.B, s.K, kernel, carrySegment, window);
+        using var memory = Memory(device, system, s.B, s.K, kernel, carrySegment, window, product);
         float[] states;
         if (views)
         {
@@ -137,7 +155,7 @@ internal sealed class ScanSelfTests : ISelfTestSuite
             states = memory.RunStates(input, s.T, SequenceMethod.Scan);
         }
 
-        RequireWindow(memory, window);
+        RequireWindow(memory, window, product);
         return new SelfTestResult(SelfTestResult.Relative(states, ReferenceMemory.RunStates(system, input, s.B, s.T, s.K)), MemorySelfTests.StateTolerance);
     }
 

@@ -50,12 +50,26 @@ public sealed class BenchMemoryCommandTests
         string[] lines = result.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         Assert.That(lines, Has.Length.EqualTo(2));
         Assert.That(lines[0], Does.StartWith("method=scan accelerator=cpu-sim d=4 T=1000"));
-        var match = System.Text.RegularExpressions.Regex.Match(lines[1], @"^phases: ends_s=(\S+) carries_s=(\S+) states_s=(\S+) window_h=0 \(medians of 3 runs");
+        var match = System.Text.RegularExpressions.Regex.Match(lines[1], @"^phases: ends_s=(\S+) carries_s=(\S+) states_s=(\S+) window_h=0 window_products=1 \(medians of 3 runs");
         Assert.That(match.Success, lines[1]);
         foreach (int group in new[] { 1, 2, 3 })
         {
             Assert.That(double.Parse(match.Groups[group].Value, System.Globalization.CultureInfo.InvariantCulture), Is.GreaterThan(0));
         }
+    }
+
+    [Test]
+    public void WindowProduct_Off_RunsPhaseAByTheRowKernel_AndIsRefusedOnTheHost()
+    {
+        var result = CliRunner.Run("bench", "memory", "--order", "4", "--theta", "50", "--steps", "1000", "--accelerator", "cpu-sim",
+            "--repeat", "1", "--phases", "--window", "off", "--window-product", "off", "--check", "1");
+        Assert.That(result.ExitCode, Is.EqualTo(0), result.Error);
+        Assert.That(result.Output, Does.Contain(" window_h=0 window_products=0 "));
+        Assert.That(result.Output, Does.Contain("check: sequences=1"));
+        var host = CliRunner.Run("bench", "memory", "--order", "4", "--theta", "50", "--steps", "1000", "--accelerator", "cpu",
+            "--window-product", "on");
+        Assert.That(host.ExitCode, Is.EqualTo(1));
+        Assert.That(host.Error, Does.Contain("--window-product applies to the device scan"));
     }
 
     [Test]

@@ -77,23 +77,28 @@ public sealed class ScanWindowTests : SimulatorAndHostFixture
         Assert.That(ScanWindow.ChainedChunks(horizon, chunkLength, chunks), Is.EqualTo(expected));
     }
 
-    [TestCase(1, true)]
-    [TestCase(8, true)]
-    [TestCase(9, false)]
-    [TestCase(64, false)]
-    public void PrefersWindowCarries_ForSmallBatchesAtTheTargetSize(int memories, bool expected)
+    [TestCase(1, false, true)]
+    [TestCase(10, false, true)]
+    [TestCase(11, false, false)]
+    [TestCase(6, true, true)]
+    [TestCase(64, true, true)]
+    [TestCase(66, true, false)]
+    public void PrefersWindowCarries_AtTheTargetSize(int memories, bool byProduct, bool expected)
     {
-        // d = 256, θ = 1,000, T = 10⁵ at L = 64: C = 1,563, H = 1,792, from a zero state. The chained carries' weighted
-        // depth is 354 steps of 6.5 µs (2.3 ms); the window costs 2·C·H·d = 1.4 GFLOP per memory at 5 TFLOP/s (0.28 ms).
-        Assert.That(DeviceMemoryEngine.PrefersWindowCarries(memories, 1_563, 0, 1_792, 256), Is.EqualTo(expected));
+        // d = 256, θ = 1,000, T = 10⁵ at L = 64: C = 1,563, H = 1,792, from a zero state. The chain: phase A, a weighted
+        // depth of 354 steps of 6.5 µs (2.3 ms) and its lock-step levels, 0.034 ms per memory. The window: 2·C·H·d =
+        // 1.4 GFLOP per memory at 5 TFLOP/s by the row kernel (0.29 ms) or 20 TFLOP/s by the product (0.072 ms).
+        Assert.That(DeviceMemoryEngine.PrefersWindowCarries(memories, 1_563, 64, 0, 1_792, 256, byProduct, byProduct), Is.EqualTo(expected));
     }
 
     [Test]
     public void PrefersWindowCarries_CountsTheChainedChunks()
     {
-        // With a nonzero initial state the first K = 55 chunks stay chained (55 × 6.5 µs) on top of the window's.
-        Assert.That(DeviceMemoryEngine.PrefersWindowCarries(1, 1_563, 55, 1_792, 256), Is.True);
-        Assert.That(DeviceMemoryEngine.PrefersWindowCarries(8, 1_563, 55, 1_792, 256), Is.False);
+        // With a nonzero initial state the first K = 55 chunks stay chained (55 × 6.5 µs, and phase A) on top of the
+        // window's other 1,508 chunks.
+        Assert.That(DeviceMemoryEngine.PrefersWindowCarries(1, 1_563, 64, 55, 1_792, 256, false, false), Is.True);
+        Assert.That(DeviceMemoryEngine.PrefersWindowCarries(9, 1_563, 64, 55, 1_792, 256, false, false), Is.False);
+        Assert.That(DeviceMemoryEngine.PrefersWindowCarries(9, 1_563, 64, 0, 1_792, 256, false, false), Is.True);
     }
 
     [TestCase("auto", "Auto")]

@@ -33,22 +33,55 @@ internal sealed partial class DeviceMemoryEngine
     /// depth of 501); taken as max(1 µs, 6.5 µs·d/256).</summary>
     internal static double ChainStepSeconds(int order) => Math.Max(1e-6, 6.5e-6 * order / 256);
 
-    /// <summary>Whether the window's carries are estimated to beat the chained ones on a GPU: K chained steps (for a
-    /// nonzero initial state) plus 2·n·(C − K)·H·d FLOP at <see cref="WindowFlopsPerSecond"/>, against the chained
-    /// carries' weighted depth (<see cref="CarrySegments.WeightedDepth"/>) in <see cref="ChainStepSeconds"/>. At d = 256,
-    /// T = 10⁵, θ = 1,000 (H = 1,792, C = 1,563) this takes the window up to B·k = 8 from a zero state.</summary>
+    /// <summary>The FLOP rate assumed for the lock-step chunk steps of the chained carries' levels 1 and 3
+    /// (<see cref="ScanKernels.ChunkSteps"/> with a vector input), which grow with the batch: at d = 256, T = 10⁵, L = 64
+    /// phase B took 2.1 ms at B = 1 and 4.2 ms at B = 64 on the H200 (runs 9 and 10), about 2·2·64·1,563·256² FLOP more
+    /// in 2.1 ms.</summary>
+    internal const double ChainFlopsPerSecond = 12e12;
+
+    /// <summary>The FLOP rate of <see cref="ScanKernels.ChunkEnds"/>: phase A took 2.7 ms for 2·64·10⁵·256 FLOP at
+    /// d = 256, B = 64, T = 10⁵ on the H200 (run 10).</summary>
+    internal const double ChunkEndsFlopsPerSecond = 1.2e12;
+
+    /// <summary>Whether the window's carries are estimated to beat the chained ones on a GPU. The window costs K chained
+    /// steps and phase A (for a nonzero initial state) plus 2·n·(C − K)·H·d FLOP at
+    /// <see cref="WindowProductFlopsPerSecond"/> (by the product) or <see cref="WindowFlopsPerSecond"/>; the chain costs
+    /// phase A, its weighted depth (<see cref="CarrySegments.WeightedDepth"/>) in <see cref="ChainStepSeconds"/>, and,
+    /// in two levels, 2·2·n·C·d² FLOP of lock-step steps at <see cref="ChainFlopsPerSecond"/>. Phase A is 2·n·T·d FLOP
+    /// at <see cref="WindowProductFlopsPerSecond"/> (by the product) or <see cref="ChunkEndsFlopsPerSecond"/>. At
+    /// d = 256, T = 10⁵, θ = 1,000 (L = 64, C = 1,563, H = 1,792) from zero states this takes the window by the product
+    /// up to n = 64 (4.6 against 4.7 ms, a near tie that a GPU run should settle), by the row kernel up to n = 8.</summary>
     /// <param name="memories">n = B·k.</param>
     /// <param name="chunks">C.</param>
+    /// <param name="chunkLength">L.</param>
     /// <param name="chained">K, the chunks still chained.</param>
     /// <param name="horizon">H.</param>
     /// <param name="order">d.</param>
+    /// <param name="windowsByProduct">Whether the window's states would take the product.</param>
+    /// <param name="endsByProduct">Whether phase A would take the product.</param>
     /// <returns>Whether to take the window.</returns>
-    internal static bool PrefersWindowCarries(long memories, int chunks, int chained, int horizon, int order)
+    internal static bool PrefersWindowCarries(long memories, int chunks, int chunkLength, int chained, int horizon, int order,
+        bool windowsByProduct, bool endsByProduct)
     {
         double step = ChainStepSeconds(order);
-        double chain = CarrySegments.WeightedDepth(chunks - 1) * step;
-        double window = (chained * step) + (2.0 * memories * (chunks - chained) * horizon * order / WindowFlopsPerSecond);
+        double d = order;
+        double ends = 2.0 * memories * chunks * chunkLength * d / (endsByProduct ? WindowProductFlopsPerSecond : ChunkEndsFlopsPerSecond);
+        double levels = CarrySegments.ChooseSegment(chunks - 1) > 0 ? 4.0 * memories * chunks * d * d / ChainFlopsPerSecond : 0;
+        double chain = ends + (CarrySegments.WeightedDepth(chunks - 1) * step) + levels;
+        double rate = windowsByProduct ? WindowProductFlopsPerSecond : WindowFlopsPerSecond;
+        double window = (chained > 0 ? ends + (chained * step) : 0) + (2.0 * memories * (chunks - chained) * horizon * d / rate);
         return window < chain;
+    }
+
+    /// <summary><see cref="PrefersWindowCarries(long, int, int, int, int, int, bool, bool)"/> for this engine's memories
+    /// and device.</summary>
+    private bool PrefersWindowCarries(ScanPlan plan, int chained, int horizon)
+    {
+        int side = GemmGroupSide(_accelerator);
+        int multiprocessors = _accelerator.NumMultiprocessors;
+        bool windows = PrefersWindowProduct(ProductUse, (long)_count * (plan.Chunks - chained), _order, side, multiprocessors);
+        bool ends = PrefersWindowProduct(ProductUse, (long)_count * plan.Chunks, _order, side, multiprocessors);
+        return PrefersWindowCarries(_count, plan.Chunks, plan.ChunkLength, chained, horizon, _order, windows, ends);
     }
 
     /// <summary>H for a final-only run's window, or 0 where it does not apply or is turned off.</summary>
@@ -68,13 +101,13 @@ internal sealed partial class DeviceMemoryEngine
 
         // H ≥ θ/dt for every LMU measured: where even that window would cost more than the chain, H is not computed.
         int lowest = (int)Math.Min(int.MaxValue, Math.Ceiling(_system.Theta / _system.Dt));
-        if (WindowUse == ScanWindowUse.Auto && !PrefersWindowCarries(_count, plan.Chunks, 0, lowest, _order))
+        if (WindowUse == ScanWindowUse.Auto && !PrefersWindowCarries(plan, 0, lowest))
         {
             return 0;
         }
 
         int horizon = Fitting(ScanWindow.For(_system, plan.Steps, WindowUse), plan.Steps);
-        return horizon > 0 && (WindowUse == ScanWindowUse.Always || PrefersWindowCarries(_count, plan.Chunks, ChainedChunks(plan, horizon), horizon, _order))
+        return horizon > 0 && (WindowUse == ScanWindowUse.Always || PrefersWindowCarries(plan, ChainedChunks(plan, horizon), horizon))
             ? horizon
             : 0;
     }

@@ -2,7 +2,7 @@
 # The device check run on a lent GPU machine (no .NET SDK there): a self-contained `lmu` published with
 #   ../shared/tools/device-publish Lmu.Gpu.Cli .device
 # and this script run from the repository root with OUT set to a folder for the logs: `gpu-run.sh [SECTION…]`
-# with sections selftest, memory, scan, scan-product, tf32, window, carries, carry-segments, sequential, capacity-timing, neurons, capacity, training, training-scan,
+# with sections selftest, memory, scan, scan-product, tf32, window, window-product, carries, carry-segments, sequential, capacity-timing, neurons, capacity, training, training-scan,
 # transfers, psmnist
 # (default: selftest memory neurons capacity, the first run's set). Each command has its own time limit so that one slow case cannot eat the whole lease.
 set -u
@@ -12,7 +12,7 @@ mkdir -p "$OUT"
 log="$OUT/gpu.log"
 # Each command is logged with the kernel choices from the environment that apply to it.
 run() {
-  echo "\$ ${LMU_SCAN_STATES:+LMU_SCAN_STATES=$LMU_SCAN_STATES }${LMU_SCAN_WINDOW:+LMU_SCAN_WINDOW=$LMU_SCAN_WINDOW }${LMU_GEMM_GROUPS_PER_SM:+LMU_GEMM_GROUPS_PER_SM=$LMU_GEMM_GROUPS_PER_SM }${LMU_SPECIALIZE:+LMU_SPECIALIZE=$LMU_SPECIALIZE }lmu $*" | tee -a "$log"
+  echo "\$ ${LMU_SCAN_STATES:+LMU_SCAN_STATES=$LMU_SCAN_STATES }${LMU_SCAN_WINDOW:+LMU_SCAN_WINDOW=$LMU_SCAN_WINDOW }${LMU_WINDOW_PRODUCT:+LMU_WINDOW_PRODUCT=$LMU_WINDOW_PRODUCT }${LMU_GEMM_GROUPS_PER_SM:+LMU_GEMM_GROUPS_PER_SM=$LMU_GEMM_GROUPS_PER_SM }${LMU_SPECIALIZE:+LMU_SPECIALIZE=$LMU_SPECIALIZE }lmu $*" | tee -a "$log"
   timeout "${LIMIT:-90}" "$L" "$@" 2>&1 | tee -a "$log"
 }
 
@@ -92,6 +92,23 @@ for B in 1 64; do for w in off on; do
   LIMIT=60 run bench memory --order 256 --theta 1000 --steps 100000 --batch $B --method scan --accelerator cuda --repeat 5 --output final --window $w
 done; done
 LIMIT=120 run bench memory --order 256 --theta 1000 --steps 100000 --batch 64 --method scan --accelerator cuda --repeat 1 --output final --check 4
+fi
+
+if has window-product; then
+# Phase A (chunk ends) and the window start's states as one matrix product (WindowGemmKernels.WindowProduct, the default
+# where it has a block per SM) against the row kernels (ChunkEnds, WindowStates), side by side. Run 10's phase A at
+# B = 64, d = 256 took 2.7 ms by the row kernel (1.2 TFLOP/s); the product should take ~0.2 ms. Then the window's carries
+# by the product at B = 16 and 64 (the auto rule's estimate is a near tie with the chain at B = 64), and --checks.
+for d in 64 256; do for B in 16 64; do for p in off on; do
+  LIMIT=60 run bench memory --order $d --theta 1000 --steps 100000 --batch $B --method scan --accelerator cuda --repeat 5 --phases --window off --window-product $p
+done; done; done
+for B in 16 64; do for w in off on; do
+  LIMIT=60 run bench memory --order 256 --theta 1000 --steps 100000 --batch $B --method scan --accelerator cuda --repeat 5 --phases --window $w
+done; done
+LIMIT=60 run bench memory --order 256 --theta 1000 --steps 100000 --batch 64 --method scan --accelerator cuda --repeat 5 --phases
+LIMIT=60 run bench memory --order 256 --theta 1000 --steps 100000 --batch 256 --method scan --accelerator cuda --repeat 3 --output final --window on
+LIMIT=120 run bench memory --order 256 --theta 1000 --steps 100000 --batch 64 --method scan --accelerator cuda --repeat 1 --window on --check 4
+LIMIT=120 run bench memory --order 256 --theta 1000 --steps 100000 --batch 64 --method scan --accelerator cuda --repeat 1 --window off --window-product on --check 4
 fi
 
 if has carries; then

@@ -6,9 +6,10 @@ Usage: docs/benchmarks/gpu-table.py gpu.log [DEFAULT_PHASE_C] > table.md
 DEFAULT_PHASE_C is the phase-C kernel of runs that do not set LMU_SCAN_STATES: gemm (the default since run 8), or
 steps for the logs of runs 1-8.
 Each row: the kernel choices from the logged environment (LMU_SCAN_STATES, LMU_GEMM_GROUPS_PER_SM, LMU_GEMM_BUFFERS,
-LMU_SPECIALIZE, LMU_SCAN_WINDOW), the options that
-change the run (--chunk, --carry-segment, --window, --output final), the sizes, the median, states/s, the per-phase
-medians when the run had --phases (with H where the carries came from windows), and the median over the floor (which
+LMU_SPECIALIZE, LMU_SCAN_WINDOW, LMU_WINDOW_PRODUCT), the options that
+change the run (--chunk, --carry-segment, --window, --window-product, --output final), the sizes, the median,
+states/s, the per-phase medians when the run had --phases (with H where the carries came from windows, and P = the
+window product's launches), and the median over the floor (which
 counts all states even for final-only runs).
 """
 import re
@@ -17,7 +18,7 @@ import sys
 COMMAND = re.compile(r'^\$ (?P<env>(?:\w+=\S+ )*)lmu bench memory (?P<args>.*)$')
 RESULT = re.compile(r'^method=(?P<method>\S+)(?: output=(?P<output>\S+))? accelerator=(?P<acc>\S+) d=(?P<d>\d+) T=(?P<T>\d+) '
                     r'B=(?P<B>\d+) median_s=(?P<median>\S+) states_per_s=(?P<rate>\S+)')
-PHASES = re.compile(r'^phases: ends_s=(?P<a>\S+) carries_s=(?P<b>\S+) states_s=(?P<c>\S+)(?: window_h=(?P<h>\d+))?')
+PHASES = re.compile(r'^phases: ends_s=(?P<a>\S+) carries_s=(?P<b>\S+) states_s=(?P<c>\S+)(?: window_h=(?P<h>\d+))?(?: window_products=(?P<p>\d+))?')
 
 
 def option(args, name):
@@ -52,6 +53,7 @@ def main(path, default_states):
             buffers = re.search(r'LMU_GEMM_BUFFERS=(\d+)', env)
             specialize = re.search(r'LMU_SPECIALIZE=(\w+)', env)
             window = re.search(r'LMU_SCAN_WINDOW=(\w+)', env)
+            product = re.search(r'LMU_WINDOW_PRODUCT=(\w+)', env)
             kernel = m.group('method')
             if m.group('method').startswith(('scan', 'auto')):
                 kernel += ' ' + (states.group(1) if states else default_states)
@@ -63,10 +65,13 @@ def main(path, default_states):
                     kernel += f' (specialize {specialize.group(1)})'
                 if window:
                     kernel += f' (window {window.group(1)})'
+                if product:
+                    kernel += f' (window product {product.group(1)})'
             extra = ' '.join(x for x in (
                 f"L={option(pending['args'], '--chunk')}" if option(pending['args'], '--chunk') else '',
                 f"G={option(pending['args'], '--carry-segment')}" if option(pending['args'], '--carry-segment') else '',
                 f"window {option(pending['args'], '--window')}" if option(pending['args'], '--window') else '',
+                f"product {option(pending['args'], '--window-product')}" if option(pending['args'], '--window-product') else '',
                 f"output {m.group('output')}" if m.group('output') else '') if x)
             rows.append({'kernel': kernel, 'extra': extra, 'd': d, 'T': t, 'B': b, 'median': median,
                          'rate': m.group('rate'), 'phases': '', 'floor': floor_seconds(d, t, b)})
@@ -77,6 +82,8 @@ def main(path, default_states):
             rows[-1]['phases'] = ' / '.join(ms(float(m.group(k))) for k in 'abc')
             if m.group('h') and int(m.group('h')) > 0:
                 rows[-1]['phases'] += f" (H={m.group('h')})"
+            if m.group('p') and int(m.group('p')) > 0:
+                rows[-1]['phases'] += f" (P={m.group('p')})"
     print('| kernel | options | d | T | B | median (ms) | states/s | phases A / B / C (ms) | floor (ms) | median ÷ floor |')
     print('|---|---|---|---|---|---|---|---|---|---|')
     for r in rows:
