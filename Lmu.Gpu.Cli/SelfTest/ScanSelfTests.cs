@@ -43,11 +43,13 @@ internal sealed class ScanSelfTests : ISelfTestSuite
             yield return new SelfTestCase("scan", $"all states, window carries {text}", d => AllStates(d, large, window: ScanWindowUse.Always));
 
             // States from windows of inputs as one matrix product (WindowGemmKernels.WindowProduct): phase A's chunk
-            // ends, and the window's carries, forced (on a GPU these sizes are below the product's block-per-SM rule).
+            // ends, the first level of the chained carries, and the window's carries, forced (on a GPU these sizes are below the product's block-per-SM rule).
             yield return new SelfTestCase("scan", $"all states, phase A by the window product {describe}",
                 d => AllStates(d, size, window: ScanWindowUse.Never, product: WindowProductUse.Always));
             yield return new SelfTestCase("scan", $"all states, phase A by the window product {text}",
                 d => AllStates(d, large, window: ScanWindowUse.Never, product: WindowProductUse.Always));
+            yield return new SelfTestCase("scan", $"all states, carries in segments of 3 chunks, level 1 by the window product {describe}",
+                d => AllStates(d, size, carrySegment: 3, window: ScanWindowUse.Never, product: WindowProductUse.Always));
             yield return new SelfTestCase("scan", $"all states, window carries by the window product {windowText}",
                 d => AllStates(d, windowSize, window: ScanWindowUse.Always, product: WindowProductUse.Always));
             yield return new SelfTestCase("scan", $"all states continued, window carries by the window product {windowText}",

@@ -11,14 +11,17 @@ namespace Lmu.Gpu.Kernels.Memory;
 /// <param name="ChunkAligned">1: state j's window starts no earlier than FirstEnd + j·EndStride − H + 1 even where its
 /// end is clamped to T − 1 (chunk ends from zero at the chunk's start, phase A: the last, shorter chunk reads only its
 /// own steps); 0: every window is the H steps up to its end (from step 0 at the latest).</param>
-public readonly record struct WindowProductParams(WindowParams Window, int PaddedRows, int PaddedDepth, int ChunkAligned);
+/// <param name="LastEnd">The step that ends are clamped to: T − 1, or for the segment ends of the chained carries'
+/// first level the last step before the sequence's last chunk.</param>
+public readonly record struct WindowProductParams(WindowParams Window, int PaddedRows, int PaddedDepth, int ChunkAligned, int LastEnd);
 
 /// <summary>
 /// States from windows of their inputs as one matrix product: S_e = Σ_(q &lt; H) W[·, q]·u_(e−H+1+q) with
 /// W[·, q] = h_(H−1−q) = Ā^(H−1−q)·B̄. All states together are Y = W·Z, a d × H by H × (n·J) product whose Z columns
 /// are windows of the input (each column read where it lies, no copy), on the staging and depth loop of the FP32
 /// phase C product (<see cref="GemmLoop"/>). It computes phase A of the chunked scan (every chunk's end from zero at
-/// the chunk's start, H = L, <see cref="WindowProductParams.ChunkAligned"/>) and the window start (every chunk's
+/// the chunk's start, H = L, <see cref="WindowProductParams.ChunkAligned"/>), the first level of the chained carries
+/// (every segment of G chunks' end from zero at its start, H = G·L) and the window start (every chunk's
 /// carry, or a final-only run's final states, from their last H ≈ 2θ inputs), with ~1 load of W and Z per 8
 /// multiply-adds where <see cref="ScanKernels.ChunkEnds"/> and <see cref="WindowKernels.WindowStates"/> make one or
 /// two loads per multiply-add.
@@ -66,7 +69,7 @@ public static class WindowGemmKernels
             long sequence = c / w.Ends;
             long j = c - (sequence * w.Ends);
             long unclamped = w.FirstEnd + (j * w.EndStride);
-            long end = Math.Min(unclamped, w.Steps - 1);
+            long end = Math.Min(unclamped, p.LastEnd);
             long first = end - horizon + 1;
             long lowest = Math.Max(0, p.ChunkAligned != 0 ? unclamped - horizon + 1 : first);
             long b = sequence / w.Channels;

@@ -59,7 +59,7 @@ public class SelfTestCommandTests
             || c.Name.Contains("carry pass", StringComparison.Ordinal) || c.Name.Contains("carries in segments", StringComparison.Ordinal)
             || c.Name.Contains("device views", StringComparison.Ordinal) || c.Name.Contains("window carries", StringComparison.Ordinal)
             || c.Name.Contains("window product", StringComparison.Ordinal));
-        Assert.That(deviceOnly, Is.EqualTo(14));
+        Assert.That(deviceOnly, Is.EqualTo(15));
         Assert.That(simCases.Count, Is.EqualTo(hostCases.Count + deviceOnly));
         Assert.That(simCases.Any(c => c.Name.Contains("d=64", StringComparison.Ordinal)), Is.False);
         Assert.That(hostCases.Any(c => c.Name.Contains("B=8 k=1 d=64 T=2000", StringComparison.Ordinal)), Is.True);

@@ -85,16 +85,22 @@ public sealed class DeviceScanTests : SimulatorAndHostFixture
         Assert.That(() => ScanKernelSpecialization.Parse("maybe"), Throws.ArgumentException.With.Message.Contains("LMU_SPECIALIZE"));
 
     [Test]
-    public void TwoLevelCarries_ScanOnSimulatorMatchesHostSequential([Values(2, 5)] int segment, [Values(Order, 4, 20)] int order)
+    public void TwoLevelCarries_ScanOnSimulatorMatchesHostSequential([Values(2, 5)] int segment, [Values(Order, 4, 20)] int order,
+        [Values(false, true)] bool product)
     {
         // L = 4 and T = 150: C = 38 chunks, the last one 2 steps long; the chain of 37 whole chunks falls into
-        // segments of 2 (19, the last of 1) or 5 (8, the last of 2). The orders take the three chunk-step paths.
+        // segments of 2 (19, the last of 1) or 5 (8, the last of 2). The orders take the three chunk-step paths. With
+        // product, phase A and level 1 (each segment's end from its G·L inputs, the last segment's ending at step 147
+        // before the short last chunk) take the window product; without, the row kernel and G lock-step steps.
         const int steps = 150;
         var system = LmuSystem.Create(order, 20);
         using var device = new LinearMemory(Simulator, system, Batch, Channels) { ChunkLength = 4 };
-        ((DeviceMemoryEngine)device.Engine).CarrySegment = segment;
-        ((DeviceMemoryEngine)device.Engine).WindowUse = ScanWindowUse.Never;
+        var engine = (DeviceMemoryEngine)device.Engine;
+        engine.CarrySegment = segment;
+        engine.WindowUse = ScanWindowUse.Never;
+        engine.ProductUse = product ? WindowProductUse.Always : WindowProductUse.Never;
         AssertScanMatchesHostSequential(device, system, steps, seed: 14);
+        Assert.That(engine.LastWindowProducts, Is.EqualTo(product ? 2 : 0));
     }
 
     [Test]

@@ -40,11 +40,19 @@ public sealed class WindowProductKernelTests : GpuShapedSimulatorFixture
     [TestCase(true, 12, 2, 2, 100, 16, 7, 15, 16)]
     [TestCase(true, 33, 1, 1, 50, 50, 1, 49, 50)]
     [TestCase(true, 9, 3, 2, 61, 8, 8, 7, 8)]
+    [TestCase(true, 9, 3, 2, 61, 24, 3, 23, 24, 55)]
     public void WindowProduct_EqualsTheWindowSums(bool chunkAligned, int order, int channels, int batch, int steps, int horizon,
-        int ends, int firstEnd, int stride)
+        int ends, int firstEnd, int stride, int lastEnd = -1)
     {
         // The chunk-aligned cases are phase A: chunk ends from zero at each chunk's start, the last chunk shorter (100 =
-        // 6·16 + 4; 61 = 7·8 + 5, whose last end is clamped from 63 to 60).
+        // 6·16 + 4; 61 = 7·8 + 5, whose last end is clamped from 63 to 60); and the first level of the chained carries:
+        // segments of 3 chunks of 8 over the 7 whole chunks, the last segment one chunk (ends 23, 47, and 71 clamped to
+        // 55, its window from step 48).
+        if (lastEnd < 0)
+        {
+            lastEnd = steps - 1;
+        }
+
         const int outputFirst = 2;
         foreach (var accelerator in new[] { _simulator, GpuShaped })
         {
@@ -55,7 +63,7 @@ public sealed class WindowProductKernelTests : GpuShapedSimulatorFixture
             float[] input = ScanTestData.Uniform((long)batch * steps * channels, seed: 92);
             var window = new WindowParams(order, channels, steps, horizon, sequences, ends, firstEnd, stride, outputStride, outputFirst, 1);
             var p = new WindowProductParams(window, ChunkStateWeights.PaddedRows(order, side), WindowProductWeights.PaddedDepth(horizon),
-                chunkAligned ? 1 : 0);
+                chunkAligned ? 1 : 0, lastEnd);
             using var w = accelerator.Allocate1D(WindowProductWeights.Pack(impulse, horizon, order, side));
             using var u = accelerator.Allocate1D(input);
             using var output = accelerator.Allocate1D<float>((long)sequences * outputStride * order);
@@ -87,7 +95,7 @@ public sealed class WindowProductKernelTests : GpuShapedSimulatorFixture
                         }
 
                         int unclamped = firstEnd + (j * stride);
-                        int e = Math.Min(unclamped, steps - 1);
+                        int e = Math.Min(unclamped, lastEnd);
                         int lowest = Math.Max(0, (chunkAligned ? unclamped : e) - horizon + 1);
                         double expected = 0;
                         for (int q = 0; q <= e - lowest; q++)

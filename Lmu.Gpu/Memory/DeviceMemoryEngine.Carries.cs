@@ -24,7 +24,11 @@ internal sealed partial class DeviceMemoryEngine
 
     /// <summary>Forward carries: carries[n·C + c] ← S_c in place (chunk end states in), final ← S_(C−1), from the
     /// initial states in <c>_states</c>.</summary>
-    private void ForwardCarries(DevicePlan plan, ArrayView<float> carries, ArrayView<float> final)
+    /// <param name="plan">The scan's plan.</param>
+    /// <param name="input">u [B, T, k], which level 1 reads where the window product computes it.</param>
+    /// <param name="carries">[N, d]: chunk ends in, carries out.</param>
+    /// <param name="final">Final states [n, d] out.</param>
+    private void ForwardCarries(DevicePlan plan, ArrayView<float> input, ArrayView<float> carries, ArrayView<float> final)
     {
         int d = _order;
         int chunks = plan.Plan.Chunks;
@@ -49,9 +53,17 @@ internal sealed partial class DeviceMemoryEngine
         var level = new ScanParams(d, 1, chunks, g, segments, lastSegment, columns, tile, 0, 0, _parts);
         var config = ChunkStepsConfig(columns, tile);
 
-        // 1: each segment's end from zero.
-        ChunkSteps(config, plan.PowerT.View, _empty.View, carries, _empty.View, _empty.View, _empty.View, _empty.View, _empty.View,
-            ends, level with { Flags = ScanKernels.ScanVectorInput | ScanKernels.ScanFromZero | ScanKernels.ScanWriteEnds | TileFlag });
+        // 1: each segment's end from zero: from its G·L inputs by the window product (2·d·G·L FLOP per segment, where the
+        // lock-step steps over its chunk ends take 2·d²·G), or by G lock-step steps.
+        int length = plan.Plan.ChunkLength;
+        int span = g * length;
+        var window = new WindowParams(d, _channels, plan.Plan.Steps, span, _count, segments, span - 1, span, segments, 0, 0);
+        if (!TryWindowProduct(window, chunkAligned: true, () => ScanWindow.Impulse(_system, span), input, ends, _empty.View,
+            lastEnd: (inner * length) - 1))
+        {
+            ChunkSteps(config, plan.PowerT.View, _empty.View, carries, _empty.View, _empty.View, _empty.View, _empty.View, _empty.View,
+                ends, level with { Flags = ScanKernels.ScanVectorInput | ScanKernels.ScanFromZero | ScanKernels.ScanWriteEnds | TileFlag });
+        }
 
         // 2: the segments' carries, serial over S per sequence from the initial state; the last one is S_(C−2).
         _kernels.Carries(CarriesConfig, tables.PowerT.View, tables.LastPowerT.View, _states.View, ends, beforeLast, level);

@@ -47,10 +47,11 @@ internal sealed partial class DeviceMemoryEngine
     /// steps and phase A (for a nonzero initial state) plus 2·n·(C − K)·H·d FLOP at
     /// <see cref="WindowProductFlopsPerSecond"/> (by the product) or <see cref="WindowFlopsPerSecond"/>; the chain costs
     /// phase A, its weighted depth (<see cref="CarrySegments.WeightedDepth"/>) in <see cref="ChainStepSeconds"/>, and,
-    /// in two levels, 2·2·n·C·d² FLOP of lock-step steps at <see cref="ChainFlopsPerSecond"/>. Phase A is 2·n·T·d FLOP
-    /// at <see cref="WindowProductFlopsPerSecond"/> (by the product) or <see cref="ChunkEndsFlopsPerSecond"/>. At
+    /// in two levels, 2·n·C·d² FLOP of lock-step steps at <see cref="ChainFlopsPerSecond"/> for level 3 and as much
+    /// again for level 1, or by the product phase A's cost. Phase A is 2·n·T·d FLOP at
+    /// <see cref="WindowProductFlopsPerSecond"/> (by the product) or <see cref="ChunkEndsFlopsPerSecond"/>. At
     /// d = 256, T = 10⁵, θ = 1,000 (L = 64, C = 1,563, H = 1,792) from zero states this takes the window by the product
-    /// up to n = 64 (4.6 against 4.7 ms, a near tie that a GPU run should settle), by the row kernel up to n = 8.</summary>
+    /// up to n = 46, by the row kernel up to n = 10: estimates that a GPU run should settle.</summary>
     /// <param name="memories">n = B·k.</param>
     /// <param name="chunks">C.</param>
     /// <param name="chunkLength">L.</param>
@@ -66,7 +67,10 @@ internal sealed partial class DeviceMemoryEngine
         double step = ChainStepSeconds(order);
         double d = order;
         double ends = 2.0 * memories * chunks * chunkLength * d / (endsByProduct ? WindowProductFlopsPerSecond : ChunkEndsFlopsPerSecond);
-        double levels = CarrySegments.ChooseSegment(chunks - 1) > 0 ? 4.0 * memories * chunks * d * d / ChainFlopsPerSecond : 0;
+        // Levels 1 and 3 of two-level carries: 2·n·C·d² FLOP of lock-step steps each, but level 1 takes the window
+        // product where phase A does (2·n·C·L·d FLOP, as phase A's).
+        double lockStep = 2.0 * memories * chunks * d * d / ChainFlopsPerSecond;
+        double levels = CarrySegments.ChooseSegment(chunks - 1) > 0 ? lockStep + (endsByProduct ? ends : lockStep) : 0;
         double chain = ends + (CarrySegments.WeightedDepth(chunks - 1) * step) + levels;
         double rate = windowsByProduct ? WindowProductFlopsPerSecond : WindowFlopsPerSecond;
         double window = (chained > 0 ? ends + (chained * step) : 0) + (2.0 * memories * (chunks - chained) * horizon * d / rate);

@@ -68,8 +68,9 @@ internal sealed partial class DeviceMemoryEngine
     /// <param name="output">The states' rows.</param>
     /// <param name="final">Final states, where the window asks for them.</param>
     /// <returns>Whether it launched (else the caller runs the row kernel).</returns>
+    /// <param name="lastEnd">The step ends are clamped to (default T − 1).</param>
     private bool TryWindowProduct(WindowParams window, bool chunkAligned, Func<float[]> impulse, ArrayView<float> input,
-        ArrayView<float> output, ArrayView<float> final)
+        ArrayView<float> output, ArrayView<float> final, int? lastEnd = null)
     {
         int side = GemmGroupSide(_accelerator);
         if (!PrefersWindowProduct(ProductUse, window.States, _order, side, _accelerator.NumMultiprocessors))
@@ -79,7 +80,7 @@ internal sealed partial class DeviceMemoryEngine
 
         var weights = ProductWeights(window.Horizon, side, impulse);
         var p = new WindowProductParams(window, ChunkStateWeights.PaddedRows(_order, side),
-            WindowProductWeights.PaddedDepth(window.Horizon), chunkAligned ? 1 : 0);
+            WindowProductWeights.PaddedDepth(window.Horizon), chunkAligned ? 1 : 0, lastEnd ?? window.Steps - 1);
         var config = new KernelConfig(new Index1D(checked((int)ProductBlocks(window.States, _order, side))), new Index1D(side * side),
             SharedMemoryConfig.RequestDynamic<float>(ScanGemmKernels.SharedFloats(side)));
         _kernels.WindowProduct(config, weights.View, input, output, final, p, side);

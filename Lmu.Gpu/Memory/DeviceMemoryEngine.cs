@@ -238,7 +238,7 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
         {
             ChunkEnds(plan, input, carries, p);
             ends = clock?.Lap() ?? 0;
-            ForwardCarries(plan, carries, final);
+            ForwardCarries(plan, input, carries, final);
         }
 
         double carried = clock?.Lap() ?? 0;
