@@ -86,38 +86,8 @@ public static class ScanTensorKernels
         int rows = p.ChunkLength * p.Width;
         int lastStep = (Math.Min(m0 + BlockSize, rows) - 1) / p.Width;
         int depthEnd = Math.Min(p.PaddedDepth, (p.CarryDepth + lastStep + StageDepth) & ~(StageDepth - 1));
-        int myColumn = t & (BlockSize - 1);
-        int myHalf = t >> 7;
         long stageBase = (long)blockM * (p.PaddedDepth / StageDepth) * TensorTile.WeightUnits;
-
-        var registers = default(ArrayView<float>);
-        if (!CudaAsm.IsSupported)
-        {
-            registers = LocalMemory.Allocate<float>(64);
-            for (int i = 0; i < 64; i++)
-            {
-                registers[i] = 0;
-            }
-        }
-
-        var stage = default(TensorStage);
-        stage.Load(units, stageBase, block, myColumn, myHalf * 8);
-        for (int k0 = 0; k0 < depthEnd; k0 += StageDepth)
-        {
-            stage.Store(emulated, t, myColumn, myHalf);
-            Group.Barrier();
-            stageBase += TensorTile.WeightUnits;
-            if (k0 + StageDepth < depthEnd)
-            {
-                stage.Load(units, stageBase, block, myColumn, k0 + StageDepth + (myHalf * 8));
-            }
-
-            MultiplyStage(emulated, registers, warp, lane);
-
-            Group.Barrier();
-        }
-
-        var acc = CudaAsm.IsSupported ? Tf32Mma.Read() : Tf32Mma.FromRegisters(registers);
+        var acc = TensorLoop.Multiply(units, stageBase, block, depthEnd, emulated);
 
         // Tile row r is fragment row 8·(r mod 2) of m-tile r / 2; tile column c is column c mod 2 of n-tile c / 2.
         int g = lane >> 2;

@@ -3,7 +3,7 @@ using ILGPU;
 namespace Lmu.Gpu.Kernels.Memory;
 
 /// <summary>
-/// One thread's share of a stage of <see cref="ScanTensorKernels.ChunkStates"/>, held in registers between the global
+/// One thread's share of a stage of the tensor-core products (<see cref="TensorLoop"/>), held in registers between the global
 /// loads of the next stage and their stores to the shared tile (<see cref="TensorTile"/>): four 16-byte units of the
 /// prepared weights (units t, t + 256, t + 512, t + 768 of the stage's 1,024) and eight depths of one column of Z
 /// (column t mod 128, depths 8·(t / 128) …, all carry or all input since D is a multiple of 16).
@@ -18,10 +18,12 @@ public struct TensorStage
     /// <summary>Reads the thread's share of a stage.</summary>
     /// <param name="weights">The prepared weights (16-byte units).</param>
     /// <param name="stageBase">The stage's first unit: (row block·K/16 + k0/16)·1,024.</param>
+    /// <typeparam name="TBlock">The block's operand source.</typeparam>
     /// <param name="b">The block (its per-column tables and operands).</param>
     /// <param name="column">The thread's column of the block (t mod 128).</param>
     /// <param name="depth">The thread's first depth of the stage (k0 + 8·(t / 128)).</param>
-    public void Load(ArrayView<Float4> weights, long stageBase, in GemmBlock b, int column, int depth)
+    public void Load<TBlock>(ArrayView<Float4> weights, long stageBase, in TBlock b, int column, int depth)
+        where TBlock : struct, IGemmBlock
     {
         long w = stageBase + b.Thread;
         W0 = weights[w];

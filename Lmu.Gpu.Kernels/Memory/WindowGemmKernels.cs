@@ -44,10 +44,7 @@ public static class WindowGemmKernels
         ArrayView<float> final, WindowProductParams p, SpecializedValue<int> side)
     {
         var shared = SharedMemory.GetDynamic<float>();
-        var startAt = SharedMemory.Allocate<long>(ScanGemmKernels.MaxBlockColumns);
-        var skipOf = SharedMemory.Allocate<int>(ScanGemmKernels.MaxBlockColumns);
-        var rowOf = SharedMemory.Allocate<long>(ScanGemmKernels.MaxBlockColumns);
-        var finalOf = SharedMemory.Allocate<long>(ScanGemmKernels.MaxBlockColumns);
+        var columns = WindowColumns.Allocate();
         var w = p.Window;
         int g = side.Value;
         // log₂ of the side by arithmetic (see ScanGemmKernels.ChunkStates: ILGPU 1.5.3 miscompiles a conditional chain).
@@ -57,32 +54,17 @@ public static class WindowGemmKernels
         int t = Group.IdxX;
         int tm = t & (g - 1);
         int tn = t >> log;
-        long states = w.States;
-        GemmBlockOrder.Locate(Grid.IdxX, p.PaddedRows / size, (states + size - 1) / size, out int blockM, out long blockN);
+        GemmBlockOrder.Locate(Grid.IdxX, p.PaddedRows / size, (w.States + size - 1) / size, out int blockM, out long blockN);
         int m0 = blockM * size;
         long n0 = blockN * size;
-        int horizon = w.Horizon;
         for (int n = t; n < size; n += threads)
         {
-            // Columns past the last state read the last one's window and are not written.
-            long c = Math.Min(n0 + n, states - 1);
-            long sequence = c / w.Ends;
-            long j = c - (sequence * w.Ends);
-            long unclamped = w.FirstEnd + (j * w.EndStride);
-            long end = Math.Min(unclamped, p.LastEnd);
-            long first = end - horizon + 1;
-            long lowest = Math.Max(0, p.ChunkAligned != 0 ? unclamped - horizon + 1 : first);
-            long b = sequence / w.Channels;
-            long ch = sequence - (b * w.Channels);
-            startAt[n] = (((b * w.Steps) + first) * w.Channels) + ch;
-            skipOf[n] = (int)(lowest - first);
-            bool real = n0 + n < states;
-            rowOf[n] = real ? (sequence * w.OutputStride) + w.OutputFirst + j : -1;
-            finalOf[n] = real && w.WriteFinal != 0 && end == w.Steps - 1 ? sequence : -1;
+            columns.Fill(p, n0, n);
         }
 
         Group.Barrier();
-        var block = new WindowBlock(weights, input, startAt, skipOf, g, log, t, (long)m0 * p.PaddedDepth, horizon, w.Channels);
+        var block = new WindowBlock(weights, input, columns.StartAt, columns.SkipOf, g, log, t, (long)m0 * p.PaddedDepth, w.Horizon,
+            w.Channels);
         var acc = GemmLoop.Multiply(block, shared, p.PaddedDepth, tm, tn);
 
         // Row m of column n goes to output[rowOf[n]·d + m] (and the final states): consecutive threads, consecutive rows.
@@ -98,18 +80,7 @@ public static class WindowGemmKernels
             var values = acc.Row(r);
             for (int c = 0; c < 8; c++)
             {
-                int n = tn + (c * g);
-                long row = rowOf[n];
-                if (row >= 0)
-                {
-                    output[(row * d) + m] = values[c];
-                }
-
-                long sequence = finalOf[n];
-                if (sequence >= 0)
-                {
-                    final[(sequence * d) + m] = values[c];
-                }
+                columns.Write(output, final, d, tn + (c * g), m, values[c]);
             }
         }
     }

@@ -54,6 +54,40 @@ public sealed class TensorScanTests : GpuShapedSimulatorFixture
     }
 
     [Test]
+    public void WindowProducts_OnEmulatedTensorCores_MatchHostSequential([Values(false, true)] bool window)
+    {
+        // With phase C on tensor cores the window products run there too: d = 20, θ = 10 (H = 32), L = 8, T = 150
+        // (19 chunks, the last 6 steps long), B = 2, k = 2, from random initial states and inputs of 2,000× the unit
+        // range. With the window: the first K = 7 chunks chained (phase A by the product), the rest from windows; without:
+        // phase A and level 1 of the chained carries (segments of 3) by the product.
+        const int order = 20, batch = 2, channels = 2, steps = 150;
+        var system = LmuSystem.Create(order, 10);
+        float[] input = ScanTestData.Uniform((long)batch * steps * channels, seed: 68, scale: 2_000f);
+        float[] initial = ScanTestData.Uniform((long)batch * channels * order, seed: 69, scale: 500f);
+        using var hostDevice = LmuDevice.Open(AcceleratorKind.Cpu);
+        using var host = new LinearMemory(hostDevice, system, batch, channels);
+        host.SetStates(initial);
+        float[] expected = host.RunStates(input, steps, SequenceMethod.Sequential);
+
+        using var engine = new DeviceMemoryEngine(GpuShaped, system, batch, channels)
+        {
+            StatesKernel = ScanStatesKernel.Tensor,
+            WindowUse = window ? ScanWindowUse.Always : ScanWindowUse.Never,
+            ProductUse = WindowProductUse.Always,
+            CarrySegment = 3,
+        };
+        engine.SetStates(initial);
+        var states = new float[expected.Length];
+        engine.RunScan(input, steps, MemoryOutputMode.AllStates, [], 0, states, 8);
+        var final = new float[initial.Length];
+        engine.GetStates(final);
+        Assert.That(engine.LastWindow, Is.EqualTo(window ? 32 : 0));
+        Assert.That(engine.LastWindowProducts, Is.EqualTo(2));
+        Assert.That(ScanTestData.RelativeMaxError(states, expected), Is.LessThanOrEqualTo(1e-5));
+        Assert.That(ScanTestData.RelativeMaxError(final, host.GetStates()), Is.LessThanOrEqualTo(1e-5));
+    }
+
+    [Test]
     public void StepOnTile_OnEmulatedTensorCores_MatchesTheHostProduct()
     {
         // The fragment check lmu selftest runs first on CUDA: every lane's 64 accumulators after one stage.

@@ -7,7 +7,8 @@ using NUnit.Framework;
 namespace Lmu.Gpu.Tests.Scan;
 
 /// <summary><see cref="WindowGemmKernels.WindowProduct"/> launched directly, at the simulator's default group side (4:
-/// blocks of 32 × 32) and at a GPU's (16: blocks of 128 × 128, on the GPU-shaped simulator), with layouts the engine
+/// blocks of 32 × 32) and at a GPU's (16: blocks of 128 × 128, on the GPU-shaped simulator), and
+/// <see cref="WindowTensorKernels.WindowProduct"/> (3×TF32, the mma emulated) on the GPU-shaped simulator, with layouts the engine
 /// never produces (an arbitrary weight table, windows that reach back before step 0 in blocks that mix sequences,
 /// ends clamped to T − 1, H not a multiple of the stage depth, d across several row blocks), against the window sums in
 /// double.</summary>
@@ -54,9 +55,11 @@ public sealed class WindowProductKernelTests : GpuShapedSimulatorFixture
         }
 
         const int outputFirst = 2;
-        foreach (var accelerator in new[] { _simulator, GpuShaped })
+        // The FP32 product at sides 4 and 16, and the 3×TF32 one (its mma emulated) on the GPU-shaped simulator.
+        foreach (var (accelerator, tensor) in new[] { (_simulator, false), (GpuShaped, false), (GpuShaped, true) })
         {
-            int side = DeviceMemoryEngine.GemmGroupSide(accelerator);
+            int side = tensor ? ScanTensorKernels.BlockSize / 8 : DeviceMemoryEngine.GemmGroupSide(accelerator);
+            string kernel = tensor ? "tf32" : $"side {side}";
             int sequences = batch * channels;
             int outputStride = ends + 3;
             float[] impulse = ScanTestData.Uniform((long)horizon * order, seed: 91);
@@ -64,16 +67,32 @@ public sealed class WindowProductKernelTests : GpuShapedSimulatorFixture
             var window = new WindowParams(order, channels, steps, horizon, sequences, ends, firstEnd, stride, outputStride, outputFirst, 1);
             var p = new WindowProductParams(window, ChunkStateWeights.PaddedRows(order, side), WindowProductWeights.PaddedDepth(horizon),
                 chunkAligned ? 1 : 0, lastEnd);
-            using var w = accelerator.Allocate1D(WindowProductWeights.Pack(impulse, horizon, order, side));
+            float[] weights = WindowProductWeights.Pack(impulse, horizon, order, side);
+            if (tensor)
+            {
+                weights = TensorWeights.Pack(weights, p.PaddedRows, p.PaddedDepth);
+            }
+
+            using var w = accelerator.Allocate1D(weights);
             using var u = accelerator.Allocate1D(input);
             using var output = accelerator.Allocate1D<float>((long)sequences * outputStride * order);
             using var final = accelerator.Allocate1D<float>((long)sequences * order);
             output.MemSet(0xFF); // NaN wherever the kernel writes nothing
             final.MemSet(0xFF);
             long blocks = DeviceMemoryEngine.ProductBlocks(window.States, order, side);
-            var config = new KernelConfig(new Index1D(checked((int)blocks)), new Index1D(side * side),
-                SharedMemoryConfig.RequestDynamic<float>(ScanGemmKernels.SharedFloats(side)));
-            ScanKernelSet.For(accelerator).WindowProduct(config, w.View, u.View, output.View, final.View, p, side);
+            if (tensor)
+            {
+                var tensorConfig = new KernelConfig(new Index1D(checked((int)blocks)), new Index1D(ScanTensorKernels.GroupThreads),
+                    SharedMemoryConfig.RequestDynamic<float>(ScanTensorKernels.SharedFloats(cuda: false)));
+                ScanKernelSet.For(accelerator).TensorWindows()(tensorConfig, w.View, u.View, output.View, final.View, p);
+            }
+            else
+            {
+                var config = new KernelConfig(new Index1D(checked((int)blocks)), new Index1D(side * side),
+                    SharedMemoryConfig.RequestDynamic<float>(ScanGemmKernels.SharedFloats(side)));
+                ScanKernelSet.For(accelerator).WindowProduct(config, w.View, u.View, output.View, final.View, p, side);
+            }
+
             accelerator.Synchronize();
             float[] actual = output.GetAsArray1D();
             float[] actualFinal = final.GetAsArray1D();
@@ -90,7 +109,7 @@ public sealed class WindowProductKernelTests : GpuShapedSimulatorFixture
                         float value = actual[(((long)n * outputStride) + row) * order + i];
                         if (j < 0 || j >= ends)
                         {
-                            Assert.That(float.IsNaN(value), Is.True, $"side {side}: row {row} of sequence {n} is not the kernel's to write");
+                            Assert.That(float.IsNaN(value), Is.True, $"{kernel}: row {row} of sequence {n} is not the kernel's to write");
                             continue;
                         }
 
@@ -103,7 +122,7 @@ public sealed class WindowProductKernelTests : GpuShapedSimulatorFixture
                             expected += (double)impulse[(q * order) + i] * input[((b * steps) + e - q) * channels + ch];
                         }
 
-                        Assert.That(value, Is.EqualTo(expected).Within(1e-5), $"side {side}: sequence {n}, state {j} (e = {e}), row {i}");
+                        Assert.That(value, Is.EqualTo(expected).Within(1e-5), $"{kernel}: sequence {n}, state {j} (e = {e}), row {i}");
                         if (e == steps - 1)
                         {
                             hasFinal = true;
@@ -114,7 +133,7 @@ public sealed class WindowProductKernelTests : GpuShapedSimulatorFixture
 
                 if (!hasFinal)
                 {
-                    Assert.That(actualFinal.Skip(n * order).Take(order).All(float.IsNaN), Is.True, $"side {side}: sequence {n} has no final state");
+                    Assert.That(actualFinal.Skip(n * order).Take(order).All(float.IsNaN), Is.True, $"{kernel}: sequence {n} has no final state");
                 }
             }
         }

@@ -32,6 +32,7 @@ internal static class KernelPtx
         ("carries", typeof(ScanKernels), nameof(ScanKernels.Carries), true),
         ("window-states", typeof(WindowKernels), nameof(WindowKernels.WindowStates), true),
         ("window-product", typeof(KernelPtx), nameof(WindowProductSide16), true),
+        ("window-product-tf32", typeof(WindowTensorKernels), nameof(WindowTensorKernels.WindowProduct), true),
         ("chunk-steps", typeof(KernelPtx), nameof(ChunkStepsForward), true),
         ("chunk-steps-single", typeof(KernelPtx), nameof(ChunkStepsSingleBuffer), true),
         ("chunk-steps-adjoint", typeof(KernelPtx), nameof(ChunkStepsAdjoint), true),
@@ -47,7 +48,7 @@ internal static class KernelPtx
     /// <summary>Compiles one kernel to PTX.</summary>
     /// <param name="name">One of <see cref="Names"/>.</param>
     /// <param name="side">For chunk-states: the group side the launch specialises (4, 8 or 16).</param>
-    /// <param name="groupsPerMultiprocessor">For chunk-states, window-product and chunk-states-tf32: the launch bound (<see cref="GemmOccupancy"/>; 0 =
+    /// <param name="groupsPerMultiprocessor">For chunk-states, chunk-states-tf32 and the window products: the launch bound (<see cref="GemmOccupancy"/>; 0 =
     /// none).</param>
     /// <returns>The PTX text.</returns>
     /// <exception cref="ArgumentException">An unknown name, or a side other than 4, 8 or 16.</exception>
@@ -72,7 +73,7 @@ internal static class KernelPtx
             };
             specialization = GemmOccupancy.For(AcceleratorType.Cuda, side, groupsPerMultiprocessor);
         }
-        else if (kernel.Name == "window-product")
+        else if (kernel.Name is "window-product" or "window-product-tf32")
         {
             specialization = GemmOccupancy.For(AcceleratorType.Cuda, 16, groupsPerMultiprocessor);
         }

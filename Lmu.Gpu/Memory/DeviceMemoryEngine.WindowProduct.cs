@@ -4,8 +4,10 @@ using Lmu.Gpu.Kernels.Memory;
 
 namespace Lmu.Gpu;
 
-/// <summary>States from windows of inputs as one matrix product (<see cref="WindowGemmKernels.WindowProduct"/>): phase
-/// A's chunk ends, and the window start's carries and final states, where the product fills the device.</summary>
+/// <summary>States from windows of inputs as one matrix product (<see cref="WindowGemmKernels.WindowProduct"/>, or
+/// <see cref="WindowTensorKernels.WindowProduct"/> where phase C runs on tensor cores): phase A's chunk ends, the first
+/// level of the chained carries, and the window start's carries and final states, where the product fills the
+/// device.</summary>
 internal sealed partial class DeviceMemoryEngine
 {
     /// <summary>The FLOP rate assumed for <see cref="WindowGemmKernels.WindowProduct"/> on a GPU: an estimate, not yet
@@ -13,7 +15,7 @@ internal sealed partial class DeviceMemoryEngine
     /// which ran at 28 TFLOP/s on the H200 (run 8); this assumes less, for its deeper but narrower product.</summary>
     internal const double WindowProductFlopsPerSecond = 20e12;
 
-    private readonly Dictionary<int, MemoryBuffer1D<float, Stride1D.Dense>> _productWeights = [];
+    private readonly Dictionary<(int Horizon, bool Tensor), MemoryBuffer1D<float, Stride1D.Dense>> _productWeights = [];
     private int _productSide;
 
     /// <inheritdoc cref="WindowProductUse"/>
@@ -72,36 +74,56 @@ internal sealed partial class DeviceMemoryEngine
     private bool TryWindowProduct(WindowParams window, bool chunkAligned, Func<float[]> impulse, ArrayView<float> input,
         ArrayView<float> output, ArrayView<float> final, int? lastEnd = null)
     {
-        int side = GemmGroupSide(_accelerator);
+        // On tensor cores (3×TF32) where phase C is set to them, else the FP32 product.
+        bool tensor = StatesKernel == ScanStatesKernel.Tensor;
+        int side = tensor ? ScanTensorKernels.BlockSize / 8 : GemmGroupSide(_accelerator);
         if (!PrefersWindowProduct(ProductUse, window.States, _order, side, _accelerator.NumMultiprocessors))
         {
             return false;
         }
 
-        var weights = ProductWeights(window.Horizon, side, impulse);
+        var weights = ProductWeights(window.Horizon, side, tensor, impulse);
         var p = new WindowProductParams(window, ChunkStateWeights.PaddedRows(_order, side),
             WindowProductWeights.PaddedDepth(window.Horizon), chunkAligned ? 1 : 0, lastEnd ?? window.Steps - 1);
-        var config = new KernelConfig(new Index1D(checked((int)ProductBlocks(window.States, _order, side))), new Index1D(side * side),
-            SharedMemoryConfig.RequestDynamic<float>(ScanGemmKernels.SharedFloats(side)));
-        _kernels.WindowProduct(config, weights.View, input, output, final, p, side);
+        var blocks = new Index1D(checked((int)ProductBlocks(window.States, _order, side)));
+        if (tensor)
+        {
+            var tensorConfig = new KernelConfig(blocks, new Index1D(ScanTensorKernels.GroupThreads),
+                SharedMemoryConfig.RequestDynamic<float>(ScanTensorKernels.SharedFloats(_accelerator.AcceleratorType == AcceleratorType.Cuda)));
+            _kernels.TensorWindows()(tensorConfig, weights.View, input, output, final, p);
+        }
+        else
+        {
+            var config = new KernelConfig(blocks, new Index1D(side * side),
+                SharedMemoryConfig.RequestDynamic<float>(ScanGemmKernels.SharedFloats(side)));
+            _kernels.WindowProduct(config, weights.View, input, output, final, p, side);
+        }
+
         LastWindowProducts++;
         return true;
     }
 
     /// <summary>The product's weights for H on the device, kept for the engine's life (a few: phase A's L for each
-    /// phase-C kernel's plan, and the window's H).</summary>
-    private MemoryBuffer1D<float, Stride1D.Dense> ProductWeights(int horizon, int side, Func<float[]> impulse)
+    /// phase-C kernel's plan, level 1's G·L and the window's H), split for the tensor cores where they take it.</summary>
+    private MemoryBuffer1D<float, Stride1D.Dense> ProductWeights(int horizon, int side, bool tensor, Func<float[]> impulse)
     {
-        if (_productSide != side || _productWeights.Count >= 4 && !_productWeights.ContainsKey(horizon))
+        var key = (horizon, tensor);
+        if (_productSide != side || _productWeights.Count >= 4 && !_productWeights.ContainsKey(key))
         {
             ReleaseProductWeights();
             _productSide = side;
         }
 
-        if (!_productWeights.TryGetValue(horizon, out var weights))
+        if (!_productWeights.TryGetValue(key, out var weights))
         {
-            weights = DeviceBuffers.Upload(_accelerator, WindowProductWeights.Pack(impulse(), horizon, _order, side), null);
-            _productWeights[horizon] = weights;
+            float[] blocked = WindowProductWeights.Pack(impulse(), horizon, _order, side);
+            if (tensor)
+            {
+                blocked = TensorWeights.Pack(blocked, ChunkStateWeights.PaddedRows(_order, side), WindowProductWeights.PaddedDepth(horizon));
+            }
+
+            weights = DeviceBuffers.Upload(_accelerator, blocked, null);
+            _productWeights[key] = weights;
         }
 
         return weights;

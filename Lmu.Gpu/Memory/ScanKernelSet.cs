@@ -23,6 +23,7 @@ internal sealed class ScanKernelSet
     private readonly int _groupsPerMultiprocessor;
     private readonly object _tensorLock = new();
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanGemmParams>? _tensorStates;
+    private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, WindowProductParams>? _tensorWindows;
 
     private ScanKernelSet(Accelerator accelerator, bool specialize, int groupsPerMultiprocessor)
     {
@@ -97,6 +98,18 @@ internal sealed class ScanKernelSet
         {
             return _tensorStates ??= _accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanGemmParams>(
                 ScanTensorKernels.ChunkStates, GemmOccupancy.For(_accelerator.AcceleratorType, 16, _groupsPerMultiprocessor));
+        }
+    }
+
+    /// <summary><see cref="WindowTensorKernels.WindowProduct"/>, loaded on first use (only where
+    /// <see cref="DeviceMemoryEngine.SupportsTensorKernel"/>).</summary>
+    /// <returns>The launcher.</returns>
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, WindowProductParams> TensorWindows()
+    {
+        lock (_tensorLock)
+        {
+            return _tensorWindows ??= _accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, WindowProductParams>(
+                WindowTensorKernels.WindowProduct, GemmOccupancy.For(_accelerator.AcceleratorType, 16, _groupsPerMultiprocessor));
         }
     }
 }
