@@ -74,6 +74,15 @@ for k in gemm tf32; do for d in 64 256; do
 done; done
 LMU_SCAN_STATES=tf32 LIMIT=60 run bench memory --order 512 --theta 1000 --steps 100000 --batch 16 --method scan --accelerator cuda --repeat 3 --phases
 LMU_SCAN_STATES=gemm LIMIT=60 run bench memory --order 512 --theta 1000 --steps 100000 --batch 16 --method scan --accelerator cuda --repeat 3 --phases
+# With phase C on tensor cores the window products run there too (WindowTensorKernels): at the target case phase A and
+# level 1 of the carries by it (the default) against the row kernels, then the window's carries by it, and a check.
+for p in off on; do
+  LMU_SCAN_STATES=tf32 LIMIT=60 run bench memory --order 256 --theta 1000 --steps 100000 --batch 64 --method scan --accelerator cuda --repeat 5 --phases --window off --window-product $p
+done
+for B in 16 64; do
+  LMU_SCAN_STATES=tf32 LIMIT=60 run bench memory --order 256 --theta 1000 --steps 100000 --batch $B --method scan --accelerator cuda --repeat 5 --phases --window on
+done
+LMU_SCAN_STATES=tf32 LIMIT=120 run bench memory --order 256 --theta 1000 --steps 100000 --batch 64 --method scan --accelerator cuda --repeat 1 --window on --check 2
 fi
 
 if has window; then
