@@ -51,7 +51,8 @@ internal sealed partial class DeviceMemoryEngine
     /// again for level 1, or by the product phase A's cost. Phase A is 2·n·T·d FLOP at
     /// <see cref="WindowProductFlopsPerSecond"/> (by the product) or <see cref="ChunkEndsFlopsPerSecond"/>. At
     /// d = 256, T = 10⁵, θ = 1,000 (L = 64, C = 1,563, H = 1,792) from zero states this takes the window by the product
-    /// up to n = 46, by the row kernel up to n = 10: estimates that a GPU run should settle.</summary>
+    /// up to n = 46, by the row kernel up to n = 10, and on tensor cores up to n ≈ 450: estimates that a GPU run should
+    /// settle.</summary>
     /// <param name="memories">n = B·k.</param>
     /// <param name="chunks">C.</param>
     /// <param name="chunkLength">L.</param>
@@ -60,32 +61,35 @@ internal sealed partial class DeviceMemoryEngine
     /// <param name="order">d.</param>
     /// <param name="windowsByProduct">Whether the window's states would take the product.</param>
     /// <param name="endsByProduct">Whether phase A would take the product.</param>
+    /// <param name="tensor">Whether the products run on tensor cores (at <see cref="TensorWindowProductFlopsPerSecond"/>).</param>
     /// <returns>Whether to take the window.</returns>
     internal static bool PrefersWindowCarries(long memories, int chunks, int chunkLength, int chained, int horizon, int order,
-        bool windowsByProduct, bool endsByProduct)
+        bool windowsByProduct, bool endsByProduct, bool tensor = false)
     {
+        double product = tensor ? TensorWindowProductFlopsPerSecond : WindowProductFlopsPerSecond;
         double step = ChainStepSeconds(order);
         double d = order;
-        double ends = 2.0 * memories * chunks * chunkLength * d / (endsByProduct ? WindowProductFlopsPerSecond : ChunkEndsFlopsPerSecond);
+        double ends = 2.0 * memories * chunks * chunkLength * d / (endsByProduct ? product : ChunkEndsFlopsPerSecond);
         // Levels 1 and 3 of two-level carries: 2·n·C·d² FLOP of lock-step steps each, but level 1 takes the window
         // product where phase A does (2·n·C·L·d FLOP, as phase A's).
         double lockStep = 2.0 * memories * chunks * d * d / ChainFlopsPerSecond;
         double levels = CarrySegments.ChooseSegment(chunks - 1) > 0 ? lockStep + (endsByProduct ? ends : lockStep) : 0;
         double chain = ends + (CarrySegments.WeightedDepth(chunks - 1) * step) + levels;
-        double rate = windowsByProduct ? WindowProductFlopsPerSecond : WindowFlopsPerSecond;
+        double rate = windowsByProduct ? product : WindowFlopsPerSecond;
         double window = (chained > 0 ? ends + (chained * step) : 0) + (2.0 * memories * (chunks - chained) * horizon * d / rate);
         return window < chain;
     }
 
-    /// <summary><see cref="PrefersWindowCarries(long, int, int, int, int, int, bool, bool)"/> for this engine's memories
-    /// and device.</summary>
+    /// <summary><see cref="PrefersWindowCarries(long, int, int, int, int, int, bool, bool, bool)"/> for this engine's
+    /// memories and device.</summary>
     private bool PrefersWindowCarries(ScanPlan plan, int chained, int horizon)
     {
         int side = GemmGroupSide(_accelerator);
         int multiprocessors = _accelerator.NumMultiprocessors;
         bool windows = PrefersWindowProduct(ProductUse, (long)_count * (plan.Chunks - chained), _order, side, multiprocessors);
         bool ends = PrefersWindowProduct(ProductUse, (long)_count * plan.Chunks, _order, side, multiprocessors);
-        return PrefersWindowCarries(_count, plan.Chunks, plan.ChunkLength, chained, horizon, _order, windows, ends);
+        return PrefersWindowCarries(_count, plan.Chunks, plan.ChunkLength, chained, horizon, _order, windows, ends,
+            StatesKernel == ScanStatesKernel.Tensor);
     }
 
     /// <summary>H for a final-only run's window, or 0 where it does not apply or is turned off.</summary>

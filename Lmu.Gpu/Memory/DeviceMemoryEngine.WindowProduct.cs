@@ -15,6 +15,11 @@ internal sealed partial class DeviceMemoryEngine
     /// which ran at 28 TFLOP/s on the H200 (run 8); this assumes less, for its deeper but narrower product.</summary>
     internal const double WindowProductFlopsPerSecond = 20e12;
 
+    /// <summary>The FLOP rate (of float32 work) assumed for <see cref="WindowTensorKernels.WindowProduct"/>: a guess, as
+    /// no tensor-core kernel of the library has run on a GPU yet. 3×TF32 on an H100's dense TF32 rate (≈ 495 TFLOP/s)
+    /// would allow ≈ 160; this takes well under half of that.</summary>
+    internal const double TensorWindowProductFlopsPerSecond = 60e12;
+
     private readonly Dictionary<(int Horizon, bool Tensor), MemoryBuffer1D<float, Stride1D.Dense>> _productWeights = [];
     private int _productSide;
 

@@ -4,7 +4,7 @@ namespace Lmu.Gpu;
 internal enum ScanWindowUse
 {
     /// <summary>Final-only runs wherever the window applies; the carries of other runs where its estimated cost is
-    /// below the chained carries' (<see cref="DeviceMemoryEngine.PrefersWindowCarries(long, int, int, int, int, int, bool, bool)"/>).</summary>
+    /// below the chained carries' (<see cref="DeviceMemoryEngine.PrefersWindowCarries(long, int, int, int, int, int, bool, bool, bool)"/>).</summary>
     Auto,
 
     /// <summary>Wherever the window applies (2·H ≤ T).</summary>
