@@ -104,22 +104,15 @@ public static class ScanGemmKernels
         var startAt = SharedMemory.Allocate<long>(MaxBlockColumns);
         var inputAt = SharedMemory.Allocate<long>(MaxBlockColumns);
         var lengthOf = SharedMemory.Allocate<int>(MaxBlockColumns);
-        int g = side.Value;
-        // log₂ of the side (1, 2, 4, 8 or 16) by arithmetic, not by a chain of conditionals: ILGPU 1.5.3 miscompiles
-        // `g >= 16 ? 4 : … : g >= 2 ? 1 : 0` (Roslyn turns the last arm into the comparison itself, and ILGPU gives the
-        // merged value that comparison's bool type, so every arm becomes 1: log 1 at side 16, and the block tables were
-        // indexed out of range on CUDA, while the CPU accelerator, which runs the IL, computed 4).
-        int log = ((g >> 1) & 1) + (((g >> 2) & 1) * 2) + (((g >> 3) & 1) * 3) + (((g >> 4) & 1) * 4);
-        int threads = g << log;
-        int size = 8 * g;
-        int t = Group.IdxX;
-        int tm = t & (g - 1);
-        int tn = t >> log;
+        var thread = GemmThread.Current(side.Value);
+        int g = thread.Side;
+        int size = thread.BlockSize;
+        int t = thread.Thread;
         GemmBlockOrder.Locate(Grid.IdxX, p.PaddedRows / size, (p.Columns + size - 1) / size, out int blockM, out long blockN);
         int m0 = blockM * size;
         long n0 = blockN * size;
         int d = p.Order;
-        for (int n = t; n < size; n += threads)
+        for (int n = t; n < size; n += thread.Threads)
         {
             long col = n0 + n;
             var column = ChunkColumn.Of(col, p.Chunks, p.Channels, p.Steps, p.ChunkLength, p.LastLength, p.Columns);
@@ -129,19 +122,19 @@ public static class ScanGemmKernels
         }
 
         Group.Barrier();
-        var block = new GemmBlock(weights, input, starts, startAt, inputAt, lengthOf, g, log, t, (long)m0 * p.PaddedDepth,
+        var block = new GemmBlock(weights, input, starts, startAt, inputAt, lengthOf, g, thread.SideLog2, t, (long)m0 * p.PaddedDepth,
             p.CarryDepth, p.Channels);
 
         // The block's rows end at step jMax: depths past D + jMax carry zero weight (inputs after the step).
         int rows = p.ChunkLength * p.Width;
         int lastStep = (Math.Min(m0 + size, rows) - 1) / p.Width;
         int depthEnd = Math.Min(p.PaddedDepth, (p.CarryDepth + lastStep + g) & ~(g - 1));
-        var acc = GemmLoop.Multiply(block, shared, depthEnd, tm, tn);
+        var acc = GemmLoop.Multiply(block, shared, depthEnd, thread.Row, thread.Column);
 
         // Row m = j·E + e of column n goes to output[(inputAt[n] + j·k)·E + e] when j is inside the chunk.
         for (int r = 0; r < 8; r++)
         {
-            int m = m0 + tm + r * g;
+            int m = m0 + thread.Row + (r * g);
             if (m >= rows)
             {
                 break;
@@ -152,7 +145,7 @@ public static class ScanGemmKernels
             var values = acc.Row(r);
             for (int c = 0; c < 8; c++)
             {
-                int n = tn + c * g;
+                int n = thread.Column + (c * g);
                 if (j < lengthOf[n])
                 {
                     output[(inputAt[n] + (long)j * p.Channels) * p.Width + e] = values[c];

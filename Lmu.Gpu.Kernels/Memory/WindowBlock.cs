@@ -34,10 +34,7 @@ public readonly record struct WindowBlock(ArrayView<float> Weights, ArrayView<fl
     {
         if (k >= SkipOf[n] && k + 8 <= Horizon)
         {
-            long c = Channels;
-            long at = StartAt[n] + (k * c);
-            return new Operands8(Input[at], Input[at + c], Input[at + (2 * c)], Input[at + (3 * c)], Input[at + (4 * c)],
-                Input[at + (5 * c)], Input[at + (6 * c)], Input[at + (7 * c)]);
+            return Operands8.Strided(Input, StartAt[n] + (k * (long)Channels), Channels);
         }
 
         return new Operands8(InputOperand(n, k), InputOperand(n, k + 1), InputOperand(n, k + 2), InputOperand(n, k + 3),

@@ -46,32 +46,28 @@ public static class WindowGemmKernels
         var shared = SharedMemory.GetDynamic<float>();
         var columns = WindowColumns.Allocate();
         var w = p.Window;
-        int g = side.Value;
-        // log₂ of the side by arithmetic (see ScanGemmKernels.ChunkStates: ILGPU 1.5.3 miscompiles a conditional chain).
-        int log = ((g >> 1) & 1) + (((g >> 2) & 1) * 2) + (((g >> 3) & 1) * 3) + (((g >> 4) & 1) * 4);
-        int threads = g << log;
-        int size = 8 * g;
-        int t = Group.IdxX;
-        int tm = t & (g - 1);
-        int tn = t >> log;
+        var thread = GemmThread.Current(side.Value);
+        int g = thread.Side;
+        int size = thread.BlockSize;
+        int t = thread.Thread;
         GemmBlockOrder.Locate(Grid.IdxX, p.PaddedRows / size, (w.States + size - 1) / size, out int blockM, out long blockN);
         int m0 = blockM * size;
         long n0 = blockN * size;
-        for (int n = t; n < size; n += threads)
+        for (int n = t; n < size; n += thread.Threads)
         {
             columns.Fill(p, n0, n);
         }
 
         Group.Barrier();
-        var block = new WindowBlock(weights, input, columns.StartAt, columns.SkipOf, g, log, t, (long)m0 * p.PaddedDepth, w.Horizon,
+        var block = new WindowBlock(weights, input, columns.StartAt, columns.SkipOf, g, thread.SideLog2, t, (long)m0 * p.PaddedDepth, w.Horizon,
             w.Channels);
-        var acc = GemmLoop.Multiply(block, shared, p.PaddedDepth, tm, tn);
+        var acc = GemmLoop.Multiply(block, shared, p.PaddedDepth, thread.Row, thread.Column);
 
         // Row m of column n goes to output[rowOf[n]·d + m] (and the final states): consecutive threads, consecutive rows.
         int d = w.Order;
         for (int r = 0; r < 8; r++)
         {
-            int m = m0 + tm + (r * g);
+            int m = m0 + thread.Row + (r * g);
             if (m >= d)
             {
                 break;
@@ -80,7 +76,7 @@ public static class WindowGemmKernels
             var values = acc.Row(r);
             for (int c = 0; c < 8; c++)
             {
-                columns.Write(output, final, d, tn + (c * g), m, values[c]);
+                columns.Write(output, final, d, thread.Column + (c * g), m, values[c]);
             }
         }
     }
