@@ -84,7 +84,7 @@ internal sealed partial class DeviceMemoryEngine
     /// memories and device.</summary>
     private bool PrefersWindowCarries(ScanPlan plan, int chained, int horizon)
     {
-        int side = GemmGroupSide(_accelerator);
+        int side = ProductSide;
         int multiprocessors = _accelerator.NumMultiprocessors;
         bool windows = PrefersWindowProduct(ProductUse, (long)_count * (plan.Chunks - chained), _order, side, multiprocessors);
         bool ends = PrefersWindowProduct(ProductUse, (long)_count * plan.Chunks, _order, side, multiprocessors);
@@ -143,7 +143,7 @@ internal sealed partial class DeviceMemoryEngine
         int chained = ChainedChunks(scan, horizon);
         if (chained > 0)
         {
-            ChunkEnds(plan, input, carries, p);
+            ChunkEnds(plan, input, carries, p, needed: chained);
             _kernels.Carries(CarriesConfig, plan.PowerT.View, plan.LastPowerT.View, _states.View, carries, final, p with { Flags = 0, Chain = chained });
         }
 

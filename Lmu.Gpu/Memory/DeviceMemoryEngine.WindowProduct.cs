@@ -46,6 +46,10 @@ internal sealed partial class DeviceMemoryEngine
         _ => ProductBlocks(states, order, side) >= Math.Max(1, multiprocessors),
     };
 
+    /// <summary>Threads along each side of the window product's groups: 16 on tensor cores (where phase C runs on them),
+    /// else <see cref="GemmGroupSide"/>.</summary>
+    private int ProductSide => StatesKernel == ScanStatesKernel.Tensor ? ScanTensorKernels.BlockSize / 8 : GemmGroupSide(_accelerator);
+
     /// <summary>Groups of the product: ⌈d / 8·side⌉ row blocks × ⌈states / 8·side⌉ column blocks.</summary>
     internal static long ProductBlocks(long states, int order, int side)
     {
@@ -55,10 +59,16 @@ internal sealed partial class DeviceMemoryEngine
 
     /// <summary>Phase A: every chunk's end state from zero at its start, [N, d] into <paramref name="ends"/>, by the
     /// product (windows of L steps aligned to the chunks) or by <see cref="ScanKernels.ChunkEnds"/>.</summary>
-    private void ChunkEnds(DevicePlan plan, ArrayView<float> input, ArrayView<float> ends, ScanParams p)
+    /// <param name="plan">The scan's plan.</param>
+    /// <param name="input">u [B, T, k].</param>
+    /// <param name="ends">[N, d] out.</param>
+    /// <param name="p">The scan's sizes.</param>
+    /// <param name="needed">The leading chunks of each sequence whose ends are needed (the product computes only
+    /// those; the row kernel all): all by default.</param>
+    private void ChunkEnds(DevicePlan plan, ArrayView<float> input, ArrayView<float> ends, ScanParams p, int? needed = null)
     {
         var scan = plan.Plan;
-        var window = new WindowParams(_order, _channels, scan.Steps, scan.ChunkLength, _count, scan.Chunks,
+        var window = new WindowParams(_order, _channels, scan.Steps, scan.ChunkLength, _count, needed ?? scan.Chunks,
             scan.ChunkLength - 1, scan.ChunkLength, scan.Chunks, 0, 0);
         if (!TryWindowProduct(window, chunkAligned: true, () => scan.Impulse, input, ends, _empty.View))
         {
@@ -81,7 +91,7 @@ internal sealed partial class DeviceMemoryEngine
     {
         // On tensor cores (3×TF32) where phase C is set to them, else the FP32 product.
         bool tensor = StatesKernel == ScanStatesKernel.Tensor;
-        int side = tensor ? ScanTensorKernels.BlockSize / 8 : GemmGroupSide(_accelerator);
+        int side = ProductSide;
         if (!PrefersWindowProduct(ProductUse, window.States, _order, side, _accelerator.NumMultiprocessors))
         {
             return false;
