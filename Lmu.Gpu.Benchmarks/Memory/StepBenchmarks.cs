@@ -7,7 +7,7 @@ namespace Lmu.Gpu.Benchmarks.Memory;
 /// One streaming state update m ← Ā·m + B̄·u for B·k memories of order d (float32), through
 /// <see cref="LinearMemory.Step(ReadOnlySpan{float})"/>, against two plain sequential C# baselines over the same data: a naive double
 /// <c>for</c> loop over the rows of Ā, and one <see cref="TensorPrimitives.Dot(ReadOnlySpan{float}, ReadOnlySpan{float})"/>
-/// per row.
+/// per row; and against the host path's earlier step, one memory at a time (<see cref="PerMemoryAdvance"/>).
 /// </summary>
 /// <remarks>
 /// [Params]: <see cref="Batch"/> B ∈ {1, 64} sequences, <see cref="Channels"/> k ∈ {1, 4} memories per sequence,
@@ -22,6 +22,7 @@ public class StepBenchmarks
     private LmuDevice _device = null!;
     private LinearMemory _memory = null!;
     private float[] _a = null!;
+    private float[] _aT = null!;
     private float[] _b = null!;
     private float[] _states = null!;
     private float[] _next = null!;
@@ -51,6 +52,7 @@ public class StepBenchmarks
         _device = LmuDevice.Open(Accelerator);
         _memory = new LinearMemory(_device, system, Batch, Channels);
         _a = Array.ConvertAll(system.DiscreteA.ToArray(), x => (float)x);
+        _aT = system.DiscreteATransposedSingle();
         _b = Array.ConvertAll(system.DiscreteB.ToArray(), x => (float)x);
         int n = Batch * Channels;
         _states = new float[n * Order];
@@ -111,6 +113,21 @@ public class StepBenchmarks
                 _next[i] = TensorPrimitives.Dot(_a.AsSpan(i * d, d), m) + _b[i] * u;
             }
 
+            _next.CopyTo(m);
+        }
+    }
+
+    /// <summary>Baseline: the host path's step before 2026-11-27, one memory at a time on one thread through the
+    /// library's register-blocked matrix-vector kernel (<see cref="HostMemoryMath.Advance"/>), which streams all of Āᵀ
+    /// once per memory. <see cref="LinearMemoryStep"/> now advances many memories as one product.</summary>
+    [Benchmark]
+    public void PerMemoryAdvance()
+    {
+        int d = Order;
+        for (int n = 0; n < _input.Length; n++)
+        {
+            var m = _states.AsSpan(n * d, d);
+            HostMemoryMath.Advance(_aT, _b, m, _input[n], _next);
             _next.CopyTo(m);
         }
     }

@@ -33,7 +33,7 @@ internal static class BenchMemoryCommand
         };
         var windowProduct = new Option<string>("--window-product")
         {
-            Description = "Device scan: compute phase A's chunk ends and the window start's states as one matrix product (auto: where it has a block of outputs per multiprocessor; on; off: the row kernels). Default: $LMU_WINDOW_PRODUCT, else auto.",
+            Description = "Device scan: compute phase A's chunk ends, the first level of the chained carries and the window start's states as one matrix product (on tensor cores where LMU_SCAN_STATES=tf32) (auto: where it has a block of outputs per multiprocessor; on; off: the row kernels). Default: $LMU_WINDOW_PRODUCT, else auto.",
         };
         var phases = new Option<bool>("--phases")
         {

@@ -11,7 +11,9 @@ internal sealed class HostMemoryEngine : IMemoryEngine
     private readonly Dictionary<(int Length, int Last), ScanPlan> _plans = [];
     private readonly int _batch;
     private readonly float[] _bBar;
-    private readonly float[] _states;
+    private float[] _states;
+    private float[]? _nextStates;
+    private float[]? _stepInput;
     private readonly int _order;
     private readonly int _count;
     private readonly int _channels;
@@ -33,13 +35,20 @@ internal sealed class HostMemoryEngine : IMemoryEngine
     public void Step(ReadOnlySpan<float> input)
     {
         int d = _order;
-        var scratch = new float[d];
-        for (int n = 0; n < _count; n++)
+        if (_count == 1)
         {
-            var m = _states.AsSpan(n * d, d);
-            HostMemoryMath.Advance(_aT, _bBar, m, input[n], scratch);
-            scratch.CopyTo(m);
+            var scratch = new float[d];
+            HostMemoryMath.Advance(_aT, _bBar, _states, input[0], scratch);
+            scratch.CopyTo(_states, 0);
+            return;
         }
+
+        // All memories as one product (HostStep), into a second state buffer that then takes the first one's place.
+        _nextStates ??= new float[_states.Length];
+        _stepInput ??= new float[_count];
+        input[.._count].CopyTo(_stepInput);
+        HostStep.Advance(_aT, _bBar, _states, _nextStates, _stepInput);
+        (_states, _nextStates) = (_nextStates, _states);
     }
 
     public void GetStates(Span<float> destination) => _states.CopyTo(destination);
