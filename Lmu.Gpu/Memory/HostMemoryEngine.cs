@@ -34,17 +34,16 @@ internal sealed class HostMemoryEngine : IMemoryEngine
 
     public void Step(ReadOnlySpan<float> input)
     {
-        int d = _order;
+        // Into a second state buffer that then takes the first one's place (no allocation after the first step).
+        _nextStates ??= new float[_states.Length];
         if (_count == 1)
         {
-            var scratch = new float[d];
-            HostMemoryMath.Advance(_aT, _bBar, _states, input[0], scratch);
-            scratch.CopyTo(_states, 0);
+            HostMemoryMath.Advance(_aT, _bBar, _states, input[0], _nextStates);
+            (_states, _nextStates) = (_nextStates, _states);
             return;
         }
 
-        // All memories as one product (HostStep), into a second state buffer that then takes the first one's place.
-        _nextStates ??= new float[_states.Length];
+        // All memories as one product (HostStep).
         _stepInput ??= new float[_count];
         input[.._count].CopyTo(_stepInput);
         HostStep.Advance(_aT, _bBar, _states, _nextStates, _stepInput);

@@ -27,7 +27,7 @@ internal static unsafe class HostStep
         int groups = (count + Width - 1) / Width;
         if (groups > 1 && (long)count * d * d >= ParallelWork)
         {
-            Parallel.For(0, groups, g => Group(aT, bBar, states, next, input, g));
+            InParallel(aT, bBar, states, next, input, groups);
         }
         else
         {
@@ -37,6 +37,10 @@ internal static unsafe class HostStep
             }
         }
     }
+
+    /// <summary>The groups in parallel (its own method, so that the serial path allocates no closure).</summary>
+    private static void InParallel(float[] aT, float[] bBar, float[] states, float[] next, float[] input, int groups) =>
+        Parallel.For(0, groups, g => Group(aT, bBar, states, next, input, g));
 
     /// <summary>Memories 8·g … 8·g + 7 (fewer in the last group: its unused columns read zeros and write to scratch
     /// with scale 0).</summary>
