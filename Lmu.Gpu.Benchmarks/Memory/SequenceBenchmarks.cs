@@ -129,6 +129,24 @@ public class SequenceBenchmarks
         return sum;
     }
 
+    /// <summary>Baseline: the host path's sequential run before 2026-11-27, one memory at a time (in parallel over the
+    /// memories); <see cref="LinearMemoryRun"/> now steps three or more memories in groups of eight
+    /// (<see cref="HostSequence"/>). The same call as <see cref="LinearMemoryRun"/> on other accelerators.</summary>
+    /// <returns>The final states.</returns>
+    [Benchmark]
+    public float[] LinearMemoryOneAtATime()
+    {
+        HostMemoryEngine.ForceOneAtATime = true;
+        try
+        {
+            return LinearMemoryRun();
+        }
+        finally
+        {
+            HostMemoryEngine.ForceOneAtATime = false;
+        }
+    }
+
     /// <summary>The library: <see cref="LinearMemory.RunFinalState(ReadOnlySpan{float}, int, SequenceMethod)"/> from zero states on <see cref="Accelerator"/>.</summary>
     /// <returns>The final states.</returns>
     [Benchmark]

@@ -61,6 +61,12 @@ internal sealed class HostMemoryEngine : IMemoryEngine
         fixed (float* decoderPtr = decoders)
         fixed (float* outputPtr = output)
         {
+            if (GroupedSequential(_count))
+            {
+                new HostSequence(_aT, _bBar, _states, _channels, inputPtr, steps, mode, decoderPtr, delays, outputPtr).RunAll(_count);
+                return;
+            }
+
             var job = new SequenceJob(this, inputPtr, input.Length, steps, mode, decoderPtr, decoders.Length, delays, outputPtr, output.Length);
             if (_count == 1 || (long)steps * _order * _order < 20_000)
             {
@@ -75,6 +81,18 @@ internal sealed class HostMemoryEngine : IMemoryEngine
             }
         }
     }
+
+    /// <summary>Whether a sequential run of <paramref name="memories"/> memories steps them in groups of eight
+    /// (<see cref="HostSequence"/>) rather than one at a time: from <see cref="GroupedSequentialMemories"/> on.</summary>
+    internal static bool GroupedSequential(int memories) => memories >= GroupedSequentialMemories && !ForceOneAtATime;
+
+    /// <summary>The fewest memories for <see cref="GroupedSequential"/>. Measured side by side on the 2-core AVX-512 VM
+    /// (docs/benchmarks/foundation-cpu.md): from three memories on the groups win or tie (1.3–4.1× at d = 16 … 512);
+    /// two memories one at a time use both cores, and the groups lost there at d = 16 and 256 (0.65–0.77×).</summary>
+    internal const int GroupedSequentialMemories = 3;
+
+    /// <summary>Tests and benchmarks: run sequences one memory at a time (the path before groups).</summary>
+    internal static bool ForceOneAtATime { get; set; }
 
     public int ChooseChunkLength(int steps) => ChooseChunkLength(_order, _count, steps);
 

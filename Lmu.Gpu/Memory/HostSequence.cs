@@ -1,0 +1,115 @@
+using Lmu.Gpu.Kernels.Memory;
+
+namespace Lmu.Gpu;
+
+/// <summary>
+/// The host path's sequential run of many memories: groups of eight memories stepped together through the whole
+/// sequence, each step a register-blocked d×d by d×8 product (<see cref="HostScanMath.Product8"/>: each vector of Āᵀ
+/// loaded serves eight memories), the groups in parallel. One memory at a time (<see cref="HostMemoryMath.Advance"/>)
+/// streams all of Āᵀ through the core once per memory and step, from L2 once it no longer fits L1 (d ≳ 100).
+/// </summary>
+internal sealed unsafe class HostSequence(
+    float[] aT, float[] bBar, float[] states, int channels, float* input, int steps, MemoryOutputMode mode,
+    float* decoders, int delays, float* output)
+{
+    /// <summary>Memories per group (the columns of <see cref="HostScanMath.Product8"/>).</summary>
+    public const int Width = 8;
+
+    /// <summary>Runs every group: in parallel where there are several and the run is long enough to pay for it.</summary>
+    /// <param name="count">B·k memories.</param>
+    public void RunAll(int count)
+    {
+        int d = bBar.Length;
+        int groups = (count + Width - 1) / Width;
+        if (groups > 1 && (long)steps * count * d * d >= 1L << 22)
+        {
+            Parallel.For(0, groups, g => Run(count, g));
+            return;
+        }
+
+        for (int g = 0; g < groups; g++)
+        {
+            Run(count, g);
+        }
+    }
+
+    /// <summary>Memories 8·g … 8·g + 7 (fewer in the last group: its unused columns read zeros and write to scratch
+    /// with scale 0) through all the steps, from and back to their states.</summary>
+    /// <param name="count">B·k memories.</param>
+    /// <param name="g">The group.</param>
+    public void Run(int count, int g)
+    {
+        int d = bBar.Length;
+        int first = g * Width;
+        int width = Math.Min(Width, count - first);
+        int columns = width > 4 ? Width : 4;
+
+        // Per column two state buffers (ping, pong), then a zero source and a sink for the unused columns.
+        var buffers = new float[((2 * Width) + 2) * d];
+        var rows = new long[Width];
+        fixed (float* a = aT, b = bBar, s = states, buffer = buffers)
+        {
+            float* zero = buffer + (2L * Width * d);
+            float* sink = zero + d;
+            for (int q = 0; q < width; q++)
+            {
+                new ReadOnlySpan<float>(s + ((long)(first + q) * d), d).CopyTo(new Span<float>(buffer + ((long)q * d), d));
+            }
+
+            int current = 0;
+            for (int t = 0; t < steps; t++)
+            {
+                var cols = default(HostScanMath.Columns8);
+                for (int q = 0; q < columns; q++)
+                {
+                    if (q >= width)
+                    {
+                        cols.Set(q, zero, sink, b, 0f);
+                        continue;
+                    }
+
+                    int n = first + q;
+                    int batchIndex = n / channels;
+                    long row = ((((long)batchIndex * steps) + t) * channels) + (n - (batchIndex * channels));
+                    rows[q] = row;
+                    float* x = mode == MemoryOutputMode.AllStates && t > 0
+                        ? output + ((row - channels) * d)
+                        : buffer + ((((long)current * Width) + q) * d);
+                    float* y = mode == MemoryOutputMode.AllStates
+                        ? output + (row * d)
+                        : buffer + ((((long)(1 - current) * Width) + q) * d);
+                    cols.Set(q, x, y, b, input[row]);
+                }
+
+                HostScanMath.Product(a, d, d, ref cols, columns);
+                if (mode == MemoryOutputMode.AllStates)
+                {
+                    continue;
+                }
+
+                current = 1 - current;
+                if (mode == MemoryOutputMode.Decoded)
+                {
+                    for (int q = 0; q < width; q++)
+                    {
+                        float* m = buffer + ((((long)current * Width) + q) * d);
+                        float* y = output + (rows[q] * delays);
+                        for (int r = 0; r < delays; r++)
+                        {
+                            y[r] = HostScanMath.Dot(decoders + ((long)r * d), m, d);
+                        }
+                    }
+                }
+            }
+
+            // The last states back into the memory's states.
+            for (int q = 0; q < width; q++)
+            {
+                float* last = mode == MemoryOutputMode.AllStates && steps > 0
+                    ? output + (rows[q] * d)
+                    : buffer + ((((long)current * Width) + q) * d);
+                new ReadOnlySpan<float>(last, d).CopyTo(new Span<float>(s + ((long)(first + q) * d), d));
+            }
+        }
+    }
+}
