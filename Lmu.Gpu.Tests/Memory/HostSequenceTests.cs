@@ -49,6 +49,29 @@ public sealed class HostSequenceTests
         }
     }
 
+    [TestCase(3, 1, 8, 50)]
+    [TestCase(13, 1, 33, 30)]
+    [TestCase(16, 4, 128, 40)]
+    public void Adjoint_InGroups_MatchesOneAtATime(int batch, int channels, int order, int steps)
+    {
+        // λ_t = g_t + Āᵀ·λ_(t+1), ∂u_t = B̄ᵀ·λ_t and ∂m_(−1) = Āᵀ·λ_0, against the one-at-a-time run; its correctness
+        // against the forward run is HostScanTests.RunAdjoint_GivesTheGradientOfALinearLoss (six memories: in groups).
+        var system = LmuSystem.Create(order, 20);
+        float[] gradients = ScanTestData.Uniform((long)batch * steps * channels * order, seed: 113);
+        using var device = LmuDevice.Open(AcceleratorKind.Cpu);
+        using var memory = new LinearMemory(device, system, batch, channels);
+        var grouped = memory.RunAdjoint(gradients, steps, SequenceMethod.Sequential);
+        HostMemoryEngine.ForceOneAtATime = true;
+        try
+        {
+            ScanTestData.AssertAdjointsMatch(grouped, memory.RunAdjoint(gradients, steps, SequenceMethod.Sequential), 1e-6);
+        }
+        finally
+        {
+            HostMemoryEngine.ForceOneAtATime = false;
+        }
+    }
+
     [Test]
     public void GroupedSequential_FromThreeMemories() =>
         Assert.That(new[] { 1, 2, 3, 8 }.Select(HostMemoryEngine.GroupedSequential), Is.EqualTo(new[] { false, false, true, true }));

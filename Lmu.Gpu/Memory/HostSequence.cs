@@ -112,4 +112,73 @@ internal sealed unsafe class HostSequence(
             }
         }
     }
+
+    /// <summary>The reverse-time adjoint λ_t = g_t + Āᵀ·λ_(t+1) (λ_T = 0) and ∂u_t = B̄ᵀ·λ_t of n memories in groups of
+    /// eight, as <see cref="Run"/> steps the forward run: each step Āᵀ (<paramref name="aRowMajor"/> is Ā row-major, i.e.
+    /// (Āᵀ)ᵀ) times eight λ columns, with g_t as each column's bias.</summary>
+    /// <param name="aRowMajor">Ā, row-major.</param>
+    /// <param name="bBar">B̄.</param>
+    /// <param name="gradients">g [B, T, k, d].</param>
+    /// <param name="batch">B.</param>
+    /// <param name="channels">k.</param>
+    /// <param name="steps">T.</param>
+    /// <param name="lambda">λ [B, T, k, d] out.</param>
+    /// <param name="inputGradient">∂u [B, T, k] out.</param>
+    public static void Adjoint(float[] aRowMajor, float[] bBar, float* gradients, int batch, int channels, int steps, float* lambda,
+        float* inputGradient)
+    {
+        int d = bBar.Length;
+        int count = batch * channels;
+        int groups = (count + Width - 1) / Width;
+        if (groups > 1 && (long)steps * count * d * d >= 1L << 22)
+        {
+            Parallel.For(0, groups, g => AdjointGroup(aRowMajor, bBar, gradients, count, channels, steps, lambda, inputGradient, g));
+            return;
+        }
+
+        for (int g = 0; g < groups; g++)
+        {
+            AdjointGroup(aRowMajor, bBar, gradients, count, channels, steps, lambda, inputGradient, g);
+        }
+    }
+
+    private static void AdjointGroup(float[] aRowMajor, float[] bBar, float* gradients, int count, int channels, int steps,
+        float* lambda, float* inputGradient, int g)
+    {
+        int d = bBar.Length;
+        int first = g * Width;
+        int width = Math.Min(Width, count - first);
+        int columns = width > 4 ? Width : 4;
+        var scratch = new float[2 * d]; // zeros (λ_T, and the unused columns' source and bias), then a sink
+        var rows = new long[Width];
+        fixed (float* a = aRowMajor, b = bBar, zero = scratch)
+        {
+            float* sink = zero + d;
+            for (int t = steps - 1; t >= 0; t--)
+            {
+                var cols = default(HostScanMath.Columns8);
+                for (int q = 0; q < columns; q++)
+                {
+                    if (q >= width)
+                    {
+                        cols.Set(q, zero, sink, zero, 0f);
+                        continue;
+                    }
+
+                    int n = first + q;
+                    int batchIndex = n / channels;
+                    long row = ((((long)batchIndex * steps) + t) * channels) + (n - (batchIndex * channels));
+                    rows[q] = row;
+                    float* x = t == steps - 1 ? zero : lambda + ((row + channels) * d);
+                    cols.Set(q, x, lambda + (row * d), gradients + (row * d), 1f);
+                }
+
+                HostScanMath.Product(a, d, d, ref cols, columns);
+                for (int q = 0; q < width; q++)
+                {
+                    inputGradient[rows[q]] = HostScanMath.Dot(b, lambda + (rows[q] * d), d);
+                }
+            }
+        }
+    }
 }

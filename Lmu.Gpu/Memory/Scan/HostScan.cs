@@ -315,6 +315,13 @@ internal static unsafe class HostScan
     {
         int d = bBar.Length;
         int n = batch * channels;
+        if (HostMemoryEngine.GroupedSequential(n))
+        {
+            HostSequence.Adjoint(aRowMajor, bBar, gradients, batch, channels, steps, lambda, inputGradient);
+            FinishInitialGradient(aRowMajor, lambda, batch, channels, steps, d, initialGradient);
+            return;
+        }
+
         float* g0 = gradients, l0 = lambda, du0 = inputGradient;
         Parallel.For(0, n, new ParallelOptions { MaxDegreeOfParallelism = n == 1 ? 1 : -1 }, seq =>
         {
