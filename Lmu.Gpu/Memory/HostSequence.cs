@@ -68,9 +68,7 @@ internal sealed unsafe class HostSequence(
                         continue;
                     }
 
-                    int n = first + q;
-                    int batchIndex = n / channels;
-                    long row = ((((long)batchIndex * steps) + t) * channels) + (n - (batchIndex * channels));
+                    long row = Row(first + q, channels, steps, t);
                     rows[q] = row;
                     float* x = mode == MemoryOutputMode.AllStates && t > 0
                         ? output + ((row - channels) * d)
@@ -165,9 +163,7 @@ internal sealed unsafe class HostSequence(
                         continue;
                     }
 
-                    int n = first + q;
-                    int batchIndex = n / channels;
-                    long row = ((((long)batchIndex * steps) + t) * channels) + (n - (batchIndex * channels));
+                    long row = Row(first + q, channels, steps, t);
                     rows[q] = row;
                     float* x = t == steps - 1 ? zero : lambda + ((row + channels) * d);
                     cols.Set(q, x, lambda + (row * d), gradients + (row * d), 1f);
@@ -180,5 +176,12 @@ internal sealed unsafe class HostSequence(
                 }
             }
         }
+    }
+
+    /// <summary>The row of memory n = b·k + ch at step t in [B, T, k]-shaped data: (b·T + t)·k + ch.</summary>
+    private static long Row(int n, int channels, int steps, int t)
+    {
+        int b = n / channels;
+        return ((((long)b * steps) + t) * channels) + (n - (b * channels));
     }
 }
