@@ -61,7 +61,13 @@ fi
 if has tf32; then
 # The tensor-core phase C (LMU_SCAN_STATES=tf32: 3xTF32 mma.sync, ScanTensorKernels) against the FP32 product (gemm),
 # side by side at T = 10^5; then its launch bounds (one group per SM, none) at the target case. Its correctness on the
-# GPU is the selftest's "phase C on tensor cores" cases (run selftest first).
+# GPU is the selftest's "phase C on tensor cores" cases (run selftest first). The target case first, so that a
+# lease cut short still has it: both kernels with phases, tf32 with the window, and tf32 checked against the host.
+for k in gemm tf32; do
+  LMU_SCAN_STATES=$k LIMIT=60 run bench memory --order 256 --theta 1000 --steps 100000 --batch 64 --method scan --accelerator cuda --repeat 5 --phases
+done
+LMU_SCAN_STATES=tf32 LIMIT=60 run bench memory --order 256 --theta 1000 --steps 100000 --batch 64 --method scan --accelerator cuda --repeat 5 --phases --window on
+LMU_SCAN_STATES=tf32 LIMIT=120 run bench memory --order 256 --theta 1000 --steps 100000 --batch 64 --method scan --accelerator cuda --repeat 1 --check 2
 for d in 64 256; do for B in 1 16 64; do for k in gemm tf32; do
   LMU_SCAN_STATES=$k LIMIT=60 run bench memory --order $d --theta 1000 --steps 100000 --batch $B --method scan --accelerator cuda --repeat 5 --phases
 done; done; done
