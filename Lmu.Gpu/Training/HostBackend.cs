@@ -71,6 +71,13 @@ internal sealed class HostBackend : Backend
         int wo = (int)w.Offset;
         float[] ba = bias.Tensor.Host!;
         int bo = (int)bias.Offset;
+        if (HostDense.Applies(p.Out))
+        {
+            HostDense.Forward(p, xa.AsMemory(xo, p.Rows * p.In), wa.AsMemory(wo, p.Out * p.In), ba.AsMemory(bo, p.HasBias != 0 ? p.Out : 0),
+                ya.AsMemory(yo, p.Rows * p.Out));
+            return;
+        }
+
         Parallel.For(0, p.Rows, r =>
         {
             ReadOnlySpan<float> xr = xa.AsSpan(xo + (r * p.In), p.In);
@@ -96,6 +103,12 @@ internal sealed class HostBackend : Backend
         int xo = (int)dX.Offset;
         float[] wa = w.Tensor.Host!;
         int wo = (int)w.Offset;
+        if (HostDense.Applies(p.In))
+        {
+            HostDense.BackwardInput(p, za.AsMemory(zo, p.Rows * p.Out), wa.AsMemory(wo, p.Out * p.In), xa.AsMemory(xo, p.Rows * p.In));
+            return;
+        }
+
         Parallel.For(0, p.Rows, r =>
         {
             Span<float> dx = xa.AsSpan(xo + (r * p.In), p.In);

@@ -1,0 +1,163 @@
+using System.Numerics.Tensors;
+using Lmu.Gpu.Kernels.Cell;
+using Lmu.Gpu.Kernels.Training;
+
+namespace Lmu.Gpu.Training;
+
+/// <summary>
+/// The host path's dense products over many rows as register-blocked products (<see cref="HostScanMath.Product8"/>):
+/// eight rows per pass over the weights, each vector of weights loaded feeding eight rows, ranges of rows in parallel.
+/// One dot product per row and output (<c>TensorPrimitives.Dot</c>) reloads the weights for every row. Used where the
+/// product's output has at least <see cref="MinimumWidth"/> values per row (its vector blocks are 16 wide); narrower
+/// layers (a Dense(1) head) keep the dot products.
+/// </summary>
+internal static unsafe class HostDense
+{
+    /// <summary>The fewest outputs per row for which the blocked product is used.</summary>
+    public const int MinimumWidth = 16;
+
+    /// <summary>Rows per parallel range (a multiple of eight).</summary>
+    private const int RangeRows = 64;
+
+    /// <summary>Tests and benchmarks: keep the dot products everywhere (the path before the blocked product).</summary>
+    internal static bool ForceDots { get; set; }
+
+    /// <summary>Whether a product with <paramref name="width"/> outputs per row takes the blocked product.</summary>
+    /// <param name="width">Outputs per row.</param>
+    /// <returns>Whether to use it.</returns>
+    public static bool Applies(int width) => width >= MinimumWidth && !ForceDots;
+
+    /// <summary>y[r] = act(W·x[r] + b) (or y[r] += W·x[r] + b with <see cref="DenseParams.Accumulate"/>, no activation).</summary>
+    /// <param name="p">Sizes, activation, bias and accumulate flags.</param>
+    /// <param name="x">[rows, In].</param>
+    /// <param name="w">W [Out, In], row-major.</param>
+    /// <param name="bias">b [Out].</param>
+    /// <param name="y">[rows, Out].</param>
+    public static void Forward(DenseParams p, ReadOnlyMemory<float> x, ReadOnlyMemory<float> w, ReadOnlyMemory<float> bias, Memory<float> y)
+    {
+        // The product wants Wᵀ ([i·Out + o] = W[o, i]): transposed once per call (Out·In values against Rows·Out·In
+        // multiply-adds).
+        var wT = new float[p.In * p.Out];
+        var ws = w.Span;
+        for (int o = 0; o < p.Out; o++)
+        {
+            for (int i = 0; i < p.In; i++)
+            {
+                wT[(i * p.Out) + o] = ws[(o * p.In) + i];
+            }
+        }
+
+        // Zeros (the bias of a layer without one), then a sink for the unused columns' outputs.
+        var scratch = new float[2 * p.Out];
+        Ranges(p.Rows, (from, to) =>
+        {
+            using var xPin = x.Pin();
+            using var yPin = y.Pin();
+            using var bPin = bias.Pin();
+            fixed (float* mT = wT, z = scratch)
+            {
+                float* sink = z + p.Out;
+                float* xs = (float*)xPin.Pointer;
+                float* ys = (float*)yPin.Pointer;
+                float* b = (float*)bPin.Pointer;
+                for (int r0 = from; r0 < to; r0 += 8)
+                {
+                    var cols = default(HostScanMath.Columns8);
+                    int width = Math.Min(8, to - r0);
+                    for (int q = 0; q < 8; q++)
+                    {
+                        int r = r0 + Math.Min(q, width - 1);
+                        float* yr = ys + ((long)r * p.Out);
+                        if (q >= width)
+                        {
+                            // Unused columns repeat the last row into a scratch output.
+                            cols.Set(q, xs + ((long)r * p.In), sink, z, 0f);
+                            continue;
+                        }
+
+                        if (p.Accumulate != 0)
+                        {
+                            cols.Set(q, xs + ((long)r * p.In), yr, yr, 1f);
+                        }
+                        else
+                        {
+                            cols.Set(q, xs + ((long)r * p.In), yr, p.HasBias != 0 ? b : z, p.HasBias != 0 ? 1f : 0f);
+                        }
+                    }
+
+                    HostScanMath.Product(mT, p.Out, p.In, ref cols, width > 4 ? 8 : 4);
+                    for (int q = 0; q < width; q++)
+                    {
+                        var yr = new Span<float>(ys + ((long)(r0 + q) * p.Out), p.Out);
+                        if (p.Accumulate != 0)
+                        {
+                            if (p.HasBias != 0)
+                            {
+                                TensorPrimitives.Add(yr, new ReadOnlySpan<float>(b, p.Out), yr);
+                            }
+                        }
+                        else
+                        {
+                            ((Activation)p.Activation).ApplyInPlace(yr);
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    /// <summary>dX[r] = Wᵀ·dZ[r] (or += with <see cref="DenseParams.Accumulate"/>).</summary>
+    /// <param name="p">Sizes and the accumulate flag.</param>
+    /// <param name="dZ">[rows, Out].</param>
+    /// <param name="w">W [Out, In], row-major (as the product's Mᵀ for M = Wᵀ).</param>
+    /// <param name="dX">[rows, In].</param>
+    public static void BackwardInput(DenseParams p, ReadOnlyMemory<float> dZ, ReadOnlyMemory<float> w, Memory<float> dX)
+    {
+        var scratch = new float[2 * p.In]; // zeros, then a sink for the unused columns' outputs
+        Ranges(p.Rows, (from, to) =>
+        {
+            using var zPin = dZ.Pin();
+            using var wPin = w.Pin();
+            using var xPin = dX.Pin();
+            fixed (float* z = scratch)
+            {
+                float* sink = z + p.In;
+                float* zs = (float*)zPin.Pointer;
+                float* mT = (float*)wPin.Pointer;
+                float* xs = (float*)xPin.Pointer;
+                for (int r0 = from; r0 < to; r0 += 8)
+                {
+                    var cols = default(HostScanMath.Columns8);
+                    int width = Math.Min(8, to - r0);
+                    for (int q = 0; q < 8; q++)
+                    {
+                        int r = r0 + Math.Min(q, width - 1);
+                        if (q >= width)
+                        {
+                            cols.Set(q, zs + ((long)r * p.Out), sink, z, 0f);
+                            continue;
+                        }
+
+                        float* dx = xs + ((long)r * p.In);
+                        cols.Set(q, zs + ((long)r * p.Out), dx, p.Accumulate != 0 ? dx : z, p.Accumulate != 0 ? 1f : 0f);
+                    }
+
+                    HostScanMath.Product(mT, p.In, p.Out, ref cols, width > 4 ? 8 : 4);
+                }
+            }
+        });
+    }
+
+    /// <summary>Runs [0, rows) in ranges of <see cref="RangeRows"/> rows, in parallel where there are several.</summary>
+    private static void Ranges(int rows, Action<int, int> body)
+    {
+        int ranges = (rows + RangeRows - 1) / RangeRows;
+        if (ranges <= 1)
+        {
+            body(0, rows);
+            return;
+        }
+
+        Parallel.For(0, ranges, k => body(k * RangeRows, Math.Min(rows, (k + 1) * RangeRows)));
+    }
+}
