@@ -94,7 +94,7 @@ fi
 if has window; then
 # The window start (ScanWindow): each chunk's carry from its last H inputs (H = 1,792 at d = 256, 2,432 at d = 64 for
 # θ = 1,000) against the chained carries, side by side, from the bench's zero states; the auto rule estimates the window
-# cheaper up to B = 8 at d = 256 (PrefersWindowCarries). Then T = 10^6 at B = 1, and a --check of the window's states.
+# cheaper up to B·k = 46 at d = 256 by the window product, 10 by the row kernel (PrefersWindowCarries; estimates). Then T = 10^6 at B = 1, and a --check of the window's states.
 for d in 64 256; do for B in 1 4 16 64; do for w in off on; do
   LIMIT=60 run bench memory --order $d --theta 1000 --steps 100000 --batch $B --method scan --accelerator cuda --repeat 5 --phases --window $w
 done; done; done
