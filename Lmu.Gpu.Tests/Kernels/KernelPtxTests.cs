@@ -41,13 +41,15 @@ public sealed class KernelPtxTests
         Assert.That(ptx, Does.Not.Contain("ld.local").And.Not.Contain("st.local"));
     }
 
-    [Test]
-    public void ChunkStatesTf32_DeclaresItsAccumulatorsBeforeTheProductAndReadsLocalMemoryOnlyAfterIt()
+    [TestCase("chunk-states-tf32")]
+    [TestCase("window-product-tf32")]
+    public void Tf32Products_DeclareTheirAccumulatorsBeforeTheProductAndReadLocalMemoryOnlyAfterIt(string kernel)
     {
         // The inline PTX's accumulators (lmuacc0 … 63) and tile are declared in the entry block, before any use; the
         // stage loop runs the one Step statement (48 mma, run once per depth half); the only local-memory reads are the
         // 64 accumulators' read-back after the loop (ILGPU passes asm outputs through local slots), none in the loop.
-        string ptx = KernelPtx.Compile("chunk-states-tf32");
+        // Phase C's product and the window product share that loop (TensorLoop).
+        string ptx = KernelPtx.Compile(kernel);
         int declared = ptx.IndexOf(".reg .f32 lmuacc<64>;", StringComparison.Ordinal);
         int firstMma = ptx.IndexOf("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32", StringComparison.Ordinal);
         Assert.That(declared, Is.GreaterThan(0));
@@ -89,6 +91,23 @@ public sealed class KernelPtxTests
         string[] lines = ptx.Split('\n').Select(l => l.TrimStart()).ToArray();
         Assert.That(lines.Count(l => l.StartsWith("ld.shared.v4.f32", StringComparison.Ordinal)), Is.EqualTo(16));
         Assert.That(lines.Count(l => l.StartsWith("st.shared.f32", StringComparison.Ordinal)), Is.EqualTo(16));
+    }
+
+    [Test]
+    public void WindowProduct_AtTheGpuGroupSide_StaysInRegistersWithItsBoundsAndThreadSplit()
+    {
+        // The window product shares phase C's depth loop (GemmLoop): as launched on a GPU, no local memory, the unrolled
+        // depth loop's 16 vector loads, the column split tid.x >> 4 (the side's log₂ by arithmetic, GemmThread), and the
+        // launch bounds of two groups per multiprocessor.
+        string ptx = KernelPtx.Compile("window-product", groupsPerMultiprocessor: GemmOccupancy.DefaultGroupsPerMultiprocessor);
+        Assert.That(ptx, Does.Not.Contain("ld.local").And.Not.Contain("st.local"));
+        string[] lines = ptx.Split('\n').Select(l => l.TrimStart()).ToArray();
+        Assert.That(lines.Count(l => l.StartsWith("ld.shared.v4.f32", StringComparison.Ordinal)), Is.EqualTo(16));
+        var tid = System.Text.RegularExpressions.Regex.Match(ptx, @"mov\.b32\s+(%r\d+), %tid\.x;");
+        Assert.That(tid.Success, Is.True);
+        string shift = $@"shr\.s32\s+%r\d+, {System.Text.RegularExpressions.Regex.Escape(tid.Groups[1].Value)}, 4;";
+        Assert.That(System.Text.RegularExpressions.Regex.IsMatch(ptx, shift), Is.True, "no tid.x >> 4 in the PTX");
+        Assert.That(ptx, Does.Contain(".maxntid 256, 1, 1").And.Contain(".minnctapersm 2"));
     }
 
     [TestCase(4, 2)]
