@@ -24,4 +24,20 @@ public static class GemmBlockOrder
         columnBlock = inBand / bandHeight;
         rowBlock = (band * bands) + (int)(inBand - (columnBlock * bandHeight));
     }
+
+    /// <summary>The block of group <paramref name="id"/> for an M × N product in blocks of
+    /// <paramref name="size"/> × <paramref name="size"/>: its row block and the first row and column of its outputs.</summary>
+    /// <param name="id">The group's index in the grid.</param>
+    /// <param name="paddedRows">M, a multiple of <paramref name="size"/>.</param>
+    /// <param name="columns">N.</param>
+    /// <param name="size">Rows (and columns) of a block.</param>
+    /// <param name="rowBlock">Its row block.</param>
+    /// <param name="m0">Its first row: rowBlock·size.</param>
+    /// <param name="n0">Its first column.</param>
+    public static void Origin(long id, int paddedRows, long columns, int size, out int rowBlock, out int m0, out long n0)
+    {
+        Locate(id, paddedRows / size, (columns + size - 1) / size, out rowBlock, out long columnBlock);
+        m0 = rowBlock * size;
+        n0 = columnBlock * size;
+    }
 }

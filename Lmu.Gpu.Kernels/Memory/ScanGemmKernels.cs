@@ -108,9 +108,7 @@ public static class ScanGemmKernels
         int g = thread.Side;
         int size = thread.BlockSize;
         int t = thread.Thread;
-        GemmBlockOrder.Locate(Grid.IdxX, p.PaddedRows / size, (p.Columns + size - 1) / size, out int blockM, out long blockN);
-        int m0 = blockM * size;
-        long n0 = blockN * size;
+        GemmBlockOrder.Origin(Grid.IdxX, p.PaddedRows, p.Columns, size, out _, out int m0, out long n0);
         int d = p.Order;
         for (int n = t; n < size; n += thread.Threads)
         {

@@ -68,10 +68,7 @@ public static class ScanTensorKernels
         int lane = t & 31;
         int warpRows = (warp & 1) * 64;
         int warpColumns = (warp >> 1) * 32;
-        GemmBlockOrder.Locate(Grid.IdxX, p.PaddedRows / BlockSize, (p.Columns + BlockSize - 1) / BlockSize, out int blockM,
-            out long blockN);
-        int m0 = blockM * BlockSize;
-        long n0 = blockN * BlockSize;
+        GemmBlockOrder.Origin(Grid.IdxX, p.PaddedRows, p.Columns, BlockSize, out int blockM, out int m0, out long n0);
         if (t < BlockSize)
         {
             long col = n0 + t;

@@ -50,9 +50,7 @@ public static class WindowGemmKernels
         int g = thread.Side;
         int size = thread.BlockSize;
         int t = thread.Thread;
-        GemmBlockOrder.Locate(Grid.IdxX, p.PaddedRows / size, (w.States + size - 1) / size, out int blockM, out long blockN);
-        int m0 = blockM * size;
-        long n0 = blockN * size;
+        GemmBlockOrder.Origin(Grid.IdxX, p.PaddedRows, w.States, size, out _, out int m0, out long n0);
         for (int n = t; n < size; n += thread.Threads)
         {
             columns.Fill(p, n0, n);

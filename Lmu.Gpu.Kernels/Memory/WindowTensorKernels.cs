@@ -37,9 +37,7 @@ public static class WindowTensorKernels
         int t = Group.IdxX;
         int lane = t & 31;
         int warp = t >> 5;
-        GemmBlockOrder.Locate(Grid.IdxX, p.PaddedRows / size, (w.States + size - 1) / size, out int blockM, out long blockN);
-        int m0 = blockM * size;
-        long n0 = blockN * size;
+        GemmBlockOrder.Origin(Grid.IdxX, p.PaddedRows, w.States, size, out int blockM, out int m0, out long n0);
         if (t < size)
         {
             columns.Fill(p, n0, t);

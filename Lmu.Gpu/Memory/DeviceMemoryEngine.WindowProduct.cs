@@ -21,7 +21,6 @@ internal sealed partial class DeviceMemoryEngine
     internal const double TensorWindowProductFlopsPerSecond = 60e12;
 
     private readonly Dictionary<(int Horizon, bool Tensor), MemoryBuffer1D<float, Stride1D.Dense>> _productWeights = [];
-    private int _productSide;
 
     /// <inheritdoc cref="WindowProductUse"/>
     internal WindowProductUse ProductUse { get; set; } = WindowProductUseParser.FromEnvironment();
@@ -84,8 +83,8 @@ internal sealed partial class DeviceMemoryEngine
     /// <param name="input">u [B, T, k].</param>
     /// <param name="output">The states' rows.</param>
     /// <param name="final">Final states, where the window asks for them.</param>
-    /// <returns>Whether it launched (else the caller runs the row kernel).</returns>
     /// <param name="lastEnd">The step ends are clamped to (default T − 1).</param>
+    /// <returns>Whether it launched (else the caller runs the row kernel).</returns>
     private bool TryWindowProduct(WindowParams window, bool chunkAligned, Func<float[]> impulse, ArrayView<float> input,
         ArrayView<float> output, ArrayView<float> final, int? lastEnd = null)
     {
@@ -119,14 +118,14 @@ internal sealed partial class DeviceMemoryEngine
     }
 
     /// <summary>The product's weights for H on the device, kept for the engine's life (a few: phase A's L for each
-    /// phase-C kernel's plan, level 1's G·L and the window's H), split for the tensor cores where they take it.</summary>
+    /// phase-C kernel's plan, level 1's G·L and the window's H), split for the tensor cores where they take it. The
+    /// layout follows from the flavour: the group side is <see cref="ProductSide"/>, fixed for each.</summary>
     private MemoryBuffer1D<float, Stride1D.Dense> ProductWeights(int horizon, int side, bool tensor, Func<float[]> impulse)
     {
         var key = (horizon, tensor);
-        if (_productSide != side || _productWeights.Count >= 4 && !_productWeights.ContainsKey(key))
+        if (_productWeights.Count >= 4 && !_productWeights.ContainsKey(key))
         {
             ReleaseProductWeights();
-            _productSide = side;
         }
 
         if (!_productWeights.TryGetValue(key, out var weights))

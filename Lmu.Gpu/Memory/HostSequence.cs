@@ -42,7 +42,6 @@ internal sealed unsafe class HostSequence(
         int d = bBar.Length;
         int first = g * Width;
         int width = Math.Min(Width, count - first);
-        int columns = width > 4 ? Width : 4;
 
         // Per column two state buffers (ping, pong), then a zero source and a sink for the unused columns.
         var buffers = new float[((2 * Width) + 2) * d];
@@ -60,14 +59,9 @@ internal sealed unsafe class HostSequence(
             for (int t = 0; t < steps; t++)
             {
                 var cols = default(HostScanMath.Columns8);
-                for (int q = 0; q < columns; q++)
+                cols.SetUnused(width, zero, sink);
+                for (int q = 0; q < width; q++)
                 {
-                    if (q >= width)
-                    {
-                        cols.Set(q, zero, sink, b, 0f);
-                        continue;
-                    }
-
                     long row = Row(first + q, channels, steps, t);
                     rows[q] = row;
                     float* x = mode == MemoryOutputMode.AllStates && t > 0
@@ -79,7 +73,7 @@ internal sealed unsafe class HostSequence(
                     cols.Set(q, x, y, b, input[row]);
                 }
 
-                HostScanMath.Product(a, d, d, ref cols, columns);
+                HostScanMath.Product(a, d, d, ref cols, width);
                 if (mode == MemoryOutputMode.AllStates)
                 {
                     continue;
@@ -146,7 +140,6 @@ internal sealed unsafe class HostSequence(
         int d = bBar.Length;
         int first = g * Width;
         int width = Math.Min(Width, count - first);
-        int columns = width > 4 ? Width : 4;
         var scratch = new float[2 * d]; // zeros (λ_T, and the unused columns' source and bias), then a sink
         var rows = new long[Width];
         fixed (float* a = aRowMajor, b = bBar, zero = scratch)
@@ -155,21 +148,16 @@ internal sealed unsafe class HostSequence(
             for (int t = steps - 1; t >= 0; t--)
             {
                 var cols = default(HostScanMath.Columns8);
-                for (int q = 0; q < columns; q++)
+                cols.SetUnused(width, zero, sink);
+                for (int q = 0; q < width; q++)
                 {
-                    if (q >= width)
-                    {
-                        cols.Set(q, zero, sink, zero, 0f);
-                        continue;
-                    }
-
                     long row = Row(first + q, channels, steps, t);
                     rows[q] = row;
                     float* x = t == steps - 1 ? zero : lambda + ((row + channels) * d);
                     cols.Set(q, x, lambda + (row * d), gradients + (row * d), 1f);
                 }
 
-                HostScanMath.Product(a, d, d, ref cols, columns);
+                HostScanMath.Product(a, d, d, ref cols, width);
                 for (int q = 0; q < width; q++)
                 {
                     inputGradient[rows[q]] = HostScanMath.Dot(b, lambda + (rows[q] * d), d);

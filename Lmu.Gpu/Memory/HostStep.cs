@@ -54,20 +54,14 @@ internal static unsafe class HostStep
         fixed (float* a = aT, b = bBar, x = states, y = next)
         {
             var cols = default(HostScanMath.Columns8);
-            for (int q = 0; q < Width; q++)
+            for (int q = 0; q < width; q++)
             {
                 int n = first + q;
-                if (q < width)
-                {
-                    cols.Set(q, x + ((long)n * d), y + ((long)n * d), b, input[n]);
-                }
-                else
-                {
-                    cols.Set(q, unused, unused + d, b, 0f);
-                }
+                cols.Set(q, x + ((long)n * d), y + ((long)n * d), b, input[n]);
             }
 
-            HostScanMath.Product(a, d, d, ref cols, width > 4 ? Width : 4);
+            cols.SetUnused(width, unused, unused + d);
+            HostScanMath.Product(a, d, d, ref cols, width);
         }
     }
 }

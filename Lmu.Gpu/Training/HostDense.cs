@@ -54,9 +54,9 @@ internal static unsafe class HostDense
     /// <summary><see cref="Forward"/> with Wᵀ given.</summary>
     private static void ForwardTransposed(DenseParams p, ReadOnlyMemory<float> x, float[] wT, ReadOnlyMemory<float> bias, Memory<float> y)
     {
-
-        // Zeros (the bias of a layer without one), then a sink for the unused columns' outputs.
-        var scratch = new float[2 * p.Out];
+        // Zeros (the bias of a layer without one, and the unused columns' input), then a sink for their outputs.
+        int zeros = Math.Max(p.In, p.Out);
+        var scratch = new float[zeros + p.Out];
         Ranges(p.Rows, (from, to) =>
         {
             using var xPin = x.Pin();
@@ -64,7 +64,6 @@ internal static unsafe class HostDense
             using var bPin = bias.Pin();
             fixed (float* mT = wT, z = scratch)
             {
-                float* sink = z + p.Out;
                 float* xs = (float*)xPin.Pointer;
                 float* ys = (float*)yPin.Pointer;
                 float* b = (float*)bPin.Pointer;
@@ -72,28 +71,22 @@ internal static unsafe class HostDense
                 {
                     var cols = default(HostScanMath.Columns8);
                     int width = Math.Min(8, to - r0);
-                    for (int q = 0; q < 8; q++)
+                    cols.SetUnused(width, z, z + zeros);
+                    for (int q = 0; q < width; q++)
                     {
-                        int r = r0 + Math.Min(q, width - 1);
-                        float* yr = ys + ((long)r * p.Out);
-                        if (q >= width)
-                        {
-                            // Unused columns repeat the last row into a scratch output.
-                            cols.Set(q, xs + ((long)r * p.In), sink, z, 0f);
-                            continue;
-                        }
-
+                        float* xr = xs + ((long)(r0 + q) * p.In);
+                        float* yr = ys + ((long)(r0 + q) * p.Out);
                         if (p.Accumulate != 0)
                         {
-                            cols.Set(q, xs + ((long)r * p.In), yr, yr, 1f);
+                            cols.Set(q, xr, yr, yr, 1f);
                         }
                         else
                         {
-                            cols.Set(q, xs + ((long)r * p.In), yr, p.HasBias != 0 ? b : z, p.HasBias != 0 ? 1f : 0f);
+                            cols.Set(q, xr, yr, p.HasBias != 0 ? b : z, p.HasBias != 0 ? 1f : 0f);
                         }
                     }
 
-                    HostScanMath.Product(mT, p.Out, p.In, ref cols, width > 4 ? 8 : 4);
+                    HostScanMath.Product(mT, p.Out, p.In, ref cols, width);
                     for (int q = 0; q < width; q++)
                     {
                         var yr = new Span<float>(ys + ((long)(r0 + q) * p.Out), p.Out);
@@ -121,7 +114,8 @@ internal static unsafe class HostDense
     /// <param name="dX">[rows, In].</param>
     public static void BackwardInput(DenseParams p, ReadOnlyMemory<float> dZ, ReadOnlyMemory<float> w, Memory<float> dX)
     {
-        var scratch = new float[2 * p.In]; // zeros, then a sink for the unused columns' outputs
+        int zeros = Math.Max(p.In, p.Out);
+        var scratch = new float[zeros + p.In]; // zeros (the unused columns' input and bias), then a sink for their outputs
         Ranges(p.Rows, (from, to) =>
         {
             using var zPin = dZ.Pin();
@@ -129,7 +123,6 @@ internal static unsafe class HostDense
             using var xPin = dX.Pin();
             fixed (float* z = scratch)
             {
-                float* sink = z + p.In;
                 float* zs = (float*)zPin.Pointer;
                 float* mT = (float*)wPin.Pointer;
                 float* xs = (float*)xPin.Pointer;
@@ -137,20 +130,14 @@ internal static unsafe class HostDense
                 {
                     var cols = default(HostScanMath.Columns8);
                     int width = Math.Min(8, to - r0);
-                    for (int q = 0; q < 8; q++)
+                    cols.SetUnused(width, z, z + zeros);
+                    for (int q = 0; q < width; q++)
                     {
-                        int r = r0 + Math.Min(q, width - 1);
-                        if (q >= width)
-                        {
-                            cols.Set(q, zs + ((long)r * p.Out), sink, z, 0f);
-                            continue;
-                        }
-
-                        float* dx = xs + ((long)r * p.In);
-                        cols.Set(q, zs + ((long)r * p.Out), dx, p.Accumulate != 0 ? dx : z, p.Accumulate != 0 ? 1f : 0f);
+                        float* dx = xs + ((long)(r0 + q) * p.In);
+                        cols.Set(q, zs + ((long)(r0 + q) * p.Out), dx, p.Accumulate != 0 ? dx : z, p.Accumulate != 0 ? 1f : 0f);
                     }
 
-                    HostScanMath.Product(mT, p.In, p.Out, ref cols, width > 4 ? 8 : 4);
+                    HostScanMath.Product(mT, p.In, p.Out, ref cols, width);
                 }
             }
         });

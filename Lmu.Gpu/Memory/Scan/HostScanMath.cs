@@ -47,10 +47,20 @@ internal static unsafe class HostScanMath
                 High.Set(q - 4, x, y, bias, s);
             }
         }
+
+        /// <summary>Columns <paramref name="from"/> … 7, unused: each reads <paramref name="zero"/> (as x and as bias,
+        /// scale 0) and writes to <paramref name="sink"/>, which overlaps no column's x.</summary>
+        public void SetUnused(int from, float* zero, float* sink)
+        {
+            for (int q = from; q < 8; q++)
+            {
+                Set(q, zero, sink, zero, 0f);
+            }
+        }
     }
 
-    /// <summary>The first <paramref name="width"/> (4 or 8) columns of <paramref name="c"/>:
-    /// <see cref="Product8"/> for 8, <see cref="Product4"/> on <see cref="Columns8.Low"/> for 4.</summary>
+    /// <summary>The first <paramref name="width"/> (1 … 8) columns of <paramref name="c"/>: <see cref="Product8"/> for
+    /// more than four (all eight columns set), else <see cref="Product4"/> on <see cref="Columns8.Low"/> (its four set).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Product(float* mT, int rows, int cols, ref Columns8 c, int width)
     {
