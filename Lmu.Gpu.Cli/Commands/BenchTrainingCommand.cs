@@ -76,7 +76,9 @@ internal static class BenchTrainingCommand
             if (sequenceMethod == SequenceMethod.Auto)
             {
                 var layer = model.Layers.OfType<FeedforwardModelLayer>().Single();
-                name = "auto(" + (layer.UsesScan(model.Backend, b, t) ? "scan" : "sequential") + ")";
+                string forward = layer.UsesScan(model.Backend, b, t) ? "scan" : "sequential";
+                string adjoint = layer.UsesAdjointScan(model.Backend, b, t) ? "scan" : "sequential";
+                name = "auto(" + (forward == adjoint ? forward : forward + "/adjoint-" + adjoint) + ")";
             }
 
             double median = Timings.Median(times);

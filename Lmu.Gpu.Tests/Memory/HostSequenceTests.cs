@@ -72,6 +72,31 @@ public sealed class HostSequenceTests
         }
     }
 
+    [TestCase(3, 1, 8, 50)]
+    [TestCase(13, 1, 33, 31)]
+    [TestCase(16, 4, 128, 40)]
+    public unsafe void Adjoint_WithoutLambdaOutput_GivesTheSameInputGradient(int batch, int channels, int order, int steps)
+    {
+        // Training wants ∂u only: each group then chains λ through its own two buffers (odd and even T).
+        var system = LmuSystem.Create(order, 20);
+        float[] a = system.DiscreteASingle();
+        float[] b = system.DiscreteBSingle();
+        long rows = (long)batch * steps * channels;
+        float[] gradients = ScanTestData.Uniform(rows * order, seed: 114);
+        var lambda = new float[rows * order];
+        var withLambda = new float[rows];
+        var without = new float[rows];
+        Array.Fill(without, float.NaN);
+        fixed (float* g = gradients, l = lambda, du = withLambda, du2 = without)
+        {
+            HostSequence.Adjoint(a, b, g, batch, channels, steps, l, du);
+            HostSequence.Adjoint(a, b, g, batch, channels, steps, null, du2);
+        }
+
+        Assert.That(without, Is.EqualTo(withLambda), "the same sums in the same order");
+        Assert.That(withLambda.Any(x => x != 0), Is.True);
+    }
+
     [Test]
     public void GroupedSequential_FromThreeMemories() =>
         Assert.That(new[] { 1, 2, 3, 8 }.Select(HostMemoryEngine.GroupedSequential), Is.EqualTo(new[] { false, false, true, true }));

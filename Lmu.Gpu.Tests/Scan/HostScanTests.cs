@@ -165,16 +165,14 @@ public sealed class HostScanTests
     public void Auto_TakesTheLockStepScanForManyLargeMemories()
     {
         // d = 256, B = 16, T = 1,000: a chunk rule of L = 512 leaves two chunks per sequence, yet the lock-step phase C
-        // was 1.7× faster than the sequential loop (docs/benchmarks/scan-cpu.md); d = 64 keeps the chunk rule.
-        using var large = new LinearMemory(_device, LmuSystem.Create(256, 500), batch: 16);
-        using var small = new LinearMemory(_device, LmuSystem.Create(64, 500), batch: 16);
-        using var few = new LinearMemory(_device, LmuSystem.Create(256, 500), batch: 4, channels: 1);
+        // was 1.7× faster than the one-memory-at-a-time loop (docs/benchmarks/scan-cpu.md); d = 64 keeps the chunk rule.
+        // (Whether the grouped sequential run then keeps up depends on the cores: HostAutoRuleTests.)
         Assert.Multiple(() =>
         {
-            Assert.That(large.ResolveAuto(1_000), Is.EqualTo(SequenceMethod.Scan));
-            Assert.That(large.ResolveAuto(16), Is.EqualTo(SequenceMethod.Sequential), "too short");
-            Assert.That(small.ResolveAuto(1_000), Is.EqualTo(SequenceMethod.Sequential), "d = 64, two chunks per sequence");
-            Assert.That(few.ResolveAuto(100), Is.EqualTo(SequenceMethod.Sequential), "B·k = 4: below one lock-step group");
+            Assert.That(HostMemoryEngine.PrefersScan(256, 16, 1_000), Is.True);
+            Assert.That(HostMemoryEngine.PrefersScan(256, 16, 16), Is.False, "too short");
+            Assert.That(HostMemoryEngine.PrefersScan(64, 16, 1_000), Is.False, "d = 64, two chunks per sequence");
+            Assert.That(HostMemoryEngine.PrefersScan(256, 4, 100), Is.False, "B·k = 4: below one lock-step group");
         });
     }
 }

@@ -115,12 +115,15 @@ public sealed class FeedforwardScanTests : SimulatorAndHostFixture
         var backend = model.Backend;
         Assert.Multiple(() =>
         {
-            Assert.That(layers[0].UsesScan(backend, 16, 10_000), Is.True, "fixed θ, long sequences: scan");
-            Assert.That(layers[0].UsesScan(backend, 16, 8), Is.False, "eight steps: sequential");
-            Assert.That(layers[1].UsesScan(backend, 16, 10_000), Is.False, "trainable θ: sequential");
+            Assert.That(layers[0].UsesScan(backend, 4, 10_000), Is.True, "fixed θ, long sequences: scan");
+            Assert.That(layers[0].UsesAdjointScan(backend, 4, 10_000), Is.True, "and for the adjoint");
+            Assert.That(layers[0].UsesScan(backend, 4, 8), Is.False, "eight steps: sequential");
+            Assert.That(layers[1].UsesScan(backend, 4, 10_000), Is.False, "trainable θ: sequential");
+            Assert.That(layers[1].UsesAdjointScan(backend, 4, 10_000), Is.False, "trainable θ: sequential adjoint");
         });
         model.SequenceMethod = SequenceMethod.Sequential;
-        Assert.That(layers[0].UsesScan(backend, 16, 10_000), Is.False, "Sequential is obeyed");
+        Assert.That(layers[0].UsesScan(backend, 4, 10_000), Is.False, "Sequential is obeyed");
+        Assert.That(layers[0].UsesAdjointScan(backend, 4, 10_000), Is.False, "by the adjoint too");
     }
 
     [Test]
@@ -133,13 +136,15 @@ public sealed class FeedforwardScanTests : SimulatorAndHostFixture
             .AddDense(1);
         model.GetParameters();
         var layer = model.Layers.OfType<FeedforwardModelLayer>().Single();
-        foreach (int batch in new[] { 1, 4, 8 })
+        foreach (int batch in new[] { 1, 4, 6, 8 })
         {
             using var memory = new LinearMemory(device, LmuSystem.Create(16, 100), batch, channels: 2);
             foreach (int steps in new[] { 10, 100, 1_000, 10_000 })
             {
                 Assert.That(layer.UsesScan(model.Backend, batch, steps), Is.EqualTo(memory.ResolveAuto(steps) == SequenceMethod.Scan),
                     $"B = {batch}, T = {steps}");
+                Assert.That(layer.UsesAdjointScan(model.Backend, batch, steps),
+                    Is.EqualTo(memory.ResolveAutoAdjoint(steps) == SequenceMethod.Scan), $"adjoint, B = {batch}, T = {steps}");
             }
         }
     }

@@ -24,6 +24,7 @@ public sealed class GradientCheckTests : SimulatorAndHostFixture
         FeedforwardLastStepImpulse,
         FeedforwardLastStepTrainableTheta,
         FeedforwardScan,
+        FeedforwardSequentialFixedTheta,
     }
 
     private LmuDevice Device(bool simulator) => simulator ? Simulator : Host;
@@ -78,6 +79,12 @@ public sealed class GradientCheckTests : SimulatorAndHostFixture
                 }
 
                 return scan;
+            case Net.FeedforwardSequentialFixedTheta:
+                // Fixed θ stepped in order: on the host, from three memories (here B·k = 6 at count 3) the memory and
+                // its adjoint run in groups of eight (HostSequence), the adjoint without a λ output.
+                return new LmuModel(device, inputSize, returnSequences: true) { SequenceMethod = SequenceMethod.Sequential }
+                    .AddFeedforwardLmu(new FeedforwardLmuOptions { InputSize = inputSize, Units = 4, Order = 3, Theta = 5, MemoryChannels = 2, MemoryBias = true, Activation = Activation.Tanh })
+                    .AddDense(2);
             default:
                 return new LmuModel(device, inputSize, returnSequences: true)
                     .AddLmu(new LmuCellOptions { InputSize = inputSize, Units = 4, Order = 3, Theta = 5, Activation = Activation.Sigmoid, HiddenBias = true })

@@ -96,11 +96,67 @@ internal sealed class HostMemoryEngine : IMemoryEngine
 
     public int ChooseChunkLength(int steps) => ChooseChunkLength(_order, _count, steps);
 
-    /// <summary>The rule of <see cref="PrefersScan(int, int, int)"/>, and for final-only runs wherever the window start
-    /// applies (2·H·d per sequence against the sequential run's 2·T·d²).</summary>
-    public bool PrefersScan(int steps, MemoryOutputMode mode) =>
-        PrefersScan(_order, _count, steps)
-        || (mode == MemoryOutputMode.FinalOnly && ScanWindow.For(_system, steps, WindowUse) > 0);
+    /// <summary>The rule of <see cref="PrefersScan(int, int, int)"/>, unless the sequential run's groups of eight keep
+    /// every core as busy as the scan would (<see cref="SequentialGroupsKeepUp"/>); for final-only runs the first rule
+    /// alone (the scan skips phase C there), and wherever the window start applies (2·H·d per sequence against the
+    /// sequential run's 2·T·d²).</summary>
+    public bool PrefersScan(int steps, MemoryOutputMode mode) => mode == MemoryOutputMode.FinalOnly
+        ? PrefersScan(_order, _count, steps) || ScanWindow.For(_system, steps, WindowUse) > 0
+        : PrefersScan(_order, _count, steps, ForwardScanCost);
+
+    /// <summary>As <see cref="PrefersScan(int, MemoryOutputMode)"/> for the adjoint, whose scan does about
+    /// <see cref="AdjointScanCost"/> times the sequential adjoint's work.</summary>
+    public bool PrefersAdjointScan(int steps) => PrefersScan(_order, _count, steps, AdjointScanCost);
+
+    /// <summary>The host's rule for runs that write every step (all states, decoded outputs, the adjoint), without an
+    /// engine: <see cref="PrefersScan(int, int, int)"/> unless <see cref="SequentialGroupsKeepUp"/> on this machine's
+    /// cores.</summary>
+    /// <param name="order">d.</param>
+    /// <param name="memories">n = B·k.</param>
+    /// <param name="steps">T.</param>
+    /// <param name="scanCost"><see cref="ForwardScanCost"/> or <see cref="AdjointScanCost"/>.</param>
+    internal static bool PrefersScan(int order, int memories, int steps, double scanCost) =>
+        PrefersScan(order, memories, steps)
+        && !SequentialGroupsKeepUp(order, memories, steps, scanCost, Environment.ProcessorCount);
+
+    /// <summary>The scan's phase C per column step against the grouped sequential run's, forward (the same product;
+    /// phases A and B add about 1/d and C/T of it, within the spread of the measurements).</summary>
+    internal const double ForwardScanCost = 1.0;
+
+    /// <summary>The same for the adjoint scan, which runs its chunks twice (from zero, then from the carries): measured
+    /// 1.6–2.4× the grouped sequential adjoint's time where both keep the two cores busy (docs/benchmarks/scan-cpu.md),
+    /// and 1.6 is where the one-group cases (B·k = 8) still came out for the scan.</summary>
+    internal const double AdjointScanCost = 1.6;
+
+    /// <summary>
+    /// Whether the sequential run, stepping <paramref name="memories"/> memories in groups of eight on
+    /// <paramref name="processors"/> cores (<see cref="HostSequence"/>), is expected to take no longer than the scan.
+    /// Both spend their time in the same eight-column product; the sequential run takes ⌈G/P⌉·T group steps
+    /// (G = ⌈n/8⌉ groups, one core each), the scan about cost·⌈⌈n·C/8⌉/P⌉·L (its n·C chunks in groups of eight, L steps
+    /// each). So from one full group per core on the scan has nothing left to gain, and its extra passes only cost.
+    /// </summary>
+    /// <param name="order">d.</param>
+    /// <param name="memories">n = B·k.</param>
+    /// <param name="steps">T.</param>
+    /// <param name="scanCost">The scan's work per column step relative to the sequential run's.</param>
+    /// <param name="processors">P, the cores both may use.</param>
+    /// <returns>True when the sequential run should be taken.</returns>
+    internal static bool SequentialGroupsKeepUp(int order, int memories, int steps, double scanCost, int processors)
+    {
+        if (!GroupedSequential(memories))
+        {
+            return false;
+        }
+
+        long groups = (memories + HostSequence.Width - 1) / HostSequence.Width;
+        double sequential = (double)Ceiling(groups, processors) * steps;
+        int length = Math.Min(steps, ScanPlan.ChooseChunkLength(steps, memories, order, 16L * processors));
+        long chunkGroups = Ceiling((long)memories * Ceiling(steps, length), HostSequence.Width);
+        double scan = scanCost * Ceiling(chunkGroups, processors) * length;
+        return sequential <= scan;
+    }
+
+    private static long Ceiling(long value, long by) => (value + by - 1) / by;
 
     /// <summary>The host's chunk length for an order and B·k memories, without an engine.</summary>
     internal static int ChooseChunkLength(int order, int memories, int steps) =>

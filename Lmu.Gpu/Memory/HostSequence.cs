@@ -114,7 +114,8 @@ internal sealed unsafe class HostSequence(
     /// <param name="batch">B.</param>
     /// <param name="channels">k.</param>
     /// <param name="steps">T.</param>
-    /// <param name="lambda">λ [B, T, k, d] out.</param>
+    /// <param name="lambda">λ [B, T, k, d] out, or null where only ∂u is wanted (each group then chains λ through two
+    /// buffers of its own).</param>
     /// <param name="inputGradient">∂u [B, T, k] out.</param>
     public static void Adjoint(float[] aRowMajor, float[] bBar, float* gradients, int batch, int channels, int steps, float* lambda,
         float* inputGradient)
@@ -140,27 +141,44 @@ internal sealed unsafe class HostSequence(
         int d = bBar.Length;
         int first = g * Width;
         int width = Math.Min(Width, count - first);
-        var scratch = new float[2 * d]; // zeros (λ_T, and the unused columns' source and bias), then a sink
+        // Zeros (λ_T, and the unused columns' source and bias), a sink, then (without a λ output) ping and pong per column.
+        var scratch = new float[(2 + (lambda == null ? 2 * Width : 0)) * d];
         var rows = new long[Width];
+        var written = stackalloc nint[Width];
         fixed (float* a = aRowMajor, b = bBar, zero = scratch)
         {
             float* sink = zero + d;
+            float* own = sink + d;
             for (int t = steps - 1; t >= 0; t--)
             {
                 var cols = default(HostScanMath.Columns8);
                 cols.SetUnused(width, zero, sink);
+                int parity = t & 1;
                 for (int q = 0; q < width; q++)
                 {
                     long row = Row(first + q, channels, steps, t);
                     rows[q] = row;
-                    float* x = t == steps - 1 ? zero : lambda + ((row + channels) * d);
-                    cols.Set(q, x, lambda + (row * d), gradients + (row * d), 1f);
+                    float* x;
+                    float* y;
+                    if (lambda != null)
+                    {
+                        x = t == steps - 1 ? zero : lambda + ((row + channels) * d);
+                        y = lambda + (row * d);
+                    }
+                    else
+                    {
+                        x = t == steps - 1 ? zero : own + ((((long)(1 - parity) * Width) + q) * d);
+                        y = own + ((((long)parity * Width) + q) * d);
+                    }
+
+                    written[q] = (nint)y;
+                    cols.Set(q, x, y, gradients + (row * d), 1f);
                 }
 
                 HostScanMath.Product(a, d, d, ref cols, width);
                 for (int q = 0; q < width; q++)
                 {
-                    inputGradient[rows[q]] = HostScanMath.Dot(b, lambda + (rows[q] * d), d);
+                    inputGradient[rows[q]] = HostScanMath.Dot(b, (float*)written[q], d);
                 }
             }
         }

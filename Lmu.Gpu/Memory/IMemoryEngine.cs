@@ -39,6 +39,9 @@ internal interface IMemoryEngine : IDisposable
     /// <summary>Whether <see cref="SequenceMethod.Auto"/> runs the scan for T steps.</summary>
     bool PrefersScan(int steps, MemoryOutputMode mode);
 
+    /// <summary>Whether <see cref="SequenceMethod.Auto"/> runs the adjoint of T steps by the scan.</summary>
+    bool PrefersAdjointScan(int steps);
+
     /// <summary>When the scan takes the window start (<see cref="ScanWindow"/>): final-only runs on both engines, and on
     /// a device also the chunks' carries. Default <c>$LMU_SCAN_WINDOW</c>, else <see cref="ScanWindowUse.Auto"/>.</summary>
     ScanWindowUse WindowUse { get; set; }

@@ -4,6 +4,11 @@ namespace Lmu.Gpu;
 public enum SequenceMethod
 {
     /// <summary>Picks the faster of <see cref="Sequential"/> and <see cref="Scan"/> for the sizes and device.</summary>
+    /// <remarks>On a GPU the scan wherever T holds four chunks (and for final-only runs wherever the window start
+    /// applies). On the host the scan where it has enough chunks per core, unless the sequential run, which steps the
+    /// memories in groups of eight, already keeps every core busy with whole groups: with B·k = 16 on two cores it
+    /// does, and there the sequential run ties the scan forward and is about twice as fast in the adjoint. See
+    /// <see cref="LinearMemory.ResolveAuto"/> and <see cref="LinearMemory.ResolveAutoAdjoint"/>.</remarks>
     Auto = 0,
 
     /// <summary>T dependent steps m_t = Ā·m_{t−1} + B̄·u_t.</summary>

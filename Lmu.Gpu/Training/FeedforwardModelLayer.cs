@@ -83,10 +83,10 @@ internal sealed class FeedforwardModelLayer : LmuMemoryLayer
         LastStepOnly && !Options.TrainableTheta
         && (long)Options.MemoryChannels * Options.MemorySize * steps <= MaxImpulseValues;
 
-    /// <summary>Whether the memory sequence and its adjoint over <paramref name="batch"/> × <paramref name="steps"/> run
-    /// by the chunked scan: always under <see cref="SequenceMethod.Scan"/>, never under
-    /// <see cref="SequenceMethod.Sequential"/>, and under <see cref="SequenceMethod.Auto"/> where θ is fixed and the
-    /// engine's rule prefers the scan (as <see cref="LinearMemory"/> decides for the same sizes).</summary>
+    /// <summary>Whether the memory sequence over <paramref name="batch"/> × <paramref name="steps"/> runs by the chunked
+    /// scan: always under <see cref="SequenceMethod.Scan"/>, never under <see cref="SequenceMethod.Sequential"/>, and
+    /// under <see cref="SequenceMethod.Auto"/> where θ is fixed and the engine's rule prefers the scan (as
+    /// <see cref="LinearMemory.ResolveAuto"/> decides for the same sizes).</summary>
     /// <param name="backend">The model's backend.</param>
     /// <param name="batch">B.</param>
     /// <param name="steps">T.</param>
@@ -109,6 +109,18 @@ internal sealed class FeedforwardModelLayer : LmuMemoryLayer
                 return !Options.TrainableTheta && Scan(backend).Prefers(CurrentSystem, batch, Options.MemoryChannels, steps);
         }
     }
+
+    /// <summary>As <see cref="UsesScan"/> for the memory's adjoint, which under <see cref="SequenceMethod.Auto"/> follows
+    /// <see cref="LinearMemory.ResolveAutoAdjoint"/> (on the host its scan does about twice the sequential adjoint's
+    /// work, so many memories keep it sequential where the forward run may still take the scan).</summary>
+    /// <param name="backend">The model's backend.</param>
+    /// <param name="batch">B.</param>
+    /// <param name="steps">T.</param>
+    /// <returns>True for the scan.</returns>
+    /// <exception cref="NotSupportedException"><see cref="SequenceMethod.Scan"/> with a trainable θ.</exception>
+    public bool UsesAdjointScan(Backend backend, int batch, int steps) => SequenceMethod == SequenceMethod.Auto
+        ? !Options.TrainableTheta && Scan(backend).PrefersAdjoint(CurrentSystem, batch, Options.MemoryChannels, steps)
+        : UsesScan(backend, batch, steps);
 
     /// <summary>The message for <see cref="SequenceMethod.Scan"/> on a layer with a trainable θ.</summary>
     internal const string ScanNeedsFixedTheta =
@@ -340,7 +352,7 @@ internal sealed class FeedforwardModelLayer : LmuMemoryLayer
         int k = o.MemoryChannels;
         int rows = batch * steps;
         var dU = _dU!.Sub(0, (long)rows * k);
-        if (UsesScan(backend, batch, steps))
+        if (UsesAdjointScan(backend, batch, steps))
         {
             Scan(backend).InputGradient(CurrentSystem, batch, k, steps, gradM, dU);
             return;

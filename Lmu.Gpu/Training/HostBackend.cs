@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using Lmu.Gpu.Kernels.Cell;
+using Lmu.Gpu.Kernels.Memory;
 using Lmu.Gpu.Kernels.Training;
 
 namespace Lmu.Gpu.Training;
@@ -236,8 +237,10 @@ internal sealed class HostBackend : Backend
     {
     }
 
-    /// <summary>Sequential host evaluation of the memory and its adjoint.</summary>
-    private sealed class HostMemorySequence : IMemorySequenceEngine
+    /// <summary>Sequential host evaluation of the memory and its adjoint: three or more memories in groups of eight
+    /// (<see cref="HostSequence"/>, as <see cref="LinearMemory"/>'s sequential run), fewer one at a time, and the adjoint
+    /// with the θ gradient one memory at a time.</summary>
+    private sealed unsafe class HostMemorySequence : IMemorySequenceEngine
     {
         public void Forward(int batch, int channels, int order, int steps, Slice sys, Slice u, Slice mSeq)
         {
@@ -245,6 +248,20 @@ internal sealed class HostBackend : Backend
             int k = channels;
             float[] sa = sys.Tensor.Host!;
             int so = (int)sys.Offset;
+            if (HostMemoryEngine.GroupedSequential(batch * k))
+            {
+                // From zero states; Āᵀ and B̄ copied out of the system tensor (d² + d floats against T·B·k·2d² flops).
+                float[] aT = sa.AsSpan(so + (2 * d * d) + (2 * d), d * d).ToArray();
+                float[] bBar = sa.AsSpan(so + (d * d), d).ToArray();
+                fixed (float* input = u.Span, states = mSeq.Span)
+                {
+                    new HostSequence(aT, bBar, new float[batch * k * d], k, input, steps, MemoryOutputMode.AllStates, null, 0, states)
+                        .RunAll(batch * k);
+                }
+
+                return;
+            }
+
             Parallel.For(0, batch * k, id =>
             {
                 int b = id / k;
@@ -270,6 +287,19 @@ internal sealed class HostBackend : Backend
             int so = (int)sys.Offset;
             bool thetaGrad = (p.Flags & CellFlags.ThetaGradient) != 0;
             bool euler = (p.Flags & CellFlags.Euler) != 0;
+            if (!thetaGrad && HostMemoryEngine.GroupedSequential(batch * k))
+            {
+                // λ is chained inside each group; only dL/du is written.
+                float[] aBarRowMajor = sa.AsSpan(so, d * d).ToArray();
+                float[] bBarCopy = sa.AsSpan(so + (d * d), d).ToArray();
+                fixed (float* gradients = gradM.Span, inputGradient = dU.Span)
+                {
+                    HostSequence.Adjoint(aBarRowMajor, bBarCopy, gradients, batch, k, p.Steps, null, inputGradient);
+                }
+
+                return;
+            }
+
             Parallel.For(0, batch * k, id =>
             {
                 int b = id / k;

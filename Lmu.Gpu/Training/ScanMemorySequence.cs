@@ -32,7 +32,17 @@ internal sealed class ScanMemorySequence(Backend backend) : IDisposable
     /// <returns>True when the scan is the faster choice.</returns>
     public bool Prefers(LmuSystem system, int batch, int channels, int steps) => backend is DeviceBackend
         ? DeviceMemoryEngine.PrefersScan(_statesKernel, system.Order, batch * channels, steps)
-        : HostMemoryEngine.PrefersScan(system.Order, batch * channels, steps);
+        : HostMemoryEngine.PrefersScan(system.Order, batch * channels, steps, HostMemoryEngine.ForwardScanCost);
+
+    /// <summary>As <see cref="Prefers"/> for the adjoint (<see cref="IMemoryEngine.PrefersAdjointScan"/>).</summary>
+    /// <param name="system">The memory's current system.</param>
+    /// <param name="batch">B.</param>
+    /// <param name="channels">k.</param>
+    /// <param name="steps">T.</param>
+    /// <returns>True when the scan is the faster choice.</returns>
+    public bool PrefersAdjoint(LmuSystem system, int batch, int channels, int steps) => backend is DeviceBackend
+        ? DeviceMemoryEngine.PrefersScan(_statesKernel, system.Order, batch * channels, steps)
+        : HostMemoryEngine.PrefersScan(system.Order, batch * channels, steps, HostMemoryEngine.AdjointScanCost);
 
     /// <summary>m [B, T, k, d] from u [B, T, k], starting from zero.</summary>
     /// <param name="system">The memory's current system.</param>
