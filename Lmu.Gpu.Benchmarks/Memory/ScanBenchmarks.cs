@@ -28,7 +28,7 @@ public class ScanBenchmarks
     [Params(1, 16)]
     public virtual int Batch { get; set; }
 
-    /// <summary>sequential, scan or fft.</summary>
+    /// <summary>sequential, scan, auto or fft.</summary>
     [Params("sequential", "scan", "fft")]
     public virtual string Method { get; set; } = "scan";
 
@@ -69,12 +69,13 @@ public class ScanBenchmarks
             return;
         }
 
-        _memory.RunStatesInto(_input, Steps, Method == "scan" ? SequenceMethod.Scan : SequenceMethod.Sequential, _output);
+        _memory.RunStatesInto(_input, Steps, SequenceMethodParser.ParseMethod(Method), _output);
     }
 }
 
 /// <summary>The same runs without fft at B = 16 (a single fft run at B = 16, d = 256, T = 100,000 takes minutes on two
-/// cores; <c>lmu bench memory --method fft</c> measures it): sequential and scan at B ∈ {1, 16}.</summary>
+/// cores; <c>lmu bench memory --method fft</c> measures it): sequential, scan and auto (the method
+/// <see cref="SequenceMethod.Auto"/> picks, which should time as the faster of the two) at B ∈ {1, 16}.</summary>
 public class ScanBatchBenchmarks : ScanBenchmarks
 {
     /// <inheritdoc/>
@@ -82,7 +83,7 @@ public class ScanBatchBenchmarks : ScanBenchmarks
     public override int Batch { get; set; }
 
     /// <inheritdoc/>
-    [Params("sequential", "scan")]
+    [Params("sequential", "scan", "auto")]
     public override string Method { get; set; } = "scan";
 }
 
