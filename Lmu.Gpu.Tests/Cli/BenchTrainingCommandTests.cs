@@ -23,11 +23,20 @@ public sealed class BenchTrainingCommandTests
     [Test]
     public void Run_ShowsTheScanThatAutoPicks()
     {
-        // d = 128, B = 8, T = 64: the host's lock-step rule.
+        // d = 128, B = 8, T = 64: with two or more cores the forward run takes the scan (two groups of chunks against one
+        // group of memories) and the adjoint, whose scan does twice the work, stays sequential.
         var result = CliRunner.Run("bench", "training", "--order", "128", "--steps", "64", "--batch", "8", "--units", "4",
             "--accelerator", "cpu", "--repeat", "1");
+        string Name(bool scan) => scan ? "scan" : "sequential";
+        string forward = Name(HostMemoryEngine.PrefersScan(128, 8, 64, HostMemoryEngine.ForwardScanCost));
+        string adjoint = Name(HostMemoryEngine.PrefersScan(128, 8, 64, HostMemoryEngine.AdjointScanCost));
+        string method = forward == adjoint ? forward : $"{forward}/adjoint-{adjoint}";
         Assert.That(result.ExitCode, Is.EqualTo(0), result.Error);
-        Assert.That(result.Output, Does.StartWith("model=feedforward method=auto(scan) accelerator=cpu d=128"));
+        Assert.That(result.Output, Does.StartWith($"model=feedforward method=auto({method}) accelerator=cpu d=128"));
+        if (Environment.ProcessorCount >= 2)
+        {
+            Assert.That(method, Is.EqualTo("scan/adjoint-sequential"));
+        }
     }
 
     [TestCase("--steps", "0")]

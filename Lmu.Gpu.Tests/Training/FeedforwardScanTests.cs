@@ -127,6 +127,42 @@ public sealed class FeedforwardScanTests : SimulatorAndHostFixture
     }
 
     [Test]
+    public void Gradients_MatchSequential_ScanForwardSequentialAdjoint_Host()
+    {
+        // d = 128, B = 8, T = 64 on two or more cores: Auto runs the memory by the scan and its adjoint step by step (in
+        // one group of eight, without a λ output). Its gradients must be those of the all-sequential model (another
+        // forward path) and of the all-scan model (another adjoint path).
+        const int count = 8, steps = 64;
+        LmuModel Build(SequenceMethod method) => new LmuModel(Host, 1, returnSequences: true, seed: 5) { SequenceMethod = method }
+            .AddFeedforwardLmu(new FeedforwardLmuOptions { InputSize = 1, Units = 4, Order = 128, Theta = 40, Activation = Activation.Tanh })
+            .AddDense(1);
+        using var auto = Build(SequenceMethod.Auto);
+        using var sequential = Build(SequenceMethod.Sequential);
+        using var scan = Build(SequenceMethod.Scan);
+        float[] p = auto.ParametersWithNoise(seed: 9, width: 0.4);
+        var layer = auto.Layers.OfType<FeedforwardModelLayer>().Single();
+        if (Environment.ProcessorCount >= 2)
+        {
+            Assert.That((layer.UsesScan(auto.Backend, count, steps), layer.UsesAdjointScan(auto.Backend, count, steps)), Is.EqualTo((true, false)));
+        }
+
+        var rng = new Random(4);
+        float[] x = Enumerable.Range(0, count * steps).Select(_ => (float)((rng.NextDouble() * 2) - 1)).ToArray();
+        float[] y = Enumerable.Range(0, count * steps).Select(i => (float)Math.Sin(0.1 * i)).ToArray();
+        var data = SequenceDataset.ForRegression(x, y, count, steps, 1, 1, sequenceTargets: true);
+        var (autoLoss, autoGrad) = Gradients(auto, data, p);
+        foreach (var (name, other) in new[] { ("sequential", sequential), ("scan", scan) })
+        {
+            var (loss, grad) = Gradients(other, data, p);
+            Assert.That(autoLoss, Is.EqualTo(loss).Within(1e-5 * Math.Abs(loss)), $"loss against {name}");
+            double scale = grad.Max(Math.Abs);
+            double worst = autoGrad.Zip(grad, (a, b) => Math.Abs(a - b)).Max();
+            Assert.That(scale, Is.GreaterThan(0));
+            Assert.That(worst, Is.LessThanOrEqualTo(1e-4 * scale), $"against {name}: max |Δg| = {worst:E2}, max |g| = {scale:E2}");
+        }
+    }
+
+    [Test]
     public void Auto_AgreesWithLinearMemoryRule([Values(false, true)] bool simulator)
     {
         // The training layer asks the engines' rules without building an engine; LinearMemory asks its engine.

@@ -96,64 +96,76 @@ internal sealed class HostMemoryEngine : IMemoryEngine
 
     public int ChooseChunkLength(int steps) => ChooseChunkLength(_order, _count, steps);
 
-    /// <summary>The rule of <see cref="PrefersScan(int, int, int)"/>, unless the sequential run's groups of eight keep
-    /// every core as busy as the scan would (<see cref="SequentialGroupsKeepUp"/>); for final-only runs the first rule
-    /// alone (the scan skips phase C there), and wherever the window start applies (2·H·d per sequence against the
-    /// sequential run's 2·T·d²).</summary>
+    /// <summary>For runs that write every step, <see cref="PrefersScan(int, int, int, double)"/>; for final-only runs
+    /// the scan skips phase C, so <see cref="PrefersScan(int, int, int)"/>, and the scan wherever the window start
+    /// applies (2·H·d per sequence against the sequential run's 2·T·d²).</summary>
     public bool PrefersScan(int steps, MemoryOutputMode mode) => mode == MemoryOutputMode.FinalOnly
         ? PrefersScan(_order, _count, steps) || ScanWindow.For(_system, steps, WindowUse) > 0
         : PrefersScan(_order, _count, steps, ForwardScanCost);
 
-    /// <summary>As <see cref="PrefersScan(int, MemoryOutputMode)"/> for the adjoint, whose scan does about
+    /// <summary>As <see cref="PrefersScan(int, MemoryOutputMode)"/> for the adjoint, whose scan does
     /// <see cref="AdjointScanCost"/> times the sequential adjoint's work.</summary>
     public bool PrefersAdjointScan(int steps) => PrefersScan(_order, _count, steps, AdjointScanCost);
 
-    /// <summary>The host's rule for runs that write every step (all states, decoded outputs, the adjoint), without an
-    /// engine: <see cref="PrefersScan(int, int, int)"/> unless <see cref="SequentialGroupsKeepUp"/> on this machine's
-    /// cores.</summary>
+    /// <summary>The host's <see cref="SequenceMethod.Auto"/> rule for runs that write every step (all states, decoded
+    /// outputs, the adjoint) on this machine's cores, without an engine.</summary>
     /// <param name="order">d.</param>
     /// <param name="memories">n = B·k.</param>
     /// <param name="steps">T.</param>
     /// <param name="scanCost"><see cref="ForwardScanCost"/> or <see cref="AdjointScanCost"/>.</param>
     internal static bool PrefersScan(int order, int memories, int steps, double scanCost) =>
-        PrefersScan(order, memories, steps)
-        && !SequentialGroupsKeepUp(order, memories, steps, scanCost, Environment.ProcessorCount);
-
-    /// <summary>The scan's phase C per column step against the grouped sequential run's, forward (the same product;
-    /// phases A and B add about 1/d and C/T of it, within the spread of the measurements).</summary>
-    internal const double ForwardScanCost = 1.0;
-
-    /// <summary>The same for the adjoint scan, which runs its chunks twice (from zero, then from the carries): measured
-    /// 1.6–2.4× the grouped sequential adjoint's time where both keep the two cores busy (docs/benchmarks/scan-cpu.md),
-    /// and 1.6 is where the one-group cases (B·k = 8) still came out for the scan.</summary>
-    internal const double AdjointScanCost = 1.6;
+        PrefersScan(order, memories, steps, scanCost, Environment.ProcessorCount);
 
     /// <summary>
-    /// Whether the sequential run, stepping <paramref name="memories"/> memories in groups of eight on
-    /// <paramref name="processors"/> cores (<see cref="HostSequence"/>), is expected to take no longer than the scan.
-    /// Both spend their time in the same eight-column product; the sequential run takes ⌈G/P⌉·T group steps
-    /// (G = ⌈n/8⌉ groups, one core each), the scan about cost·⌈⌈n·C/8⌉/P⌉·L (its n·C chunks in groups of eight, L steps
-    /// each). So from one full group per core on the scan has nothing left to gain, and its extra passes only cost.
+    /// The rule for <paramref name="processors"/> cores. Where the sequential run steps its memories in groups of eight
+    /// (<see cref="GroupedSequential"/>) and the run is long enough to go parallel, both methods spend their time in the
+    /// same eight-column product, and the rule compares how many group steps each core makes
+    /// (<see cref="GroupSteps"/>). Smaller runs, and one or two memories (stepped one at a time), keep the measured
+    /// thresholds of <see cref="PrefersScan(int, int, int)"/>, which take this machine's core count.
+    /// </summary>
+    /// <param name="order">d.</param>
+    /// <param name="memories">n = B·k.</param>
+    /// <param name="steps">T.</param>
+    /// <param name="scanCost"><see cref="ForwardScanCost"/> or <see cref="AdjointScanCost"/>.</param>
+    /// <param name="processors">P.</param>
+    internal static bool PrefersScan(int order, int memories, int steps, double scanCost, int processors)
+    {
+        if (GroupedSequential(memories) && steps >= MinimumLockStepSteps
+            && (long)steps * memories * order * order >= HostSequence.ParallelWork)
+        {
+            var (sequential, scan) = GroupSteps(order, memories, steps, scanCost, processors);
+            return scan < sequential;
+        }
+
+        return PrefersScan(order, memories, steps);
+    }
+
+    /// <summary>The scan's work per column step against the grouped sequential run's, forward: the same product (phases
+    /// A and B add about 1/d and C/T of it, within the spread of the measurements).</summary>
+    internal const double ForwardScanCost = 1.0;
+
+    /// <summary>The same for the adjoint scan, which runs every chunk twice (from zero, then from its carry): measured
+    /// 1.6–2.0× the grouped sequential adjoint's time where both keep the cores busy (docs/benchmarks/scan-cpu.md).</summary>
+    internal const double AdjointScanCost = 2.0;
+
+    /// <summary>
+    /// Group steps per core (one group step: eight memories, or eight chunks, advanced by one step) of the grouped
+    /// sequential run, ⌈G/P⌉·T with G = ⌈n/8⌉ groups on one core each, and of the scan,
+    /// cost·⌈⌈n·C/8⌉/P⌉·L with its n·C chunks of L steps (its chunk rule) in groups of eight. From one full group per
+    /// core on the scan has nothing left to gain and its extra passes only cost; with fewer groups than cores, or
+    /// groups that leave a core idle, its chunks spread the work.
     /// </summary>
     /// <param name="order">d.</param>
     /// <param name="memories">n = B·k.</param>
     /// <param name="steps">T.</param>
     /// <param name="scanCost">The scan's work per column step relative to the sequential run's.</param>
-    /// <param name="processors">P, the cores both may use.</param>
-    /// <returns>True when the sequential run should be taken.</returns>
-    internal static bool SequentialGroupsKeepUp(int order, int memories, int steps, double scanCost, int processors)
+    /// <param name="processors">P.</param>
+    internal static (double Sequential, double Scan) GroupSteps(int order, int memories, int steps, double scanCost, int processors)
     {
-        if (!GroupedSequential(memories))
-        {
-            return false;
-        }
-
-        long groups = (memories + HostSequence.Width - 1) / HostSequence.Width;
-        double sequential = (double)Ceiling(groups, processors) * steps;
+        long groups = Ceiling(memories, HostSequence.Width);
         int length = Math.Min(steps, ScanPlan.ChooseChunkLength(steps, memories, order, 16L * processors));
         long chunkGroups = Ceiling((long)memories * Ceiling(steps, length), HostSequence.Width);
-        double scan = scanCost * Ceiling(chunkGroups, processors) * length;
-        return sequential <= scan;
+        return ((double)Ceiling(groups, processors) * steps, scanCost * Ceiling(chunkGroups, processors) * length);
     }
 
     private static long Ceiling(long value, long by) => (value + by - 1) / by;
@@ -162,7 +174,8 @@ internal sealed class HostMemoryEngine : IMemoryEngine
     internal static int ChooseChunkLength(int order, int memories, int steps) =>
         ScanPlan.ChooseChunkLength(steps, memories, order, 16L * Environment.ProcessorCount);
 
-    /// <summary>The host's <see cref="SequenceMethod.Auto"/> rule for an order and B·k memories, without an engine.</summary>
+    /// <summary>The host's rule against the sequential run one memory at a time, and for runs too small for
+    /// <see cref="GroupSteps"/>; final-only runs (without the window) take it too.</summary>
     internal static bool PrefersScan(int order, int memories, int steps)
     {
         // Measured on a 2-core AVX-512 Xeon (docs/benchmarks/scan-cpu.md): the scan wins once there are a few

@@ -15,13 +15,16 @@ internal sealed unsafe class HostSequence(
     /// <summary>Memories per group (the columns of <see cref="HostScanMath.Product8"/>).</summary>
     public const int Width = 8;
 
+    /// <summary>The multiply-adds (T·n·d²) from which several groups run in parallel.</summary>
+    public const long ParallelWork = 1L << 22;
+
     /// <summary>Runs every group: in parallel where there are several and the run is long enough to pay for it.</summary>
     /// <param name="count">B·k memories.</param>
     public void RunAll(int count)
     {
         int d = bBar.Length;
         int groups = (count + Width - 1) / Width;
-        if (groups > 1 && (long)steps * count * d * d >= 1L << 22)
+        if (groups > 1 && (long)steps * count * d * d >= ParallelWork)
         {
             Parallel.For(0, groups, g => Run(count, g));
             return;
@@ -123,7 +126,7 @@ internal sealed unsafe class HostSequence(
         int d = bBar.Length;
         int count = batch * channels;
         int groups = (count + Width - 1) / Width;
-        if (groups > 1 && (long)steps * count * d * d >= 1L << 22)
+        if (groups > 1 && (long)steps * count * d * d >= ParallelWork)
         {
             Parallel.For(0, groups, g => AdjointGroup(aRowMajor, bBar, gradients, count, channels, steps, lambda, inputGradient, g));
             return;
