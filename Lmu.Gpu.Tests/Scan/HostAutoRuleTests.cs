@@ -6,7 +6,7 @@ namespace Lmu.Gpu.Tests.Scan;
 /// <summary>
 /// The host's <see cref="SequenceMethod.Auto"/> rule where three or more memories run at once: the sequential run steps
 /// them in groups of eight, so once whole groups keep every core busy the scan's parallel chunks gain nothing forward,
-/// and its adjoint does twice the work (measured 1.6–2.0× slower on two cores, docs/benchmarks/scan-cpu.md). The rule
+/// and its adjoint does twice the work (measured 1.5–2.0× slower on two cores, docs/benchmarks/scan-cpu.md). The rule
 /// is checked at a stated core count, so that these cases do not depend on the machine running the tests.
 /// </summary>
 [TestFixture]

@@ -145,7 +145,7 @@ internal sealed class HostMemoryEngine : IMemoryEngine
     internal const double ForwardScanCost = 1.0;
 
     /// <summary>The same for the adjoint scan, which runs every chunk twice (from zero, then from its carry): measured
-    /// 1.6–2.0× the grouped sequential adjoint's time where both keep the cores busy (docs/benchmarks/scan-cpu.md).</summary>
+    /// 1.5–2.0× the grouped sequential adjoint's time where both keep the cores busy (docs/benchmarks/scan-cpu.md).</summary>
     internal const double AdjointScanCost = 2.0;
 
     /// <summary>
