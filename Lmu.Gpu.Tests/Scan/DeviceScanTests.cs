@@ -195,6 +195,9 @@ public sealed class DeviceScanTests : SimulatorAndHostFixture
         Assert.That(engine.PrefersScan(100, MemoryOutputMode.AllStates), Is.False);
         Assert.That(engine.PrefersScan(100, MemoryOutputMode.FinalOnly), Is.True);
         Assert.That(engine.PrefersScan(128, MemoryOutputMode.AllStates), Is.True);
+        Assert.That(engine.PrefersScan(64, MemoryOutputMode.AllStates), Is.False, "four chunks of 32");
+        Assert.That(engine.PrefersAdjointScan(64), Is.True, "the adjoint's rule: four chunks of 16");
+        Assert.That(engine.PrefersAdjointScan(63), Is.False);
     }
 
     [Test]

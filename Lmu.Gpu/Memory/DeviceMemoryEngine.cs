@@ -166,10 +166,10 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
         PrefersScan(PhaseC(mode, hostDecoders: true), _order, _count, steps)
         || (mode == MemoryOutputMode.FinalOnly && FinalWindow(steps) > 0);
 
-    /// <summary>The adjoint follows the rule of all-state runs: a GPU has far more lanes than one sequence's steps can
-    /// fill, so the scan's parallel chunks pay for its extra pass (the adjoint was not timed against the sequential
-    /// kernel on a GPU yet).</summary>
-    public bool PrefersAdjointScan(int steps) => PrefersScan(steps, MemoryOutputMode.AllStates);
+    /// <summary>The rule of all-state runs with the kernel and chunk rule the adjoint runs (the lock-step one): a GPU has
+    /// far more lanes than one sequence's steps can fill, so the scan's parallel chunks pay for its extra pass (the
+    /// adjoint was not timed against the sequential kernel on a GPU yet).</summary>
+    public bool PrefersAdjointScan(int steps) => PrefersScan(ScanStatesKernel.Steps, _order, _count, steps);
 
     /// <summary><see cref="ChooseChunkLength(int)"/> for a phase-C kernel, order and B·k memories, without an engine.</summary>
     internal static int ChooseChunkLength(ScanStatesKernel kernel, int order, int memories, int steps) => kernel != ScanStatesKernel.Steps

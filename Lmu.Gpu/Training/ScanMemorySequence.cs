@@ -41,7 +41,7 @@ internal sealed class ScanMemorySequence(Backend backend) : IDisposable
     /// <param name="steps">T.</param>
     /// <returns>True when the scan is the faster choice.</returns>
     public bool PrefersAdjoint(LmuSystem system, int batch, int channels, int steps) => backend is DeviceBackend
-        ? DeviceMemoryEngine.PrefersScan(_statesKernel, system.Order, batch * channels, steps)
+        ? DeviceMemoryEngine.PrefersScan(ScanStatesKernel.Steps, system.Order, batch * channels, steps)
         : HostMemoryEngine.PrefersScan(system.Order, batch * channels, steps, HostMemoryEngine.AdjointScanCost);
 
     /// <summary>m [B, T, k, d] from u [B, T, k], starting from zero.</summary>
