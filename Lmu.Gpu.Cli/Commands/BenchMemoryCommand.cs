@@ -45,7 +45,7 @@ internal static class BenchMemoryCommand
         };
         var outputKind = new Option<string>("--output")
         {
-            Description = "What each timed run writes: states (all B·T states, default) or final (the final states only; the line then says output=final).",
+            Description = "What each timed run computes: states (all B·T states, default), final (the final states only; the line then says output=final) or adjoint (the adjoint of random state gradients: λ, ∂u and ∂m₀, as training's backward pass; output=adjoint).",
             DefaultValueFactory = _ => "states",
         };
         var check = new Option<int>("--check")
@@ -74,13 +74,14 @@ internal static class BenchMemoryCommand
 
             var system = LmuSystem.Create(d, parse.GetValue(theta));
             var rng = new Random(parse.GetValue(seed));
-            bool finalOnly = (parse.GetValue(outputKind)?.Trim().ToLowerInvariant()) switch
+            string outputName = parse.GetValue(outputKind)?.Trim().ToLowerInvariant() ?? "states";
+            if (outputName is not ("states" or "final" or "adjoint"))
             {
-                "states" => false,
-                "final" => true,
-                var other => throw new ArgumentException($"--output must be states or final, not '{other}'."),
-            };
+                throw new ArgumentException($"--output must be states, final or adjoint, not '{outputName}'.");
+            }
 
+            bool finalOnly = outputName == "final";
+            bool adjoint = outputName == "adjoint";
             long count = (long)b * t;
             if (!finalOnly && count * d > Array.MaxLength)
             {
@@ -107,9 +108,9 @@ internal static class BenchMemoryCommand
             double? checkError = null;
             if (name == "fft")
             {
-                if (finalOnly)
+                if (finalOnly || adjoint)
                 {
-                    throw new ArgumentException("--output final: the fft baseline computes all states.");
+                    throw new ArgumentException($"--output {outputName}: the fft baseline computes all states.");
                 }
 
                 var fft = new FftMemory(system, t);
@@ -151,6 +152,11 @@ internal static class BenchMemoryCommand
                 }
 
                 bool timePhases = parse.GetValue(phases);
+                if (adjoint && (timePhases || parse.GetValue(transfers)))
+                {
+                    throw new ArgumentException("--output adjoint times device-resident adjoint runs; leave out --phases and --transfers.");
+                }
+
                 if (timePhases && memory.ResolveMethod(sequenceMethod, t, finalOnly) != SequenceMethod.Scan)
                 {
                     throw new ArgumentException("--phases times the phases of the scan; this run is sequential.");
@@ -159,10 +165,25 @@ internal static class BenchMemoryCommand
                 var phaseEngine = timePhases ? DeviceEngine(memory, "--phases") : null;
                 if (sequenceMethod == SequenceMethod.Auto)
                 {
-                    name = "auto(" + memory.ResolveMethod(sequenceMethod, t, finalOnly).ToName() + ")";
+                    var resolved = adjoint ? memory.ResolveAdjointMethod(sequenceMethod, t) : memory.ResolveMethod(sequenceMethod, t, finalOnly);
+                    name = "auto(" + resolved.ToName() + ")";
                 }
 
-                if (parse.GetValue(transfers))
+                if (adjoint)
+                {
+                    float[] gradients = new float[count * d];
+                    for (long i = 0; i < gradients.Length; i++)
+                    {
+                        gradients[i] = (float)(rng.NextDouble() * 2 - 1);
+                    }
+
+                    times = memory.MeasureAdjoint(gradients, t, sequenceMethod, repeats);
+                    if (checkedSequences > 0)
+                    {
+                        checkError = CheckAdjointAgainstHost(memory, system, gradients, t, sequenceMethod, checkedSequences);
+                    }
+                }
+                else if (parse.GetValue(transfers))
                 {
                     if (timePhases || finalOnly)
                     {
@@ -187,7 +208,7 @@ internal static class BenchMemoryCommand
                     phaseEngine.PhaseLog = null;
                 }
 
-                if (checkedSequences > 0)
+                if (checkedSequences > 0 && !adjoint)
                 {
                     checkError = CheckAgainstHost(memory, system, input, t, sequenceMethod, checkedSequences, finalOnly);
                 }
@@ -197,7 +218,7 @@ internal static class BenchMemoryCommand
 
             double median = Timings.Median(times);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"method={name}{(finalOnly ? " output=final" : "")} accelerator={device} d={d} T={t} B={b} median_s={median:G4} states_per_s={count / median:G4}"));
+                $"method={name}{(outputName == "states" ? "" : " output=" + outputName)} accelerator={device} d={d} T={t} B={b} median_s={median:G4} states_per_s={count / median:G4}"));
             if (phaseMedians is { } ph)
             {
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -206,8 +227,11 @@ internal static class BenchMemoryCommand
 
             if (checkError is { } error)
             {
+                string against = adjoint
+                    ? "max |λ - λ_host| / max |λ_host| against the host's sequential adjoint"
+                    : "max |m - m_host| / max |m_host| against the host's sequential run";
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"check: sequences={checkedSequences} max_rel_err={error:G3} (max |m - m_host| / max |m_host| against the host's sequential run)"));
+                    $"check: sequences={checkedSequences} max_rel_err={error:G3} ({against})"));
             }
 
             return 0;
@@ -231,6 +255,18 @@ internal static class BenchMemoryCommand
             ? reference.RunFinalState(part, steps, SequenceMethod.Sequential)
             : reference.RunStates(part, steps, SequenceMethod.Sequential);
         return SelfTest.SelfTestResult.Relative(states.AsSpan(0, expected.Length), expected);
+    }
+
+    /// <summary>Runs the adjoint of <paramref name="gradients"/> once more and compares the first
+    /// <paramref name="sequences"/> sequences' λ with the host path's sequential adjoint.</summary>
+    /// <returns>max |λ − λ_host| / max |λ_host|, or +∞ for a non-finite value.</returns>
+    private static double CheckAdjointAgainstHost(LinearMemory memory, LmuSystem system, float[] gradients, int steps, SequenceMethod method, int sequences)
+    {
+        float[] lambda = memory.RunAdjoint(gradients, steps, method).Lambda;
+        using var host = LmuDevice.Open(AcceleratorKind.Cpu);
+        using var reference = new LinearMemory(host, system, sequences);
+        float[] expected = reference.RunAdjoint(gradients.AsSpan(0, sequences * steps * system.Order), steps, SequenceMethod.Sequential).Lambda;
+        return SelfTest.SelfTestResult.Relative(lambda.AsSpan(0, expected.Length), expected);
     }
 
     /// <summary>Times <paramref name="repeats"/> runs of <see cref="LinearMemory.RunStates(ReadOnlySpan{float}, int, SequenceMethod)"/>

@@ -105,7 +105,46 @@ public sealed class BenchMemoryCommandTests
         Assert.That(double.Parse(check.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), Is.LessThan(1e-5));
     }
 
-    [TestCase("--output", "everything", "--output must be states or final")]
+    [TestCase("cpu", "sequential")]
+    [TestCase("cpu", "auto")]
+    [TestCase("cpu-sim", "scan")]
+    [TestCase("cpu-sim", "sequential")]
+    public void OutputAdjoint_TimesTheAdjointAndChecksItsLambda(string accelerator, string method)
+    {
+        string shown = method;
+        if (method == "auto")
+        {
+            // What the adjoint's own rule picks for these sizes on this machine.
+            using var device = LmuDevice.Open(accelerator);
+            using var memory = new LinearMemory(device, LmuSystem.Create(4, 50), 3);
+            shown = $"auto({memory.ResolveAutoAdjoint(300).ToName()})";
+        }
+
+        var result = CliRunner.Run("bench", "memory", "--order", "4", "--theta", "50", "--steps", "300", "--batch", "3", "--method", method,
+            "--accelerator", accelerator, "--repeat", "2", "--output", "adjoint", "--check", "2");
+        Assert.That(result.ExitCode, Is.EqualTo(0), result.Error);
+        string[] lines = result.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.That(lines, Has.Length.EqualTo(2));
+        Assert.That(lines[0], Does.StartWith($"method={shown} output=adjoint accelerator={accelerator} d=4 T=300 B=3 median_s="));
+        var check = System.Text.RegularExpressions.Regex.Match(lines[1], @"^check: sequences=2 max_rel_err=(\S+) \(max \|λ - λ_host\|");
+        Assert.That(check.Success, lines[1]);
+        Assert.That(double.Parse(check.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), Is.LessThan(1e-5));
+    }
+
+    [TestCase("--phases", "leave out --phases and --transfers")]
+    [TestCase("--transfers", "leave out --phases and --transfers")]
+    public void OutputAdjoint_ThrowsWithPhasesTransfersAndFft(string option, string message)
+    {
+        string[] args = ["bench", "memory", "--order", "4", "--theta", "50", "--steps", "300", "--accelerator", "cpu-sim", "--output", "adjoint"];
+        var result = CliRunner.Run([.. args, option]);
+        Assert.That(result.ExitCode, Is.EqualTo(1));
+        Assert.That(result.Error, Does.Contain(message));
+        var fft = CliRunner.Run([.. args, "--method", "fft"]);
+        Assert.That(fft.ExitCode, Is.EqualTo(1));
+        Assert.That(fft.Error, Does.Contain("--output adjoint: the fft baseline computes all states"));
+    }
+
+    [TestCase("--output", "everything", "--output must be states, final or adjoint")]
     [TestCase("--transfers", null, "leave out --phases and --output final")]
     public void OutputFinal_ThrowsForUnknownKindsAndTransfers(string option, string? value, string message)
     {

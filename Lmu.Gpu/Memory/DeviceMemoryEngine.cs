@@ -527,6 +527,28 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
         }
     }
 
+    public double[] MeasureAdjoint(ReadOnlySpan<float> gradients, int steps, bool scan, int chunkLength, int repeats)
+    {
+        using var owned = new OwnedBuffers();
+        var g = DeviceBuffers.Upload(_accelerator, gradients, owned);
+        var lambda = DeviceBuffers.Allocate(_accelerator, gradients.Length, "adjoint states", owned);
+        var du = DeviceBuffers.Allocate(_accelerator, (long)_count * steps, "input gradient", owned);
+        var dm = DeviceBuffers.Allocate(_accelerator, (long)_count * _order, "initial-state gradient", owned);
+        var times = new double[repeats];
+        for (int r = -1; r < repeats; r++)
+        {
+            _accelerator.Synchronize();
+            long start = System.Diagnostics.Stopwatch.GetTimestamp();
+            RunAdjointOnDevice(g.View, steps, scan, chunkLength, lambda.View, du.View, dm.View);
+            if (r >= 0)
+            {
+                times[r] = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds;
+            }
+        }
+
+        return times;
+    }
+
     /// <summary>The most threads per group of <see cref="ScanKernels.ChunkSteps"/>: its 4×4 register tiles make it a
     /// register-heavy kernel (512 and 768 threads asked more registers than a CUDA block may have, "too many resources
     /// requested for launch" on an H200), and 256 threads launch even at the 255-register maximum per thread. The

@@ -265,6 +265,25 @@ internal sealed class HostMemoryEngine : IMemoryEngine
         return times;
     }
 
+    public double[] MeasureAdjoint(ReadOnlySpan<float> gradients, int steps, bool scan, int chunkLength, int repeats)
+    {
+        var lambda = new float[gradients.Length];
+        var inputGradient = new float[(long)_count * steps];
+        var initialGradient = new float[_states.Length];
+        var times = new double[repeats];
+        for (int r = -1; r < repeats; r++)
+        {
+            long start = System.Diagnostics.Stopwatch.GetTimestamp();
+            RunAdjoint(gradients, steps, scan, chunkLength, lambda, inputGradient, initialGradient);
+            if (r >= 0)
+            {
+                times[r] = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds;
+            }
+        }
+
+        return times;
+    }
+
     public void Dispose()
     {
     }

@@ -33,6 +33,11 @@ internal interface IMemoryEngine : IDisposable
     /// restored after.</summary>
     double[] MeasureStates(ReadOnlySpan<float> input, int steps, bool scan, int chunkLength, int repeats, MemoryOutputMode mode);
 
+    /// <summary>Times <paramref name="repeats"/> adjoint runs (λ, ∂u and ∂m₀ of <paramref name="gradients"/>) after an
+    /// untimed warm-up, with the buffers kept in place (on a device, no host transfers of g, λ or ∂u are timed);
+    /// returns seconds per run.</summary>
+    double[] MeasureAdjoint(ReadOnlySpan<float> gradients, int steps, bool scan, int chunkLength, int repeats);
+
     /// <summary>The chunk length the engine picks for T steps.</summary>
     int ChooseChunkLength(int steps);
 

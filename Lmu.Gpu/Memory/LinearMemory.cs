@@ -387,6 +387,24 @@ public sealed partial class LinearMemory : IDisposable
         return _engine.MeasureStates(input, steps, scan, ChunkLength, repeats, mode);
     }
 
+    /// <summary>The method an adjoint run of T steps with <paramref name="method"/> uses (Auto resolved).</summary>
+    internal SequenceMethod ResolveAdjointMethod(SequenceMethod method, int steps) =>
+        method == SequenceMethod.Auto ? ResolveAutoAdjoint(steps) : method;
+
+    /// <summary>Times <paramref name="repeats"/> adjoint runs of the resolved method with device-resident buffers (for
+    /// <c>lmu bench memory --output adjoint</c>); returns seconds per run. The states are neither read nor changed.</summary>
+    internal double[] MeasureAdjoint(ReadOnlySpan<float> stateGradients, int steps, SequenceMethod method, int repeats)
+    {
+        ThrowIfDisposed();
+        ArgumentOutOfRangeException.ThrowIfLessThan(steps, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(repeats, 1);
+        RequireLength(stateGradients.Length, OutputLength(steps, Order), nameof(stateGradients));
+        ThrowIfUnknown(method);
+        ThrowIfNotFinite(stateGradients, nameof(stateGradients), Order);
+        bool scan = ResolveAdjointMethod(method, steps) == SequenceMethod.Scan;
+        return _engine.MeasureAdjoint(stateGradients, steps, scan, ChunkLength, repeats);
+    }
+
     private static void RequireLength(int actual, long expected, string name)
     {
         if (actual != expected)

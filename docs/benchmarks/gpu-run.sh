@@ -2,7 +2,7 @@
 # The device check run on a lent GPU machine (no .NET SDK there): a self-contained `lmu` published with
 #   ../shared/tools/device-publish Lmu.Gpu.Cli .device
 # and this script run from the repository root with OUT set to a folder for the logs: `gpu-run.sh [SECTION…]`
-# with sections selftest, memory, scan, scan-product, tf32, window, window-product, carries, carry-segments, sequential, capacity-timing, neurons, capacity, training, training-scan,
+# with sections selftest, memory, scan, scan-product, tf32, window, window-product, carries, carry-segments, sequential, adjoint, capacity-timing, neurons, capacity, training, training-scan,
 # transfers, psmnist
 # (default: selftest memory neurons capacity, the first run's set). Each command has its own time limit so that one slow case cannot eat the whole lease.
 set -u
@@ -160,6 +160,16 @@ if has sequential; then
 for d in 17 64 256; do for B in 1 64; do
   LIMIT=60 run bench memory --order $d --theta 1000 --steps 100000 --batch $B --method sequential --accelerator cuda --repeat 3
 done; done
+fi
+
+if has adjoint; then
+# The adjoint (training's backward pass through the memory): the sequential kernel (one chunk per sequence) vs the
+# scan (each chunk twice, the lock-step kernel) vs auto, which takes the scan once T holds four chunks of its rule;
+# never timed on a GPU before. The last line checks λ against the host's sequential adjoint.
+for d in 64 256; do for B in 1 16; do for T in 1000 100000; do for m in sequential scan auto; do
+  LIMIT=60 run bench memory --order $d --theta 1000 --steps $T --batch $B --method $m --accelerator cuda --repeat 3 --output adjoint
+done; done; done; done
+LIMIT=120 run bench memory --order 256 --theta 1000 --steps 100000 --batch 16 --method scan --accelerator cuda --repeat 1 --output adjoint --check 2
 fi
 
 if has neurons; then
