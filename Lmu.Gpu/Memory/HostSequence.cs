@@ -188,7 +188,7 @@ internal sealed unsafe class HostSequence(
     }
 
     /// <summary>The row of memory n = b·k + ch at step t in [B, T, k]-shaped data: (b·T + t)·k + ch.</summary>
-    private static long Row(int n, int channels, int steps, int t)
+    internal static long Row(int n, int channels, int steps, int t)
     {
         int b = n / channels;
         return ((((long)b * steps) + t) * channels) + (n - (b * channels));

@@ -238,8 +238,8 @@ internal sealed class HostBackend : Backend
     }
 
     /// <summary>Sequential host evaluation of the memory and its adjoint: three or more memories in groups of eight
-    /// (<see cref="HostSequence"/>, as <see cref="LinearMemory"/>'s sequential run), fewer one at a time, and the adjoint
-    /// with the θ gradient one memory at a time.</summary>
+    /// (<see cref="HostSequence"/>, as <see cref="LinearMemory"/>'s sequential run; the adjoint with the θ gradient in
+    /// <see cref="HostThetaAdjoint"/>), fewer one at a time.</summary>
     private sealed unsafe class HostMemorySequence : IMemorySequenceEngine
     {
         public void Forward(int batch, int channels, int order, int steps, Slice sys, Slice u, Slice mSeq)
@@ -287,6 +287,36 @@ internal sealed class HostBackend : Backend
             int so = (int)sys.Offset;
             bool thetaGrad = (p.Flags & CellFlags.ThetaGradient) != 0;
             bool euler = (p.Flags & CellFlags.Euler) != 0;
+            if (thetaGrad && HostMemoryEngine.GroupedSequential(batch * k))
+            {
+                // λ and the θ terms A_θ·m_ref + u·b_θ in groups of eight (HostThetaAdjoint).
+                float[] aBarRows = sa.AsSpan(so, d * d).ToArray();
+                float[] bBarRow = sa.AsSpan(so + (d * d), d).ToArray();
+                float[] thetaB = sa.AsSpan(so + (2 * d * d) + d, d).ToArray();
+                var thetaAT = new float[d * d];
+                ReadOnlySpan<float> thetaA = sa.AsSpan(so + (d * d) + d, d * d);
+                for (int i = 0; i < d; i++)
+                {
+                    for (int j = 0; j < d; j++)
+                    {
+                        thetaAT[(j * d) + i] = thetaA[(i * d) + j];
+                    }
+                }
+
+                var sums = new double[batch * k];
+                fixed (float* gradients = gradM.Span, states = mSeq.Span, inputs = u.Span, inputGradient = dU.Span)
+                {
+                    HostThetaAdjoint.Run(aBarRows, bBarRow, thetaAT, thetaB, euler, gradients, states, inputs, batch, k, p.Steps, inputGradient, sums);
+                }
+
+                for (int id = 0; id < sums.Length; id++)
+                {
+                    thetaPartial.Span[id] = (float)(sums[id] * p.ThetaScale);
+                }
+
+                return;
+            }
+
             if (!thetaGrad && HostMemoryEngine.GroupedSequential(batch * k))
             {
                 // λ is chained inside each group; only dL/du is written.
