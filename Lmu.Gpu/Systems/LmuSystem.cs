@@ -315,7 +315,7 @@ public sealed class LmuSystem
             // m holds Ā^power / exp(logScale·power); renormalise, then square.
             m = m.Divide(norm);
             logScale += Math.Log(norm) / power;
-            m = m.Multiply(m);
+            m = DoubleProduct.Multiply(m, m);
             power *= 2;
         }
 

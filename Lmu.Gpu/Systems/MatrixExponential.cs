@@ -63,7 +63,7 @@ internal static class MatrixExponential
         var r = Pade13Approximant(scaled, identity);
         for (int i = 0; i < s; i++)
         {
-            r = r.Multiply(r);
+            r = DoubleProduct.Multiply(r, r);
         }
 
         return r;
@@ -72,13 +72,13 @@ internal static class MatrixExponential
     private static Matrix<double> PadeLow(Matrix<double> a, Matrix<double> identity, double[] b)
     {
         // U = A·Σ b_{2k+1} A^{2k}, V = Σ b_{2k} A^{2k}
-        var a2 = a.Multiply(a);
+        var a2 = DoubleProduct.Multiply(a, a);
         var power = identity;
         var u = identity.Multiply(b[1]);
         var v = identity.Multiply(b[0]);
         for (int k = 1; 2 * k < b.Length; k++)
         {
-            power = power.Multiply(a2);
+            power = DoubleProduct.Multiply(power, a2);
             v = v.Add(power.Multiply(b[2 * k]));
             if (2 * k + 1 < b.Length)
             {
@@ -86,21 +86,21 @@ internal static class MatrixExponential
             }
         }
 
-        u = a.Multiply(u);
+        u = DoubleProduct.Multiply(a, u);
         return v.Subtract(u).Solve(v.Add(u));
     }
 
     private static Matrix<double> Pade13Approximant(Matrix<double> a, Matrix<double> identity)
     {
         double[] b = Pade13;
-        var a2 = a.Multiply(a);
-        var a4 = a2.Multiply(a2);
-        var a6 = a4.Multiply(a2);
+        var a2 = DoubleProduct.Multiply(a, a);
+        var a4 = DoubleProduct.Multiply(a2, a2);
+        var a6 = DoubleProduct.Multiply(a4, a2);
         var innerU = a6.Multiply(b[13]).Add(a4.Multiply(b[11])).Add(a2.Multiply(b[9]));
-        var u = a.Multiply(a6.Multiply(innerU)
+        var u = DoubleProduct.Multiply(a, DoubleProduct.Multiply(a6, innerU)
             .Add(a6.Multiply(b[7])).Add(a4.Multiply(b[5])).Add(a2.Multiply(b[3])).Add(identity.Multiply(b[1])));
         var innerV = a6.Multiply(b[12]).Add(a4.Multiply(b[10])).Add(a2.Multiply(b[8]));
-        var v = a6.Multiply(innerV)
+        var v = DoubleProduct.Multiply(a6, innerV)
             .Add(a6.Multiply(b[6])).Add(a4.Multiply(b[4])).Add(a2.Multiply(b[2])).Add(identity.Multiply(b[0]));
         return v.Subtract(u).Solve(v.Add(u));
     }

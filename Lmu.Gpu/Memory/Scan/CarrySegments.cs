@@ -58,8 +58,8 @@ internal static class CarrySegments
     public static (float[] PowerT, float[] LastPowerT) ForwardPowers(LmuSystem system, int chunkLength, int segment, int lastSegment)
     {
         var chunk = ChunkPower(system, chunkLength);
-        var power = chunk.Power(segment);
-        var last = lastSegment == segment ? power : chunk.Power(lastSegment);
+        var power = DoubleProduct.Power(chunk, segment);
+        var last = lastSegment == segment ? power : DoubleProduct.Power(chunk, lastSegment);
         return (ScanPlan.Transposed(power), ScanPlan.Transposed(last));
     }
 
@@ -71,11 +71,11 @@ internal static class CarrySegments
     /// <param name="segment">G.</param>
     /// <returns>d×d floats.</returns>
     public static float[] AdjointPower(LmuSystem system, int chunkLength, int segment) =>
-        ScanPlan.Transposed(ChunkPower(system, chunkLength).Power(segment).Transpose());
+        ScanPlan.Transposed(DoubleProduct.Power(ChunkPower(system, chunkLength), segment).Transpose());
 
     private static Matrix<double> ChunkPower(LmuSystem system, int chunkLength)
     {
         int d = system.Order;
-        return Matrix<double>.Build.Dense(d, d, (i, j) => system.DiscreteA[i * d + j]).Power(chunkLength);
+        return DoubleProduct.Power(Matrix<double>.Build.Dense(d, d, (i, j) => system.DiscreteA[i * d + j]), chunkLength);
     }
 }

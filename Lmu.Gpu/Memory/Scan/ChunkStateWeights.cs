@@ -83,31 +83,12 @@ internal static class ChunkStateWeights
 
             if (j + 1 < chunkLength)
             {
-                Multiply(a, power, next, d);
+                DoubleProduct.MultiplyRowMajor(a, power, next, d);
                 (power, next) = (next, power);
             }
         }
 
         return weights;
-    }
-
-    /// <summary>result = a·b for d×d row-major matrices: row e of the result is Σ_i a[e, i]·(row i of b), one
-    /// vectorised axpy per term, rows in parallel.</summary>
-    private static void Multiply(double[] a, double[] b, double[] result, int d)
-    {
-        Parallel.For(0, d, e =>
-        {
-            var row = result.AsSpan(e * d, d);
-            row.Clear();
-            for (int i = 0; i < d; i++)
-            {
-                double c = a[(e * d) + i];
-                if (c != 0)
-                {
-                    TensorPrimitives.MultiplyAdd(b.AsSpan(i * d, d), c, row, row);
-                }
-            }
-        });
     }
 
     /// <summary>W for decoded outputs (E = Q): C·W, row (j, q) = C_q·Ā^(j+1) and C_q·H_(j−q′), in the kernel's block layout.</summary>

@@ -81,8 +81,8 @@ internal sealed class ScanPlan
         int last = steps - (chunks - 1) * length;
         double[] h = system.ImpulseResponse(length);
         var a = Matrix<double>.Build.Dense(d, d, (i, j) => system.DiscreteA[i * d + j]);
-        var power = a.Power(length);
-        var lastPower = last == length ? power : a.Power(last);
+        var power = DoubleProduct.Power(a, length);
+        var lastPower = last == length ? power : DoubleProduct.Power(a, last);
         return new ScanPlan(steps, length, ToSingle(h), Transposed(power), Transposed(lastPower), RowMajor(power));
     }
 

@@ -100,7 +100,7 @@ internal static class ScanWindow
                 return 0;
             }
 
-            powers.Add(powers[^1] * powers[^1]);
+            powers.Add(DoubleProduct.Multiply(powers[^1], powers[^1]));
         }
 
         int top = powers.Count - 1;
@@ -118,7 +118,7 @@ internal static class ScanWindow
         int k = 1 << (top - 1);
         for (int j = top - 2; j >= low; j--)
         {
-            var candidate = below * powers[j];
+            var candidate = DoubleProduct.Multiply(below, powers[j]);
             if (!Within(candidate))
             {
                 below = candidate;
@@ -127,7 +127,7 @@ internal static class ScanWindow
         }
 
         int horizon = k + (1 << low);
-        return horizon < 1 << top && Within(below * powers[low]) ? horizon : 1 << top;
+        return horizon < 1 << top && Within(DoubleProduct.Multiply(below, powers[low])) ? horizon : 1 << top;
     }
 
     /// <summary>Bits of H found by bisection below its leading one: H exceeds the smallest k by at most 1/16 of H.</summary>
