@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Numerics.Tensors;
 using MathNet.Numerics.LinearAlgebra;
 
 namespace Lmu.Gpu;
@@ -287,14 +288,7 @@ public sealed class LmuSystem
     {
         for (int i = 0; i < d; i++)
         {
-            double sum = 0;
-            var row = matrix.AsSpan(i * d, d);
-            for (int j = 0; j < d; j++)
-            {
-                sum += row[j] * x[j];
-            }
-
-            y[i] = sum;
+            y[i] = TensorPrimitives.Dot(matrix.AsSpan(i * d, d), x);
         }
     }
 
