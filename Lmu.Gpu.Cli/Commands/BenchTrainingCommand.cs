@@ -8,7 +8,7 @@ namespace Lmu.Gpu.Cli.Commands;
 /// <summary><c>lmu bench training</c>: times one training step (forward, backpropagation, Adam) of a
 /// sequence-to-sequence feedforward LMU on random data and prints one line
 /// <c>model=feedforward method=… accelerator=… d=… T=… B=… n=… median_s=… sequences_per_s=…</c>.</summary>
-/// <remarks>The model is FeedforwardLmu(n units, order d, θ = T/2, fixed) + Dense(1) with a loss at every step (the
+/// <remarks>The model is FeedforwardLmu(n units, order d, θ = T/2, fixed unless --trainable-theta) + Dense(1) with a loss at every step (the
 /// input delayed by ten steps as target), so the memory sequence and its adjoint run in full: sequentially, by the
 /// chunked scan, or as <see cref="LmuModel.SequenceMethod"/>'s auto rule picks. Untimed steps come first (at least three,
 /// then up to 40 or three seconds: kernel compilation, scan plans, the JIT's tiers); the weights stay on the device.</remarks>
@@ -24,8 +24,12 @@ internal static class BenchTrainingCommand
         var accelerator = CommonOptions.Accelerator();
         var repeat = new Option<int>("--repeat", "-n") { Description = "Timed steps; the median is printed (default 5).", DefaultValueFactory = _ => 5 };
         var seed = CommonOptions.Seed();
+        var trainableTheta = new Option<bool>("--trainable-theta")
+        {
+            Description = "Train θ too (its gradient from the sequential adjoint, or from the scan's λ under --method scan); the line then says theta=trainable.",
+        };
         var command = new Command("training", "Times one training step of a sequence-to-sequence feedforward LMU (memory sequential, by the scan, or auto).");
-        foreach (var option in new Option[] { order, steps, batch, units, method, accelerator, repeat, seed })
+        foreach (var option in new Option[] { order, steps, batch, units, method, accelerator, repeat, seed, trainableTheta })
         {
             command.Options.Add(option);
         }
@@ -50,7 +54,7 @@ internal static class BenchTrainingCommand
             var sequenceMethod = SequenceMethodParser.ParseMethod(parse.GetValue(method) ?? "auto");
             using var device = LmuDevice.Open(parse.GetValue(accelerator));
             using var model = new LmuModel(device, 1, returnSequences: true, seed: parse.GetValue(seed)) { SequenceMethod = sequenceMethod }
-                .AddFeedforwardLmu(new FeedforwardLmuOptions { InputSize = 1, Units = n, Order = d, Theta = t / 2.0 })
+                .AddFeedforwardLmu(new FeedforwardLmuOptions { InputSize = 1, Units = n, Order = d, Theta = t / 2.0, TrainableTheta = parse.GetValue(trainableTheta) })
                 .AddDense(1);
             var data = DelayData(b, t, parse.GetValue(seed));
             var options = new FitOptions { Epochs = 1, BatchSize = b, Shuffle = false };
@@ -83,7 +87,7 @@ internal static class BenchTrainingCommand
 
             double median = Timings.Median(times);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"model=feedforward method={name} accelerator={device.Kind.ToName()} d={d} T={t} B={b} n={n} median_s={median:G4} sequences_per_s={b / median:G4}"));
+                $"model=feedforward method={name}{(parse.GetValue(trainableTheta) ? " theta=trainable" : "")} accelerator={device.Kind.ToName()} d={d} T={t} B={b} n={n} median_s={median:G4} sequences_per_s={b / median:G4}"));
             return 0;
         }));
         return command;

@@ -186,16 +186,51 @@ public sealed class FeedforwardScanTests : SimulatorAndHostFixture
     }
 
     [Test]
-    public void SequenceMethod_ThrowsForScanWithTrainableTheta()
+    public void TrainableTheta_ByTheScan_MatchesSequential([Values(false, true)] bool simulator)
     {
-        var trainable = new FeedforwardLmuOptions { InputSize = 1, Units = 3, Order = 4, Theta = 10, TrainableTheta = true };
-        using var model = new LmuModel(Host, 1).AddFeedforwardLmu(trainable);
-        var ex = Assert.Throws<NotSupportedException>(() => model.SequenceMethod = SequenceMethod.Scan);
-        Assert.That(ex!.Message, Does.Contain("fixed θ"));
-        Assert.That(model.SequenceMethod, Is.EqualTo(SequenceMethod.Auto), "a refused setting changes nothing");
+        // Scan with a trainable θ (ZOH with two channels, then Euler, chunks of 5 with a short last one): every gradient,
+        // θ included, against the same model stepped in order; Auto keeps a trainable θ sequential.
+        var device = simulator ? Simulator : Host;
+        const int count = 4, steps = 23;
+        LmuModel Build(SequenceMethod method)
+        {
+            var model = new LmuModel(device, 2, returnSequences: true, seed: 3) { SequenceMethod = method }
+                .AddFeedforwardLmu(new FeedforwardLmuOptions { InputSize = 2, Units = 5, Order = 6, Theta = 9, MemoryChannels = 2, MemoryBias = true, Activation = Activation.Tanh, TrainableTheta = true })
+                .AddFeedforwardLmu(new FeedforwardLmuOptions { InputSize = 5, Units = 3, Order = 4, Theta = 12, Discretizer = Discretizer.Euler, Dt = 0.5, Activation = Activation.Tanh, TrainableTheta = true })
+                .AddDense(2);
+            foreach (var layer in model.Layers.OfType<FeedforwardModelLayer>())
+            {
+                layer.ScanChunkLength = 5;
+            }
 
-        using var scanFirst = new LmuModel(Host, 1) { SequenceMethod = SequenceMethod.Scan };
-        Assert.Throws<NotSupportedException>(() => scanFirst.AddFeedforwardLmu(trainable));
+            return model;
+        }
+
+        using var scan = Build(SequenceMethod.Scan);
+        using var sequential = Build(SequenceMethod.Sequential);
+        using var auto = Build(SequenceMethod.Auto);
+        var layers = scan.Layers.OfType<FeedforwardModelLayer>().ToArray();
+        var data = Data(count, steps, scan.OutputSize, returnSequences: true);
+        float[] p = scan.ParametersWithNoise(seed: 6, width: 0.4);
+        Assert.Multiple(() =>
+        {
+            Assert.That(layers.All(l => l.UsesScan(scan.Backend, count, steps) && l.UsesAdjointScan(scan.Backend, count, steps)), Is.True);
+            Assert.That(auto.Layers.OfType<FeedforwardModelLayer>().Any(l => l.UsesScan(auto.Backend, count, 100_000)), Is.False,
+                "Auto: a trainable θ stays sequential");
+        });
+
+        var (scanLoss, scanGrad) = Gradients(scan, data, p);
+        var (seqLoss, seqGrad) = Gradients(sequential, data, p);
+        Assert.That(scanLoss, Is.EqualTo(seqLoss).Within(1e-5 * Math.Abs(seqLoss)), "loss");
+        double scale = seqGrad.Max(Math.Abs);
+        double worst = scanGrad.Zip(seqGrad, (a, b) => Math.Abs(a - b)).Max();
+        Assert.That(worst, Is.LessThanOrEqualTo(1e-4 * scale), $"max |Δg| = {worst:E2}, max |g| = {scale:E2}");
+        foreach (var layer in layers)
+        {
+            float expected = seqGrad[layer.ThetaIndex];
+            Assert.That(expected, Is.Not.EqualTo(0f), "θ has a gradient");
+            Assert.That(scanGrad[layer.ThetaIndex], Is.EqualTo(expected).Within(1e-4 * Math.Abs(expected)), $"θ of the {layer.Options.Discretizer} layer");
+        }
     }
 
     [Test]

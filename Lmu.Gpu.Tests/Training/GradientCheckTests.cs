@@ -25,6 +25,7 @@ public sealed class GradientCheckTests : SimulatorAndHostFixture
         FeedforwardLastStepTrainableTheta,
         FeedforwardScan,
         FeedforwardSequentialFixedTheta,
+        FeedforwardScanTrainableTheta,
     }
 
     private LmuDevice Device(bool simulator) => simulator ? Simulator : Host;
@@ -79,6 +80,18 @@ public sealed class GradientCheckTests : SimulatorAndHostFixture
                 }
 
                 return scan;
+            case Net.FeedforwardScanTrainableTheta:
+                // θ trained through the scan (its λ and two outer-product sums), ZOH with two channels and Euler, chunks of 3.
+                var thetaScan = new LmuModel(device, inputSize, returnSequences: true) { SequenceMethod = SequenceMethod.Scan }
+                    .AddFeedforwardLmu(new FeedforwardLmuOptions { InputSize = inputSize, Units = 4, Order = 3, Theta = 5, MemoryChannels = 2, MemoryBias = true, Activation = Activation.Tanh, TrainableTheta = true })
+                    .AddFeedforwardLmu(new FeedforwardLmuOptions { InputSize = 4, Units = 3, Order = 2, Theta = 6, Discretizer = Discretizer.Euler, Activation = Activation.Tanh, TrainableTheta = true })
+                    .AddDense(2);
+                foreach (var layer in thetaScan.Layers.OfType<FeedforwardModelLayer>())
+                {
+                    layer.ScanChunkLength = 3;
+                }
+
+                return thetaScan;
             case Net.FeedforwardSequentialFixedTheta:
                 // Fixed θ stepped in order: on the host, from three memories (here B·k = 6 at count 3) the memory and
                 // its adjoint run in groups of eight (HostSequence), the adjoint without a λ output.

@@ -445,6 +445,20 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
         RunOnDevice(input, steps, MemoryOutputMode.AllStates, [], 0, states, scan: true, chunkLength);
     }
 
+    /// <summary>The adjoint scan of <paramref name="gradients"/> writing λ and B̄ᵀ·λ (the training layers' θ gradient
+    /// reads λ); synchronises before it returns.</summary>
+    /// <param name="gradients">g [B, T, k, d].</param>
+    /// <param name="steps">T.</param>
+    /// <param name="lambda">λ [B, T, k, d] (written).</param>
+    /// <param name="inputGradient">B̄ᵀ·λ [B, T, k] (written).</param>
+    /// <param name="chunkLength">L, or 0 for <see cref="ChooseChunkLength(int)"/>.</param>
+    internal void ScanAdjoint(ArrayView<float> gradients, int steps, ArrayView<float> lambda, ArrayView<float> inputGradient, int chunkLength)
+    {
+        using var owned = new OwnedBuffers();
+        AdjointOnDevice(gradients, steps, chunkLength, lambda, inputGradient, owned);
+        _accelerator.Synchronize();
+    }
+
     /// <summary>The adjoint's input gradient B̄ᵀ·λ_t by the scan, on device buffers, without writing λ (the
     /// feedforward layer's backward pass with a fixed θ); synchronises before it returns.</summary>
     /// <param name="gradients">g [B, T, k, d] on the device.</param>

@@ -91,7 +91,6 @@ internal sealed class FeedforwardModelLayer : LmuMemoryLayer
     /// <param name="batch">B.</param>
     /// <param name="steps">T.</param>
     /// <returns>True for the scan.</returns>
-    /// <exception cref="NotSupportedException"><see cref="SequenceMethod.Scan"/> with a trainable θ.</exception>
     public bool UsesScan(Backend backend, int batch, int steps)
     {
         switch (SequenceMethod)
@@ -99,11 +98,6 @@ internal sealed class FeedforwardModelLayer : LmuMemoryLayer
             case SequenceMethod.Sequential:
                 return false;
             case SequenceMethod.Scan:
-                if (Options.TrainableTheta)
-                {
-                    throw new NotSupportedException(ScanNeedsFixedTheta);
-                }
-
                 return true;
             default:
                 return !Options.TrainableTheta && Scan(backend).Prefers(CurrentSystem, batch, Options.MemoryChannels, steps);
@@ -117,14 +111,9 @@ internal sealed class FeedforwardModelLayer : LmuMemoryLayer
     /// <param name="batch">B.</param>
     /// <param name="steps">T.</param>
     /// <returns>True for the scan.</returns>
-    /// <exception cref="NotSupportedException"><see cref="SequenceMethod.Scan"/> with a trainable θ.</exception>
     public bool UsesAdjointScan(Backend backend, int batch, int steps) => SequenceMethod == SequenceMethod.Auto
         ? !Options.TrainableTheta && Scan(backend).PrefersAdjoint(CurrentSystem, batch, Options.MemoryChannels, steps)
         : UsesScan(backend, batch, steps);
-
-    /// <summary>The message for <see cref="SequenceMethod.Scan"/> on a layer with a trainable θ.</summary>
-    internal const string ScanNeedsFixedTheta =
-        "The scan evaluates feedforward LMU layers with a fixed θ only (the θ gradient comes from the sequential adjoint); use SequenceMethod.Sequential or Auto, or TrainableTheta = false.";
 
     public override void Initialize(Span<float> parameters, Random rng)
     {
@@ -352,15 +341,24 @@ internal sealed class FeedforwardModelLayer : LmuMemoryLayer
         int k = o.MemoryChannels;
         int rows = batch * steps;
         var dU = _dU!.Sub(0, (long)rows * k);
+        var u = _u!.Sub(0, (long)rows * k);
+        float thetaScale = (float)(-o.Dt / ((double)CurrentTheta * CurrentTheta));
         if (UsesAdjointScan(backend, batch, steps))
         {
-            Scan(backend).InputGradient(CurrentSystem, batch, k, steps, gradM, dU);
+            if (!o.TrainableTheta)
+            {
+                Scan(backend).InputGradient(CurrentSystem, batch, k, steps, gradM, dU);
+                return;
+            }
+
+            double sum = Scan(backend).InputGradientAndTheta(CurrentSystem, batch, k, steps, gradM, dU, m, u, SystemTensor.All,
+                o.Discretizer == Discretizer.Euler);
+            backend.Upload(grad.Sub(_thetaOffset, 1), [(float)(sum * thetaScale)]);
             return;
         }
 
-        var u = _u!.Sub(0, (long)rows * k);
         int flags = (o.TrainableTheta ? CellFlags.ThetaGradient : 0) | (o.Discretizer == Discretizer.Euler ? CellFlags.Euler : 0);
-        backend.Memory.Adjoint(new MemoryAdjointParams(o.Order, k, steps, flags, (float)(-o.Dt / ((double)CurrentTheta * CurrentTheta))), batch, SystemTensor.All, m, u, gradM, dU, _theta!.All);
+        backend.Memory.Adjoint(new MemoryAdjointParams(o.Order, k, steps, flags, thetaScale), batch, SystemTensor.All, m, u, gradM, dU, _theta!.All);
         if (o.TrainableTheta)
         {
             float[] partial = backend.Download(_theta!.Sub(0, (long)batch * k));

@@ -1,4 +1,5 @@
 using Lmu.Gpu.Kernels.Memory;
+using Lmu.Gpu.Kernels.Training;
 
 namespace Lmu.Gpu.Training;
 
@@ -6,7 +7,7 @@ namespace Lmu.Gpu.Training;
 /// The feedforward LMU layer's memory over whole sequences by the chunked parallel scan — the engines behind
 /// <see cref="LinearMemory"/>'s <see cref="SequenceMethod.Scan"/>, host SIMD or device kernels, run on the training
 /// tensors in place: the forward states m_t from zero, and the adjoint's input gradient dL/du_t = B̄ᵀ·λ_t with
-/// λ_t = g_t + Āᵀ·λ_(t+1). For a fixed θ only: the θ gradient of the sequential adjoint is not formed here.
+/// λ_t = g_t + Āᵀ·λ_(t+1), and for a trainable θ the θ sum from λ (<see cref="InputGradientAndTheta"/>).
 /// </summary>
 /// <remarks>One engine per batch size (a training run sees the mini-batch, the last short batch and the evaluation
 /// batch), all rebuilt when the system changes; each keeps its scan plans (Āᴸ, the impulse response) between calls.</remarks>
@@ -19,6 +20,8 @@ internal sealed class ScanMemorySequence(Backend backend) : IDisposable
     private LmuSystem? _system;
     private float[] _lambda = [];
     private float[] _initialGradient = [];
+    private Tensor? _lambdaTensor;
+    private Tensor? _thetaSums;
 
     /// <summary>The chunk length L (0: the engine's rule; tests set a short one to exercise the carries).</summary>
     public int ChunkLength { get; set; }
@@ -98,8 +101,84 @@ internal sealed class ScanMemorySequence(Backend backend) : IDisposable
         }
     }
 
+    /// <summary>
+    /// As <see cref="InputGradient"/>, and the θ sum of a trainable θ: Σ_t λ_t·(A_θ·m_ref,t + u_t·b_θ) over every
+    /// memory and step (unscaled), with m_ref,t = m_t (zero-order hold) or m_(t−1) (Euler, zero at t = 0), as the
+    /// sequential adjoint accumulates it. The scan writes λ; the sum is then ⟨A_θ, Σ λ·m_refᵀ⟩ + ⟨b_θ, Σ λ·u⟩, two
+    /// outer-product reductions on the backend (d² + d values read back).
+    /// </summary>
+    /// <param name="system">The memory's current system.</param>
+    /// <param name="batch">B.</param>
+    /// <param name="channels">k.</param>
+    /// <param name="steps">T.</param>
+    /// <param name="gradients">g [B, T, k, d].</param>
+    /// <param name="inputGradient">dU [B, T, k] (written).</param>
+    /// <param name="states">m [B, T, k, d] of the forward run.</param>
+    /// <param name="inputs">u [B, T, k].</param>
+    /// <param name="systemTensor">The layer's system tensor: Ā, B̄, A_θ (row-major, at d² + d), b_θ (at 2d² + d), ….</param>
+    /// <param name="euler">Whether m_ref is the previous state.</param>
+    /// <returns>The θ sum, to be scaled by −dt/θ².</returns>
+    public double InputGradientAndTheta(LmuSystem system, int batch, int channels, int steps, Slice gradients, Slice inputGradient,
+        Slice states, Slice inputs, Slice systemTensor, bool euler)
+    {
+        int d = system.Order;
+        if (_lambdaTensor is null || _lambdaTensor.Length < gradients.Length)
+        {
+            _lambdaTensor?.Dispose();
+            _lambdaTensor = backend.Allocate(gradients.Length, "adjoint states");
+        }
+
+        var lambda = _lambdaTensor.Sub(0, gradients.Length);
+        switch (Engine(system, batch, channels))
+        {
+            case DeviceMemoryEngine device:
+                device.ScanAdjoint(gradients.View, steps, lambda.View, inputGradient.View, ChunkLength);
+                break;
+            case HostMemoryEngine host:
+                long starts = (long)batch * channels * d;
+                if (_initialGradient.Length != starts)
+                {
+                    _initialGradient = new float[starts];
+                }
+
+                host.RunAdjoint(gradients.Span, steps, scan: true, ChunkLength, lambda.Span, inputGradient.Span, _initialGradient);
+                break;
+        }
+
+        if (_thetaSums is null || _thetaSums.Length != (long)d * (d + 1))
+        {
+            _thetaSums?.Dispose();
+            _thetaSums = backend.Allocate((long)d * (d + 1), "θ sums");
+        }
+
+        var outer = _thetaSums.Sub(0, (long)d * d);
+        var input = _thetaSums.Sub((long)d * d, d);
+        backend.Clear(_thetaSums.All);
+        int rows = steps * channels; // the (t, c) rows of one sequence; m_(t−1) of the same channel is k rows back
+        backend.Outer(new OuterParams(batch, rows, d, d, euler ? channels : 0), lambda, states, outer);
+        backend.Outer(new OuterParams(batch, rows, d, 1, 0), lambda, inputs, input);
+        float[] sums = backend.Download(_thetaSums.All);
+        float[] terms = backend.Download(systemTensor.Sub((long)d * d + d, (long)d * d + d));
+        double theta = 0;
+        for (int i = 0; i < d * (d + 1); i++)
+        {
+            theta += (double)terms[i] * sums[i];
+        }
+
+        return theta;
+    }
+
     /// <inheritdoc/>
     public void Dispose()
+    {
+        DisposeEngines();
+        _lambdaTensor?.Dispose();
+        _lambdaTensor = null;
+        _thetaSums?.Dispose();
+        _thetaSums = null;
+    }
+
+    private void DisposeEngines()
     {
         foreach (var engine in _engines.Values)
         {
@@ -113,7 +192,7 @@ internal sealed class ScanMemorySequence(Backend backend) : IDisposable
     {
         if (!ReferenceEquals(system, _system))
         {
-            Dispose();
+            DisposeEngines();
             _system = system;
         }
 
