@@ -211,6 +211,10 @@ if has training-scan; then
 for d in 64 256; do for T in 1000 10000; do for m in sequential scan; do
   LIMIT=60 run bench training --order $d --steps $T --batch 64 --method $m --accelerator cuda --repeat 5
 done; done; done
+# With a trainable θ (the scan's θ gradient from λ; the tables are rebuilt on the host at every step).
+for m in sequential scan; do
+  LIMIT=60 run bench training --order 256 --steps 10000 --batch 64 --method $m --accelerator cuda --repeat 5 --trainable-theta
+done
 fi
 if has transfers; then
 # What the span overloads' host transfers cost next to the device-resident run (LinearMemory's view overloads).
