@@ -33,15 +33,18 @@ internal sealed class TrainingSelfTests : ISelfTestSuite
                 .AddFeedforwardLmu(new FeedforwardLmuOptions { InputSize = 2, Units = units, Order = order, Theta = steps })
                 .AddDense(3), batch, steps, classes: 3));
         yield return new SelfTestCase("training", $"gradients, feedforward LMU by the scan (θ fixed, per step) + dense, n={units} d={order} k=2 B={batch} T={steps}",
-            d => Compare(d, () => ScanModel(d, units, order, steps, small ? 5 : 0), batch, steps, classes: 0));
+            d => Compare(d, () => ScanModel(d, units, order, steps, small ? 5 : 0, trainableTheta: false), batch, steps, classes: 0));
+        yield return new SelfTestCase("training", $"gradients, feedforward LMU by the scan (θ trained from λ, per step) + dense, n={units} d={order} k=2 B={batch} T={steps}",
+            d => Compare(d, () => ScanModel(d, units, order, steps, small ? 5 : 0, trainableTheta: true), batch, steps, classes: 0));
     }
 
     /// <summary>A sequence-to-sequence feedforward LMU whose memory and adjoint run by the chunked scan (chunk length
-    /// <paramref name="chunk"/>, 0 for the device's rule); the reference runs sequentially.</summary>
-    private static LmuModel ScanModel(LmuDevice device, int units, int order, int steps, int chunk)
+    /// <paramref name="chunk"/>, 0 for the device's rule), θ fixed or trained (its gradient then from the scan's λ);
+    /// the reference runs sequentially.</summary>
+    private static LmuModel ScanModel(LmuDevice device, int units, int order, int steps, int chunk, bool trainableTheta)
     {
         var model = new LmuModel(device, 2, returnSequences: true, seed: 6) { SequenceMethod = SequenceMethod.Scan }
-            .AddFeedforwardLmu(new FeedforwardLmuOptions { InputSize = 2, Units = units, Order = order, Theta = steps / 3.0, MemoryChannels = 2, MemoryBias = true, Activation = Activation.Tanh })
+            .AddFeedforwardLmu(new FeedforwardLmuOptions { InputSize = 2, Units = units, Order = order, Theta = steps / 3.0, MemoryChannels = 2, MemoryBias = true, Activation = Activation.Tanh, TrainableTheta = trainableTheta })
             .AddDense(2);
         foreach (var layer in model.Layers.OfType<FeedforwardModelLayer>())
         {
