@@ -28,8 +28,8 @@ public sealed class BenchTrainingCommandTests
         var result = CliRunner.Run("bench", "training", "--order", "128", "--steps", "64", "--batch", "8", "--units", "4",
             "--accelerator", "cpu", "--repeat", "1");
         string Name(bool scan) => scan ? "scan" : "sequential";
-        string forward = Name(HostMemoryEngine.PrefersScan(128, 8, 64, HostMemoryEngine.ForwardScanCost));
-        string adjoint = Name(HostMemoryEngine.PrefersScan(128, 8, 64, HostMemoryEngine.AdjointScanCost));
+        string forward = Name(HostAutoRule.PrefersScan(128, 8, 64, HostAutoRule.ForwardScanCost));
+        string adjoint = Name(HostAutoRule.PrefersScan(128, 8, 64, HostAutoRule.AdjointScanCost));
         string method = forward == adjoint ? forward : $"{forward}/adjoint-{adjoint}";
         Assert.That(result.ExitCode, Is.EqualTo(0), result.Error);
         Assert.That(result.Output, Does.StartWith($"model=feedforward method=auto({method}) accelerator=cpu d=128"));

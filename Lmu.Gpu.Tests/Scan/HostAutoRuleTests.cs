@@ -30,7 +30,7 @@ public sealed class HostAutoRuleTests
     [TestCase(64, 8, 100, false, TestName = "Forward, too small to go parallel: the measured thresholds, sequential")]
     [TestCase(64, 2, 100_000, true, TestName = "Forward, B·k = 2, stepped one at a time: the measured thresholds, scan")]
     public void Forward_OnTwoCores(int order, int memories, int steps, bool scan) =>
-        Assert.That(HostMemoryEngine.PrefersScan(order, memories, steps, HostMemoryEngine.ForwardScanCost, processors: 2), Is.EqualTo(scan));
+        Assert.That(HostAutoRule.PrefersScan(order, memories, steps, HostAutoRule.ForwardScanCost, processors: 2), Is.EqualTo(scan));
 
     [TestCase(64, 16, 100_000, false)]
     [TestCase(64, 24, 10_000, false)]
@@ -42,19 +42,19 @@ public sealed class HostAutoRuleTests
     [TestCase(64, 4, 10_000, true)]
     [TestCase(64, 3, 10_000, true)]
     public void Adjoint_OnTwoCores(int order, int memories, int steps, bool scan) =>
-        Assert.That(HostMemoryEngine.PrefersScan(order, memories, steps, HostMemoryEngine.AdjointScanCost, processors: 2), Is.EqualTo(scan));
+        Assert.That(HostAutoRule.PrefersScan(order, memories, steps, HostAutoRule.AdjointScanCost, processors: 2), Is.EqualTo(scan));
 
     [Test]
     public void GroupSteps_CountWholeGroupsPerCore()
     {
         // B·k = 24, T = 10,000, d = 64 on two cores: three groups → two rounds of T; the scan's chunk rule gives L = 1,024,
         // C = 10, 240 chunks in 30 groups → 15 rounds of L.
-        var (sequential, scan) = HostMemoryEngine.GroupSteps(64, 24, 10_000, 1.0, 2);
+        var (sequential, scan) = HostAutoRule.GroupSteps(64, 24, 10_000, 1.0, 2);
         Assert.Multiple(() =>
         {
             Assert.That(sequential, Is.EqualTo(20_000));
             Assert.That(scan, Is.EqualTo(15 * 1_024));
-            Assert.That(HostMemoryEngine.GroupSteps(64, 24, 10_000, 2.0, 2).Scan, Is.EqualTo(2 * 15 * 1_024));
+            Assert.That(HostAutoRule.GroupSteps(64, 24, 10_000, 2.0, 2).Scan, Is.EqualTo(2 * 15 * 1_024));
         });
     }
 
@@ -64,9 +64,9 @@ public sealed class HostAutoRuleTests
         Assert.Multiple(() =>
         {
             // Sixteen cores: two groups of eight leave fourteen idle; the scan's chunks fill them, even for the adjoint.
-            Assert.That(HostMemoryEngine.PrefersScan(64, 16, 100_000, HostMemoryEngine.AdjointScanCost, processors: 16), Is.True);
+            Assert.That(HostAutoRule.PrefersScan(64, 16, 100_000, HostAutoRule.AdjointScanCost, processors: 16), Is.True);
             // Sixteen whole groups on sixteen cores: sequential.
-            Assert.That(HostMemoryEngine.PrefersScan(64, 128, 100_000, HostMemoryEngine.ForwardScanCost, processors: 16), Is.False);
+            Assert.That(HostAutoRule.PrefersScan(64, 128, 100_000, HostAutoRule.ForwardScanCost, processors: 16), Is.False);
         });
     }
 
@@ -76,8 +76,8 @@ public sealed class HostAutoRuleTests
         const int order = 64, steps = 10_000;
         using var memory = new LinearMemory(_device, LmuSystem.Create(order, 1_000), batch);
         int cores = Environment.ProcessorCount;
-        bool forward = HostMemoryEngine.PrefersScan(order, batch, steps, HostMemoryEngine.ForwardScanCost, cores);
-        bool adjoint = HostMemoryEngine.PrefersScan(order, batch, steps, HostMemoryEngine.AdjointScanCost, cores);
+        bool forward = HostAutoRule.PrefersScan(order, batch, steps, HostAutoRule.ForwardScanCost, cores);
+        bool adjoint = HostAutoRule.PrefersScan(order, batch, steps, HostAutoRule.AdjointScanCost, cores);
         Assert.Multiple(() =>
         {
             Assert.That(memory.ResolveAuto(steps), Is.EqualTo(forward ? SequenceMethod.Scan : SequenceMethod.Sequential));

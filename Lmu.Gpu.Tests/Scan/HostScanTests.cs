@@ -169,10 +169,10 @@ public sealed class HostScanTests
         // (Whether the grouped sequential run then keeps up depends on the cores: HostAutoRuleTests.)
         Assert.Multiple(() =>
         {
-            Assert.That(HostMemoryEngine.PrefersScan(256, 16, 1_000), Is.True);
-            Assert.That(HostMemoryEngine.PrefersScan(256, 16, 16), Is.False, "too short");
-            Assert.That(HostMemoryEngine.PrefersScan(64, 16, 1_000), Is.False, "d = 64, two chunks per sequence");
-            Assert.That(HostMemoryEngine.PrefersScan(256, 4, 100), Is.False, "B·k = 4: below one lock-step group");
+            Assert.That(HostAutoRule.PrefersScan(256, 16, 1_000), Is.True);
+            Assert.That(HostAutoRule.PrefersScan(256, 16, 16), Is.False, "too short");
+            Assert.That(HostAutoRule.PrefersScan(64, 16, 1_000), Is.False, "d = 64, two chunks per sequence");
+            Assert.That(HostAutoRule.PrefersScan(256, 4, 100), Is.False, "B·k = 4: below one lock-step group");
         });
     }
 }

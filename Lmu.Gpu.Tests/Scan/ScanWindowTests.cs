@@ -147,7 +147,7 @@ public sealed class ScanWindowTests : SimulatorAndHostFixture
         // final state needs only its last H inputs.
         var system = LmuSystem.Create(16, 10);
         using var host = new LinearMemory(Host, system, 1, 1);
-        Assert.That(HostMemoryEngine.PrefersScan(16, 1, 70), Is.False);
+        Assert.That(HostAutoRule.PrefersScan(16, 1, 70), Is.False);
         Assert.That(host.Engine.PrefersScan(70, MemoryOutputMode.AllStates), Is.False);
         Assert.That(host.Engine.PrefersScan(70, MemoryOutputMode.FinalOnly), Is.True);
         float[] input = ScanTestData.Uniform(70, seed: 65);

@@ -35,7 +35,7 @@ internal sealed class ScanMemorySequence(Backend backend) : IDisposable
     /// <returns>True when the scan is the faster choice.</returns>
     public bool Prefers(LmuSystem system, int batch, int channels, int steps) => backend is DeviceBackend
         ? DeviceMemoryEngine.PrefersScan(_statesKernel, system.Order, batch * channels, steps)
-        : HostMemoryEngine.PrefersScan(system.Order, batch * channels, steps, HostMemoryEngine.ForwardScanCost);
+        : HostAutoRule.PrefersScan(system.Order, batch * channels, steps, HostAutoRule.ForwardScanCost);
 
     /// <summary>As <see cref="Prefers"/> for the adjoint (<see cref="IMemoryEngine.PrefersAdjointScan"/>).</summary>
     /// <param name="system">The memory's current system.</param>
@@ -45,7 +45,7 @@ internal sealed class ScanMemorySequence(Backend backend) : IDisposable
     /// <returns>True when the scan is the faster choice.</returns>
     public bool PrefersAdjoint(LmuSystem system, int batch, int channels, int steps) => backend is DeviceBackend
         ? DeviceMemoryEngine.PrefersScan(ScanStatesKernel.Steps, system.Order, batch * channels, steps)
-        : HostMemoryEngine.PrefersScan(system.Order, batch * channels, steps, HostMemoryEngine.AdjointScanCost);
+        : HostAutoRule.PrefersScan(system.Order, batch * channels, steps, HostAutoRule.AdjointScanCost);
 
     /// <summary>m [B, T, k, d] from u [B, T, k], starting from zero.</summary>
     /// <param name="system">The memory's current system.</param>
