@@ -7,8 +7,8 @@ namespace Lmu.Gpu.Benchmarks.Training;
 /// One training step (forward, backpropagation, Adam) of a sequence-to-sequence feedforward LMU — Chilkuri &amp;
 /// Eliasmith's layer, FeedforwardLmu(64 units, order d, θ = T/2) + Dense(1), outputs and loss at every step, B = 16
 /// sequences of T steps — with its memory and the memory's adjoint evaluated sequentially or by the chunked scan
-/// (<see cref="LmuModel.SequenceMethod"/>). θ is fixed (the scan needs it). The device is <c>$LMU_ACCELERATOR</c>
-/// (default cpu, the host path).
+/// (<see cref="LmuModel.SequenceMethod"/>), or as auto decides for each. θ is fixed. The device is
+/// <c>$LMU_ACCELERATOR</c> (default cpu, the host path).
 /// </summary>
 [MemoryDiagnoser(false)]
 public class FeedforwardSequenceBenchmarks
@@ -26,8 +26,8 @@ public class FeedforwardSequenceBenchmarks
     [Params(1_000, 4_000)]
     public int Steps { get; set; }
 
-    /// <summary>sequential or scan.</summary>
-    [Params("sequential", "scan")]
+    /// <summary>sequential, scan or auto.</summary>
+    [Params("sequential", "scan", "auto")]
     public string Method { get; set; } = "scan";
 
     /// <summary>Builds the model and one batch, and runs one warm-up step (kernel compilation, scan plans).</summary>
