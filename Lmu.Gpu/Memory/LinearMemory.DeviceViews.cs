@@ -118,7 +118,7 @@ public sealed partial class LinearMemory
     /// <param name="lambda">λ [B, T, k, d] on the same accelerator, not overlapping the others.</param>
     /// <param name="inputGradient">∂L/∂u [B, T, k] on the same accelerator, not overlapping the others.</param>
     /// <param name="initialStateGradient">∂L/∂m_(−1) [B, k, d] on the same accelerator, not overlapping the others.</param>
-    /// <param name="method">Sequential, Scan or Auto.</param>
+    /// <param name="method">Sequential, Scan or Auto (<see cref="ResolveAutoAdjoint"/>).</param>
     /// <remarks>Returns after the device has finished; gradients are not checked for NaN. The memory's states are
     /// neither read nor changed.</remarks>
     /// <exception cref="InvalidOperationException">This memory runs on the host path.</exception>
@@ -144,7 +144,7 @@ public sealed partial class LinearMemory
             }
         }
 
-        engine.RunAdjointOnDevice(stateGradients, steps, Scans(method, steps, MemoryOutputMode.AllStates), ChunkLength, lambda, inputGradient, initialStateGradient);
+        engine.RunAdjointOnDevice(stateGradients, steps, ResolveAdjointMethod(method, steps) == SequenceMethod.Scan, ChunkLength, lambda, inputGradient, initialStateGradient);
     }
 
     /// <summary>The device engine for a run of <paramref name="steps"/> with <paramref name="method"/>, both checked.</summary>

@@ -309,7 +309,7 @@ public sealed partial class LinearMemory : IDisposable
     /// <param name="stateGradients">g, [B, T, k, d] (the layout of <see cref="RunStates(ReadOnlySpan{float}, int, SequenceMethod)"/>), finite.</param>
     /// <param name="steps">T ≥ 1.</param>
     /// <param name="method">Sequential (T reverse steps), Scan (chunked: about twice the arithmetic, parallel over
-    /// time), or Auto.</param>
+    /// time), or Auto (<see cref="ResolveAutoAdjoint"/>).</param>
     /// <returns>λ [B, T, k, d], ∂L/∂u [B, T, k] and ∂L/∂m_(−1) [B, k, d].</returns>
     /// <exception cref="ArgumentException">Wrong length or a NaN or infinite gradient, or an output too large.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="steps"/> &lt; 1 or an unknown method.</exception>
