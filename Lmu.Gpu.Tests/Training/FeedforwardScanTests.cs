@@ -188,7 +188,7 @@ public sealed class FeedforwardScanTests : SimulatorAndHostFixture
     [Test]
     public void TrainableTheta_ByTheScan_MatchesSequential([Values(false, true)] bool simulator)
     {
-        // Scan with a trainable θ (ZOH with two channels, then Euler, chunks of 5 with a short last one): every gradient,
+        // Scan with a trainable θ (ZOH with two channels, then Euler with three, chunks of 5 with a short last one): every gradient,
         // θ included, against the same model stepped in order; Auto keeps a trainable θ sequential.
         var device = simulator ? Simulator : Host;
         const int count = 4, steps = 23;
@@ -196,7 +196,7 @@ public sealed class FeedforwardScanTests : SimulatorAndHostFixture
         {
             var model = new LmuModel(device, 2, returnSequences: true, seed: 3) { SequenceMethod = method }
                 .AddFeedforwardLmu(new FeedforwardLmuOptions { InputSize = 2, Units = 5, Order = 6, Theta = 9, MemoryChannels = 2, MemoryBias = true, Activation = Activation.Tanh, TrainableTheta = true })
-                .AddFeedforwardLmu(new FeedforwardLmuOptions { InputSize = 5, Units = 3, Order = 4, Theta = 12, Discretizer = Discretizer.Euler, Dt = 0.5, Activation = Activation.Tanh, TrainableTheta = true })
+                .AddFeedforwardLmu(new FeedforwardLmuOptions { InputSize = 5, Units = 3, Order = 4, Theta = 12, MemoryChannels = 3, Discretizer = Discretizer.Euler, Dt = 0.5, Activation = Activation.Tanh, TrainableTheta = true })
                 .AddDense(2);
             foreach (var layer in model.Layers.OfType<FeedforwardModelLayer>())
             {
