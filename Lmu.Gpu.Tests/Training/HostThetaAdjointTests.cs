@@ -3,7 +3,7 @@ using Lmu.Gpu.Training;
 namespace Lmu.Gpu.Tests.Training;
 
 /// <summary>
-/// The host's sequential adjoint with the θ gradient in groups of eight memories (<see cref="HostThetaAdjoint"/>)
+/// The host's sequential adjoint with the θ gradient in groups of eight memories (<see cref="HostSequence.Adjoint"/> with <see cref="HostThetaTerms"/>)
 /// against the one-memory-at-a-time path it replaces, through whole training gradients of a feedforward LMU layer
 /// with a trainable θ: zero-order hold and Euler, a ragged second group (B·k = 10), every parameter including θ.
 /// Its agreement with finite differences is <c>GradientCheckTests</c> (FeedforwardTrainableTheta,

@@ -110,7 +110,7 @@ internal sealed unsafe class HostSequence(
 
     /// <summary>The reverse-time adjoint λ_t = g_t + Āᵀ·λ_(t+1) (λ_T = 0) and ∂u_t = B̄ᵀ·λ_t of n memories in groups of
     /// eight, as <see cref="Run"/> steps the forward run: each step Āᵀ (<paramref name="aRowMajor"/> is Ā row-major, i.e.
-    /// (Āᵀ)ᵀ) times eight λ columns, with g_t as each column's bias.</summary>
+    /// (Āᵀ)ᵀ) times eight λ columns, with g_t as each column's bias; with <paramref name="theta"/>, also the θ sums.</summary>
     /// <param name="aRowMajor">Ā, row-major.</param>
     /// <param name="bBar">B̄.</param>
     /// <param name="gradients">g [B, T, k, d].</param>
@@ -120,38 +120,43 @@ internal sealed unsafe class HostSequence(
     /// <param name="lambda">λ [B, T, k, d] out, or null where only ∂u is wanted (each group then chains λ through two
     /// buffers of its own).</param>
     /// <param name="inputGradient">∂u [B, T, k] out.</param>
+    /// <param name="theta">The θ terms of a trainable θ, or null.</param>
     public static void Adjoint(float[] aRowMajor, float[] bBar, float* gradients, int batch, int channels, int steps, float* lambda,
-        float* inputGradient)
+        float* inputGradient, HostThetaTerms? theta = null)
     {
         int d = bBar.Length;
         int count = batch * channels;
         int groups = (count + Width - 1) / Width;
         if (groups > 1 && (long)steps * count * d * d >= ParallelWork)
         {
-            Parallel.For(0, groups, g => AdjointGroup(aRowMajor, bBar, gradients, count, channels, steps, lambda, inputGradient, g));
+            Parallel.For(0, groups, g => AdjointGroup(aRowMajor, bBar, gradients, count, channels, steps, lambda, inputGradient, theta, g));
             return;
         }
 
         for (int g = 0; g < groups; g++)
         {
-            AdjointGroup(aRowMajor, bBar, gradients, count, channels, steps, lambda, inputGradient, g);
+            AdjointGroup(aRowMajor, bBar, gradients, count, channels, steps, lambda, inputGradient, theta, g);
         }
     }
 
     private static void AdjointGroup(float[] aRowMajor, float[] bBar, float* gradients, int count, int channels, int steps,
-        float* lambda, float* inputGradient, int g)
+        float* lambda, float* inputGradient, HostThetaTerms? theta, int g)
     {
         int d = bBar.Length;
         int first = g * Width;
         int width = Math.Min(Width, count - first);
-        // Zeros (λ_T, and the unused columns' source and bias), a sink, then (without a λ output) ping and pong per column.
-        var scratch = new float[(2 + (lambda == null ? 2 * Width : 0)) * d];
+
+        // Zeros (λ_T, and the unused columns' source and bias), a sink, then (without a λ output) ping and pong per
+        // column, then (with θ) a_t per column.
+        var scratch = new float[(2 + (lambda == null ? 2 * Width : 0) + (theta == null ? 0 : Width)) * d];
+        var sums = new double[Width];
         var rows = new long[Width];
         var written = stackalloc nint[Width];
-        fixed (float* a = aRowMajor, b = bBar, zero = scratch)
+        fixed (float* a = aRowMajor, b = bBar, aTheta = theta?.ATransposed, bTheta = theta?.B, zero = scratch)
         {
             float* sink = zero + d;
             float* own = sink + d;
+            float* terms = own + (lambda == null ? 2L * Width * d : 0);
             for (int t = steps - 1; t >= 0; t--)
             {
                 var cols = default(HostScanMath.Columns8);
@@ -183,7 +188,28 @@ internal sealed unsafe class HostSequence(
                 {
                     inputGradient[rows[q]] = HostScanMath.Dot(b, (float*)written[q], d);
                 }
+
+                if (theta != null)
+                {
+                    var thetaColumns = default(HostScanMath.Columns8);
+                    thetaColumns.SetUnused(width, zero, sink);
+                    for (int q = 0; q < width; q++)
+                    {
+                        thetaColumns.Set(q, theta.Reference(rows[q], t, channels, d, zero), terms + ((long)q * d), bTheta, theta.Input(rows[q]));
+                    }
+
+                    HostScanMath.Product(aTheta, d, d, ref thetaColumns, width);
+                    for (int q = 0; q < width; q++)
+                    {
+                        sums[q] += HostScanMath.Dot(terms + ((long)q * d), (float*)written[q], d);
+                    }
+                }
             }
+        }
+
+        if (theta != null)
+        {
+            sums.AsSpan(0, width).CopyTo(theta.Sums.AsSpan(first, width));
         }
     }
 

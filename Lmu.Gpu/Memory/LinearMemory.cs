@@ -352,7 +352,7 @@ public sealed partial class LinearMemory : IDisposable
         ThrowIfUnknown(method);
 
         ThrowIfNotFinite(stateGradients, nameof(stateGradients), Order);
-        bool scan = method == SequenceMethod.Scan || (method == SequenceMethod.Auto && _engine.PrefersAdjointScan(steps));
+        bool scan = ResolveAdjointMethod(method, steps) == SequenceMethod.Scan;
         _engine.RunAdjoint(stateGradients, steps, scan, ChunkLength, lambda, inputGradient, initialStateGradient);
     }
 

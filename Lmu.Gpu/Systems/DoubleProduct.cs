@@ -83,6 +83,7 @@ internal static class DoubleProduct
         int lanes = Vector256<double>.Count;
         int step = 2 * lanes;
         int vectorRows = m - (m % step);
+        int full = Math.Min(to, n / BlockColumns); // a ragged last block is left to the element loop below
         ref double a0 = ref a[0];
         ref double b0 = ref b[0];
         ref double c0 = ref c[0];
@@ -91,14 +92,9 @@ internal static class DoubleProduct
             int p1 = Math.Min(k, p0 + Depth);
             for (int i = 0; i < vectorRows; i += step)
             {
-                for (int block = from; block < to; block++)
+                for (int block = from; block < full; block++)
                 {
                     int j0 = block * BlockColumns;
-                    if (j0 + BlockColumns > n)
-                    {
-                        continue; // the ragged last block, below
-                    }
-
                     var c00 = Load(ref c0, i + (j0 * m));
                     var c10 = Load(ref c0, i + (j0 * m) + lanes);
                     var c01 = Load(ref c0, i + ((j0 + 1) * m));

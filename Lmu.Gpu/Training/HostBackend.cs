@@ -238,8 +238,8 @@ internal sealed class HostBackend : Backend
     }
 
     /// <summary>Sequential host evaluation of the memory and its adjoint: three or more memories in groups of eight
-    /// (<see cref="HostSequence"/>, as <see cref="LinearMemory"/>'s sequential run; the adjoint with the θ gradient in
-    /// <see cref="HostThetaAdjoint"/>), fewer one at a time.</summary>
+    /// (<see cref="HostSequence"/>, as <see cref="LinearMemory"/>'s sequential run; the adjoint's θ gradient through
+    /// <see cref="HostThetaTerms"/>), fewer one at a time.</summary>
     private sealed unsafe class HostMemorySequence : IMemorySequenceEngine
     {
         public void Forward(int batch, int channels, int order, int steps, Slice sys, Slice u, Slice mSeq)
@@ -287,44 +287,31 @@ internal sealed class HostBackend : Backend
             int so = (int)sys.Offset;
             bool thetaGrad = (p.Flags & CellFlags.ThetaGradient) != 0;
             bool euler = (p.Flags & CellFlags.Euler) != 0;
-            if (thetaGrad && HostMemoryEngine.GroupedSequential(batch * k))
+            if (HostMemoryEngine.GroupedSequential(batch * k))
             {
-                // λ and the θ terms A_θ·m_ref + u·b_θ in groups of eight (HostThetaAdjoint).
+                // λ chained inside each group, only dL/du written; with θ, also A_θ·m_ref + u·b_θ per step.
                 float[] aBarRows = sa.AsSpan(so, d * d).ToArray();
                 float[] bBarRow = sa.AsSpan(so + (d * d), d).ToArray();
-                float[] thetaB = sa.AsSpan(so + (2 * d * d) + d, d).ToArray();
-                var thetaAT = new float[d * d];
-                ReadOnlySpan<float> thetaA = sa.AsSpan(so + (d * d) + d, d * d);
-                for (int i = 0; i < d; i++)
-                {
-                    for (int j = 0; j < d; j++)
-                    {
-                        thetaAT[(j * d) + i] = thetaA[(i * d) + j];
-                    }
-                }
-
-                var sums = new double[batch * k];
+                var sums = thetaGrad ? new double[batch * k] : null;
                 fixed (float* gradients = gradM.Span, states = mSeq.Span, inputs = u.Span, inputGradient = dU.Span)
                 {
-                    HostThetaAdjoint.Run(aBarRows, bBarRow, thetaAT, thetaB, euler, gradients, states, inputs, batch, k, p.Steps, inputGradient, sums);
+                    HostThetaTerms? theta = null;
+                    if (thetaGrad)
+                    {
+                        var thetaAT = new float[d * d];
+                        HostScanMath.Transpose(sa.AsSpan(so + (d * d) + d, d * d), d, d, thetaAT);
+                        theta = new HostThetaTerms(thetaAT, sa.AsSpan(so + (2 * d * d) + d, d).ToArray(), euler, states, inputs, sums!);
+                    }
+
+                    HostSequence.Adjoint(aBarRows, bBarRow, gradients, batch, k, p.Steps, null, inputGradient, theta);
                 }
 
-                for (int id = 0; id < sums.Length; id++)
+                if (sums != null)
                 {
-                    thetaPartial.Span[id] = (float)(sums[id] * p.ThetaScale);
-                }
-
-                return;
-            }
-
-            if (!thetaGrad && HostMemoryEngine.GroupedSequential(batch * k))
-            {
-                // λ is chained inside each group; only dL/du is written.
-                float[] aBarRowMajor = sa.AsSpan(so, d * d).ToArray();
-                float[] bBarCopy = sa.AsSpan(so + (d * d), d).ToArray();
-                fixed (float* gradients = gradM.Span, inputGradient = dU.Span)
-                {
-                    HostSequence.Adjoint(aBarRowMajor, bBarCopy, gradients, batch, k, p.Steps, null, inputGradient);
+                    for (int id = 0; id < sums.Length; id++)
+                    {
+                        thetaPartial.Span[id] = (float)(sums[id] * p.ThetaScale);
+                    }
                 }
 
                 return;

@@ -339,14 +339,7 @@ internal static unsafe class HostCell
     private static float[] Transpose(float[] source, int offset, int rows, int cols)
     {
         var result = new float[rows * cols];
-        for (int i = 0; i < rows; i++)
-        {
-            for (int j = 0; j < cols; j++)
-            {
-                result[(j * rows) + i] = source[offset + (i * cols) + j];
-            }
-        }
-
+        HostScanMath.Transpose(source.AsSpan(offset, rows * cols), rows, cols, result);
         return result;
     }
 }

@@ -42,7 +42,7 @@ internal static unsafe class HostDense
         float[] wT = ArrayPool<float>.Shared.Rent(p.In * p.Out);
         try
         {
-            Transpose(w.Span, p.Out, p.In, wT);
+            HostScanMath.Transpose(w.Span, p.Out, p.In, wT);
             ForwardTransposed(p, x, wT, bias, y);
         }
         finally
@@ -154,27 +154,5 @@ internal static unsafe class HostDense
         }
 
         Parallel.For(0, ranges, k => body(k * RangeRows, Math.Min(rows, (k + 1) * RangeRows)));
-    }
-
-    /// <summary>t[j·rows + i] = m[i·cols + j] for the rows × cols matrix m, in 16 × 16 tiles (both sides stay in cache
-    /// lines while a tile is copied).</summary>
-    private static void Transpose(ReadOnlySpan<float> m, int rows, int cols, Span<float> t)
-    {
-        const int tile = 16;
-        for (int i0 = 0; i0 < rows; i0 += tile)
-        {
-            int i1 = Math.Min(rows, i0 + tile);
-            for (int j0 = 0; j0 < cols; j0 += tile)
-            {
-                int j1 = Math.Min(cols, j0 + tile);
-                for (int i = i0; i < i1; i++)
-                {
-                    for (int j = j0; j < j1; j++)
-                    {
-                        t[(j * rows) + i] = m[(i * cols) + j];
-                    }
-                }
-            }
-        }
     }
 }

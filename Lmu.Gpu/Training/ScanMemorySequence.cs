@@ -18,9 +18,8 @@ internal sealed class ScanMemorySequence(Backend backend) : IDisposable
     /// <summary>The device's phase-C kernel, read from the environment once, as each device engine reads it.</summary>
     private readonly ScanStatesKernel _statesKernel = ScanStatesKernelParser.FromEnvironment();
     private LmuSystem? _system;
-    private float[] _lambda = [];
     private float[] _initialGradient = [];
-    private Tensor? _lambdaTensor;
+    private Tensor? _lambda;
     private Tensor? _thetaSums;
 
     /// <summary>The chunk length L (0: the engine's rule; tests set a short one to exercise the carries).</summary>
@@ -75,30 +74,45 @@ internal sealed class ScanMemorySequence(Backend backend) : IDisposable
     /// <param name="steps">T.</param>
     /// <param name="gradients">g.</param>
     /// <param name="inputGradient">dU (written).</param>
-    public void InputGradient(LmuSystem system, int batch, int channels, int steps, Slice gradients, Slice inputGradient)
+    public void InputGradient(LmuSystem system, int batch, int channels, int steps, Slice gradients, Slice inputGradient) =>
+        Adjoint(system, batch, channels, steps, gradients, inputGradient, keepLambda: false);
+
+    /// <summary>The adjoint scan: dU, and λ in this object's buffer where <paramref name="keepLambda"/> is set or the
+    /// engine needs it anyway (the host adjoint chains its steps through λ).</summary>
+    /// <returns>λ [B, T, k, d], or null where it was not kept.</returns>
+    private Slice? Adjoint(LmuSystem system, int batch, int channels, int steps, Slice gradients, Slice inputGradient, bool keepLambda)
     {
-        switch (Engine(system, batch, channels))
+        var engine = Engine(system, batch, channels);
+        if (engine is DeviceMemoryEngine device && !keepLambda)
         {
-            case DeviceMemoryEngine device:
-                device.ScanInputGradient(gradients.View, steps, inputGradient.View, ChunkLength);
+            device.ScanInputGradient(gradients.View, steps, inputGradient.View, ChunkLength);
+            return null;
+        }
+
+        if (_lambda is null || _lambda.Length < gradients.Length)
+        {
+            _lambda?.Dispose();
+            _lambda = backend.Allocate(gradients.Length, "adjoint states");
+        }
+
+        var lambda = _lambda.Sub(0, gradients.Length);
+        switch (engine)
+        {
+            case DeviceMemoryEngine scanOnDevice:
+                scanOnDevice.ScanAdjoint(gradients.View, steps, lambda.View, inputGradient.View, ChunkLength);
                 break;
             case HostMemoryEngine host:
-                // The host adjoint chains its steps through λ, so λ needs its own buffer (kept between calls).
-                if (_lambda.Length < gradients.Length)
-                {
-                    _lambda = new float[gradients.Length];
-                }
-
                 long starts = (long)batch * channels * system.Order;
                 if (_initialGradient.Length != starts)
                 {
                     _initialGradient = new float[starts];
                 }
 
-                host.RunAdjoint(gradients.Span, steps, scan: true, ChunkLength, _lambda.AsSpan(0, checked((int)gradients.Length)),
-                    inputGradient.Span, _initialGradient);
+                host.RunAdjoint(gradients.Span, steps, scan: true, ChunkLength, lambda.Span, inputGradient.Span, _initialGradient);
                 break;
         }
+
+        return lambda;
     }
 
     /// <summary>
@@ -122,29 +136,7 @@ internal sealed class ScanMemorySequence(Backend backend) : IDisposable
         Slice states, Slice inputs, Slice systemTensor, bool euler)
     {
         int d = system.Order;
-        if (_lambdaTensor is null || _lambdaTensor.Length < gradients.Length)
-        {
-            _lambdaTensor?.Dispose();
-            _lambdaTensor = backend.Allocate(gradients.Length, "adjoint states");
-        }
-
-        var lambda = _lambdaTensor.Sub(0, gradients.Length);
-        switch (Engine(system, batch, channels))
-        {
-            case DeviceMemoryEngine device:
-                device.ScanAdjoint(gradients.View, steps, lambda.View, inputGradient.View, ChunkLength);
-                break;
-            case HostMemoryEngine host:
-                long starts = (long)batch * channels * d;
-                if (_initialGradient.Length != starts)
-                {
-                    _initialGradient = new float[starts];
-                }
-
-                host.RunAdjoint(gradients.Span, steps, scan: true, ChunkLength, lambda.Span, inputGradient.Span, _initialGradient);
-                break;
-        }
-
+        var lambda = Adjoint(system, batch, channels, steps, gradients, inputGradient, keepLambda: true)!.Value;
         if (_thetaSums is null || _thetaSums.Length != (long)d * (d + 1))
         {
             _thetaSums?.Dispose();
@@ -172,8 +164,8 @@ internal sealed class ScanMemorySequence(Backend backend) : IDisposable
     public void Dispose()
     {
         DisposeEngines();
-        _lambdaTensor?.Dispose();
-        _lambdaTensor = null;
+        _lambda?.Dispose();
+        _lambda = null;
         _thetaSums?.Dispose();
         _thetaSums = null;
     }

@@ -354,4 +354,26 @@ internal static unsafe class HostScanMath
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Dot(float* a, float* b, int d) =>
         System.Numerics.Tensors.TensorPrimitives.Dot(new ReadOnlySpan<float>(a, d), new ReadOnlySpan<float>(b, d));
+
+    /// <summary>t[j·rows + i] = m[i·cols + j] for the rows × cols matrix m, in 16 × 16 tiles (both sides stay in cache
+    /// lines while a tile is copied).</summary>
+    public static void Transpose(ReadOnlySpan<float> m, int rows, int cols, Span<float> t)
+    {
+        const int tile = 16;
+        for (int i0 = 0; i0 < rows; i0 += tile)
+        {
+            int i1 = Math.Min(rows, i0 + tile);
+            for (int j0 = 0; j0 < cols; j0 += tile)
+            {
+                int j1 = Math.Min(cols, j0 + tile);
+                for (int i = i0; i < i1; i++)
+                {
+                    for (int j = j0; j < j1; j++)
+                    {
+                        t[(j * rows) + i] = m[(i * cols) + j];
+                    }
+                }
+            }
+        }
+    }
 }
