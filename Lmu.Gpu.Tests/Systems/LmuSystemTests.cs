@@ -176,6 +176,18 @@ public sealed class LmuSystemTests
         Assert.That(LmuSystem.Create(8, 18, 1, Discretizer.Euler).SpectralRadius(), Is.LessThan(1));
     }
 
+    [TestCase(1.0)]
+    [TestCase(0.25)]
+    public void Create_Euler_WithTheThresholdCached_StillThrowsBelowItAndBuildsAboveIt(double dt)
+    {
+        // Once the order's threshold is cached, Create skips the spectral radius at or above it (training rebuilds the
+        // system at every step); below it the radius is still computed and the system refused.
+        double minimum = LmuSystem.MinimumStableEulerTheta(12, dt);
+        Assert.Throws<ArgumentException>(() => LmuSystem.Create(12, minimum * 0.97, dt, Discretizer.Euler));
+        var stable = LmuSystem.Create(12, minimum * 1.001, dt, Discretizer.Euler);
+        Assert.That(stable.SpectralRadius(), Is.LessThanOrEqualTo(1 + 1e-9));
+    }
+
     [Test]
     public void SpectralRadius_OfZeroOrderHold_MatchesSlowestPole()
     {

@@ -8,7 +8,7 @@ namespace Lmu.Gpu;
 /// Dense double-precision matrix products for the host's system setup (the matrix exponential, Ā^L for the scan's
 /// plans, the window search): register-blocked SIMD over column-major storage, column blocks in parallel. Math.NET's
 /// managed product runs at 2–3 GFLOP/s on the development VM (17.8 ms at n = 257, 84 ms at n = 513), and a scan plan
-/// or a matrix exponential takes 10–20 of them. Solves stay with Math.NET.
+/// or a matrix exponential takes 10–20 of them.
 /// </summary>
 internal static class DoubleProduct
 {

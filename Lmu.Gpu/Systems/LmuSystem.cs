@@ -137,7 +137,11 @@ public sealed class LmuSystem
                     bBar[i] = b[i] * h;
                 }
 
-                double rho = SpectralRadius(aBar, d);
+                // Stability is monotone in θ (each eigenvalue λ of A gives |1 + λ·dt/θ| ≤ 1 for all θ above a bound), so a
+                // θ at or above the cached threshold (a θ found stable) needs no spectral radius: a training step with
+                // a trainable θ rebuilds the system every step, and the radius costs 36 products of d×d matrices.
+                bool knownStable = EulerThresholds.TryGetValue((order, 1.0), out double threshold) && theta / dt >= threshold;
+                double rho = knownStable ? 0 : SpectralRadius(aBar, d);
                 if (rho > 1 + 1e-9)
                 {
                     double minimum = MinimumStableEulerTheta(order, dt);
