@@ -148,7 +148,7 @@ internal static class BenchMemoryCommand
 
                 if (parse.GetValue(windowProduct) is { } productName)
                 {
-                    DeviceEngine(memory, "--window-product").ProductUse = WindowProductUseParser.Parse(productName);
+                    DeviceEngine(memory, "--window-product").ProductUse = ProductUseParser.Parse(productName);
                 }
 
                 bool timePhases = parse.GetValue(phases);

@@ -28,8 +28,12 @@ internal static class BenchTrainingCommand
         {
             Description = "Train θ too (its gradient from the sequential adjoint, or from the scan's λ under --method scan); the line then says theta=trainable.",
         };
+        var denseProduct = new Option<string?>("--dense-product")
+        {
+            Description = "On a device: auto, on or off: the layers' dense products on the blocked product kernel or the row kernels (default $LMU_DENSE_PRODUCT, else auto); the line then says dense=product, rows or mixed.",
+        };
         var command = new Command("training", "Times one training step of a sequence-to-sequence feedforward LMU (memory sequential, by the scan, or auto).");
-        foreach (var option in new Option[] { order, steps, batch, units, method, accelerator, repeat, seed, trainableTheta })
+        foreach (var option in new Option[] { order, steps, batch, units, method, accelerator, repeat, seed, trainableTheta, denseProduct })
         {
             command.Options.Add(option);
         }
@@ -56,6 +60,17 @@ internal static class BenchTrainingCommand
             using var model = new LmuModel(device, 1, returnSequences: true, seed: parse.GetValue(seed)) { SequenceMethod = sequenceMethod }
                 .AddFeedforwardLmu(new FeedforwardLmuOptions { InputSize = 1, Units = n, Order = d, Theta = t / 2.0, TrainableTheta = parse.GetValue(trainableTheta) })
                 .AddDense(1);
+            var backend = model.Backend as DeviceBackend;
+            if (parse.GetValue(denseProduct) is { } productName)
+            {
+                if (backend is null)
+                {
+                    throw new ArgumentException("--dense-product applies to a device (cuda, opencl, cpu-sim), not to the host path.");
+                }
+
+                backend.DenseProductUse = ProductUseParser.Parse(productName, ProductUseParser.DenseVariable);
+            }
+
             var data = DelayData(b, t, parse.GetValue(seed));
             var options = new FitOptions { Epochs = 1, BatchSize = b, Shuffle = false };
             // Warm-up: at least three steps, then up to 40 steps or three seconds, so that kernels are compiled and the
@@ -85,9 +100,17 @@ internal static class BenchTrainingCommand
                 name = "auto(" + (forward == adjoint ? forward : forward + "/adjoint-" + adjoint) + ")";
             }
 
+            string dense = string.Empty;
+            if (backend is not null)
+            {
+                // The row kernels still take the products below the threshold (the Dense(1) output layer's, for one).
+                int products = backend.DenseProducts;
+                dense = products == 0 ? " dense=rows" : backend.DenseProductUse == ProductUse.Always ? " dense=product" : " dense=mixed";
+            }
+
             double median = Timings.Median(times);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"model=feedforward method={name}{(parse.GetValue(trainableTheta) ? " theta=trainable" : "")} accelerator={device.Kind.ToName()} d={d} T={t} B={b} n={n} median_s={median:G4} sequences_per_s={b / median:G4}"));
+                $"model=feedforward method={name}{(parse.GetValue(trainableTheta) ? " theta=trainable" : "")}{dense} accelerator={device.Kind.ToName()} d={d} T={t} B={b} n={n} median_s={median:G4} sequences_per_s={b / median:G4}"));
             return 0;
         }));
         return command;

@@ -45,15 +45,15 @@ internal sealed class ScanSelfTests : ISelfTestSuite
             // States from windows of inputs as one matrix product (WindowGemmKernels.WindowProduct): phase A's chunk
             // ends, the first level of the chained carries, and the window's carries, forced (on a GPU these sizes are below the product's block-per-SM rule).
             yield return new SelfTestCase("scan", $"all states, phase A by the window product {describe}",
-                d => AllStates(d, size, window: ScanWindowUse.Never, product: WindowProductUse.Always));
+                d => AllStates(d, size, window: ScanWindowUse.Never, product: ProductUse.Always));
             yield return new SelfTestCase("scan", $"all states, phase A by the window product {text}",
-                d => AllStates(d, large, window: ScanWindowUse.Never, product: WindowProductUse.Always));
+                d => AllStates(d, large, window: ScanWindowUse.Never, product: ProductUse.Always));
             yield return new SelfTestCase("scan", $"all states, carries in segments of 3 chunks, level 1 by the window product {describe}",
-                d => AllStates(d, size, carrySegment: 3, window: ScanWindowUse.Never, product: WindowProductUse.Always));
+                d => AllStates(d, size, carrySegment: 3, window: ScanWindowUse.Never, product: ProductUse.Always));
             yield return new SelfTestCase("scan", $"all states, window carries by the window product {windowText}",
-                d => AllStates(d, windowSize, window: ScanWindowUse.Always, product: WindowProductUse.Always));
+                d => AllStates(d, windowSize, window: ScanWindowUse.Always, product: ProductUse.Always));
             yield return new SelfTestCase("scan", $"all states continued, window carries by the window product {windowText}",
-                d => Continued(d, windowSize, ScanWindowUse.Always, WindowProductUse.Always));
+                d => Continued(d, windowSize, ScanWindowUse.Always, ProductUse.Always));
 
             // The overloads on ILGPU views: inputs and outputs stay in device memory.
             yield return new SelfTestCase("scan", $"all states on device views {describe}", d => AllStates(d, size, views: true));
@@ -76,7 +76,7 @@ internal sealed class ScanSelfTests : ISelfTestSuite
     /// <summary>A memory on <paramref name="device"/>, with the phase-C kernel and the carry segment (0: one serial
     /// pass) forced where given.</summary>
     private static LinearMemory Memory(LmuDevice device, LmuSystem system, int batch, int channels, ScanStatesKernel? kernel,
-        int? carrySegment = null, ScanWindowUse? window = null, WindowProductUse? product = null)
+        int? carrySegment = null, ScanWindowUse? window = null, ProductUse? product = null)
     {
         var memory = new LinearMemory(device, system, batch, channels);
         if (memory.Engine is DeviceMemoryEngine engine)
@@ -92,14 +92,14 @@ internal sealed class ScanSelfTests : ISelfTestSuite
 
     /// <summary>Where a forced window cannot apply (2·H > T) the case would test the chained scan instead: it fails
     /// then rather than pass for the wrong reason.</summary>
-    private static void RequireWindow(LinearMemory memory, ScanWindowUse? window, WindowProductUse? product = null)
+    private static void RequireWindow(LinearMemory memory, ScanWindowUse? window, ProductUse? product = null)
     {
         if (window == ScanWindowUse.Always && memory.Engine is DeviceMemoryEngine { LastWindow: 0 })
         {
             throw new InvalidOperationException("The window start did not apply to this run (2·H > T).");
         }
 
-        if (product == WindowProductUse.Always && memory.Engine is DeviceMemoryEngine { LastWindowProducts: 0 })
+        if (product == ProductUse.Always && memory.Engine is DeviceMemoryEngine { LastWindowProducts: 0 })
         {
             throw new InvalidOperationException("The window product did not run.");
         }
@@ -108,7 +108,7 @@ internal sealed class ScanSelfTests : ISelfTestSuite
     /// <summary>The sequences in two halves, the second continued from the first's final states, against the
     /// reference over the whole sequence; θ = T/16, so that each half holds twice the window.</summary>
     private static SelfTestResult Continued(LmuDevice device, (int B, int K, int D, int T) s, ScanWindowUse window,
-        WindowProductUse? product = null)
+        ProductUse? product = null)
     {
         var system = LmuSystem.Create(s.D, Math.Max(4.0, s.T / 16.0));
         float[] input = SelfTestSizes.Inputs((long)s.B * s.T * s.K, 25);
@@ -139,7 +139,7 @@ internal sealed class ScanSelfTests : ISelfTestSuite
     private static LmuSystem System(int order, int steps) => LmuSystem.Create(order, Math.Max(4.0, steps / 8.0));
 
     internal static SelfTestResult AllStates(LmuDevice device, (int B, int K, int D, int T) s, ScanStatesKernel? kernel = null, int? carrySegment = null,
-        bool views = false, ScanWindowUse? window = null, WindowProductUse? product = null)
+        bool views = false, ScanWindowUse? window = null, ProductUse? product = null)
     {
         var system = System(s.D, s.T);
         float[] input = SelfTestSizes.Inputs((long)s.B * s.T * s.K, 21);

@@ -31,8 +31,8 @@ internal sealed class TensorCoreSelfTests : ISelfTestSuite
         // With phase C on tensor cores the window products run there too (forced: these sizes are below the auto rule's):
         // phase A and level 1 of the chained carries, then the window's carries.
         yield return new SelfTestCase("scan", $"all states, phase A and carries level 1 by the tensor-core window product {ScanSelfTests.Describe(size)}",
-            d => ScanSelfTests.AllStates(d, size, ScanStatesKernel.Tensor, window: ScanWindowUse.Never, product: WindowProductUse.Always));
+            d => ScanSelfTests.AllStates(d, size, ScanStatesKernel.Tensor, window: ScanWindowUse.Never, product: ProductUse.Always));
         yield return new SelfTestCase("scan", $"all states, window carries by the tensor-core window product {ScanSelfTests.Describe(size)}",
-            d => ScanSelfTests.AllStates(d, size, ScanStatesKernel.Tensor, window: ScanWindowUse.Always, product: WindowProductUse.Always));
+            d => ScanSelfTests.AllStates(d, size, ScanStatesKernel.Tensor, window: ScanWindowUse.Always, product: ProductUse.Always));
     }
 }

@@ -28,6 +28,15 @@ internal sealed class TrainingSelfTests : ISelfTestSuite
             d => Compare(d, () => new LmuModel(d, 2, returnSequences: true, seed: 4)
                 .AddFeedforwardLmu(new FeedforwardLmuOptions { InputSize = 2, Units = units, Order = order, Theta = steps / 3.0, MemoryChannels = 2, MemoryBias = true, Activation = Activation.Tanh, TrainableTheta = true })
                 .AddDense(2), batch, steps, classes: 0));
+        foreach (var dense in new[] { ProductUse.Always, ProductUse.Never })
+        {
+            string kernel = dense == ProductUse.Always ? "blocked product kernel" : "row kernels";
+            yield return new SelfTestCase("training", $"gradients, feedforward LMU + dense, dense products on the {kernel}, n={units} d={order} k=2 B={batch} T={steps}",
+                d => Compare(d, () => new LmuModel(d, 2, returnSequences: true, seed: 7)
+                    .AddFeedforwardLmu(new FeedforwardLmuOptions { InputSize = 2, Units = units, Order = order, Theta = steps / 3.0, MemoryChannels = 2, MemoryBias = true, HiddenBias = true, Activation = Activation.Tanh })
+                    .AddDense(2), batch, steps, classes: 0, dense));
+        }
+
         yield return new SelfTestCase("training", $"gradients, feedforward LMU last step (impulse product) + softmax, n={units} d={order} B={batch} T={steps}",
             d => Compare(d, () => new LmuModel(d, 2, returnSequences: false, seed: 5)
                 .AddFeedforwardLmu(new FeedforwardLmuOptions { InputSize = 2, Units = units, Order = order, Theta = steps })
@@ -54,9 +63,13 @@ internal sealed class TrainingSelfTests : ISelfTestSuite
         return model;
     }
 
-    private static SelfTestResult Compare(LmuDevice device, Func<LmuModel> build, int batch, int steps, int classes)
+    private static SelfTestResult Compare(LmuDevice device, Func<LmuModel> build, int batch, int steps, int classes, ProductUse? dense = null)
     {
         using var model = build();
+        if (dense is { } use && model.Backend is DeviceBackend backend)
+        {
+            backend.DenseProductUse = use;
+        }
         using var host = LmuDevice.Open(AcceleratorKind.Cpu);
         // Small non-zero values everywhere (the initialisers leave biases and some encoders at zero); θ unchanged.
         float[] parameters = model.ParametersWithNoise(seed: 9, width: 0.2);
@@ -71,6 +84,11 @@ internal sealed class TrainingSelfTests : ISelfTestSuite
         var expected = new float[parameters.Length];
         model.ComputeGradients(data, indices, 0, actual);
         reference.ComputeGradients(data, indices, 0, expected);
+        if (dense == ProductUse.Always && model.Backend is DeviceBackend { DenseProducts: 0 })
+        {
+            throw new InvalidOperationException("The dense products were forced onto the blocked product kernel, but it never ran.");
+        }
+
         return new SelfTestResult(SelfTestResult.Relative(actual, Array.ConvertAll(expected, x => (double)x)), Tolerance);
     }
 

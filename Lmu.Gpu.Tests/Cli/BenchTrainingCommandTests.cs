@@ -9,7 +9,7 @@ public sealed class BenchTrainingCommandTests
 {
     [TestCase("cpu", "sequential", "sequential")]
     [TestCase("cpu", "scan", "scan")]
-    [TestCase("cpu-sim", "scan", "scan")]
+    [TestCase("cpu-sim", "scan", "scan dense=rows")]
     [TestCase("cpu", "auto", "auto(sequential)")]
     public void Run_PrintsOneReportLine(string accelerator, string method, string shown)
     {
@@ -18,6 +18,25 @@ public sealed class BenchTrainingCommandTests
         Assert.That(result.ExitCode, Is.EqualTo(0), result.Error);
         Assert.That(result.Output, Does.StartWith($"model=feedforward method={shown} accelerator={accelerator} d=4 T=40 B=2 n=3 median_s="));
         Assert.That(result.Output, Does.Contain("sequences_per_s="));
+    }
+
+    [TestCase("on", "dense=product")]
+    [TestCase("off", "dense=rows")]
+    public void Run_OnADevice_SaysWhereTheDenseProductsRan(string setting, string shown)
+    {
+        var result = CliRunner.Run("bench", "training", "--order", "4", "--steps", "40", "--batch", "2", "--units", "3",
+            "--accelerator", "cpu-sim", "--repeat", "1", "--dense-product", setting);
+        Assert.That(result.ExitCode, Is.EqualTo(0), result.Error);
+        Assert.That(result.Output, Does.Contain($" {shown} accelerator=cpu-sim"));
+    }
+
+    [Test]
+    public void Run_ThrowsForDenseProductOnTheHost()
+    {
+        var result = CliRunner.Run("bench", "training", "--order", "4", "--steps", "40", "--accelerator", "cpu", "--repeat", "1",
+            "--dense-product", "on");
+        Assert.That(result.ExitCode, Is.EqualTo(1));
+        Assert.That(result.Error, Does.Contain("--dense-product"));
     }
 
     [Test]

@@ -50,7 +50,7 @@ public sealed class DeviceScanTests : SimulatorAndHostFixture
         using var device = new LinearMemory(Simulator, system, Batch, Channels) { ChunkLength = chunkLength };
         var engine = (DeviceMemoryEngine)device.Engine;
         engine.WindowUse = ScanWindowUse.Never;
-        engine.ProductUse = endsByProduct ? WindowProductUse.Always : WindowProductUse.Never;
+        engine.ProductUse = endsByProduct ? ProductUse.Always : ProductUse.Never;
         AssertScanMatchesHostSequential(device, system, steps, seed: 24);
         Assert.That(engine.LastWindowProducts, Is.EqualTo(endsByProduct ? 1 : 0));
     }
@@ -98,7 +98,7 @@ public sealed class DeviceScanTests : SimulatorAndHostFixture
         var engine = (DeviceMemoryEngine)device.Engine;
         engine.CarrySegment = segment;
         engine.WindowUse = ScanWindowUse.Never;
-        engine.ProductUse = product ? WindowProductUse.Always : WindowProductUse.Never;
+        engine.ProductUse = product ? ProductUse.Always : ProductUse.Never;
         AssertScanMatchesHostSequential(device, system, steps, seed: 14);
         Assert.That(engine.LastWindowProducts, Is.EqualTo(product ? 2 : 0));
     }

@@ -220,7 +220,7 @@ public sealed class ScanWindowTests : SimulatorAndHostFixture
         engine.WindowUse = ScanWindowUse.Always;
         engine.StatesKernel = product ? ScanStatesKernel.Gemm : ScanStatesKernel.Steps;
         // The windows (and phase A of the chained chunks) by WindowGemmKernels.WindowProduct, or by the row kernels.
-        engine.ProductUse = windowProduct ? WindowProductUse.Always : WindowProductUse.Never;
+        engine.ProductUse = windowProduct ? ProductUse.Always : ProductUse.Never;
         float[] initial = zeroInitial
             ? new float[device.StateLength]
             : ScanTestData.Uniform(device.StateLength, seed: 71);

@@ -73,7 +73,7 @@ public sealed class TensorScanTests : GpuShapedSimulatorFixture
         {
             StatesKernel = ScanStatesKernel.Tensor,
             WindowUse = window ? ScanWindowUse.Always : ScanWindowUse.Never,
-            ProductUse = WindowProductUse.Always,
+            ProductUse = ProductUse.Always,
             CarrySegment = 3,
         };
         engine.SetStates(initial);

@@ -172,16 +172,16 @@ public sealed class WindowProductKernelTests : GpuShapedSimulatorFixture
     {
         // Side 16 (128 × 128 blocks): d = 256 has 2 row blocks, so auto needs ⌈132 / 2⌉ = 66 column blocks, 8,448 states.
         // Phase A at B = 64, T = 10⁵, L = 64 has 100,032 states; B = 1 has 1,563.
-        Assert.That(DeviceMemoryEngine.PrefersWindowProduct(WindowProductUseParser.Parse(use), states, order, 16, multiprocessors), Is.EqualTo(expected));
+        Assert.That(DeviceMemoryEngine.PrefersWindowProduct(ProductUseParser.Parse(use), states, order, 16, multiprocessors), Is.EqualTo(expected));
     }
 
     [TestCase("auto", "Auto")]
     [TestCase(" ON ", "Always")]
     [TestCase("off", "Never")]
-    public void WindowProductUseParser_ParsesNames(string name, string expected) =>
-        Assert.That(WindowProductUseParser.Parse(name).ToString(), Is.EqualTo(expected));
+    public void ProductUseParser_ParsesNames(string name, string expected) =>
+        Assert.That(ProductUseParser.Parse(name).ToString(), Is.EqualTo(expected));
 
     [Test]
-    public void WindowProductUseParser_ThrowsForOtherNames() =>
-        Assert.That(() => WindowProductUseParser.Parse("sometimes"), Throws.ArgumentException.With.Message.Contains("LMU_WINDOW_PRODUCT"));
+    public void ProductUseParser_ThrowsForOtherNames() =>
+        Assert.That(() => ProductUseParser.Parse("sometimes"), Throws.ArgumentException.With.Message.Contains("LMU_WINDOW_PRODUCT"));
 }

@@ -154,9 +154,10 @@ public sealed class GradientCheckTests : SimulatorAndHostFixture
 
     private void Check(Net net, bool simulator, int count, int steps) => CheckGradients(Device(simulator), net, count, steps);
 
-    internal static void CheckGradients(LmuDevice device, Net net, int count, int steps)
+    internal static void CheckGradients(LmuDevice device, Net net, int count, int steps, Action<LmuModel>? configure = null)
     {
         using var model = Build(device, net, inputSize: 2);
+        configure?.Invoke(model);
         var data = Data(model, count, steps, 11);
         // Random non-zero values in every tensor (the initialisers leave e_m and biases at zero). Getting the parameters
         // builds the model, which assigns the layer offsets that the θ sets below read.
@@ -215,4 +216,18 @@ public sealed class GradientCheckTests : SimulatorAndHostFixture
 
     [Test]
     public void Gradients_MatchFiniteDifferences_CpuSimulator([Values] Net net) => Check(net, simulator: true, count: 2, steps: 8);
+
+    [Test]
+    public void Gradients_MatchFiniteDifferences_CpuSimulatorDenseProducts([Values] Net net)
+    {
+        // Every dense product of the model on the blocked product kernel (forced on: these sizes are far below its
+        // automatic threshold), the shifted recurrent sums excepted.
+        DeviceBackend? backend = null;
+        CheckGradients(Simulator, net, count: 2, steps: 8, model =>
+        {
+            backend = (DeviceBackend)model.Backend;
+            backend.DenseProductUse = ProductUse.Always;
+        });
+        Assert.That(backend!.DenseProducts, Is.GreaterThan(0));
+    }
 }

@@ -22,8 +22,8 @@ internal sealed partial class DeviceMemoryEngine
 
     private readonly Dictionary<(int Horizon, bool Tensor), MemoryBuffer1D<float, Stride1D.Dense>> _productWeights = [];
 
-    /// <inheritdoc cref="WindowProductUse"/>
-    internal WindowProductUse ProductUse { get; set; } = WindowProductUseParser.FromEnvironment();
+    /// <inheritdoc cref="ProductUse"/>
+    internal ProductUse ProductUse { get; set; } = ProductUseParser.FromEnvironment();
 
     /// <summary>How many times the last forward scan launched <see cref="WindowGemmKernels.WindowProduct"/> (tests read
     /// it).</summary>
@@ -38,10 +38,10 @@ internal sealed partial class DeviceMemoryEngine
     /// <param name="side">Threads along each side of the product's groups.</param>
     /// <param name="multiprocessors">The device's multiprocessors.</param>
     /// <returns>Whether to launch the product.</returns>
-    internal static bool PrefersWindowProduct(WindowProductUse use, long states, int order, int side, int multiprocessors) => use switch
+    internal static bool PrefersWindowProduct(ProductUse use, long states, int order, int side, int multiprocessors) => use switch
     {
-        WindowProductUse.Always => true,
-        WindowProductUse.Never => false,
+        ProductUse.Always => true,
+        ProductUse.Never => false,
         _ => ProductBlocks(states, order, side) >= Math.Max(1, multiprocessors),
     };
 

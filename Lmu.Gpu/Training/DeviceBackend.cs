@@ -8,7 +8,7 @@ namespace Lmu.Gpu.Training;
 
 /// <summary>The ILGPU path: every operation is a hand-written kernel; kernels are compiled on first use and cached.
 /// Group sizes come from the accelerator's limits.</summary>
-internal sealed class DeviceBackend : Backend
+internal sealed partial class DeviceBackend : Backend
 {
     private const int SumSquaresThreads = 4096;
     private readonly Accelerator _acc;
@@ -116,7 +116,7 @@ internal sealed class DeviceBackend : Backend
     public override void Outer(OuterParams p, Slice dY, Slice x, Slice dW)
     {
         int elements = p.P * p.Q;
-        if (elements == 0)
+        if (elements == 0 || TryOuterProduct(p, dY, x, dW))
         {
             return;
         }
@@ -148,12 +148,22 @@ internal sealed class DeviceBackend : Backend
 
     public override void DenseForward(DenseParams p, Slice x, Slice w, Slice bias, Slice y)
     {
+        if (TryDenseForwardProduct(p, x, w, bias, y))
+        {
+            return;
+        }
+
         _denseForward ??= DeviceKernels.GetOrLoad(_acc, TrainingKernels.DenseForward, a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, DenseParams>(TrainingKernels.DenseForward));
         _denseForward(p.Rows * p.Out, x.View, w.View, bias.View, y.View, p);
     }
 
     public override void DenseBackwardInput(DenseParams p, Slice dZ, Slice w, Slice dX)
     {
+        if (TryDenseBackwardInputProduct(p, dZ, w, dX))
+        {
+            return;
+        }
+
         _denseBackward ??= DeviceKernels.GetOrLoad(_acc, TrainingKernels.DenseBackwardInput, a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, DenseParams>(TrainingKernels.DenseBackwardInput));
         _denseBackward(p.Rows * p.In, dZ.View, w.View, dX.View, p);
     }
@@ -253,6 +263,7 @@ internal sealed class DeviceBackend : Backend
         _lossScratch?.Dispose();
         _lossScratch2?.Dispose();
         _partials?.Dispose();
+        _productPartials?.Dispose();
         foreach (var s in _scratch)
         {
             s.Dispose();

@@ -2,7 +2,7 @@
 # The device check run on a lent GPU machine (no .NET SDK there): a self-contained `lmu` published with
 #   ../shared/tools/device-publish Lmu.Gpu.Cli .device
 # and this script run from the repository root with OUT set to a folder for the logs: `gpu-run.sh [SECTION…]`
-# with sections selftest, memory, scan, scan-product, tf32, window, window-product, carries, carry-segments, sequential, adjoint, capacity-timing, neurons, capacity, training, training-scan,
+# with sections selftest, memory, scan, scan-product, tf32, window, window-product, carries, carry-segments, sequential, adjoint, capacity-timing, neurons, capacity, training, training-scan, dense,
 # transfers, psmnist
 # (default: selftest memory neurons capacity, the first run's set). Each command has its own time limit so that one slow case cannot eat the whole lease.
 set -u
@@ -12,7 +12,7 @@ mkdir -p "$OUT"
 log="$OUT/gpu.log"
 # Each command is logged with the kernel choices from the environment that apply to it.
 run() {
-  echo "\$ ${LMU_SCAN_STATES:+LMU_SCAN_STATES=$LMU_SCAN_STATES }${LMU_SCAN_WINDOW:+LMU_SCAN_WINDOW=$LMU_SCAN_WINDOW }${LMU_WINDOW_PRODUCT:+LMU_WINDOW_PRODUCT=$LMU_WINDOW_PRODUCT }${LMU_GEMM_GROUPS_PER_SM:+LMU_GEMM_GROUPS_PER_SM=$LMU_GEMM_GROUPS_PER_SM }${LMU_SPECIALIZE:+LMU_SPECIALIZE=$LMU_SPECIALIZE }lmu $*" | tee -a "$log"
+  echo "\$ ${LMU_SCAN_STATES:+LMU_SCAN_STATES=$LMU_SCAN_STATES }${LMU_SCAN_WINDOW:+LMU_SCAN_WINDOW=$LMU_SCAN_WINDOW }${LMU_WINDOW_PRODUCT:+LMU_WINDOW_PRODUCT=$LMU_WINDOW_PRODUCT }${LMU_GEMM_GROUPS_PER_SM:+LMU_GEMM_GROUPS_PER_SM=$LMU_GEMM_GROUPS_PER_SM }${LMU_SPECIALIZE:+LMU_SPECIALIZE=$LMU_SPECIALIZE }${LMU_DENSE_PRODUCT:+LMU_DENSE_PRODUCT=$LMU_DENSE_PRODUCT }lmu $*" | tee -a "$log"
   timeout "${LIMIT:-90}" "$L" "$@" 2>&1 | tee -a "$log"
 }
 
@@ -215,6 +215,14 @@ done; done; done
 for m in sequential scan; do
   LIMIT=60 run bench training --order 256 --steps 10000 --batch 64 --method $m --accelerator cuda --repeat 5 --trainable-theta
 done
+fi
+if has dense; then
+# Training's dense products (forward, input gradient, weight gradient) on the blocked product kernel vs the row
+# kernels, side by side, at run 9's training sizes (one step of 64 sequences, n = 64, memory by the scan).
+for d in 64 256; do for T in 1000 10000; do for p in off on; do
+  LIMIT=60 run bench training --order $d --steps $T --batch 64 --method scan --accelerator cuda --repeat 5 --dense-product $p
+done; done; done
+LIMIT=60 run bench training --order 256 --steps 10000 --batch 64 --method sequential --accelerator cuda --repeat 5 --dense-product on
 fi
 if has transfers; then
 # What the span overloads' host transfers cost next to the device-resident run (LinearMemory's view overloads).
