@@ -75,4 +75,70 @@ public sealed class BackendTests
             Assert.That(actual[i], Is.EqualTo(expected[i]).Within(1e-5));
         }
     }
+
+    [TestCase(1000, 1, true)]
+    [TestCase(777, 3, true)]
+    [TestCase(5000, 70, false)]
+    [TestCase(50, 4, false)]
+    public void ColumnSum_CpuSimulator_MatchesDoubleSums(int rows, int width, bool inChunks)
+    {
+        // Chunks of rows (two passes) where the simulator's threads outnumber the columns and the rows make two or more
+        // chunks of 64; 70 columns fill its threads, and 50 rows make one chunk: one thread per column.
+        using var device = LmuDevice.Open(AcceleratorKind.CpuSimulator);
+        var acc = device.Accelerator;
+        long capacity = (long)acc.NumMultiprocessors * acc.MaxNumThreadsPerMultiprocessor;
+        int chunks = DeviceBackend.ColumnSumChunks(rows, width, capacity);
+        Assert.That(chunks > 1, Is.EqualTo(inChunks), $"chunks = {chunks}, simulator threads = {capacity}");
+        var rng = new Random(rows + width);
+        float[] dy = Enumerable.Range(0, rows * width).Select(_ => (float)rng.NextDouble() - 0.5f).ToArray();
+        float[] db0 = Enumerable.Range(0, width).Select(i => (float)i).ToArray();
+        using var sim = new DeviceBackend(acc);
+        using var a = sim.Upload(dy, "dY");
+        using var b = sim.Upload(db0, "db");
+        sim.ColumnSum(a.All, b.All, rows, width);
+        float[] actual = sim.Download(b.All);
+        for (int i = 0; i < width; i++)
+        {
+            double expected = db0[i];
+            for (int r = 0; r < rows; r++)
+            {
+                expected += dy[(r * width) + i];
+            }
+
+            Assert.That(actual[i], Is.EqualTo(expected).Within(1e-5 * Math.Sqrt(rows)), $"db[{i}]");
+        }
+    }
+
+    [TestCase(100)]
+    [TestCase(40_000)]
+    public void SquaredError_CpuSimulator_MatchesHostLossAndGradient(int length)
+    {
+        // 40,000 elements reduce the loss on the device to 4,096 partial sums before the read-back.
+        var rng = new Random(length);
+        float[] y = Enumerable.Range(0, length).Select(_ => (float)rng.NextDouble() - 0.5f).ToArray();
+        float[] target = Enumerable.Range(0, length).Select(_ => (float)rng.NextDouble() - 0.5f).ToArray();
+        using var device = LmuDevice.Open(AcceleratorKind.CpuSimulator);
+        using var sim = new DeviceBackend(device.Accelerator);
+        using var host = new HostBackend();
+        (double Loss, float[] Gradient) Run(Backend backend)
+        {
+            using var ys = backend.Upload(y, "y");
+            using var ts = backend.Upload(target, "target");
+            using var g = backend.Upload(new float[length], "dY");
+            double loss = backend.SquaredError(ys.All, ts.All, g.All, stepsOut: 50, fromElement: 10, scale: 1f / length);
+            return (loss, backend.Download(g.All));
+        }
+
+        var expected = Run(host);
+        var actual = Run(sim);
+        Assert.That(actual.Loss, Is.EqualTo(expected.Loss).Within(1e-6 * expected.Loss));
+        Assert.That(actual.Gradient, Is.EqualTo(expected.Gradient).Within(1e-9));
+    }
+
+    [TestCase(640_000, 1, 10_000)]
+    [TestCase(640_000, 64, 4_224)]
+    [TestCase(100, 64, 1)]
+    public void ColumnSumChunks_FillAnH100(int rows, int width, int expected) =>
+        // 132 multiprocessors × 2,048 threads; chunks of at least 64 rows.
+        Assert.That(DeviceBackend.ColumnSumChunks(rows, width, 132 * 2048), Is.EqualTo(expected));
 }

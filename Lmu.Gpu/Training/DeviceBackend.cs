@@ -142,6 +142,11 @@ internal sealed partial class DeviceBackend : Backend
 
     public override void ColumnSum(Slice dY, Slice db, int rows, int width)
     {
+        if (width == 0 || TryColumnSumInChunks(dY, db, rows, width))
+        {
+            return;
+        }
+
         _columnSum ??= DeviceKernels.GetOrLoad(_acc, TrainingKernels.ColumnSum, a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int>(TrainingKernels.ColumnSum));
         _columnSum(width, dY.View, db.View, rows, width);
     }
@@ -190,14 +195,7 @@ internal sealed partial class DeviceBackend : Backend
         _squaredError ??= DeviceKernels.GetOrLoad(_acc, TrainingKernels.SquaredError, a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, float>(TrainingKernels.SquaredError));
         var loss = Scratch(ref _lossScratch, y.Length);
         _squaredError((int)y.Length, y.View, target.View, dY.View, loss.All.View, stepsOut, fromElement, scale);
-        var host = Download(loss.Sub(0, y.Length));
-        double sum = 0;
-        foreach (float v in host)
-        {
-            sum += v;
-        }
-
-        return sum;
+        return Sum(loss.Sub(0, y.Length));
     }
 
     public override (double Loss, int Correct) SoftmaxCrossEntropy(Slice logits, LabelTensor labels, Slice dZ, int rows, int classes, float scale)
@@ -206,17 +204,8 @@ internal sealed partial class DeviceBackend : Backend
         var loss = Scratch(ref _lossScratch, rows);
         var correct = Scratch(ref _lossScratch2, rows);
         _softmax(rows, logits.View, labels.Device!.View, dZ.View, loss.All.View, correct.All.View, classes, scale);
-        var l = Download(loss.Sub(0, rows));
-        var c = Download(correct.Sub(0, rows));
-        double sum = 0;
-        int count = 0;
-        for (int r = 0; r < rows; r++)
-        {
-            sum += l[r];
-            count += c[r] > 0.5f ? 1 : 0;
-        }
-
-        return (sum, count);
+        // correct holds 0 or 1 per row: its partial sums are exact integers in float32 (far below 2²⁴ per partial).
+        return (Sum(loss.Sub(0, rows)), (int)Math.Round(Sum(correct.Sub(0, rows))));
     }
 
     public override void SelectLast(Slice src, Slice dst, int batch, int steps, int width)
@@ -264,6 +253,7 @@ internal sealed partial class DeviceBackend : Backend
         _lossScratch2?.Dispose();
         _partials?.Dispose();
         _productPartials?.Dispose();
+        _reductionPartials?.Dispose();
         foreach (var s in _scratch)
         {
             s.Dispose();
