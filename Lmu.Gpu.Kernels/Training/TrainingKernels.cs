@@ -66,15 +66,15 @@ public static class TrainingKernels
         dW[index] += s;
     }
 
-    /// <summary>The same sum split over row chunks for parallelism: thread (c, i·Q + j) sums the rows of chunk c
-    /// and adds the result atomically, so the summation order (and the last bits) may vary between runs.</summary>
+    /// <summary>The same sum split over row chunks for parallelism: thread (c, i·Q + j) sums the rows of chunk c into
+    /// partial[c, i·Q + j]; <see cref="ColumnSumFinish"/> then adds the chunks to dW in chunk order (deterministic).</summary>
     /// <param name="index">c·P·Q + i·Q + j.</param>
     /// <param name="dY">[B, T, P].</param>
     /// <param name="x">[B, T, Q].</param>
-    /// <param name="dW">[P, Q], accumulated.</param>
+    /// <param name="partial">[chunks, P·Q].</param>
     /// <param name="p">Sizes.</param>
     /// <param name="chunkRows">Rows (b, t) per chunk.</param>
-    public static void OuterChunked(Index1D index, ArrayView<float> dY, ArrayView<float> x, ArrayView<float> dW, OuterParams p, int chunkRows)
+    public static void OuterChunked(Index1D index, ArrayView<float> dY, ArrayView<float> x, ArrayView<float> partial, OuterParams p, int chunkRows)
     {
         int elements = p.P * p.Q;
         int chunk = index / elements;
@@ -99,7 +99,7 @@ public static class TrainingKernels
             }
         }
 
-        Atomic.Add(ref dW[element], s);
+        partial[index] = s;
     }
 
     /// <summary>db[i] += Σ_r dY[r, i].</summary>

@@ -141,4 +141,27 @@ public sealed class BackendTests
     public void ColumnSumChunks_FillAnH100(int rows, int width, int expected) =>
         // 132 multiprocessors × 2,048 threads; chunks of at least 64 rows.
         Assert.That(DeviceBackend.ColumnSumChunks(rows, width, 132 * 2048), Is.EqualTo(expected));
+
+    [Test]
+    public void Outer_Chunked_CpuSimulator_IsBitIdenticalRunToRun()
+    {
+        // One weight over 4,000 rows: the chunked path, whose chunks are now added in a fixed order (they were atomics).
+        using var device = LmuDevice.Open(AcceleratorKind.CpuSimulator);
+        using var sim = new DeviceBackend(device.Accelerator);
+        var rng = new Random(3);
+        float[] dy = Enumerable.Range(0, 4000).Select(_ => (float)rng.NextDouble() - 0.5f).ToArray();
+        float[] x = Enumerable.Range(0, 4000).Select(_ => (float)rng.NextDouble() - 0.5f).ToArray();
+        using var a = sim.Upload(dy, "dY");
+        using var b = sim.Upload(x, "x");
+        var results = new HashSet<float>();
+        for (int run = 0; run < 5; run++)
+        {
+            using var w = sim.Upload([0f], "dW");
+            sim.Outer(new OuterParams(1, 4000, 1, 1, 0), a.All, b.All, w.All);
+            results.Add(sim.Download(w.All)[0]);
+        }
+
+        Assert.That(results, Has.Count.EqualTo(1));
+        Assert.That(results.Single(), Is.EqualTo(dy.Zip(x, (p, q) => (double)p * q).Sum()).Within(1e-4));
+    }
 }

@@ -203,6 +203,7 @@ public sealed class DenseProductTests : GpuShapedSimulatorFixture
     [TestCase("auto", 64, 640_000, 257, true)]
     [TestCase("auto", 1, 640_000, 64, false)]
     [TestCase("auto", 64, 64, 64, false)]
+    [TestCase("auto", 64, 640_000, 1, false)]
     [TestCase("on", 1, 3, 2, true)]
     [TestCase("off", 64, 640_000, 257, false)]
     public void PrefersDenseProduct_FollowsTheSetting(string use, int rows, int columns, int depth, bool expected) =>

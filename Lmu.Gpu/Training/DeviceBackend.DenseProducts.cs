@@ -28,8 +28,9 @@ internal sealed partial class DeviceBackend
     /// <summary>Products launched on the blocked kernel since the backend was made (for tests and the self-test).</summary>
     internal int DenseProducts { get; private set; }
 
-    /// <summary>Whether an M × N by K product runs on the blocked kernel: under <see cref="ProductUse.Auto"/>, where both
-    /// sides hold at least 16 and it has at least <see cref="MinimumProductMultiplyAdds"/> multiply-adds.</summary>
+    /// <summary>Whether an M × N by K product runs on the blocked kernel: under <see cref="ProductUse.Auto"/>, where M, N
+    /// and K are all at least 16 (a shorter depth is less than one stage of the kernel, and the row kernels read such
+    /// rows once anyway) and it has at least <see cref="MinimumProductMultiplyAdds"/> multiply-adds.</summary>
     /// <param name="use">The setting.</param>
     /// <param name="rows">M.</param>
     /// <param name="columns">N.</param>
@@ -39,7 +40,7 @@ internal sealed partial class DeviceBackend
     {
         ProductUse.Always => rows > 0 && columns > 0 && depth > 0,
         ProductUse.Never => false,
-        _ => rows >= 16 && columns >= 16 && rows * columns * depth >= MinimumProductMultiplyAdds,
+        _ => rows >= 16 && columns >= 16 && depth >= 16 && rows * columns * depth >= MinimumProductMultiplyAdds,
     };
 
     /// <summary>Y[r, o] = f(Σ_i X[r, i]·W[o, i] + b[o]) as C = W·Xᵀ: M = O, N = R, K = I, so that the large operand X is

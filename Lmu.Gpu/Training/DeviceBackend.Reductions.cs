@@ -4,8 +4,9 @@ using Lmu.Gpu.Kernels.Training;
 
 namespace Lmu.Gpu.Training;
 
-/// <summary>Sums over many rows spread over the device: bias gradients (column sums over B·T rows) and loss totals,
-/// each in two deterministic passes instead of one thread per column or a read-back of every element.</summary>
+/// <summary>Sums over many rows spread over the device: bias gradients (column sums over B·T rows), small weight
+/// gradients (<see cref="TrainingKernels.OuterChunked"/>'s chunks) and loss totals, each in two deterministic passes
+/// instead of one thread per column, atomics, or a read-back of every element.</summary>
 internal sealed partial class DeviceBackend
 {
     /// <summary>A chunk of a column sum covers at least this many rows.</summary>
@@ -43,10 +44,16 @@ internal sealed partial class DeviceBackend
         chunks = (rows + chunkRows - 1) / chunkRows;
         var partial = ReductionScratch((long)chunks * width);
         _columnSumPartial ??= DeviceKernels.GetOrLoad(_acc, TrainingKernels.ColumnSumPartial, a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int, int>(TrainingKernels.ColumnSumPartial));
-        _columnSumFinish ??= DeviceKernels.GetOrLoad(_acc, TrainingKernels.ColumnSumFinish, a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int>(TrainingKernels.ColumnSumFinish));
         _columnSumPartial(chunks * width, dY.View, partial.View, rows, width, chunkRows);
-        _columnSumFinish(width, partial.View, db.View, chunks, width);
+        FinishChunks(partial, db, chunks, width);
         return true;
+    }
+
+    /// <summary>target[i] += Σ_c partial[c, i] for i &lt; <paramref name="width"/>, in chunk order.</summary>
+    private void FinishChunks(Slice partial, Slice target, int chunks, int width)
+    {
+        _columnSumFinish ??= DeviceKernels.GetOrLoad(_acc, TrainingKernels.ColumnSumFinish, a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int>(TrainingKernels.ColumnSumFinish));
+        _columnSumFinish(width, partial.View, target.View, chunks, width);
     }
 
     /// <summary>Σ values (a loss total): reduced to <see cref="SumThreads"/> partial sums on the device where the values

@@ -136,8 +136,10 @@ internal sealed partial class DeviceBackend : Backend
 
         int chunkRows = (int)((rows + chunks - 1) / chunks);
         chunks = (rows + chunkRows - 1) / chunkRows;
+        var partial = ReductionScratch(chunks * elements);
         _outerChunked ??= DeviceKernels.GetOrLoad(_acc, TrainingKernels.OuterChunked, a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, OuterParams, int>(TrainingKernels.OuterChunked));
-        _outerChunked((int)(chunks * elements), dY.View, x.View, dW.View, p, chunkRows);
+        _outerChunked((int)(chunks * elements), dY.View, x.View, partial.View, p, chunkRows);
+        FinishChunks(partial, dW, (int)chunks, elements);
     }
 
     public override void ColumnSum(Slice dY, Slice db, int rows, int width)
