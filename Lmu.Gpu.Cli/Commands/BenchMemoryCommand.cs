@@ -45,7 +45,7 @@ internal static class BenchMemoryCommand
         };
         var outputKind = new Option<string>("--output")
         {
-            Description = "What each timed run computes: states (all B·T states, default), final (the final states only; the line then says output=final) or adjoint (the adjoint of random state gradients: λ, ∂u and ∂m₀, as training's backward pass; output=adjoint).",
+            Description = "What each timed run computes: states (all B·T states, default), final (the final states only; the line then says output=final) adjoint (the adjoint of random state gradients: λ, ∂u and ∂m₀, as the public RunAdjoint; output=adjoint) or input-gradient (a device scan's adjoint without λ, only ∂u = B̄ᵀ·λ_t, as a feedforward layer's backward pass with a fixed θ: by the chunk products, or by the lock-step kernel under LMU_SCAN_STATES=steps; the method then says scan(products) or scan(steps)).",
             DefaultValueFactory = _ => "states",
         };
         var check = new Option<int>("--check")
@@ -75,13 +75,14 @@ internal static class BenchMemoryCommand
             var system = LmuSystem.Create(d, parse.GetValue(theta));
             var rng = new Random(parse.GetValue(seed));
             string outputName = parse.GetValue(outputKind)?.Trim().ToLowerInvariant() ?? "states";
-            if (outputName is not ("states" or "final" or "adjoint"))
+            if (outputName is not ("states" or "final" or "adjoint" or "input-gradient"))
             {
-                throw new ArgumentException($"--output must be states, final or adjoint, not '{outputName}'.");
+                throw new ArgumentException($"--output must be states, final, adjoint or input-gradient, not '{outputName}'.");
             }
 
             bool finalOnly = outputName == "final";
-            bool adjoint = outputName == "adjoint";
+            bool inputGradientOnly = outputName == "input-gradient";
+            bool adjoint = outputName == "adjoint" || inputGradientOnly;
             long count = (long)b * t;
             if (!finalOnly && count * d > Array.MaxLength)
             {
@@ -154,7 +155,7 @@ internal static class BenchMemoryCommand
                 bool timePhases = parse.GetValue(phases);
                 if (adjoint && (timePhases || parse.GetValue(transfers)))
                 {
-                    throw new ArgumentException("--output adjoint times device-resident adjoint runs; leave out --phases and --transfers.");
+                    throw new ArgumentException($"--output {outputName} times device-resident adjoint runs; leave out --phases and --transfers.");
                 }
 
                 if (timePhases && memory.ResolveMethod(sequenceMethod, t, finalOnly) != SequenceMethod.Scan)
@@ -177,10 +178,31 @@ internal static class BenchMemoryCommand
                         gradients[i] = (float)(rng.NextDouble() * 2 - 1);
                     }
 
-                    times = memory.MeasureAdjoint(gradients, t, sequenceMethod, repeats);
-                    if (checkedSequences > 0)
+                    if (inputGradientOnly)
                     {
-                        checkError = CheckAdjointAgainstHost(memory, system, gradients, t, sequenceMethod, checkedSequences);
+                        if (sequenceMethod != SequenceMethod.Scan)
+                        {
+                            throw new ArgumentException("--output input-gradient times the device scan's adjoint without λ; use --method scan.");
+                        }
+
+                        var engine = DeviceEngine(memory, "--output input-gradient");
+                        name = engine.AdjointByProduct ? "scan(products)" : "scan(steps)";
+                        times = engine.MeasureInputGradient(gradients, t, memory.ChunkLength, repeats, out float[] inputGradient);
+                        if (checkedSequences > 0)
+                        {
+                            using var host = LmuDevice.Open(AcceleratorKind.Cpu);
+                            using var reference = new LinearMemory(host, system, checkedSequences);
+                            float[] expected = reference.RunAdjoint(gradients.AsSpan(0, checkedSequences * t * d), t, SequenceMethod.Sequential).InputGradient;
+                            checkError = SelfTest.SelfTestResult.Relative(inputGradient.AsSpan(0, expected.Length), expected);
+                        }
+                    }
+                    else
+                    {
+                        times = memory.MeasureAdjoint(gradients, t, sequenceMethod, repeats);
+                        if (checkedSequences > 0)
+                        {
+                            checkError = CheckAdjointAgainstHost(memory, system, gradients, t, sequenceMethod, checkedSequences);
+                        }
                     }
                 }
                 else if (parse.GetValue(transfers))
@@ -227,7 +249,9 @@ internal static class BenchMemoryCommand
 
             if (checkError is { } error)
             {
-                string against = adjoint
+                string against = inputGradientOnly
+                    ? "max |∂u - ∂u_host| / max |∂u_host| against the host's sequential adjoint"
+                    : adjoint
                     ? "max |λ - λ_host| / max |λ_host| against the host's sequential adjoint"
                     : "max |m - m_host| / max |m_host| against the host's sequential run";
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -58,6 +58,12 @@ internal sealed class ScanSelfTests : ISelfTestSuite
             // The overloads on ILGPU views: inputs and outputs stay in device memory.
             yield return new SelfTestCase("scan", $"all states on device views {describe}", d => AllStates(d, size, views: true));
             yield return new SelfTestCase("scan", $"adjoint on device views {describe}", d => Adjoint(d, size, views: true));
+
+            // The adjoint without λ (a feedforward layer's backward pass with a fixed θ): ∂u = B̄ᵀ·λ_t by the two chunk
+            // products (AdjointGemmKernels), and by the lock-step kernel.
+            yield return new SelfTestCase("scan", $"adjoint input gradient by the chunk products {describe}", d => InputGradient(d, size, ScanStatesKernel.Gemm));
+            yield return new SelfTestCase("scan", $"adjoint input gradient by the chunk products {text}", d => InputGradient(d, large, ScanStatesKernel.Gemm));
+            yield return new SelfTestCase("scan", $"adjoint input gradient by the lock-step kernel {text}", d => InputGradient(d, large, ScanStatesKernel.Steps));
         }
     }
 
@@ -204,6 +210,42 @@ internal sealed class ScanSelfTests : ISelfTestSuite
         return new SelfTestResult(SelfTestResult.Relative(decoded, expected), MemorySelfTests.StateTolerance);
     }
 
+    /// <summary>∂u = B̄ᵀ·λ_t of a device scan's adjoint without λ (<see cref="DeviceMemoryEngine.ScanInputGradient"/>)
+    /// against the double recursion.</summary>
+    private static SelfTestResult InputGradient(LmuDevice device, (int B, int K, int D, int T) s, ScanStatesKernel kernel)
+    {
+        var system = System(s.D, s.T);
+        float[] gradients = SelfTestSizes.Inputs((long)s.B * s.T * s.K * s.D, 25);
+        using var memory = new LinearMemory(device, system, s.B, s.K);
+        var engine = (DeviceMemoryEngine)memory.Engine;
+        engine.StatesKernel = kernel;
+        var acc = device.Accelerator;
+        using var g = acc.Allocate1D(gradients);
+        using var du = acc.Allocate1D<float>((long)s.B * s.T * s.K);
+        engine.ScanInputGradient(g.View, s.T, du.View, 0);
+        if (kernel != ScanStatesKernel.Steps && engine.LastAdjointProducts == 0)
+        {
+            throw new InvalidOperationException("The input gradient was to run by the chunk products, but they never ran.");
+        }
+
+        double[] lambda = ReferenceAdjoint(system, gradients, s);
+        int d = s.D;
+        var expected = new double[(long)s.B * s.T * s.K];
+        var b = system.DiscreteB;
+        for (long row = 0; row < expected.Length; row++)
+        {
+            double sum = 0;
+            for (int i = 0; i < d; i++)
+            {
+                sum += b[i] * lambda[(row * d) + i];
+            }
+
+            expected[row] = sum;
+        }
+
+        return new SelfTestResult(SelfTestResult.Relative(du.GetAsArray1D(), expected), MemorySelfTests.StateTolerance);
+    }
+
     private static SelfTestResult Adjoint(LmuDevice device, (int B, int K, int D, int T) s, bool views = false)
     {
         var system = System(s.D, s.T);
@@ -225,7 +267,12 @@ internal sealed class ScanSelfTests : ISelfTestSuite
             actual = memory.RunAdjoint(gradients, s.T, SequenceMethod.Scan).Lambda;
         }
 
-        // λ_t = g_t + Āᵀ·λ_(t+1), λ_T = 0, in double, one sequence at a time.
+        return new SelfTestResult(SelfTestResult.Relative(actual, ReferenceAdjoint(system, gradients, s)), MemorySelfTests.StateTolerance);
+    }
+
+    /// <summary>λ_t = g_t + Āᵀ·λ_(t+1), λ_T = 0, in double, one sequence at a time.</summary>
+    private static double[] ReferenceAdjoint(LmuSystem system, float[] gradients, (int B, int K, int D, int T) s)
+    {
         int d = s.D;
         var a = system.DiscreteA;
         var expected = new double[gradients.Length];
@@ -256,6 +303,6 @@ internal sealed class ScanSelfTests : ISelfTestSuite
             }
         }
 
-        return new SelfTestResult(SelfTestResult.Relative(actual, expected), MemorySelfTests.StateTolerance);
+        return expected;
     }
 }

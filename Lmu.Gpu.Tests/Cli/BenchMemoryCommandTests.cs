@@ -135,7 +135,41 @@ public sealed class BenchMemoryCommandTests
         Assert.That(fft.Error, Does.Contain("--output adjoint: the fft baseline computes all states"));
     }
 
-    [TestCase("--output", "everything", "--output must be states, final or adjoint")]
+    [TestCase(null, "scan(products)")]
+    [TestCase("steps", "scan(steps)")]
+    public void OutputInputGradient_OnTheSimulator_NamesTheKernelAndMatchesTheHost(string? statesKernel, string shown)
+    {
+        // The engine reads $LMU_SCAN_STATES when it is made (this fixture runs alone: NonParallelizable).
+        string? saved = Environment.GetEnvironmentVariable("LMU_SCAN_STATES");
+        CliResult result;
+        try
+        {
+            Environment.SetEnvironmentVariable("LMU_SCAN_STATES", statesKernel);
+            result = CliRunner.Run("bench", "memory", "--order", "8", "--theta", "40", "--steps", "200", "--batch", "2", "--accelerator", "cpu-sim",
+                "--method", "scan", "--output", "input-gradient", "--repeat", "1", "--check", "2");
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("LMU_SCAN_STATES", saved);
+        }
+
+        Assert.That(result.ExitCode, Is.EqualTo(0), result.Error);
+        Assert.That(result.Output, Does.StartWith($"method={shown} output=input-gradient accelerator=cpu-sim d=8 T=200 B=2"));
+        Assert.That(double.Parse(System.Text.RegularExpressions.Regex.Match(result.Output, @"max_rel_err=(\S+) ").Groups[1].Value,
+            System.Globalization.CultureInfo.InvariantCulture), Is.LessThan(1e-5));
+    }
+
+    [TestCase("cpu", "scan", "applies to the device scan")]
+    [TestCase("cpu-sim", "sequential", "use --method scan")]
+    public void OutputInputGradient_ThrowsOnTheHostAndForOtherMethods(string accelerator, string method, string message)
+    {
+        var result = CliRunner.Run("bench", "memory", "--order", "4", "--theta", "50", "--steps", "300", "--accelerator", accelerator,
+            "--method", method, "--output", "input-gradient", "--repeat", "1");
+        Assert.That(result.ExitCode, Is.EqualTo(1));
+        Assert.That(result.Error, Does.Contain(message));
+    }
+
+    [TestCase("--output", "everything", "--output must be states, final, adjoint or input-gradient")]
     [TestCase("--transfers", null, "leave out --phases and --output final")]
     public void OutputFinal_ThrowsForUnknownKindsAndTransfers(string option, string? value, string message)
     {

@@ -19,7 +19,8 @@ internal static class KernelPtx
 {
     /// <summary>The kernels by name: the method and whether it is explicitly grouped. Kernels that take specialised
     /// values go through wrappers with the constants of their main launches: chunk-states at the chosen side, window-product
-    /// at side 16, dense-product at side 8 (a 64-unit layer) and 16,
+    /// at side 16, dense-product at side 8 (a 64-unit layer) and 16, adjoint-product at 16 (the chunk starts at d ≥ 128)
+    /// and 8 (the input gradient of L = 64 steps),
     /// chunk-steps with the flags of the forward 4×4 tile (d = 256 on a GPU), of the single-buffer tile (d = 64) and of
     /// the adjoint.</summary>
     private static readonly (string Name, Type Type, string Method, bool Explicit)[] Kernels =
@@ -40,6 +41,8 @@ internal static class KernelPtx
         ("cell-forward", typeof(CellKernels), nameof(CellKernels.Forward), true),
         ("cell-backward", typeof(CellKernels), nameof(CellKernels.Backward), true),
         ("memory-adjoint", typeof(TrainingKernels), nameof(TrainingKernels.MemoryAdjoint), true),
+        ("adjoint-product", typeof(KernelPtx), nameof(AdjointProductSide16), true),
+        ("adjoint-product-8", typeof(KernelPtx), nameof(AdjointProductSide8), true),
         ("dense-product", typeof(KernelPtx), nameof(DenseProductSide8), true),
         ("dense-product-16", typeof(KernelPtx), nameof(DenseProductSide16), true),
         ("finish-splits", typeof(DenseProductKernels), nameof(DenseProductKernels.FinishSplits), false),
@@ -76,7 +79,7 @@ internal static class KernelPtx
             };
             specialization = GemmOccupancy.For(AcceleratorType.Cuda, side, groupsPerMultiprocessor);
         }
-        else if (kernel.Name is "window-product" or "window-product-tf32" or "dense-product" or "dense-product-16")
+        else if (kernel.Name is "window-product" or "window-product-tf32" or "dense-product" or "dense-product-16" or "adjoint-product" or "adjoint-product-8")
         {
             specialization = GemmOccupancy.For(AcceleratorType.Cuda, 16, groupsPerMultiprocessor);
         }
@@ -114,6 +117,12 @@ internal static class KernelPtx
 
     private static void WindowProductSide16(ArrayView<float> weights, ArrayView<float> input, ArrayView<float> output, ArrayView<float> final,
         WindowProductParams p) => WindowGemmKernels.WindowProduct(weights, input, output, final, p, SpecializedValue.New(16));
+
+    private static void AdjointProductSide16(ArrayView<float> weightsT, ArrayView<float> gradients, ArrayView<float> carries,
+        ArrayView<float> output, AdjointProductParams p) => AdjointGemmKernels.ChunkProduct(weightsT, gradients, carries, output, p, SpecializedValue.New(16));
+
+    private static void AdjointProductSide8(ArrayView<float> weightsT, ArrayView<float> gradients, ArrayView<float> carries,
+        ArrayView<float> output, AdjointProductParams p) => AdjointGemmKernels.ChunkProduct(weightsT, gradients, carries, output, p, SpecializedValue.New(8));
 
     private static void DenseProductSide8(ArrayView<float> a, ArrayView<float> b, ArrayView<float> bias, ArrayView<float> c,
         ArrayView<float> partial, DenseProductParams p) => DenseProductKernels.Product(a, b, bias, c, partial, p, SpecializedValue.New(8));

@@ -477,6 +477,12 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
     /// <paramref name="lambda"/> is given, λ_t.</summary>
     private void AdjointOnDevice(ArrayView<float> gradients, int steps, int chunkLength, ArrayView<float>? lambda, ArrayView<float> inputGradient, List<IDisposable> owned)
     {
+        if (lambda is null && AdjointByProduct)
+        {
+            AdjointInputGradientByProducts(gradients, steps, chunkLength, inputGradient);
+            return;
+        }
+
         var plan = Plan(steps, chunkLength, ScanStatesKernel.Steps);
         long columns = (long)_count * plan.Plan.Chunks;
         int tile = ChunkTile;
@@ -695,6 +701,7 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
         _adjointSegments?.Dispose();
         _windowImpulse?.Dispose();
         ReleaseProductWeights();
+        ReleaseAdjointWeights();
         _a.Dispose();
         _aT.Dispose();
         _bBar.Dispose();

@@ -24,6 +24,7 @@ internal sealed class ScanKernelSet
     private readonly object _tensorLock = new();
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ScanGemmParams>? _tensorStates;
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, WindowProductParams>? _tensorWindows;
+    private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AdjointProductParams, SpecializedValue<int>>? _adjointProduct;
 
     private ScanKernelSet(Accelerator accelerator, bool specialize, int groupsPerMultiprocessor)
     {
@@ -110,6 +111,18 @@ internal sealed class ScanKernelSet
         {
             return _tensorWindows ??= _accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, WindowProductParams>(
                 WindowTensorKernels.WindowProduct, GemmOccupancy.For(_accelerator.AcceleratorType, 16, _groupsPerMultiprocessor));
+        }
+    }
+
+    /// <summary><see cref="AdjointGemmKernels.ChunkProduct"/> with the group side (specialised), loaded on first use.</summary>
+    /// <returns>The launcher.</returns>
+    public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AdjointProductParams, int> AdjointProduct()
+    {
+        lock (_tensorLock)
+        {
+            var kernel = _adjointProduct ??= _accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AdjointProductParams, SpecializedValue<int>>(
+                AdjointGemmKernels.ChunkProduct, GemmOccupancy.For(_accelerator.AcceleratorType, DeviceMemoryEngine.GemmGroupSide(_accelerator), _groupsPerMultiprocessor));
+            return (config, w, g, carries, output, p, side) => kernel(config, w, g, carries, output, p, SpecializedValue.New(side));
         }
     }
 }

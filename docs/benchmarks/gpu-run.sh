@@ -2,7 +2,7 @@
 # The device check run on a lent GPU machine (no .NET SDK there): a self-contained `lmu` published with
 #   ../shared/tools/device-publish Lmu.Gpu.Cli .device
 # and this script run from the repository root with OUT set to a folder for the logs: `gpu-run.sh [SECTION…]`
-# with sections selftest, memory, scan, scan-product, tf32, window, window-product, carries, carry-segments, sequential, adjoint, capacity-timing, neurons, capacity, training, training-scan, dense,
+# with sections selftest, memory, scan, scan-product, tf32, window, window-product, carries, carry-segments, sequential, adjoint, input-gradient, capacity-timing, neurons, capacity, training, training-scan, dense,
 # transfers, psmnist
 # (default: selftest memory neurons capacity, the first run's set). Each command has its own time limit so that one slow case cannot eat the whole lease.
 set -u
@@ -170,6 +170,16 @@ for d in 64 256; do for B in 1 16; do for T in 1000 100000; do for m in sequenti
   LIMIT=60 run bench memory --order $d --theta 1000 --steps $T --batch $B --method $m --accelerator cuda --repeat 3 --output adjoint
 done; done; done; done
 LIMIT=120 run bench memory --order 256 --theta 1000 --steps 100000 --batch 16 --method scan --accelerator cuda --repeat 1 --output adjoint --check 2
+fi
+
+if has input-gradient; then
+# The adjoint without λ (a feedforward layer's backward pass with a fixed θ): ∂u = B̄ᵀ·λ_t by the two chunk products
+# (AdjointGemmKernels, the default) against the lock-step kernel (LMU_SCAN_STATES=steps), side by side; then checks.
+for d in 64 256; do for B in 16 64; do for T in 10000 100000; do for k in steps gemm; do
+  LMU_SCAN_STATES=$k LIMIT=60 run bench memory --order $d --theta 1000 --steps $T --batch $B --method scan --accelerator cuda --repeat 3 --output input-gradient
+done; done; done; done
+LIMIT=120 run bench memory --order 256 --theta 1000 --steps 100000 --batch 64 --method scan --accelerator cuda --repeat 1 --output input-gradient --check 2
+LIMIT=120 run bench memory --order 64 --theta 1000 --steps 100000 --batch 16 --method scan --accelerator cuda --repeat 1 --output input-gradient --check 2
 fi
 
 if has neurons; then
