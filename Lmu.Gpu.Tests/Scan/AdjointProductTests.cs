@@ -12,16 +12,8 @@ namespace Lmu.Gpu.Tests.Scan;
 /// T not a multiple of L, one chunk, many chunks with the two-level carries, and against the lock-step adjoint.
 /// </summary>
 [TestFixture]
-public sealed class AdjointProductTests : GpuShapedSimulatorFixture
+public sealed class AdjointProductTests : BothSimulatorsFixture
 {
-    private LmuDevice _simulator = null!;
-
-    [OneTimeSetUp]
-    public void OpenSimulator() => _simulator = LmuDevice.Open(AcceleratorKind.CpuSimulator);
-
-    [OneTimeTearDown]
-    public void CloseSimulator() => _simulator.Dispose();
-
     /// <summary>B̄ᵀ·λ_t [B, T, k] in double.</summary>
     private static double[] Reference(LmuSystem system, float[] gradients, int batch, int steps, int channels)
     {
@@ -86,7 +78,7 @@ public sealed class AdjointProductTests : GpuShapedSimulatorFixture
     [TestCase(true, 12, 3, 1, 700, 4)]  // 175 chunks: the two-level reverse carries
     public void ScanInputGradient_ByProducts_MatchesDoubleRecursion(bool gpuShaped, int order, int batch, int channels, int steps, int chunk)
     {
-        var accelerator = gpuShaped ? GpuShaped : _simulator.Accelerator;
+        var accelerator = Simulator(gpuShaped);
         var system = LmuSystem.Create(order, 30);
         float[] gradients = ScanTestData.Uniform((long)batch * steps * channels * order, seed: order + steps);
         double[] expected = Reference(system, gradients, batch, steps, channels);
@@ -101,8 +93,8 @@ public sealed class AdjointProductTests : GpuShapedSimulatorFixture
         const int order = 10, batch = 2, channels = 2, steps = 123, chunk = 7;
         var system = LmuSystem.Create(order, 20);
         float[] gradients = ScanTestData.Uniform((long)batch * steps * channels * order, seed: 5, scale: 300f);
-        float[] products = InputGradient(_simulator.Accelerator, system, gradients, batch, steps, channels, chunk, ScanStatesKernel.Gemm, out int byProducts);
-        float[] lockStep = InputGradient(_simulator.Accelerator, system, gradients, batch, steps, channels, chunk, ScanStatesKernel.Steps, out int none);
+        float[] products = InputGradient(DefaultSimulator, system, gradients, batch, steps, channels, chunk, ScanStatesKernel.Gemm, out int byProducts);
+        float[] lockStep = InputGradient(DefaultSimulator, system, gradients, batch, steps, channels, chunk, ScanStatesKernel.Steps, out int none);
         Assert.That((byProducts, none), Is.EqualTo((1, 0)));
         Assert.That(ScanTestData.RelativeMaxError(products, lockStep), Is.LessThanOrEqualTo(1e-5));
     }

@@ -14,18 +14,8 @@ namespace Lmu.Gpu.Tests.Training;
 /// eight-depth column loads.
 /// </summary>
 [TestFixture]
-public sealed class DenseProductTests : GpuShapedSimulatorFixture
+public sealed class DenseProductTests : BothSimulatorsFixture
 {
-    private LmuDevice _simulator = null!;
-
-    [OneTimeSetUp]
-    public void OpenSimulator() => _simulator = LmuDevice.Open(AcceleratorKind.CpuSimulator);
-
-    [OneTimeTearDown]
-    public void CloseSimulator() => _simulator.Dispose();
-
-    private Accelerator Pick(bool gpuShaped) => gpuShaped ? GpuShaped : _simulator.Accelerator;
-
     private static float[] Random(int length, int seed)
     {
         var rng = new Random(seed);
@@ -73,7 +63,7 @@ public sealed class DenseProductTests : GpuShapedSimulatorFixture
             }
         }
 
-        using var backend = new DeviceBackend(Pick(gpuShaped)) { DenseProductUse = ProductUse.Always };
+        using var backend = new DeviceBackend(Simulator(gpuShaped)) { DenseProductUse = ProductUse.Always };
         using var xs = backend.Upload(x, "x");
         using var ws = backend.Upload(w, "w");
         using var bs = backend.Upload(b, "b");
@@ -113,7 +103,7 @@ public sealed class DenseProductTests : GpuShapedSimulatorFixture
             }
         }
 
-        using var backend = new DeviceBackend(Pick(gpuShaped)) { DenseProductUse = ProductUse.Always };
+        using var backend = new DeviceBackend(Simulator(gpuShaped)) { DenseProductUse = ProductUse.Always };
         using var zs = backend.Upload(dz, "dZ");
         using var ws = backend.Upload(w, "w");
         using var xs = backend.Upload(dx0, "dX");
@@ -152,7 +142,7 @@ public sealed class DenseProductTests : GpuShapedSimulatorFixture
             }
         }
 
-        var accelerator = Pick(gpuShaped);
+        var accelerator = Simulator(gpuShaped);
         int side = DeviceBackend.DenseProductSide(DeviceMemoryEngine.GemmGroupSide(accelerator), p);
         int splits = DeviceBackend.DenseProductSplits(p, q, rows, side, accelerator.NumMultiprocessors, accelerator.MaxNumThreadsPerMultiprocessor);
         TestContext.Out.WriteLine($"side {side}, splits {splits}");
@@ -173,7 +163,7 @@ public sealed class DenseProductTests : GpuShapedSimulatorFixture
     [Test]
     public void Outer_WithTimeShift_StaysOnTheRowKernel()
     {
-        using var backend = new DeviceBackend(_simulator.Accelerator) { DenseProductUse = ProductUse.Always };
+        using var backend = new DeviceBackend(DefaultSimulator) { DenseProductUse = ProductUse.Always };
         using var dys = backend.Upload(Random(2 * 10 * 3, 11), "dY");
         using var xs = backend.Upload(Random(2 * 10 * 4, 12), "x");
         using var dws = backend.Upload(new float[12], "dW");
