@@ -27,11 +27,17 @@ public class ReadmeExampleTests
         float[] delayed = memory.RunDecoded(input, steps, [1.0, 0.5]);
         float[] final = memory.RunFinalState(input, steps);   // [B, k, d], no T-long output
 
+        // Backpropagation through the memory (θ fixed): ∂L/∂u and ∂L/∂m₀ from ∂L/∂m_t, without the T-long λ that RunAdjoint returns.
+        float[] stateGradients = new float[4 * steps * 2 * 12];   // [B, T, k, d]
+        var grads = memory.RunInputGradient(stateGradients, steps);   // grads.InputGradient [B, T, k], grads.InitialStateGradient [B, k, d]
+
         Assert.Multiple(() =>
         {
             Assert.That(states, Has.Length.EqualTo(4 * 2 * 12));
             Assert.That(delayed, Has.Length.EqualTo(4 * steps * 2 * 2));
             Assert.That(final, Has.Length.EqualTo(4 * 2 * 12));
+            Assert.That(grads.InputGradient, Has.Length.EqualTo(4 * steps * 2));
+            Assert.That(grads.InitialStateGradient, Has.Length.EqualTo(4 * 2 * 12));
         });
     }
 

@@ -23,7 +23,10 @@ internal sealed partial class DeviceMemoryEngine
     /// <param name="steps">T.</param>
     /// <param name="chunkLength">L, or 0 for the product's rule.</param>
     /// <param name="inputGradient">B̄ᵀ·λ_t [B, T, k] (written).</param>
-    private void AdjointInputGradientByProducts(ArrayView<float> gradients, int steps, int chunkLength, ArrayView<float> inputGradient)
+    /// <param name="initialGradient">Āᵀ·λ_0 [B·k, d] (written when not null: the chunk starts are then computed even
+    /// for a single chunk, and λ_0, the first chunk's start, is read back).</param>
+    private void AdjointInputGradientByProducts(ArrayView<float> gradients, int steps, int chunkLength, ArrayView<float> inputGradient,
+        ArrayView<float>? initialGradient = null)
     {
         var plan = Plan(steps, chunkLength, ScanStatesKernel.Gemm);
         int d = _order;
@@ -33,17 +36,57 @@ internal sealed partial class DeviceMemoryEngine
         var weights = AdjointProductTables(l);
         var kernel = _kernels.AdjointProduct();
         int deviceSide = GemmGroupSide(_accelerator);
-        ArrayView<float> carries = chunks > 1 ? _workspace.Get(ScanScratch.AdjointCarries, columns * d, "adjoint carries") : _empty.View;
+        bool starts = chunks > 1 || initialGradient is not null;
+        ArrayView<float> carries = starts ? _workspace.Get(ScanScratch.AdjointCarries, columns * d, "adjoint carries") : _empty.View;
         var p = new AdjointProductParams(d, _channels, steps, l, chunks, columns, d, checked(l * d), 0, 0);
-        if (chunks > 1)
+        if (starts)
         {
             Launch(kernel, weights.ChunkStarts.View, gradients, _empty.View, carries, p, deviceSide);
-            AdjointCarries(plan, carries);
+            if (chunks > 1)
+            {
+                AdjointCarries(plan, carries);
+            }
         }
 
         Launch(kernel, weights.InputGradient.View, gradients, carries, inputGradient,
             p with { Rows = l, Depth = checked(d + (l * d)), CarryDepth = d, InputGradient = 1 }, deviceSide);
         LastAdjointProducts++;
+        if (initialGradient is { } dm)
+        {
+            // λ_0 of memory n is its first chunk's start, row n·C of the carries.
+            _accelerator.Synchronize();
+            var first = new float[(long)_count * d];
+            for (int n = 0; n < _count; n++)
+            {
+                carries.SubView((long)n * chunks * d, d).CopyToCPU(first.AsSpan(n * d, d));
+            }
+
+            FinishInitialGradient(first, dm);
+        }
+    }
+
+    /// <summary>The adjoint without λ on caller-owned device views: B̄ᵀ·λ_t and Āᵀ·λ_0. By the chunk products for a scan
+    /// where <see cref="AdjointByProduct"/>; else through a temporary λ on the device (the lock-step or sequential
+    /// adjoint writes it). Synchronises before it returns.</summary>
+    /// <param name="gradients">g [B, T, k, d].</param>
+    /// <param name="steps">T.</param>
+    /// <param name="scan">Scan (true) or sequential.</param>
+    /// <param name="chunkLength">L, or 0 for the kernel's rule.</param>
+    /// <param name="inputGradient">B̄ᵀ·λ_t [B, T, k].</param>
+    /// <param name="initialGradient">Āᵀ·λ_0 [B, k, d].</param>
+    internal void RunInputGradientOnDevice(ArrayView<float> gradients, int steps, bool scan, int chunkLength, ArrayView<float> inputGradient,
+        ArrayView<float> initialGradient)
+    {
+        if (scan && AdjointByProduct)
+        {
+            AdjointInputGradientByProducts(gradients, steps, chunkLength, inputGradient, initialGradient);
+            _accelerator.Synchronize();
+            return;
+        }
+
+        using var owned = new OwnedBuffers();
+        var lambda = DeviceBuffers.Allocate(_accelerator, gradients.Length, "adjoint states", owned);
+        RunAdjointOnDevice(gradients, steps, scan, chunkLength, lambda.View, inputGradient, initialGradient);
     }
 
     /// <summary>Times <see cref="ScanInputGradient"/> device-resident (gradients uploaded and the output allocated

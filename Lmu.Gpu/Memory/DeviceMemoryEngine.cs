@@ -376,6 +376,17 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
         dm.View.AsContiguous().SubView(0, initialGradient.Length).CopyToCPU(initialGradient);
     }
 
+    public void RunInputGradient(ReadOnlySpan<float> gradients, int steps, bool scan, int chunkLength, Span<float> inputGradient, Span<float> initialGradient)
+    {
+        using var owned = new OwnedBuffers();
+        var g = DeviceBuffers.Upload(_accelerator, gradients, owned);
+        var du = DeviceBuffers.Allocate(_accelerator, inputGradient.Length, "input gradient", owned);
+        var dm = DeviceBuffers.Allocate(_accelerator, initialGradient.Length, "initial-state gradient", owned);
+        RunInputGradientOnDevice(g.View, steps, scan, chunkLength, du.View, dm.View);
+        du.View.AsContiguous().SubView(0, inputGradient.Length).CopyToCPU(inputGradient);
+        dm.View.AsContiguous().SubView(0, initialGradient.Length).CopyToCPU(initialGradient);
+    }
+
     /// <summary>A forward run on caller-owned device views (<see cref="LinearMemory"/>'s view overloads): the
     /// sequence kernel or the scan, from the current states, which end as the final ones. Synchronises before it
     /// returns.</summary>
@@ -421,6 +432,14 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
             lambda.SubView((long)b * steps * rowFloats, rowFloats).CopyToCPU(first.AsSpan((int)(b * rowFloats), (int)rowFloats));
         }
 
+        FinishInitialGradient(first, initialGradient);
+    }
+
+    /// <summary>Āᵀ·λ_0 [B·k, d] from λ_0 of every memory (read back, B·k·d values), multiplied on the host and written to
+    /// <paramref name="initialGradient"/>; synchronises.</summary>
+    private void FinishInitialGradient(float[] first, ArrayView<float> initialGradient)
+    {
+        int d = _order;
         var result = new float[first.Length];
         var zero = new float[d];
         for (int n = 0; n < _count; n++)

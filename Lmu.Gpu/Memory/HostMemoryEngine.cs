@@ -149,6 +149,24 @@ internal sealed class HostMemoryEngine : IMemoryEngine
         }
     }
 
+    /// <remarks>Sequential: λ chained through two buffers per memory, never held for all T. The scan holds λ in a
+    /// temporary array (its third pass writes it chunk by chunk).</remarks>
+    public unsafe void RunInputGradient(ReadOnlySpan<float> gradients, int steps, bool scan, int chunkLength, Span<float> inputGradient, Span<float> initialGradient)
+    {
+        if (scan)
+        {
+            RunAdjoint(gradients, steps, scan, chunkLength, new float[gradients.Length], inputGradient, initialGradient);
+            return;
+        }
+
+        fixed (float* g = gradients)
+        fixed (float* du = inputGradient)
+        fixed (float* dm = initialGradient)
+        {
+            HostScan.AdjointSequential(_a, _bBar, g, _batch, _channels, steps, null, du, dm);
+        }
+    }
+
     public double[] MeasureStates(ReadOnlySpan<float> input, int steps, bool scan, int chunkLength, int repeats, MemoryOutputMode mode)
     {
         float[] saved = (float[])_states.Clone();

@@ -121,26 +121,28 @@ internal sealed unsafe class HostSequence(
     /// buffers of its own).</param>
     /// <param name="inputGradient">∂u [B, T, k] out.</param>
     /// <param name="theta">The θ terms of a trainable θ, or null.</param>
+    /// <param name="firstLambda">λ_0 of every memory [B·k, d] out (the initial-state gradient's source where λ is not
+    /// written), or null.</param>
     public static void Adjoint(float[] aRowMajor, float[] bBar, float* gradients, int batch, int channels, int steps, float* lambda,
-        float* inputGradient, HostThetaTerms? theta = null)
+        float* inputGradient, HostThetaTerms? theta = null, float* firstLambda = null)
     {
         int d = bBar.Length;
         int count = batch * channels;
         int groups = (count + Width - 1) / Width;
         if (groups > 1 && (long)steps * count * d * d >= ParallelWork)
         {
-            Parallel.For(0, groups, g => AdjointGroup(aRowMajor, bBar, gradients, count, channels, steps, lambda, inputGradient, theta, g));
+            Parallel.For(0, groups, g => AdjointGroup(aRowMajor, bBar, gradients, count, channels, steps, lambda, inputGradient, theta, firstLambda, g));
             return;
         }
 
         for (int g = 0; g < groups; g++)
         {
-            AdjointGroup(aRowMajor, bBar, gradients, count, channels, steps, lambda, inputGradient, theta, g);
+            AdjointGroup(aRowMajor, bBar, gradients, count, channels, steps, lambda, inputGradient, theta, firstLambda, g);
         }
     }
 
     private static void AdjointGroup(float[] aRowMajor, float[] bBar, float* gradients, int count, int channels, int steps,
-        float* lambda, float* inputGradient, HostThetaTerms? theta, int g)
+        float* lambda, float* inputGradient, HostThetaTerms? theta, float* firstLambda, int g)
     {
         int d = bBar.Length;
         int first = g * Width;
@@ -203,6 +205,15 @@ internal sealed unsafe class HostSequence(
                     {
                         sums[q] += HostScanMath.Dot(terms + ((long)q * d), (float*)written[q], d);
                     }
+                }
+            }
+
+            if (firstLambda != null)
+            {
+                // written[q] is λ_0 of column q after the last (t = 0) step.
+                for (int q = 0; q < width; q++)
+                {
+                    new ReadOnlySpan<float>((float*)written[q], d).CopyTo(new Span<float>(firstLambda + ((long)(first + q) * d), d));
                 }
             }
         }

@@ -27,6 +27,10 @@ internal interface IMemoryEngine : IDisposable
     /// The states are not touched.</summary>
     void RunAdjoint(ReadOnlySpan<float> gradients, int steps, bool scan, int chunkLength, Span<float> lambda, Span<float> inputGradient, Span<float> initialGradient);
 
+    /// <summary>As <see cref="RunAdjoint"/> without λ: writes B̄ᵀ·λ_t [B,T,k] and Āᵀ·λ_0 [B,k,d] only, where the engine
+    /// can, without holding λ for all T.</summary>
+    void RunInputGradient(ReadOnlySpan<float> gradients, int steps, bool scan, int chunkLength, Span<float> inputGradient, Span<float> initialGradient);
+
     /// <summary>Times <paramref name="repeats"/> runs of all states, or of the final state only (<paramref name="mode"/>:
     /// <see cref="MemoryOutputMode.AllStates"/> or <see cref="MemoryOutputMode.FinalOnly"/>), after untimed warm-ups,
     /// with the buffers kept in place (on a device, no host transfers are timed); returns seconds per run. States are

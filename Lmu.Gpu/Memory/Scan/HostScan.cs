@@ -310,34 +310,49 @@ internal static unsafe class HostScan
     }
 
     /// <summary>The reverse-time sequential adjoint (reference and <see cref="SequenceMethod.Sequential"/>).</summary>
+    /// <remarks>With <paramref name="lambda"/> null only ∂u and ∂m₀ are written: λ is chained through two buffers per
+    /// memory, and λ_0 kept for ∂m₀.</remarks>
     public static void AdjointSequential(float[] aRowMajor, float[] bBar, float* gradients, int batch, int channels, int steps,
         float* lambda, float* inputGradient, float* initialGradient)
     {
         int d = bBar.Length;
         int n = batch * channels;
-        if (HostMemoryEngine.GroupedSequential(n))
+        // λ_0 of every memory, compact [B·k, d], where λ is not written.
+        var first = lambda == null ? new float[(long)n * d] : [];
+        fixed (float* firstLambda = first)
         {
-            HostSequence.Adjoint(aRowMajor, bBar, gradients, batch, channels, steps, lambda, inputGradient);
-            FinishInitialGradient(aRowMajor, lambda, batch, channels, steps, d, initialGradient);
-            return;
-        }
-
-        float* g0 = gradients, l0 = lambda, du0 = inputGradient;
-        Parallel.For(0, n, new ParallelOptions { MaxDegreeOfParallelism = n == 1 ? 1 : -1 }, seq =>
-        {
-            int b = seq / channels, ch = seq - b * channels;
-            var zero = new float[d];
-            ReadOnlySpan<float> x = zero;
-            for (int t = steps - 1; t >= 0; t--)
+            if (HostMemoryEngine.GroupedSequential(n))
             {
-                long row = ((long)b * steps + t) * channels + ch;
-                var y = new Span<float>(l0 + row * d, d);
-                HostMemoryMath.Advance(aRowMajor, new ReadOnlySpan<float>(g0 + row * d, d), x, 1f, y);
-                du0[row] = System.Numerics.Tensors.TensorPrimitives.Dot(bBar, y);
-                x = y;
+                HostSequence.Adjoint(aRowMajor, bBar, gradients, batch, channels, steps, lambda, inputGradient, firstLambda: firstLambda);
             }
-        });
-        FinishInitialGradient(aRowMajor, lambda, batch, channels, steps, d, initialGradient);
+            else
+            {
+                float* g0 = gradients, l0 = lambda, du0 = inputGradient, f0 = firstLambda;
+                Parallel.For(0, n, new ParallelOptions { MaxDegreeOfParallelism = n == 1 ? 1 : -1 }, seq =>
+                {
+                    int b = seq / channels, ch = seq - b * channels;
+                    var zero = new float[d];
+                    var own = l0 == null ? new float[2 * d] : [];
+                    ReadOnlySpan<float> x = zero;
+                    for (int t = steps - 1; t >= 0; t--)
+                    {
+                        long row = ((long)b * steps + t) * channels + ch;
+                        var y = l0 != null ? new Span<float>(l0 + row * d, d) : own.AsSpan((t & 1) * d, d);
+                        HostMemoryMath.Advance(aRowMajor, new ReadOnlySpan<float>(g0 + row * d, d), x, 1f, y);
+                        du0[row] = System.Numerics.Tensors.TensorPrimitives.Dot(bBar, y);
+                        x = y;
+                    }
+
+                    if (l0 == null)
+                    {
+                        x.CopyTo(new Span<float>(f0 + (long)seq * d, d));
+                    }
+                });
+            }
+
+            // λ_0 of memory (b, ch): in λ at row b·T·k + ch, or in the compact copy at row b·k + ch (a T of 1).
+            FinishInitialGradient(aRowMajor, lambda != null ? lambda : firstLambda, batch, channels, lambda != null ? steps : 1, d, initialGradient);
+        }
     }
 
     private static void FinishInitialGradient(float[] aRowMajor, float* lambda, int batch, int channels, int steps, int d, float* initialGradient)
