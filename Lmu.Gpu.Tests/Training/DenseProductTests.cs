@@ -143,7 +143,7 @@ public sealed class DenseProductTests : BothSimulatorsFixture
         }
 
         var accelerator = Simulator(gpuShaped);
-        int side = DeviceBackend.DenseProductSide(DeviceMemoryEngine.GemmGroupSide(accelerator), p);
+        int side = DeviceMemoryEngine.BlockSide(DeviceMemoryEngine.GemmGroupSide(accelerator), p);
         int splits = DeviceBackend.DenseProductSplits(p, q, rows, side, accelerator.NumMultiprocessors, accelerator.MaxNumThreadsPerMultiprocessor);
         TestContext.Out.WriteLine($"side {side}, splits {splits}");
         if (rows >= 900)
@@ -177,8 +177,8 @@ public sealed class DenseProductTests : BothSimulatorsFixture
     [TestCase(16, 1, 1)]
     [TestCase(4, 21, 4)]
     [TestCase(4, 5, 1)]
-    public void DenseProductSide_TakesTheSmallestBlockThatCoversTheRows(int deviceSide, int rows, int expected) =>
-        Assert.That(DeviceBackend.DenseProductSide(deviceSide, rows), Is.EqualTo(expected));
+    public void BlockSide_TakesTheSmallestBlockThatCoversTheRows(int deviceSide, int rows, int expected) =>
+        Assert.That(DeviceMemoryEngine.BlockSide(deviceSide, rows), Is.EqualTo(expected));
 
     [Test]
     public void DenseProductSplits_FillTheDeviceOnlyWhereBlocksAreFew()

@@ -121,13 +121,7 @@ internal sealed partial class DeviceMemoryEngine
     private void Launch(Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AdjointProductParams, int> kernel,
         ArrayView<float> weights, ArrayView<float> gradients, ArrayView<float> carries, ArrayView<float> output, AdjointProductParams p, int deviceSide)
     {
-        // A side whose half still covers the rows is halved (L = 64 steps take 64 × 64 blocks).
-        int side = deviceSide;
-        while (side > 1 && 8 * (side / 2) >= p.Rows)
-        {
-            side /= 2;
-        }
-
+        int side = BlockSide(deviceSide, p.Rows);
         int size = 8 * side;
         long blocks = ((p.Rows + size - 1) / size) * ((p.Columns + size - 1) / size);
         var config = new KernelConfig(new Index1D(checked((int)blocks)), new Index1D(side * side),

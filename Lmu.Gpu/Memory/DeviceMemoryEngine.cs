@@ -348,6 +348,23 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
         _kernels.ChunkStates(config, weights.View, input, starts, output, p, side);
     }
 
+    /// <summary>The group side of a product with <paramref name="rows"/> output rows: <paramref name="deviceSide"/>,
+    /// halved while half of it still covers the rows (64 rows take 8 × 8 groups and 64 × 64 blocks rather than
+    /// half-empty 128 × 128 ones).</summary>
+    /// <param name="deviceSide">The largest side the device runs (<see cref="GemmGroupSide"/>).</param>
+    /// <param name="rows">M.</param>
+    /// <returns>The side.</returns>
+    internal static int BlockSide(int deviceSide, int rows)
+    {
+        int side = deviceSide;
+        while (side > 1 && 8 * (side / 2) >= rows)
+        {
+            side /= 2;
+        }
+
+        return side;
+    }
+
     /// <summary>Threads along each side of a <see cref="ScanGemmKernels.ChunkStates"/> group: the largest power of
     /// two whose square fits in min(256, the device's group limit) — 16 (blocks of 128 × 128 outputs, the kernel's
     /// largest) on a GPU, 4 on the CPU simulator.</summary>

@@ -74,7 +74,7 @@ internal sealed partial class DeviceBackend
             return false;
         }
 
-        int side = DenseProductSide(DeviceMemoryEngine.GemmGroupSide(_acc), p.Rows);
+        int side = DeviceMemoryEngine.BlockSide(DeviceMemoryEngine.GemmGroupSide(_acc), p.Rows);
         int splits = DenseProductSplits(p.Rows, p.Columns, p.Depth, side, _acc.NumMultiprocessors, _acc.MaxNumThreadsPerMultiprocessor);
         int depthPerSplit = splits == 1 ? p.Depth : RoundUp((p.Depth + splits - 1) / splits, DenseProductKernels.DepthAlignment);
         p = p with { DepthPerSplit = depthPerSplit };
@@ -106,22 +106,6 @@ internal sealed partial class DeviceBackend
 
         DenseProducts++;
         return true;
-    }
-
-    /// <summary>The group side for M output rows: the device's product side, halved while half of it still covers M
-    /// (a 64-unit layer takes 64 × 64 blocks rather than half-empty 128 × 128 ones).</summary>
-    /// <param name="deviceSide">The largest side the device runs (<see cref="DeviceMemoryEngine.GemmGroupSide"/>).</param>
-    /// <param name="rows">M.</param>
-    /// <returns>The side.</returns>
-    internal static int DenseProductSide(int deviceSide, int rows)
-    {
-        int side = deviceSide;
-        while (side > 1 && 8 * (side / 2) >= rows)
-        {
-            side /= 2;
-        }
-
-        return side;
     }
 
     /// <summary>How many ranges the depth is split into: enough groups to fill the device once
