@@ -8,8 +8,9 @@ namespace Lmu.Gpu.Tests.Memory;
 /// <summary>
 /// <see cref="LinearMemory.RunInputGradient(ReadOnlySpan{float}, int, SequenceMethod)"/>, the adjoint without λ, against
 /// <see cref="LinearMemory.RunAdjoint(ReadOnlySpan{float}, int, SequenceMethod)"/>'s ∂u and ∂m₀: on the host (its
-/// sequential adjoint chains λ through two buffers, grouped for three or more memories, one at a time below) and on the
-/// simulator (the scan by the chunk products, with one chunk or many), and on device views; and its argument checks.
+/// sequential adjoint chains λ through two buffers, grouped for three or more memories, one at a time below; its scan
+/// through the first pass's scratch) and on the simulator (the scan by the chunk products), with one chunk or many, and
+/// on device views; and its argument checks.
 /// </summary>
 [TestFixture]
 public sealed class InputGradientTests : SimulatorAndHostFixture
@@ -38,11 +39,11 @@ public sealed class InputGradientTests : SimulatorAndHostFixture
     }
 
     [Test]
-    public void RunInputGradient_ScanOfOneChunk_OnTheSimulator_MatchesRunAdjoint()
+    public void RunInputGradient_ScanOfOneChunk_MatchesRunAdjoint([Values] bool simulator)
     {
         // One chunk: the input gradient needs no carries, but ∂m₀ still needs λ_0, the chunk's start.
         var system = LmuSystem.Create(6, 30);
-        using var memory = new LinearMemory(Simulator, system, 2, 1) { ChunkLength = 64 };
+        using var memory = new LinearMemory(simulator ? Simulator : Host, system, 2, 2) { ChunkLength = 64 };
         AssertMatchesAdjoint(memory, 40, SequenceMethod.Scan);
     }
 

@@ -149,21 +149,22 @@ internal sealed class HostMemoryEngine : IMemoryEngine
         }
     }
 
-    /// <remarks>Sequential: λ chained through two buffers per memory, never held for all T. The scan holds λ in a
-    /// temporary array (its third pass writes it chunk by chunk).</remarks>
+    /// <remarks>λ is never held for all T: the sequential adjoint chains it through two buffers per memory, the scan
+    /// through its per-column scratch.</remarks>
     public unsafe void RunInputGradient(ReadOnlySpan<float> gradients, int steps, bool scan, int chunkLength, Span<float> inputGradient, Span<float> initialGradient)
     {
-        if (scan)
-        {
-            RunAdjoint(gradients, steps, scan, chunkLength, new float[gradients.Length], inputGradient, initialGradient);
-            return;
-        }
-
         fixed (float* g = gradients)
         fixed (float* du = inputGradient)
         fixed (float* dm = initialGradient)
         {
-            HostScan.AdjointSequential(_a, _bBar, g, _batch, _channels, steps, null, du, dm);
+            if (scan)
+            {
+                HostScan.Adjoint(_a, _bBar, Plan(steps, chunkLength), g, _batch, _channels, null, du, dm);
+            }
+            else
+            {
+                HostScan.AdjointSequential(_a, _bBar, g, _batch, _channels, steps, null, du, dm);
+            }
         }
     }
 

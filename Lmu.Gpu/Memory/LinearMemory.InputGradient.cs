@@ -17,12 +17,11 @@ public sealed partial class LinearMemory
     /// <returns>∂L/∂u [B, T, k] and ∂L/∂m_(−1) [B, k, d], equal to <see cref="RunAdjoint(ReadOnlySpan{float}, int, SequenceMethod)"/>'s
     /// to float32 rounding.</returns>
     /// <remarks>
-    /// <para>Where λ is never held for all T: the sequential adjoint on the host (λ chained through two buffers per
-    /// memory), and the scan on a device, where the input gradient comes from two matrix products per chunk (the chunk
-    /// starts from zero, then every step from its chunk's gradients and the next chunk's carry), about the forward
-    /// scan's arithmetic, instead of two lock-step passes.</para>
-    /// <para>The host's scan and a device's sequential or lock-step (<c>$LMU_SCAN_STATES=steps</c>) adjoint hold λ in a
-    /// temporary buffer.</para>
+    /// <para>λ is never held for all T on the host (the sequential adjoint chains it through two buffers per memory,
+    /// the scan through its per-column scratch) nor by a device's scan, whose input gradient comes from two matrix
+    /// products per chunk (the chunk starts from zero, then every step from its chunk's gradients and the next chunk's
+    /// carry), about the forward scan's arithmetic, instead of two lock-step passes.</para>
+    /// <para>A device's sequential or lock-step (<c>$LMU_SCAN_STATES=steps</c>) adjoint holds λ in a temporary buffer.</para>
     /// </remarks>
     /// <exception cref="ArgumentException">Wrong length, or a NaN or infinite gradient.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="steps"/> &lt; 1 or an unknown method.</exception>

@@ -176,7 +176,8 @@ internal static unsafe class HostScan
 
     /// <summary>The adjoint scan λ_t = g_t + Āᵀ·λ_(t+1) (λ_T = 0) in reverse time, with the input gradient
     /// B̄ᵀ·λ_t and the gradient Āᵀ·λ_0 of the initial state. <paramref name="aRowMajor"/> is Ā row-major (that is,
-    /// (Āᵀ)ᵀ in the layout of <see cref="HostScanMath.Product8"/>).</summary>
+    /// (Āᵀ)ᵀ in the layout of <see cref="HostScanMath.Product8"/>). With <paramref name="lambda"/> null, λ is not written
+    /// (the third pass chains it through the scratch buffers of the first) and λ_0 comes from the first chunk's carry.</summary>
     public static void Adjoint(float[] aRowMajor, float[] bBar, ScanPlan plan, float* gradients, int batch, int channels,
         float* lambda, float* inputGradient, float* initialGradient)
     {
@@ -263,7 +264,7 @@ internal static unsafe class HostScan
                                         int b = seq / channels, ch = seq - b * channels;
                                         long row = ((long)b * steps + (long)chs[q] * length + lens[q] - 1 - j) * channels + ch;
                                         bias = gradients + row * d;
-                                        y = write ? lambda + row * d : sp + (q * 2 + (j & 1)) * d;
+                                        y = write && lambda != null ? lambda + row * d : sp + (q * 2 + (j & 1)) * d;
                                     }
 
                                     cols.Set(q, source, y, bias, 1f);
@@ -305,7 +306,24 @@ internal static unsafe class HostScan
                 });
             }
 
-            FinishInitialGradient(aRowMajor, lambda, batch, channels, steps, d, initialGradient);
+            if (lambda != null)
+            {
+                FinishInitialGradient(aRowMajor, lambda, batch, channels, steps, d, initialGradient);
+            }
+            else
+            {
+                // λ_0 of memory n is its first chunk's start value X_0, row n·C of local; compact it to [B·k, d] (a T of 1).
+                var first = new float[(long)n * d];
+                for (int seq = 0; seq < n; seq++)
+                {
+                    new ReadOnlySpan<float>(loc + (long)seq * chunks * d, d).CopyTo(first.AsSpan(seq * d, d));
+                }
+
+                fixed (float* f = first)
+                {
+                    FinishInitialGradient(aRowMajor, f, batch, channels, 1, d, initialGradient);
+                }
+            }
         }
     }
 
