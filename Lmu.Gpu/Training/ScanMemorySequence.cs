@@ -77,16 +77,36 @@ internal sealed class ScanMemorySequence(Backend backend) : IDisposable
     public void InputGradient(LmuSystem system, int batch, int channels, int steps, Slice gradients, Slice inputGradient) =>
         Adjoint(system, batch, channels, steps, gradients, inputGradient, keepLambda: false);
 
-    /// <summary>The adjoint scan: dU, and λ in this object's buffer where <paramref name="keepLambda"/> is set or the
-    /// engine needs it anyway (the host adjoint chains its steps through λ).</summary>
+    /// <summary>A buffer for ∂m₀ (which the layers do not use: their memories start from zero), kept between calls.</summary>
+    private float[] InitialGradient(int batch, int channels, int order)
+    {
+        long starts = (long)batch * channels * order;
+        if (_initialGradient.Length != starts)
+        {
+            _initialGradient = new float[starts];
+        }
+
+        return _initialGradient;
+    }
+
+    /// <summary>The adjoint scan: dU, and λ in this object's buffer where <paramref name="keepLambda"/> is set (a
+    /// trainable θ's gradient reads it).</summary>
     /// <returns>λ [B, T, k, d], or null where it was not kept.</returns>
     private Slice? Adjoint(LmuSystem system, int batch, int channels, int steps, Slice gradients, Slice inputGradient, bool keepLambda)
     {
         var engine = Engine(system, batch, channels);
-        if (engine is DeviceMemoryEngine device && !keepLambda)
+        if (!keepLambda)
         {
-            device.ScanInputGradient(gradients.View, steps, inputGradient.View, ChunkLength);
-            return null;
+            switch (engine)
+            {
+                case DeviceMemoryEngine device:
+                    device.ScanInputGradient(gradients.View, steps, inputGradient.View, ChunkLength);
+                    return null;
+                case HostMemoryEngine hostEngine:
+                    // λ chained through the scan's scratch, never written for all T.
+                    hostEngine.RunInputGradient(gradients.Span, steps, scan: true, ChunkLength, inputGradient.Span, InitialGradient(batch, channels, system.Order));
+                    return null;
+            }
         }
 
         if (_lambda is null || _lambda.Length < gradients.Length)
@@ -102,13 +122,7 @@ internal sealed class ScanMemorySequence(Backend backend) : IDisposable
                 scanOnDevice.ScanAdjoint(gradients.View, steps, lambda.View, inputGradient.View, ChunkLength);
                 break;
             case HostMemoryEngine host:
-                long starts = (long)batch * channels * system.Order;
-                if (_initialGradient.Length != starts)
-                {
-                    _initialGradient = new float[starts];
-                }
-
-                host.RunAdjoint(gradients.Span, steps, scan: true, ChunkLength, lambda.Span, inputGradient.Span, _initialGradient);
+                host.RunAdjoint(gradients.Span, steps, scan: true, ChunkLength, lambda.Span, inputGradient.Span, InitialGradient(batch, channels, system.Order));
                 break;
         }
 
