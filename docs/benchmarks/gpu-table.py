@@ -10,7 +10,8 @@ LMU_SPECIALIZE, LMU_SCAN_WINDOW, LMU_WINDOW_PRODUCT), the options that
 change the run (--chunk, --carry-segment, --window, --window-product, --output final), the sizes, the median,
 states/s, the per-phase medians when the run had --phases (with H where the carries came from windows, and P = the
 window product's launches), and the median over the floor (which
-counts all states even for final-only runs).
+counts all states even for final-only runs). `lmu bench training` lines, where there are any, come first in a table
+of their own.
 """
 import re
 import sys
@@ -18,6 +19,9 @@ import sys
 COMMAND = re.compile(r'^\$ (?P<env>(?:\w+=\S+ )*)lmu bench memory (?P<args>.*)$')
 RESULT = re.compile(r'^method=(?P<method>\S+)(?: output=(?P<output>\S+))? accelerator=(?P<acc>\S+) d=(?P<d>\d+) T=(?P<T>\d+) '
                     r'B=(?P<B>\d+) median_s=(?P<median>\S+) states_per_s=(?P<rate>\S+)')
+TRAINING = re.compile(r'^model=(?P<model>\S+) method=(?P<method>\S+)(?: theta=(?P<theta>\S+))?(?: dense=(?P<dense>\S+))? '
+                      r'accelerator=(?P<acc>\S+) d=(?P<d>\d+) T=(?P<T>\d+) B=(?P<B>\d+) n=(?P<n>\d+) median_s=(?P<median>\S+) '
+                      r'sequences_per_s=(?P<rate>\S+)')
 PHASES = re.compile(r'^phases: ends_s=(?P<a>\S+) carries_s=(?P<b>\S+) states_s=(?P<c>\S+)(?: window_h=(?P<h>\d+))?(?: window_products=(?P<p>\d+))?')
 
 
@@ -55,7 +59,7 @@ def main(path, default_states):
             window = re.search(r'LMU_SCAN_WINDOW=(\w+)', env)
             product = re.search(r'LMU_WINDOW_PRODUCT=(\w+)', env)
             kernel = m.group('method')
-            if m.group('method').startswith(('scan', 'auto')):
+            if m.group('method').startswith(('scan', 'auto')) and not m.group('method').startswith('scan('):
                 kernel += ' ' + (states.group(1) if states else default_states)
                 if groups:
                     kernel += f' (groups/SM {groups.group(1)})'
@@ -84,6 +88,18 @@ def main(path, default_states):
                 rows[-1]['phases'] += f" (H={m.group('h')})"
             if m.group('p') and int(m.group('p')) > 0:
                 rows[-1]['phases'] += f" (P={m.group('p')})"
+    training = []
+    for line in open(path, encoding='utf-8', errors='replace'):
+        m = TRAINING.match(line.rstrip('\n'))
+        if m:
+            training.append(m)
+    if training:
+        print('| model | method | θ | dense products | d | T | B | units | median (ms) | sequences/s |')
+        print('|---|---|---|---|---|---|---|---|---|---|')
+        for m in training:
+            print(f"| {m.group('model')} | {m.group('method')} | {m.group('theta') or 'fixed'} | {m.group('dense') or ''} | {m.group('d')} | "
+                  f"{int(m.group('T')):,} | {m.group('B')} | {m.group('n')} | {ms(float(m.group('median')))} | {m.group('rate')} |")
+        print()
     print('| kernel | options | d | T | B | median (ms) | states/s | phases A / B / C (ms) | floor (ms) | median ÷ floor |')
     print('|---|---|---|---|---|---|---|---|---|---|')
     for r in rows:
