@@ -54,12 +54,14 @@ public class SelfTestCommandTests
         var hostCases = SelfTestRegistry.Cases(host);
         // The same cases everywhere, except those of device kernels the host path does not have (the scan's
         // matrix-product phase C, its carries forced into one serial pass, into segments or from windows, and the window
-        // product), the runs on device views and the adjoint without λ (its input gradient).
+        // product), the runs on device views, the adjoint without λ (its input gradient) and training's dense products
+        // forced onto a kernel.
         int deviceOnly = simCases.Count(c => c.Name.Contains("phase C product", StringComparison.Ordinal)
             || c.Name.Contains("carry pass", StringComparison.Ordinal) || c.Name.Contains("carries in segments", StringComparison.Ordinal)
             || c.Name.Contains("device views", StringComparison.Ordinal) || c.Name.Contains("window carries", StringComparison.Ordinal)
-            || c.Name.Contains("window product", StringComparison.Ordinal) || c.Name.Contains("adjoint input gradient", StringComparison.Ordinal));
-        Assert.That(deviceOnly, Is.EqualTo(18));
+            || c.Name.Contains("window product", StringComparison.Ordinal) || c.Name.Contains("adjoint input gradient", StringComparison.Ordinal)
+            || c.Name.Contains("dense products on the", StringComparison.Ordinal));
+        Assert.That(deviceOnly, Is.EqualTo(20));
         Assert.That(simCases.Count, Is.EqualTo(hostCases.Count + deviceOnly));
         Assert.That(simCases.Any(c => c.Name.Contains("d=64", StringComparison.Ordinal)), Is.False);
         Assert.That(hostCases.Any(c => c.Name.Contains("B=8 k=1 d=64 T=2000", StringComparison.Ordinal)), Is.True);
