@@ -39,8 +39,8 @@ public readonly record struct AdamParams(float LearningRate, float Beta1, float 
 /// <param name="ThetaScale">−dt/θ².</param>
 public readonly record struct MemoryAdjointParams(int Order, int Channels, int Steps, int Flags, float ThetaScale);
 
-/// <summary>Kernels for training: weight-gradient reductions, dense layers, losses, optimisers, and the reverse-time
-/// adjoint of the linear memory.</summary>
+/// <summary>Kernels for training: weight gradients, dense layers, losses, optimisers, and the reverse-time adjoint of
+/// the linear memory (the sums are in <see cref="ReductionKernels"/>).</summary>
 public static class TrainingKernels
 {
     /// <summary>dW[i, j] += Σ_{b,t} dY[b, t, i]·X[b, t − Shift, j]; one thread per element of dW.</summary>
@@ -67,7 +67,7 @@ public static class TrainingKernels
     }
 
     /// <summary>The same sum split over row chunks for parallelism: thread (c, i·Q + j) sums the rows of chunk c into
-    /// partial[c, i·Q + j]; <see cref="ColumnSumFinish"/> then adds the chunks to dW in chunk order (deterministic).</summary>
+    /// partial[c, i·Q + j]; <see cref="ReductionKernels.ColumnSumFinish"/> then adds the chunks to dW in chunk order (deterministic).</summary>
     /// <param name="index">c·P·Q + i·Q + j.</param>
     /// <param name="dY">[B, T, P].</param>
     /// <param name="x">[B, T, Q].</param>
@@ -97,82 +97,6 @@ public static class TrainingKernels
             {
                 s += dY[(row * p.P) + i] * x[((row - p.Shift) * p.Q) + j];
             }
-        }
-
-        partial[index] = s;
-    }
-
-    /// <summary>db[i] += Σ_r dY[r, i].</summary>
-    /// <param name="index">i.</param>
-    /// <param name="dY">[R, P].</param>
-    /// <param name="db">[P], accumulated.</param>
-    /// <param name="rows">R.</param>
-    /// <param name="width">P.</param>
-    public static void ColumnSum(Index1D index, ArrayView<float> dY, ArrayView<float> db, int rows, int width)
-    {
-        float s = 0;
-        for (int r = 0; r < rows; r++)
-        {
-            s += dY[((long)r * width) + index];
-        }
-
-        db[index] += s;
-    }
-
-    /// <summary>partial[c, i] = Σ_r dY[r, i] over the rows r of chunk c (<paramref name="chunkRows"/> each, the last one
-    /// shorter): the first half of a column sum spread over many threads (<see cref="ColumnSum"/> runs one thread per
-    /// column over all rows, which leaves a GPU idle where rows are many and columns few).</summary>
-    /// <param name="index">c·P + i.</param>
-    /// <param name="dY">[R, P].</param>
-    /// <param name="partial">[chunks, P].</param>
-    /// <param name="rows">R.</param>
-    /// <param name="width">P.</param>
-    /// <param name="chunkRows">Rows per chunk.</param>
-    public static void ColumnSumPartial(Index1D index, ArrayView<float> dY, ArrayView<float> partial, int rows, int width, int chunkRows)
-    {
-        int chunk = index / width;
-        int column = index - (chunk * width);
-        long first = (long)chunk * chunkRows;
-        long last = Math.Min(first + chunkRows, rows);
-        float s = 0;
-        for (long r = first; r < last; r++)
-        {
-            s += dY[(r * width) + column];
-        }
-
-        partial[index] = s;
-    }
-
-    /// <summary>db[i] += Σ_c partial[c, i], in chunk order (deterministic).</summary>
-    /// <param name="index">i.</param>
-    /// <param name="partial">[chunks, P].</param>
-    /// <param name="db">[P], accumulated.</param>
-    /// <param name="chunks">The chunks.</param>
-    /// <param name="width">P.</param>
-    public static void ColumnSumFinish(Index1D index, ArrayView<float> partial, ArrayView<float> db, int chunks, int width)
-    {
-        float s = 0;
-        for (int c = 0; c < chunks; c++)
-        {
-            s += partial[((long)c * width) + index];
-        }
-
-        db[index] += s;
-    }
-
-    /// <summary>partial[i] = Σ_{j ≡ i mod S} values[j] over <paramref name="length"/> values, S threads (a loss's sum
-    /// reduced on the device to S values before it is read back).</summary>
-    /// <param name="index">i.</param>
-    /// <param name="values">The values.</param>
-    /// <param name="partial">[S].</param>
-    /// <param name="length">Number of values.</param>
-    /// <param name="stride">S.</param>
-    public static void StridedSum(Index1D index, ArrayView<float> values, ArrayView<float> partial, int length, int stride)
-    {
-        float s = 0;
-        for (int j = index; j < length; j += stride)
-        {
-            s += values[j];
         }
 
         partial[index] = s;
@@ -365,24 +289,6 @@ public static class TrainingKernels
     /// <param name="grad">Gradients.</param>
     /// <param name="step">lr·scale.</param>
     public static void Sgd(Index1D index, ArrayView<float> w, ArrayView<float> grad, float step) => w[index] -= step * grad[index];
-
-    /// <summary>partial[i] = Σ_{j ≡ i mod S} g[j]² over <paramref name="length"/> gradients, S threads.</summary>
-    /// <param name="index">i.</param>
-    /// <param name="grad">Gradients.</param>
-    /// <param name="partial">[S].</param>
-    /// <param name="length">Number of gradients.</param>
-    /// <param name="stride">S.</param>
-    public static void SumSquares(Index1D index, ArrayView<float> grad, ArrayView<float> partial, int length, int stride)
-    {
-        float s = 0;
-        for (int j = index; j < length; j += stride)
-        {
-            float g = grad[j];
-            s += g * g;
-        }
-
-        partial[index] = s;
-    }
 
     /// <summary>
     /// Reverse-time adjoint of the linear memory, one group per (sequence, channel): λ_t = g_t + Āᵀλ_{t+1},

@@ -43,7 +43,7 @@ internal sealed partial class DeviceBackend
         int chunkRows = (rows + chunks - 1) / chunks;
         chunks = (rows + chunkRows - 1) / chunkRows;
         var partial = ReductionScratch((long)chunks * width);
-        _columnSumPartial ??= DeviceKernels.GetOrLoad(_acc, TrainingKernels.ColumnSumPartial, a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int, int>(TrainingKernels.ColumnSumPartial));
+        _columnSumPartial ??= DeviceKernels.GetOrLoad(_acc, ReductionKernels.ColumnSumPartial, a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int, int>(ReductionKernels.ColumnSumPartial));
         _columnSumPartial(chunks * width, dY.View, partial.View, rows, width, chunkRows);
         FinishChunks(partial, db, chunks, width);
         return true;
@@ -52,7 +52,7 @@ internal sealed partial class DeviceBackend
     /// <summary>target[i] += Σ_c partial[c, i] for i &lt; <paramref name="width"/>, in chunk order.</summary>
     private void FinishChunks(Slice partial, Slice target, int chunks, int width)
     {
-        _columnSumFinish ??= DeviceKernels.GetOrLoad(_acc, TrainingKernels.ColumnSumFinish, a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int>(TrainingKernels.ColumnSumFinish));
+        _columnSumFinish ??= DeviceKernels.GetOrLoad(_acc, ReductionKernels.ColumnSumFinish, a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int>(ReductionKernels.ColumnSumFinish));
         _columnSumFinish(width, partial.View, target.View, chunks, width);
     }
 
@@ -65,7 +65,7 @@ internal sealed partial class DeviceBackend
         if (length > 4 * SumThreads)
         {
             var partial = ReductionScratch(SumThreads);
-            _stridedSum ??= DeviceKernels.GetOrLoad(_acc, TrainingKernels.StridedSum, a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int>(TrainingKernels.StridedSum));
+            _stridedSum ??= DeviceKernels.GetOrLoad(_acc, ReductionKernels.StridedSum, a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int>(ReductionKernels.StridedSum));
             _stridedSum(SumThreads, values.View, partial.View, length, SumThreads);
             read = partial;
         }

@@ -149,7 +149,7 @@ internal sealed partial class DeviceBackend : Backend
             return;
         }
 
-        _columnSum ??= DeviceKernels.GetOrLoad(_acc, TrainingKernels.ColumnSum, a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int>(TrainingKernels.ColumnSum));
+        _columnSum ??= DeviceKernels.GetOrLoad(_acc, ReductionKernels.ColumnSum, a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int>(ReductionKernels.ColumnSum));
         _columnSum(width, dY.View, db.View, rows, width);
     }
 
@@ -236,7 +236,7 @@ internal sealed partial class DeviceBackend : Backend
 
     public override double SumSquares(Slice grad)
     {
-        _sumSquares ??= DeviceKernels.GetOrLoad(_acc, TrainingKernels.SumSquares, a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int>(TrainingKernels.SumSquares));
+        _sumSquares ??= DeviceKernels.GetOrLoad(_acc, ReductionKernels.SumSquares, a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int>(ReductionKernels.SumSquares));
         int threads = (int)Math.Min(SumSquaresThreads, Math.Max(1, grad.Length));
         var partial = Scratch(ref _partials, threads);
         _sumSquares(threads, grad.View, partial.All.View, (int)grad.Length, threads);
