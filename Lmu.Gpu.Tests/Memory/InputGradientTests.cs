@@ -89,4 +89,21 @@ public sealed class InputGradientTests : SimulatorAndHostFixture
         memory.Dispose();
         Assert.That(() => memory.RunInputGradient(new float[20], 5), Throws.InstanceOf<ObjectDisposedException>());
     }
+
+    [Test]
+    public void ResolveAutoInputGradient_FollowsTheProductRuleOnADevice_AndTheAdjointRuleOnTheHost()
+    {
+        // d = 8 < 128: the product's chunks are 32 steps, and the scan is taken from four chunks on.
+        var system = LmuSystem.Create(8, 40);
+        using var device = new LinearMemory(Simulator, system, 2);
+        Assert.That(device.ResolveAutoInputGradient(127), Is.EqualTo(SequenceMethod.Sequential));
+        Assert.That(device.ResolveAutoInputGradient(128), Is.EqualTo(SequenceMethod.Scan));
+        ((DeviceMemoryEngine)device.Engine).StatesKernel = ScanStatesKernel.Steps;
+        Assert.That(device.ResolveAutoInputGradient(5000), Is.EqualTo(device.ResolveAutoAdjoint(5000)), "the lock-step kernel's rule");
+        using var host = new LinearMemory(Host, system, 2);
+        foreach (int steps in new[] { 10, 1000, 100_000 })
+        {
+            Assert.That(host.ResolveAutoInputGradient(steps), Is.EqualTo(host.ResolveAutoAdjoint(steps)));
+        }
+    }
 }

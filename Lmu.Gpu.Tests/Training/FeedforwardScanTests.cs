@@ -179,8 +179,9 @@ public sealed class FeedforwardScanTests : SimulatorAndHostFixture
             {
                 Assert.That(layer.UsesScan(model.Backend, batch, steps), Is.EqualTo(memory.ResolveAuto(steps) == SequenceMethod.Scan),
                     $"B = {batch}, T = {steps}");
+                // A fixed θ's adjoint needs no λ: the layer follows RunInputGradient's rule.
                 Assert.That(layer.UsesAdjointScan(model.Backend, batch, steps),
-                    Is.EqualTo(memory.ResolveAutoAdjoint(steps) == SequenceMethod.Scan), $"adjoint, B = {batch}, T = {steps}");
+                    Is.EqualTo(memory.ResolveAutoInputGradient(steps) == SequenceMethod.Scan), $"adjoint, B = {batch}, T = {steps}");
             }
         }
     }

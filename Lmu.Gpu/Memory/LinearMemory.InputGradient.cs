@@ -13,7 +13,7 @@ public sealed partial class LinearMemory
     /// </summary>
     /// <param name="stateGradients">g = ∂L/∂m_t, [B, T, k, d], finite.</param>
     /// <param name="steps">T ≥ 1.</param>
-    /// <param name="method">Sequential, Scan or Auto (<see cref="ResolveAutoAdjoint"/>).</param>
+    /// <param name="method">Sequential, Scan or Auto (<see cref="ResolveAutoInputGradient"/>).</param>
     /// <returns>∂L/∂u [B, T, k] and ∂L/∂m_(−1) [B, k, d], equal to <see cref="RunAdjoint(ReadOnlySpan{float}, int, SequenceMethod)"/>'s
     /// to float32 rounding.</returns>
     /// <remarks>
@@ -62,7 +62,7 @@ public sealed partial class LinearMemory
         RequireLength(initialStateGradient.Length, StateLength, nameof(initialStateGradient));
         ThrowIfUnknown(method);
         ThrowIfNotFinite(stateGradients, nameof(stateGradients), Order);
-        bool scan = ResolveAdjointMethod(method, steps) == SequenceMethod.Scan;
+        bool scan = ResolveInputGradientMethod(method, steps) == SequenceMethod.Scan;
         _engine.RunInputGradient(stateGradients, steps, scan, ChunkLength, inputGradient, initialStateGradient);
     }
 
@@ -72,7 +72,7 @@ public sealed partial class LinearMemory
     /// <param name="steps">T ≥ 1.</param>
     /// <param name="inputGradient">∂L/∂u [B, T, k] on the same accelerator, not overlapping the others.</param>
     /// <param name="initialStateGradient">∂L/∂m_(−1) [B, k, d] on the same accelerator, not overlapping the others.</param>
-    /// <param name="method">Sequential, Scan or Auto (<see cref="ResolveAutoAdjoint"/>).</param>
+    /// <param name="method">Sequential, Scan or Auto (<see cref="ResolveAutoInputGradient"/>).</param>
     /// <remarks>Returns after the device has finished; gradients are not checked for NaN. The memory's states are
     /// neither read nor changed.</remarks>
     /// <exception cref="InvalidOperationException">This memory runs on the host path.</exception>
@@ -90,7 +90,27 @@ public sealed partial class LinearMemory
         RequireDisjoint(stateGradients, nameof(stateGradients), inputGradient, nameof(inputGradient));
         RequireDisjoint(stateGradients, nameof(stateGradients), initialStateGradient, nameof(initialStateGradient));
         RequireDisjoint(inputGradient, nameof(inputGradient), initialStateGradient, nameof(initialStateGradient));
-        engine.RunInputGradientOnDevice(stateGradients, steps, ResolveAdjointMethod(method, steps) == SequenceMethod.Scan, ChunkLength,
+        engine.RunInputGradientOnDevice(stateGradients, steps, ResolveInputGradientMethod(method, steps) == SequenceMethod.Scan, ChunkLength,
             inputGradient, initialStateGradient);
     }
+
+    /// <summary>The method <see cref="SequenceMethod.Auto"/> resolves to for
+    /// <see cref="RunInputGradient(ReadOnlySpan{float}, int, SequenceMethod)"/> of T steps. On a device whose scan runs the
+    /// input gradient as chunk products it follows the forward scan's rule (the products cost about what the forward
+    /// product does); elsewhere it is <see cref="ResolveAutoAdjoint"/>.</summary>
+    /// <param name="steps">T ≥ 1.</param>
+    /// <returns><see cref="SequenceMethod.Sequential"/> or <see cref="SequenceMethod.Scan"/>.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="steps"/> &lt; 1.</exception>
+    /// <exception cref="ObjectDisposedException">The memory was disposed.</exception>
+    public SequenceMethod ResolveAutoInputGradient(int steps)
+    {
+        ThrowIfDisposed();
+        ArgumentOutOfRangeException.ThrowIfLessThan(steps, 1);
+        return _engine is DeviceMemoryEngine { AdjointByProduct: true } device
+            ? DeviceMemoryEngine.PrefersScan(device.StatesKernel, Order, Batch * Channels, steps) ? SequenceMethod.Scan : SequenceMethod.Sequential
+            : ResolveAutoAdjoint(steps);
+    }
+
+    private SequenceMethod ResolveInputGradientMethod(SequenceMethod method, int steps) =>
+        method == SequenceMethod.Auto ? ResolveAutoInputGradient(steps) : method;
 }

@@ -36,14 +36,18 @@ internal sealed class ScanMemorySequence(Backend backend) : IDisposable
         ? DeviceMemoryEngine.PrefersScan(_statesKernel, system.Order, batch * channels, steps)
         : HostAutoRule.PrefersScan(system.Order, batch * channels, steps, HostAutoRule.ForwardScanCost);
 
-    /// <summary>As <see cref="Prefers"/> for the adjoint (<see cref="IMemoryEngine.PrefersAdjointScan"/>).</summary>
+    /// <summary>As <see cref="Prefers"/> for the adjoint (<see cref="IMemoryEngine.PrefersAdjointScan"/>). On a device
+    /// with a fixed θ the adjoint needs no λ and runs as chunk products wherever phase C does
+    /// (<see cref="DeviceMemoryEngine.AdjointByProduct"/>), so it follows the product's chunk rule; with λ it takes the
+    /// lock-step kernel's.</summary>
     /// <param name="system">The memory's current system.</param>
     /// <param name="batch">B.</param>
     /// <param name="channels">k.</param>
     /// <param name="steps">T.</param>
+    /// <param name="keepLambda">Whether the adjoint must write λ (a trainable θ).</param>
     /// <returns>True when the scan is the faster choice.</returns>
-    public bool PrefersAdjoint(LmuSystem system, int batch, int channels, int steps) => backend is DeviceBackend
-        ? DeviceMemoryEngine.PrefersScan(ScanStatesKernel.Steps, system.Order, batch * channels, steps)
+    public bool PrefersAdjoint(LmuSystem system, int batch, int channels, int steps, bool keepLambda = false) => backend is DeviceBackend
+        ? DeviceMemoryEngine.PrefersScan(keepLambda ? ScanStatesKernel.Steps : _statesKernel, system.Order, batch * channels, steps)
         : HostAutoRule.PrefersScan(system.Order, batch * channels, steps, HostAutoRule.AdjointScanCost);
 
     /// <summary>m [B, T, k, d] from u [B, T, k], starting from zero.</summary>
