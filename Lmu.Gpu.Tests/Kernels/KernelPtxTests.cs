@@ -110,6 +110,26 @@ public sealed class KernelPtxTests
         Assert.That(ptx, Does.Contain(".maxntid 256, 1, 1").And.Contain(".minnctapersm 2"));
     }
 
+    [TestCase("dense-product-16", 4)]
+    [TestCase("dense-product", 3)]
+    [TestCase("adjoint-product", 4)]
+    [TestCase("adjoint-product-8", 3)]
+    public void TrainingProducts_AtTheirGpuSides_StayInRegistersWithTheirBoundsAndThreadSplit(string kernel, int log2)
+    {
+        // The dense products and the adjoint's chunk products share phase C's depth loop (GemmLoop): as launched on a GPU
+        // (16 × 16 or 8 × 8 threads), no local memory, the unrolled depth loop's 16 vector loads, the column split
+        // tid.x >> log₂ side, and the launch bounds of two groups per multiprocessor.
+        string ptx = KernelPtx.Compile(kernel, groupsPerMultiprocessor: GemmOccupancy.DefaultGroupsPerMultiprocessor);
+        Assert.That(ptx, Does.Not.Contain("ld.local").And.Not.Contain("st.local"));
+        string[] lines = ptx.Split('\n').Select(l => l.TrimStart()).ToArray();
+        Assert.That(lines.Count(l => l.StartsWith("ld.shared.v4.f32", StringComparison.Ordinal)), Is.EqualTo(16));
+        var tid = System.Text.RegularExpressions.Regex.Match(ptx, @"mov\.b32\s+(%r\d+), %tid\.x;");
+        Assert.That(tid.Success, Is.True);
+        string shift = $@"shr\.s32\s+%r\d+, {System.Text.RegularExpressions.Regex.Escape(tid.Groups[1].Value)}, {log2};";
+        Assert.That(System.Text.RegularExpressions.Regex.IsMatch(ptx, shift), Is.True, $"no tid.x >> {log2} in the PTX");
+        Assert.That(ptx, Does.Contain(".maxntid 256, 1, 1").And.Contain(".minnctapersm 2"));
+    }
+
     [TestCase(4, 2)]
     [TestCase(8, 3)]
     [TestCase(16, 4)]
@@ -157,7 +177,7 @@ public sealed class KernelPtxTests
     {
         return KernelPtx.Names.Select(name => (name, KernelPtx.Compile(name)))
             .Concat(new[] { 4, 8 }.Select(side => ($"chunk-states side {side}", KernelPtx.Compile("chunk-states", side: side))))
-            .Concat(new[] { typeof(TrainingKernels), typeof(SpikingLmuKernels) }
+            .Concat(new[] { typeof(TrainingKernels), typeof(ReductionKernels), typeof(SpikingLmuKernels) }
                 .SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.Static))
                 .Where(m => m.ReturnType == typeof(void) && m.GetParameters().FirstOrDefault()?.ParameterType == typeof(Index1D))
                 .Select(m => (m.Name, KernelPtx.Compile(m, explicitlyGrouped: false))))
