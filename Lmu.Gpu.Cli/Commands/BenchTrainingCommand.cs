@@ -32,8 +32,12 @@ internal static class BenchTrainingCommand
         {
             Description = "On a device: auto, on or off: the layers' dense products on the blocked product kernel or the row kernels (default $LMU_DENSE_PRODUCT, else auto); the line then says dense=product, rows or mixed.",
         };
+        var profile = new Option<bool>("--profile")
+        {
+            Description = "After timing, run as many steps again synchronising after each part (data upload, each layer's encoders, memory, dense products and adjoint, the loss, the optimiser) and print the mean time of each part, one line each after the result line.",
+        };
         var command = new Command("training", "Times one training step of a sequence-to-sequence feedforward LMU (memory sequential, by the scan, or auto).");
-        foreach (var option in new Option[] { order, steps, batch, units, method, accelerator, repeat, seed, trainableTheta, denseProduct })
+        foreach (var option in new Option[] { order, steps, batch, units, method, accelerator, repeat, seed, trainableTheta, denseProduct, profile })
         {
             command.Options.Add(option);
         }
@@ -100,6 +104,19 @@ internal static class BenchTrainingCommand
                 name = "auto(" + (forward == adjoint ? forward : forward + "/adjoint-" + adjoint) + ")";
             }
 
+            StepProfile? stepProfile = null;
+            if (parse.GetValue(profile))
+            {
+                stepProfile = new StepProfile();
+                model.Backend.Profile = stepProfile;
+                for (int r = 0; r < repeats; r++)
+                {
+                    model.Fit(data, options);
+                }
+
+                model.Backend.Profile = null;
+            }
+
             string dense = string.Empty;
             if (backend is not null)
             {
@@ -111,6 +128,19 @@ internal static class BenchTrainingCommand
             double median = Timings.Median(times);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"model=feedforward method={name}{(parse.GetValue(trainableTheta) ? " theta=trainable" : "")}{dense} accelerator={device.Kind.ToName()} d={d} T={t} B={b} n={n} median_s={median:G4} sequences_per_s={b / median:G4}"));
+            if (stepProfile is not null)
+            {
+                var parts = stepProfile.MeanPerStep();
+                double total = parts.Sum(p => p.Seconds);
+                foreach (var (label, seconds) in parts)
+                {
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"profile: {label}: {seconds * 1e3:F3} ms ({100 * seconds / Math.Max(total, 1e-12):F1} %)"));
+                }
+
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"profile: total {total * 1e3:F3} ms per step (mean of {stepProfile.Steps} steps, synchronised after each part)"));
+            }
             return 0;
         }));
         return command;

@@ -105,6 +105,10 @@ internal abstract class Backend : IDisposable
 
     public abstract void Synchronize();
 
+    /// <summary>The profile of the current training step, or null (<c>lmu bench training --profile</c>); layers mark
+    /// their parts on it.</summary>
+    public StepProfile? Profile { get; set; }
+
     public Tensor Upload(ReadOnlySpan<float> data, string what)
     {
         var tensor = Allocate(data.Length, what);

@@ -166,9 +166,12 @@ internal sealed class FeedforwardModelLayer : LmuMemoryLayer
 
         int rows = batch * steps;
         var u = MemoryInput(backend, w, x, rows);
+        backend.Profile?.Mark("forward feedforward: encoders u = e·x");
         var m = _mSeq!.Sub(0, (long)rows * Options.MemorySize);
         MemoryForward(backend, batch, steps, u, m);
+        backend.Profile?.Mark("forward feedforward: memory");
         OutputForward(backend, w, m, x, y, rows);
+        backend.Profile?.Mark("forward feedforward: hidden dense");
     }
 
     public override void Backward(Backend backend, Slice w, Slice grad, Slice x, Slice y, Slice gradY, Slice? gradX, int batch, int steps)
@@ -186,11 +189,14 @@ internal sealed class FeedforwardModelLayer : LmuMemoryLayer
         var gradM = _gradM!.Sub(0, (long)rows * kd);
         var dZ = OutputBackward(backend, w, grad, m, x, y, gradY, gradM, rows);
         MemoryAdjoint(backend, grad, batch, steps, m, gradM);
+        backend.Profile?.Mark("backward feedforward: memory adjoint");
         InputBackward(backend, w, grad, x, gradX, rows);
         if (gradX is Slice gx && o.InputToHidden)
         {
             backend.DenseBackwardInput(new DenseParams(rows, o.InputSize, o.Units, 0, 0, 1), dZ, w.Sub(_wx, o.Units * o.InputSize), gx);
         }
+
+        backend.Profile?.Mark("backward feedforward: encoders");
     }
 
     public override void Dispose()
@@ -310,7 +316,9 @@ internal sealed class FeedforwardModelLayer : LmuMemoryLayer
             backend.Outer(new OuterParams(1, rows, n, nx, 0), dZ, x, grad.Sub(_wx, n * nx));
         }
 
+        backend.Profile?.Mark("backward feedforward: hidden dense, weight gradients");
         backend.DenseBackwardInput(new DenseParams(rows, kd, n, 0, 0, 0), dZ, w.Sub(_wm, n * kd), gradM);
+        backend.Profile?.Mark("backward feedforward: hidden dense, memory gradient");
         return dZ;
     }
 

@@ -471,6 +471,20 @@ public sealed partial class LmuModel : IDisposable
 
     private (double Loss, int Correct, double Norm) TrainStep(SequenceDataset data, ReadOnlySpan<int> indices, FitOptions options)
     {
+        var profile = _backend.Profile;
+        profile?.Begin(_backend);
+        try
+        {
+            return TrainStepProfiled(data, indices, options, profile);
+        }
+        finally
+        {
+            profile?.End();
+        }
+    }
+
+    private (double Loss, int Correct, double Norm) TrainStepProfiled(SequenceDataset data, ReadOnlySpan<int> indices, FitOptions options, StepProfile? profile)
+    {
         _backend.Clear(_grads!.All);
         var (loss, correct) = LoadAndForwardLoss(data, indices, options.LossFromStep);
         if (!double.IsFinite(loss))
@@ -480,6 +494,7 @@ public sealed partial class LmuModel : IDisposable
 
         BackwardPass(indices.Length, data.Steps);
         double norm = Math.Sqrt(_backend.SumSquares(_grads.All));
+        profile?.Mark("gradient norm");
         if (!double.IsFinite(norm))
         {
             throw new TrainingDivergedException($"the gradient norm is {norm}");
@@ -500,11 +515,13 @@ public sealed partial class LmuModel : IDisposable
             _backend.Sgd(_params!.All, _grads.All, (float)options.LearningRate * scale);
         }
 
+        profile?.Mark("optimizer");
         foreach (var layer in _layers)
         {
             layer.AfterUpdate(_backend, _params);
         }
 
+        profile?.Mark("after update (θ: system rebuilt)");
         return (loss, correct, norm);
     }
 
@@ -520,6 +537,7 @@ public sealed partial class LmuModel : IDisposable
         }
 
         _backend.Upload(_seqActs[0].Sub(0, staging.Length), staging);
+        _backend.Profile?.Mark("data upload");
         var output = ForwardPass(b, steps);
         int outRows = ReturnSequences ? b * steps : b;
         var grad = _lossGrad!.Sub(0, (long)outRows * OutputSize);
@@ -533,6 +551,7 @@ public sealed partial class LmuModel : IDisposable
 
             _backend.UploadLabels(_labels!, labels);
             var (sum, correct) = _backend.SoftmaxCrossEntropy(output.Sub(0, (long)b * OutputSize), _labels!, grad, b, OutputSize, 1f / b);
+            _backend.Profile?.Mark("loss");
             return (sum / b, correct);
         }
 
@@ -547,6 +566,7 @@ public sealed partial class LmuModel : IDisposable
         int fromElement = data.SequenceTargets ? lossFromStep * OutputSize : 0;
         long counted = (long)b * (tper - fromElement);
         double total = _backend.SquaredError(output.Sub(0, targets.Length), _targets.Sub(0, targets.Length), grad, tper, fromElement, 1f / counted);
+        _backend.Profile?.Mark("loss");
         return (total / counted, 0);
     }
 
@@ -561,6 +581,7 @@ public sealed partial class LmuModel : IDisposable
                 ? SeqSlice(_headActs[0], batch, 1, layer.OutputWidth)
                 : SeqSlice(_seqActs[s + 1], batch, steps, layer.OutputWidth);
             layer.Forward(_backend, ParamSlice(_params!, layer), SeqSlice(_seqActs[s], batch, steps, layer.InputWidth), y, batch, steps);
+            _backend.Profile?.Mark($"forward {layer.GetType().Name} {s}");
             s++;
         }
 
@@ -575,6 +596,7 @@ public sealed partial class LmuModel : IDisposable
         foreach (var layer in _layers.Where(l => !l.IsSequence))
         {
             layer.Forward(_backend, ParamSlice(_params!, layer), SeqSlice(_headActs[h], batch, headSteps, layer.InputWidth), SeqSlice(_headActs[h + 1], batch, headSteps, layer.OutputWidth), batch, headSteps);
+            _backend.Profile?.Mark($"forward {layer.GetType().Name} head {h}");
             h++;
         }
 
@@ -600,6 +622,7 @@ public sealed partial class LmuModel : IDisposable
             layer.Backward(_backend, ParamSlice(_params!, layer), ParamSlice(_grads!, layer),
                 SeqSlice(_headActs[h], batch, headSteps, layer.InputWidth), SeqSlice(_headActs[h + 1], batch, headSteps, layer.OutputWidth),
                 SeqSlice(_headGrads[h + 1], batch, headSteps, layer.OutputWidth), needInput ? SeqSlice(_headGrads[h], batch, headSteps, layer.InputWidth) : null, batch, headSteps);
+            _backend.Profile?.Mark($"backward {layer.GetType().Name} head {h}");
         }
 
         int s = seqLayers.Count;
@@ -619,6 +642,7 @@ public sealed partial class LmuModel : IDisposable
             var gradY = lastStep ? SeqSlice(_headGrads[0], batch, 1, layer.OutputWidth) : SeqSlice(_seqGrads[i + 1], batch, steps, layer.OutputWidth);
             layer.Backward(_backend, ParamSlice(_params!, layer), ParamSlice(_grads!, layer),
                 SeqSlice(_seqActs[i], batch, steps, layer.InputWidth), y, gradY, i > 0 ? SeqSlice(_seqGrads[i], batch, steps, layer.InputWidth) : null, batch, steps);
+            _backend.Profile?.Mark($"backward {layer.GetType().Name} {i}");
         }
     }
 
