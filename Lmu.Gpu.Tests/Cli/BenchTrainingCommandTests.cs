@@ -30,6 +30,19 @@ public sealed class BenchTrainingCommandTests
         Assert.That(result.Output, Does.Contain($" {shown} accelerator=cpu-sim"));
     }
 
+    [TestCase("cpu")]
+    [TestCase("cpu-sim")]
+    public void Run_WithProfile_PrintsEachPartAndATotal(string accelerator)
+    {
+        var result = CliRunner.Run("bench", "training", "--order", "4", "--steps", "40", "--batch", "2", "--units", "3",
+            "--accelerator", accelerator, "--repeat", "2", "--profile");
+        Assert.That(result.ExitCode, Is.EqualTo(0), result.Error);
+        string[] lines = result.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.That(lines[0], Does.StartWith("model=feedforward"));
+        Assert.That(lines.Skip(1).Select(l => l.Split(':')[1].Trim()), Does.Contain("forward feedforward").And.Contain("backward feedforward").And.Contain("optimizer"));
+        Assert.That(lines[^1], Does.StartWith("profile: total ").And.Contain("mean of 2 steps"));
+    }
+
     [Test]
     public void Run_ThrowsForDenseProductOnTheHost()
     {

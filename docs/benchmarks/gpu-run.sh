@@ -241,6 +241,10 @@ for d in 64 256; do for T in 1000 10000; do for p in off on; do
   LIMIT=60 run bench training --order $d --steps $T --batch 64 --method scan --accelerator cuda --repeat 5 --dense-product $p
 done; done; done
 LIMIT=60 run bench training --order 256 --steps 10000 --batch 64 --method sequential --accelerator cuda --repeat 5 --dense-product on
+# Where the step's time goes (each part synchronised): run 9's size, products on and off.
+for p in on off; do
+  LIMIT=90 run bench training --order 256 --steps 10000 --batch 64 --method scan --accelerator cuda --repeat 3 --dense-product $p --profile
+done
 fi
 if has transfers; then
 # What the span overloads' host transfers cost next to the device-resident run (LinearMemory's view overloads).
