@@ -13,6 +13,9 @@ public sealed class BackendTests
     [TestCase(8, 212, 1, 2, 257)]
     [TestCase(4, 64, 1, 5, 3)]
     [TestCase(12, 40, 0, 2, 130)]
+    [TestCase(64, 1, 0, 3, 300)]  // one column of X: the register-summed matrix-vector path, 64 units in vector blocks
+    [TestCase(70, 1, 1, 2, 150)]  // … with a scalar tail of units and the shift
+    [TestCase(1, 64, 1, 2, 150)]  // one row of dW: one axpy per row
     public void Outer_Host_MatchesDoubleSums(int p, int q, int shift, int batch, int steps)
     {
         // Sizes that take the blocked path's 4 × 64 tiles, its column and row tails, chunk boundaries (128 rows),
