@@ -93,32 +93,17 @@ public sealed class KernelPtxTests
         Assert.That(lines.Count(l => l.StartsWith("st.shared.f32", StringComparison.Ordinal)), Is.EqualTo(16));
     }
 
-    [Test]
-    public void WindowProduct_AtTheGpuGroupSide_StaysInRegistersWithItsBoundsAndThreadSplit()
-    {
-        // The window product shares phase C's depth loop (GemmLoop): as launched on a GPU, no local memory, the unrolled
-        // depth loop's 16 vector loads, the column split tid.x >> 4 (the side's log₂ by arithmetic, GemmThread), and the
-        // launch bounds of two groups per multiprocessor.
-        string ptx = KernelPtx.Compile("window-product", groupsPerMultiprocessor: GemmOccupancy.DefaultGroupsPerMultiprocessor);
-        Assert.That(ptx, Does.Not.Contain("ld.local").And.Not.Contain("st.local"));
-        string[] lines = ptx.Split('\n').Select(l => l.TrimStart()).ToArray();
-        Assert.That(lines.Count(l => l.StartsWith("ld.shared.v4.f32", StringComparison.Ordinal)), Is.EqualTo(16));
-        var tid = System.Text.RegularExpressions.Regex.Match(ptx, @"mov\.b32\s+(%r\d+), %tid\.x;");
-        Assert.That(tid.Success, Is.True);
-        string shift = $@"shr\.s32\s+%r\d+, {System.Text.RegularExpressions.Regex.Escape(tid.Groups[1].Value)}, 4;";
-        Assert.That(System.Text.RegularExpressions.Regex.IsMatch(ptx, shift), Is.True, "no tid.x >> 4 in the PTX");
-        Assert.That(ptx, Does.Contain(".maxntid 256, 1, 1").And.Contain(".minnctapersm 2"));
-    }
-
+    [TestCase("window-product", 4)]
     [TestCase("dense-product-16", 4)]
     [TestCase("dense-product", 3)]
     [TestCase("adjoint-product", 4)]
     [TestCase("adjoint-product-8", 3)]
-    public void TrainingProducts_AtTheirGpuSides_StayInRegistersWithTheirBoundsAndThreadSplit(string kernel, int log2)
+    public void Products_AtTheirGpuSides_StayInRegistersWithTheirBoundsAndThreadSplit(string kernel, int log2)
     {
-        // The dense products and the adjoint's chunk products share phase C's depth loop (GemmLoop): as launched on a GPU
-        // (16 × 16 or 8 × 8 threads), no local memory, the unrolled depth loop's 16 vector loads, the column split
-        // tid.x >> log₂ side, and the launch bounds of two groups per multiprocessor.
+        // The window product, the dense products and the adjoint's chunk products share phase C's depth loop (GemmLoop):
+        // as launched on a GPU (16 × 16 or 8 × 8 threads), no local memory, the unrolled depth loop's 16 vector loads,
+        // the column split tid.x >> log₂ side (the side's log₂ by arithmetic, GemmThread), and the launch bounds of two
+        // groups per multiprocessor.
         string ptx = KernelPtx.Compile(kernel, groupsPerMultiprocessor: GemmOccupancy.DefaultGroupsPerMultiprocessor);
         Assert.That(ptx, Does.Not.Contain("ld.local").And.Not.Contain("st.local"));
         string[] lines = ptx.Split('\n').Select(l => l.TrimStart()).ToArray();

@@ -149,24 +149,10 @@ internal sealed class HostMemoryEngine : IMemoryEngine
         }
     }
 
-    /// <remarks>λ is never held for all T: the sequential adjoint chains it through two buffers per memory, the scan
-    /// through its per-column scratch.</remarks>
-    public unsafe void RunInputGradient(ReadOnlySpan<float> gradients, int steps, bool scan, int chunkLength, Span<float> inputGradient, Span<float> initialGradient)
-    {
-        fixed (float* g = gradients)
-        fixed (float* du = inputGradient)
-        fixed (float* dm = initialGradient)
-        {
-            if (scan)
-            {
-                HostScan.Adjoint(_a, _bBar, Plan(steps, chunkLength), g, _batch, _channels, null, du, dm);
-            }
-            else
-            {
-                HostScan.AdjointSequential(_a, _bBar, g, _batch, _channels, steps, null, du, dm);
-            }
-        }
-    }
+    /// <remarks>λ is never held for all T: with no λ span the sequential adjoint chains it through two buffers per
+    /// memory, the scan through its per-column scratch.</remarks>
+    public void RunInputGradient(ReadOnlySpan<float> gradients, int steps, bool scan, int chunkLength, Span<float> inputGradient, Span<float> initialGradient) =>
+        RunAdjoint(gradients, steps, scan, chunkLength, Span<float>.Empty, inputGradient, initialGradient);
 
     public double[] MeasureStates(ReadOnlySpan<float> input, int steps, bool scan, int chunkLength, int repeats, MemoryOutputMode mode)
     {

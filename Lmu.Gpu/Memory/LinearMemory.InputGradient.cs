@@ -50,14 +50,7 @@ public sealed partial class LinearMemory
     {
         ThrowIfDisposed();
         ArgumentOutOfRangeException.ThrowIfLessThan(steps, 1);
-        long expected = OutputLength(steps, Order);
-        if (stateGradients.Length != expected)
-        {
-            throw new ArgumentException(
-                $"stateGradients has {stateGradients.Length} values; expected B·T·k·d = {Batch}·{steps}·{Channels}·{Order} = {expected}.",
-                nameof(stateGradients));
-        }
-
+        RequireStateGradients(stateGradients.Length, steps);
         RequireLength(inputGradient.Length, OutputLength(steps, 1), nameof(inputGradient));
         RequireLength(initialStateGradient.Length, StateLength, nameof(initialStateGradient));
         ThrowIfUnknown(method);

@@ -338,14 +338,7 @@ public sealed partial class LinearMemory : IDisposable
     {
         ThrowIfDisposed();
         ArgumentOutOfRangeException.ThrowIfLessThan(steps, 1);
-        long expected = OutputLength(steps, Order);
-        if (stateGradients.Length != expected)
-        {
-            throw new ArgumentException(
-                $"stateGradients has {stateGradients.Length} values; expected B·T·k·d = {Batch}·{steps}·{Channels}·{Order} = {expected}.",
-                nameof(stateGradients));
-        }
-
+        long expected = RequireStateGradients(stateGradients.Length, steps);
         RequireLength(lambda.Length, expected, nameof(lambda));
         RequireLength(inputGradient.Length, OutputLength(steps, 1), nameof(inputGradient));
         RequireLength(initialStateGradient.Length, StateLength, nameof(initialStateGradient));
@@ -403,6 +396,21 @@ public sealed partial class LinearMemory : IDisposable
         ThrowIfNotFinite(stateGradients, nameof(stateGradients), Order);
         bool scan = ResolveAdjointMethod(method, steps) == SequenceMethod.Scan;
         return _engine.MeasureAdjoint(stateGradients, steps, scan, ChunkLength, repeats);
+    }
+
+    /// <summary>Checks the length of an adjoint's state gradients g [B, T, k, d].</summary>
+    /// <returns>B·T·k·d.</returns>
+    private long RequireStateGradients(int length, int steps)
+    {
+        long expected = OutputLength(steps, Order);
+        if (length != expected)
+        {
+            throw new ArgumentException(
+                $"stateGradients has {length} values; expected B·T·k·d = {Batch}·{steps}·{Channels}·{Order} = {expected}.",
+                "stateGradients");
+        }
+
+        return expected;
     }
 
     private static void RequireLength(int actual, long expected, string name)
