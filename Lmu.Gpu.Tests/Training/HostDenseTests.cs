@@ -52,6 +52,60 @@ public sealed class HostDenseTests
         }
     }
 
+    [TestCase(300, 1, 64)]  // one input: one axpy per row
+    [TestCase(300, 64, 1)]  // one output: one dot per row
+    [TestCase(5000, 1, 1)]  // both, over several blocks of rows
+    [TestCase(300, 3, 7)]   // a few of each: dots per output
+    public void ThinLayers_MatchDoubleSums(int rows, int inputs, int outputs)
+    {
+        foreach (var (bias, accumulate, activation) in new[] { (1, 0, ActivationCode.Relu), (0, 0, ActivationCode.Tanh), (1, 1, ActivationCode.Linear), (0, 1, ActivationCode.Linear) })
+        {
+            var p = new DenseParams(rows, inputs, outputs, activation, bias, accumulate);
+            float[] x = ScanTestData.Uniform((long)rows * inputs, seed: 131);
+            float[] w = ScanTestData.Uniform((long)outputs * inputs, seed: 132);
+            float[] b = ScanTestData.Uniform(outputs, seed: 133);
+            float[] y0 = ScanTestData.Uniform((long)rows * outputs, seed: 134);
+            float[] actual = Forward(p, x, w, b, y0, dots: false);
+            var expected = new double[actual.Length];
+            for (int r = 0; r < rows; r++)
+            {
+                for (int o = 0; o < outputs; o++)
+                {
+                    double z = bias != 0 ? b[o] : 0;
+                    for (int i = 0; i < inputs; i++)
+                    {
+                        z += (double)x[(r * inputs) + i] * w[(o * inputs) + i];
+                    }
+
+                    int at = (r * outputs) + o;
+                    expected[at] = accumulate != 0 ? y0[at] + z : ((Activation)activation).Apply(z);
+                }
+            }
+
+            Assert.That(ScanTestData.RelativeMaxError(actual, expected), Is.LessThanOrEqualTo(1e-5), $"forward, bias {bias}, accumulate {accumulate}");
+
+            float[] dZ = ScanTestData.Uniform((long)rows * outputs, seed: 135);
+            float[] dX0 = ScanTestData.Uniform((long)rows * inputs, seed: 136);
+            float[] dX = BackwardInput(p with { Activation = 0, HasBias = 0 }, dZ, w, dX0, dots: false);
+            var expectedDx = new double[dX.Length];
+            for (int r = 0; r < rows; r++)
+            {
+                for (int i = 0; i < inputs; i++)
+                {
+                    double sum = accumulate != 0 ? dX0[(r * inputs) + i] : 0;
+                    for (int o = 0; o < outputs; o++)
+                    {
+                        sum += (double)dZ[(r * outputs) + o] * w[(o * inputs) + i];
+                    }
+
+                    expectedDx[(r * inputs) + i] = sum;
+                }
+            }
+
+            Assert.That(ScanTestData.RelativeMaxError(dX, expectedDx), Is.LessThanOrEqualTo(1e-5), $"backward, accumulate {accumulate}");
+        }
+    }
+
     [Test]
     public void NarrowLayers_KeepTheDotProducts() =>
         Assert.That(new[] { 1, 15, 16 }.Select(HostDense.Applies), Is.EqualTo(new[] { false, false, true }));

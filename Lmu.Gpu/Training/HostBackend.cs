@@ -72,28 +72,69 @@ internal sealed class HostBackend : Backend
         int wo = (int)w.Offset;
         float[] ba = bias.Tensor.Host!;
         int bo = (int)bias.Offset;
-        if (HostDense.Applies(p.Out))
+        if (HostDense.Applies(p.Out) && p.In > 1)
         {
             HostDense.Forward(p, xa.AsMemory(xo, p.Rows * p.In), wa.AsMemory(wo, p.Out * p.In), ba.AsMemory(bo, p.HasBias != 0 ? p.Out : 0),
                 ya.AsMemory(yo, p.Rows * p.Out));
             return;
         }
 
-        Parallel.For(0, p.Rows, r =>
+        // Few outputs (one dot per output and row), or one input (y_r (+)= x_r·W[:, 0] + b, one axpy per row: the blocked
+        // product would pad the single input to a block), over blocks of rows.
+        ForRowBlocks(p.Rows, (from, to) =>
         {
-            ReadOnlySpan<float> xr = xa.AsSpan(xo + (r * p.In), p.In);
-            Span<float> yr = ya.AsSpan(yo + (r * p.Out), p.Out);
-            for (int o = 0; o < p.Out; o++)
+            ReadOnlySpan<float> bias = p.HasBias != 0 ? ba.AsSpan(bo, p.Out) : default;
+            for (int r = from; r < to; r++)
             {
-                float s = TensorPrimitives.Dot(xr, wa.AsSpan(wo + (o * p.In), p.In)) + (p.HasBias != 0 ? ba[bo + o] : 0f);
-                yr[o] = p.Accumulate != 0 ? yr[o] + s : s;
+                ReadOnlySpan<float> xr = xa.AsSpan(xo + (r * p.In), p.In);
+                Span<float> yr = ya.AsSpan(yo + (r * p.Out), p.Out);
+                if (p.In == 1)
+                {
+                    ReadOnlySpan<float> column = wa.AsSpan(wo, p.Out);
+                    if (p.Accumulate != 0)
+                    {
+                        TensorPrimitives.MultiplyAdd(column, xr[0], yr, yr);
+                    }
+                    else
+                    {
+                        TensorPrimitives.Multiply(column, xr[0], yr);
+                    }
+
+                    if (!bias.IsEmpty)
+                    {
+                        TensorPrimitives.Add(yr, bias, yr);
+                    }
+
+                    continue;
+                }
+
+                for (int o = 0; o < p.Out; o++)
+                {
+                    float s = TensorPrimitives.Dot(xr, wa.AsSpan(wo + (o * p.In), p.In)) + (bias.IsEmpty ? 0f : bias[o]);
+                    yr[o] = p.Accumulate != 0 ? yr[o] + s : s;
+                }
             }
 
             if (p.Accumulate == 0)
             {
-                ((Activation)p.Activation).ApplyInPlace(yr);
+                ((Activation)p.Activation).ApplyInPlace(ya.AsSpan(yo + (from * p.Out), (to - from) * p.Out));
             }
         });
+    }
+
+    /// <summary>Runs <paramref name="body"/> over blocks of rows in parallel (a few blocks per core, at least 256 rows
+    /// each): one task per row would cost more than a row's work where rows are short.</summary>
+    private static void ForRowBlocks(int rows, Action<int, int> body)
+    {
+        int size = Math.Max(256, rows / (4 * Environment.ProcessorCount));
+        int blocks = (rows + size - 1) / size;
+        if (blocks <= 1)
+        {
+            body(0, rows);
+            return;
+        }
+
+        Parallel.For(0, blocks, b => body(b * size, Math.Min(rows, (b + 1) * size)));
     }
 
     public override void DenseBackwardInput(DenseParams p, Slice dZ, Slice w, Slice dX)
@@ -110,20 +151,32 @@ internal sealed class HostBackend : Backend
             return;
         }
 
-        Parallel.For(0, p.Rows, r =>
+        // Few inputs: one axpy per output and row, or for one input one dot per row (dX_r (+)= dZ_r·W[:, 0]), over blocks
+        // of rows.
+        ForRowBlocks(p.Rows, (from, to) =>
         {
-            Span<float> dx = xa.AsSpan(xo + (r * p.In), p.In);
-            if (p.Accumulate == 0)
+            for (int r = from; r < to; r++)
             {
-                dx.Clear();
-            }
-
-            for (int o = 0; o < p.Out; o++)
-            {
-                float g = za[zo + (r * p.Out) + o];
-                if (g != 0)
+                Span<float> dx = xa.AsSpan(xo + (r * p.In), p.In);
+                if (p.In == 1)
                 {
-                    TensorPrimitives.MultiplyAdd(wa.AsSpan(wo + (o * p.In), p.In), g, dx, dx);
+                    float dot = TensorPrimitives.Dot(za.AsSpan(zo + (r * p.Out), p.Out), wa.AsSpan(wo, p.Out));
+                    dx[0] = p.Accumulate != 0 ? dx[0] + dot : dot;
+                    continue;
+                }
+
+                if (p.Accumulate == 0)
+                {
+                    dx.Clear();
+                }
+
+                for (int o = 0; o < p.Out; o++)
+                {
+                    float g = za[zo + (r * p.Out) + o];
+                    if (g != 0)
+                    {
+                        TensorPrimitives.MultiplyAdd(wa.AsSpan(wo + (o * p.In), p.In), g, dx, dx);
+                    }
                 }
             }
         });
