@@ -112,7 +112,7 @@ internal static class HostOuter
 
     /// <summary>One column of X (a layer with one input): dW[i, 0] += Σ_r dY[r, i]·x_r, a matrix-vector product summed
     /// in vector registers over the chunk's rows, 4·W units at a time. The packed tiles would pad X's single column to
-    /// 32 (1.2 GFLOP/s at P = 64), and one axpy per row stores dW back every row.</summary>
+    /// 32, and one axpy per row would store dW back at every row.</summary>
     private static void ColumnOfX(OuterParams p, float[] dY, int dYOffset, float[] x, int xOffset, Span<float> dW, int first, int count)
     {
         int width = System.Numerics.Vector<float>.Count;
