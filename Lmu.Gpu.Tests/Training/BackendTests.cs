@@ -112,6 +112,32 @@ public sealed class BackendTests
         }
     }
 
+    [TestCase(1000, 1)]   // one contiguous sum
+    [TestCase(777, 64)]   // two register blocks of 32 columns (256-bit vectors)
+    [TestCase(300, 70)]   // blocks and a scalar tail
+    [TestCase(50, 5)]     // the tail only
+    public void ColumnSum_Host_MatchesDoubleSums(int rows, int width)
+    {
+        var rng = new Random(rows * width);
+        float[] dy = Enumerable.Range(0, rows * width).Select(_ => (float)rng.NextDouble() - 0.5f).ToArray();
+        float[] db0 = Enumerable.Range(0, width).Select(i => (float)i).ToArray();
+        using var host = new HostBackend();
+        using var a = host.Upload(dy, "dY");
+        using var b = host.Upload(db0, "db");
+        host.ColumnSum(a.All, b.All, rows, width);
+        float[] actual = host.Download(b.All);
+        for (int i = 0; i < width; i++)
+        {
+            double expected = db0[i];
+            for (int r = 0; r < rows; r++)
+            {
+                expected += dy[(r * width) + i];
+            }
+
+            Assert.That(actual[i], Is.EqualTo(expected).Within(1e-5 * Math.Sqrt(rows)), $"db[{i}]");
+        }
+    }
+
     [TestCase(100)]
     [TestCase(40_000)]
     public void SquaredError_CpuSimulator_MatchesHostLossAndGradient(int length)
