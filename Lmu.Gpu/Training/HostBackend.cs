@@ -8,6 +8,9 @@ namespace Lmu.Gpu.Training;
 /// <summary>The host path: vectorised C# (TensorPrimitives, <see cref="HostMemoryMath"/>), parallel over the batch.</summary>
 internal sealed class HostBackend : Backend
 {
+    /// <summary>Ones for the column sums (grown as needed, never written after it is filled).</summary>
+    private float[] _ones = [];
+
     public HostBackend() => Memory = new HostMemorySequence();
 
     public override bool IsHost => true;
@@ -52,54 +55,19 @@ internal sealed class HostBackend : Backend
     public override void Outer(OuterParams p, Slice dY, Slice x, Slice dW) =>
         HostOuter.Accumulate(p, dY.Tensor.Host!, (int)dY.Offset, x.Tensor.Host!, (int)x.Offset, dW.Tensor.Host!, (int)dW.Offset);
 
-    /// <remarks>One column is one contiguous sum. Wider ones are summed over all rows in vector registers, 4·W columns at
-    /// a time, and stored once (adding a row at a time stored db back at every row: 64,000 calls for a 64-unit layer at
-    /// B = 16, T = 4,000).</remarks>
+    /// <remarks>A column sum is the weight gradient against a column of ones (<see cref="HostOuter"/>'s one-column path,
+    /// summed over all rows in vector registers and stored once); adding a row at a time stored db back at every row.</remarks>
     public override void ColumnSum(Slice dY, Slice db, int rows, int width)
     {
-        Span<float> sum = db.Span;
-        ReadOnlySpan<float> y = dY.Span;
-        if (width == 1)
+        var ones = _ones;
+        if (ones.Length < rows)
         {
-            sum[0] += TensorPrimitives.Sum(y[..rows]);
-            return;
+            ones = new float[rows];
+            Array.Fill(ones, 1f);
+            _ones = ones;
         }
 
-        int lanes = System.Numerics.Vector<float>.Count;
-        int block = 4 * lanes;
-        int c0 = 0;
-        for (; c0 + block <= width; c0 += block)
-        {
-            var s0 = System.Numerics.Vector<float>.Zero;
-            var s1 = System.Numerics.Vector<float>.Zero;
-            var s2 = System.Numerics.Vector<float>.Zero;
-            var s3 = System.Numerics.Vector<float>.Zero;
-            for (int r = 0; r < rows; r++)
-            {
-                var row = y.Slice((r * width) + c0, block);
-                s0 += new System.Numerics.Vector<float>(row);
-                s1 += new System.Numerics.Vector<float>(row[lanes..]);
-                s2 += new System.Numerics.Vector<float>(row[(2 * lanes)..]);
-                s3 += new System.Numerics.Vector<float>(row[(3 * lanes)..]);
-            }
-
-            var target = sum.Slice(c0, block);
-            (new System.Numerics.Vector<float>(target) + s0).CopyTo(target);
-            (new System.Numerics.Vector<float>(target[lanes..]) + s1).CopyTo(target[lanes..]);
-            (new System.Numerics.Vector<float>(target[(2 * lanes)..]) + s2).CopyTo(target[(2 * lanes)..]);
-            (new System.Numerics.Vector<float>(target[(3 * lanes)..]) + s3).CopyTo(target[(3 * lanes)..]);
-        }
-
-        for (int c = c0; c < width; c++)
-        {
-            float s = 0;
-            for (int r = 0; r < rows; r++)
-            {
-                s += y[(r * width) + c];
-            }
-
-            sum[c] += s;
-        }
+        HostOuter.Accumulate(new OuterParams(1, rows, width, 1, 0), dY.Tensor.Host!, (int)dY.Offset, ones, 0, db.Tensor.Host!, (int)db.Offset);
     }
 
     public override void DenseForward(DenseParams p, Slice x, Slice w, Slice bias, Slice y)
