@@ -26,9 +26,7 @@ public readonly record struct AdjointBlock(ArrayView<float> WeightsT, ArrayView<
         int row = RowStart + (w & ((8 * Side) - 1));
         int depth = k0 + (w >> (SideLog2 + 3));
         bool inside = row < P.Rows && depth < P.Depth;
-        long at = inside ? ((long)depth * P.Rows) + row : 0;
-        float value = WeightsT[at];
-        return inside ? value : 0;
+        return MaskedLoad.Read(WeightsT, inside, ((long)depth * P.Rows) + row);
     }
 
     /// <inheritdoc/>
@@ -69,17 +67,13 @@ public readonly record struct AdjointBlock(ArrayView<float> WeightsT, ArrayView<
         if (k < P.CarryDepth)
         {
             long carry = Columns.CarryAt[n];
-            long carryAt = carry >= 0 ? carry + k : 0;
-            float c = Carries[carryAt];
-            return carry >= 0 ? c : 0;
+            return MaskedLoad.Read(Carries, carry >= 0, carry + k);
         }
 
         int d = P.Order;
         int e = k - P.CarryDepth;
         int q = e / d;
         bool inside = q < Columns.ValidSteps[n];
-        long at = inside ? Columns.GradientAt[n] + ((long)q * P.Channels * d) + (e - (q * d)) : 0;
-        float value = Gradients[at];
-        return inside ? value : 0;
+        return MaskedLoad.Read(Gradients, inside, Columns.GradientAt[n] + ((long)q * P.Channels * d) + (e - (q * d)));
     }
 }

@@ -29,9 +29,7 @@ public readonly record struct DenseProductBlock(ArrayView<float> A, ArrayView<fl
         int row = RowStart + (w & ((8 * Side) - 1));
         int depth = k0 + (w >> (SideLog2 + 3));
         bool inside = row < P.Rows && depth < DepthCount;
-        long at = inside ? (row * P.ARow) + ((DepthStart + depth) * P.ADepth) : 0;
-        float value = A[at];
-        return inside ? value : 0;
+        return MaskedLoad.Read(A, inside, (row * P.ARow) + ((DepthStart + depth) * P.ADepth));
     }
 
     /// <inheritdoc/>
@@ -60,8 +58,6 @@ public readonly record struct DenseProductBlock(ArrayView<float> A, ArrayView<fl
     {
         int column = ColumnStart + n;
         bool inside = column < P.Columns && depth < DepthCount;
-        long at = inside ? ((DepthStart + depth) * P.BDepth) + (column * P.BColumn) : 0;
-        float value = B[at];
-        return inside ? value : 0;
+        return MaskedLoad.Read(B, inside, ((DepthStart + depth) * P.BDepth) + (column * P.BColumn));
     }
 }

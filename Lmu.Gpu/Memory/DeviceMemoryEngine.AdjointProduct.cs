@@ -102,18 +102,7 @@ internal sealed partial class DeviceMemoryEngine
         using var owned = new OwnedBuffers();
         var g = DeviceBuffers.Upload(_accelerator, gradients, owned);
         var du = DeviceBuffers.Allocate(_accelerator, (long)_count * steps, "input gradient", owned);
-        var times = new double[repeats];
-        for (int r = -1; r < repeats; r++)
-        {
-            _accelerator.Synchronize();
-            long start = System.Diagnostics.Stopwatch.GetTimestamp();
-            ScanInputGradient(g.View, steps, du.View, chunkLength);
-            if (r >= 0)
-            {
-                times[r] = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds;
-            }
-        }
-
+        var times = TimeRuns(repeats, () => ScanInputGradient(g.View, steps, du.View, chunkLength));
         inputGradient = du.GetAsArray1D();
         return times;
     }

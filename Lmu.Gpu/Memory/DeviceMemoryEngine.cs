@@ -590,12 +590,19 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
         var lambda = DeviceBuffers.Allocate(_accelerator, gradients.Length, "adjoint states", owned);
         var du = DeviceBuffers.Allocate(_accelerator, (long)_count * steps, "input gradient", owned);
         var dm = DeviceBuffers.Allocate(_accelerator, (long)_count * _order, "initial-state gradient", owned);
+        return TimeRuns(repeats, () => RunAdjointOnDevice(g.View, steps, scan, chunkLength, lambda.View, du.View, dm.View));
+    }
+
+    /// <summary>Seconds of each of <paramref name="repeats"/> runs of <paramref name="run"/> (which synchronises before
+    /// it returns), after one untimed run, each started on an idle device.</summary>
+    private double[] TimeRuns(int repeats, Action run)
+    {
         var times = new double[repeats];
         for (int r = -1; r < repeats; r++)
         {
             _accelerator.Synchronize();
             long start = System.Diagnostics.Stopwatch.GetTimestamp();
-            RunAdjointOnDevice(g.View, steps, scan, chunkLength, lambda.View, du.View, dm.View);
+            run();
             if (r >= 0)
             {
                 times[r] = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds;

@@ -79,19 +79,9 @@ internal sealed partial class DeviceBackend
         int depthPerSplit = splits == 1 ? p.Depth : RoundUp((p.Depth + splits - 1) / splits, DenseProductKernels.DepthAlignment);
         p = p with { DepthPerSplit = depthPerSplit };
         long blocks = BlockCount(p.Rows, side) * BlockCount(p.Columns, side);
-        var partial = c.View;
-        if (p.Splits > 1)
-        {
-            long length = (long)p.Splits * p.Rows * p.Columns;
-            if (_productPartials is null || _productPartials.Length < length)
-            {
-                _productPartials?.Dispose();
-                _productPartials = null;
-                _productPartials = Allocate(length, "dense product partial sums");
-            }
-
-            partial = _productPartials.All.View;
-        }
+        var partial = p.Splits > 1
+            ? Scratch(ref _productPartials, (long)p.Splits * p.Rows * p.Columns, "dense product partial sums").All.View
+            : c.View;
 
         _denseProduct ??= DeviceKernels.GetOrLoad(_acc, DenseProductKernels.Product, acc => acc.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, DenseProductParams, SpecializedValue<int>>(
             DenseProductKernels.Product, GemmOccupancy.For(acc.AcceleratorType, DeviceMemoryEngine.GemmGroupSide(acc), GemmOccupancy.FromEnvironment())));

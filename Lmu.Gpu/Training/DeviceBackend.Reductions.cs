@@ -5,19 +5,21 @@ using Lmu.Gpu.Kernels.Training;
 namespace Lmu.Gpu.Training;
 
 /// <summary>Sums over many rows spread over the device: bias gradients (column sums over B·T rows), small weight
-/// gradients (<see cref="TrainingKernels.OuterChunked"/>'s chunks) and loss totals, each in two deterministic passes
-/// instead of one thread per column, atomics, or a read-back of every element.</summary>
+/// gradients (<see cref="TrainingKernels.OuterChunked"/>'s chunks), loss totals and the squared gradient norm, each in
+/// two deterministic passes instead of one thread per column, atomics, or a read-back of every element.</summary>
 internal sealed partial class DeviceBackend
 {
     /// <summary>A chunk of a column sum covers at least this many rows.</summary>
     private const int MinimumChunkRows = 64;
 
-    /// <summary>Values that a loss total reduces to on the device before they are read back.</summary>
+    /// <summary>Values that a loss total or the squared gradient norm reduces to on the device before they are read
+    /// back.</summary>
     private const int SumThreads = 4096;
 
     private Action<Index1D, ArrayView<float>, ArrayView<float>, int, int, int>? _columnSumPartial;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, int, int>? _columnSumFinish;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, int, int>? _stridedSum;
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, int, int>? _sumSquares;
     private Tensor? _reductionPartials;
 
     /// <summary>How many chunks of rows a column sum over <paramref name="rows"/> × <paramref name="width"/> is split
@@ -70,8 +72,23 @@ internal sealed partial class DeviceBackend
             read = partial;
         }
 
+        return DownloadSum(read);
+    }
+
+    public override double SumSquares(Slice grad)
+    {
+        _sumSquares ??= DeviceKernels.GetOrLoad(_acc, ReductionKernels.SumSquares, a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int>(ReductionKernels.SumSquares));
+        int threads = (int)Math.Min(SumThreads, Math.Max(1, grad.Length));
+        var partial = ReductionScratch(threads);
+        _sumSquares(threads, grad.View, partial.View, (int)grad.Length, threads);
+        return DownloadSum(partial);
+    }
+
+    /// <summary>Reads <paramref name="values"/> back and adds them in double.</summary>
+    private double DownloadSum(Slice values)
+    {
         double sum = 0;
-        foreach (float v in Download(read))
+        foreach (float v in Download(values))
         {
             sum += v;
         }
@@ -79,16 +96,6 @@ internal sealed partial class DeviceBackend
         return sum;
     }
 
-    /// <summary>The first <paramref name="length"/> floats of a scratch buffer kept between calls (grown as needed).</summary>
-    private Slice ReductionScratch(long length)
-    {
-        if (_reductionPartials is null || _reductionPartials.Length < length)
-        {
-            _reductionPartials?.Dispose();
-            _reductionPartials = null;
-            _reductionPartials = Allocate(length, "reduction partial sums");
-        }
-
-        return _reductionPartials.Sub(0, length);
-    }
+    /// <summary>The first <paramref name="length"/> floats of the reductions' scratch buffer.</summary>
+    private Slice ReductionScratch(long length) => Scratch(ref _reductionPartials, length, "reduction partial sums").Sub(0, length);
 }

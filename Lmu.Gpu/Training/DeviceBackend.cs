@@ -10,7 +10,6 @@ namespace Lmu.Gpu.Training;
 /// Group sizes come from the accelerator's limits.</summary>
 internal sealed partial class DeviceBackend : Backend
 {
-    private const int SumSquaresThreads = 4096;
     private readonly Accelerator _acc;
     private readonly List<IDisposable> _scratch = [];
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, CellParams>? _cellForward;
@@ -28,10 +27,8 @@ internal sealed partial class DeviceBackend : Backend
     private Action<Index1D, ArrayView<float>, ArrayView<float>, int, int>? _scatterLast;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AdamParams>? _adam;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, float>? _sgd;
-    private Action<Index1D, ArrayView<float>, ArrayView<float>, int, int>? _sumSquares;
     private Tensor? _lossScratch;
     private Tensor? _lossScratch2;
-    private Tensor? _partials;
 
     public DeviceBackend(Accelerator accelerator)
     {
@@ -195,7 +192,7 @@ internal sealed partial class DeviceBackend : Backend
     public override double SquaredError(Slice y, Slice target, Slice dY, int stepsOut, int fromElement, float scale)
     {
         _squaredError ??= DeviceKernels.GetOrLoad(_acc, TrainingKernels.SquaredError, a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, float>(TrainingKernels.SquaredError));
-        var loss = Scratch(ref _lossScratch, y.Length);
+        var loss = Scratch(ref _lossScratch, y.Length, "loss scratch");
         _squaredError((int)y.Length, y.View, target.View, dY.View, loss.All.View, stepsOut, fromElement, scale);
         return Sum(loss.Sub(0, y.Length));
     }
@@ -203,8 +200,8 @@ internal sealed partial class DeviceBackend : Backend
     public override (double Loss, int Correct) SoftmaxCrossEntropy(Slice logits, LabelTensor labels, Slice dZ, int rows, int classes, float scale)
     {
         _softmax ??= DeviceKernels.GetOrLoad(_acc, TrainingKernels.SoftmaxCrossEntropy, a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float>(TrainingKernels.SoftmaxCrossEntropy));
-        var loss = Scratch(ref _lossScratch, rows);
-        var correct = Scratch(ref _lossScratch2, rows);
+        var loss = Scratch(ref _lossScratch, rows, "loss scratch");
+        var correct = Scratch(ref _lossScratch2, rows, "loss scratch");
         _softmax(rows, logits.View, labels.Device!.View, dZ.View, loss.All.View, correct.All.View, classes, scale);
         // correct holds 0 or 1 per row: its partial sums are exact integers in float32 (far below 2²⁴ per partial).
         return (Sum(loss.Sub(0, rows)), (int)Math.Round(Sum(correct.Sub(0, rows))));
@@ -234,26 +231,10 @@ internal sealed partial class DeviceBackend : Backend
         _sgd((int)w.Length, w.View, grad.View, step);
     }
 
-    public override double SumSquares(Slice grad)
-    {
-        _sumSquares ??= DeviceKernels.GetOrLoad(_acc, ReductionKernels.SumSquares, a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int>(ReductionKernels.SumSquares));
-        int threads = (int)Math.Min(SumSquaresThreads, Math.Max(1, grad.Length));
-        var partial = Scratch(ref _partials, threads);
-        _sumSquares(threads, grad.View, partial.All.View, (int)grad.Length, threads);
-        double s = 0;
-        foreach (float v in Download(partial.Sub(0, threads)))
-        {
-            s += v;
-        }
-
-        return s;
-    }
-
     public override void Dispose()
     {
         _lossScratch?.Dispose();
         _lossScratch2?.Dispose();
-        _partials?.Dispose();
         _productPartials?.Dispose();
         _reductionPartials?.Dispose();
         foreach (var s in _scratch)
@@ -262,12 +243,15 @@ internal sealed partial class DeviceBackend : Backend
         }
     }
 
-    private Tensor Scratch(ref Tensor? tensor, long length)
+    /// <summary>A device buffer kept between calls in <paramref name="tensor"/>, replaced by a larger one when it holds
+    /// fewer than <paramref name="length"/> floats.</summary>
+    private Tensor Scratch(ref Tensor? tensor, long length, string what)
     {
         if (tensor is null || tensor.Length < length)
         {
             tensor?.Dispose();
-            tensor = Allocate(length, "loss scratch");
+            tensor = null;
+            tensor = Allocate(length, what);
         }
 
         return tensor;
