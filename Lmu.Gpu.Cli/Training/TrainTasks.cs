@@ -4,68 +4,6 @@ using Lmu.Gpu.Training;
 
 namespace Lmu.Gpu.Cli.Training;
 
-/// <summary>Settings shared by the <c>lmu train</c> tasks; null values mean the task's default (quick or full).</summary>
-public sealed record TrainSettings
-{
-    /// <summary>auto, cpu, cuda, opencl, cpu-sim, or null for $LMU_ACCELERATOR / auto.</summary>
-    public string? Accelerator { get; init; }
-
-    /// <summary>Seed of data, initialisation and shuffling.</summary>
-    public int Seed { get; init; } = 1;
-
-    /// <summary>CI-sized run: small model, small data.</summary>
-    public bool Quick { get; init; }
-
-    /// <summary>Epochs.</summary>
-    public int? Epochs { get; init; }
-
-    /// <summary>Mini-batch size.</summary>
-    public int? BatchSize { get; init; }
-
-    /// <summary>Learning rate.</summary>
-    public double? LearningRate { get; init; }
-
-    /// <summary>Gradient clipping by global norm (0: none).</summary>
-    public double ClipNorm { get; init; }
-
-    /// <summary>Where to save the weights (after every good epoch).</summary>
-    public string? SavePath { get; init; }
-
-    /// <summary>A model file whose weights the run starts from (same task and model), or null.</summary>
-    public string? ResumePath { get; init; }
-
-    /// <summary>Where to write the learning-curve PNG.</summary>
-    public string? PlotPath { get; init; }
-
-    /// <summary>Show the live progress line.</summary>
-    public bool Progress { get; init; } = true;
-
-    /// <summary>psmnist: directory with the IDX files (default: Debian's dataset-fashion-mnist).</summary>
-    public string? DataDirectory { get; init; }
-
-    /// <summary>psmnist: paper (LMU cell n = 212, d = 256, θ = 784) or feedforward.</summary>
-    public string Model { get; init; } = "paper";
-
-    /// <summary>psmnist: use at most this many training images (0: all).</summary>
-    public int TrainLimit { get; init; }
-
-    /// <summary>psmnist: use at most this many test images (0: all).</summary>
-    public int TestLimit { get; init; }
-
-    /// <summary>capacity: steps per window θ (T).</summary>
-    public int? Window { get; init; }
-}
-
-/// <summary>What a task reports.</summary>
-/// <param name="Task">Task name.</param>
-/// <param name="History">Per-epoch results.</param>
-/// <param name="MetricName">Headline metric.</param>
-/// <param name="Metric">Its value (NRMSE in %, or accuracy in %).</param>
-/// <param name="Baseline">The trivial baseline of the same metric.</param>
-/// <param name="Summary">The final summary line.</param>
-/// <param name="Details">Extra numbers (per-delay NRMSE, parameter count, throughput).</param>
-public sealed record TaskReport(string Task, IReadOnlyList<EpochResult> History, string MetricName, double Metric, double Baseline, string Summary, IReadOnlyDictionary<string, double> Details);
-
 /// <summary>The <c>lmu train</c> tasks: capacity (delay), Mackey-Glass prediction, psMNIST.</summary>
 public static class TrainTasks
 {

@@ -95,25 +95,3 @@ public readonly struct Philox4x32
     public static Philox4x32 ForBlock(ulong seed, long block, uint step, uint stream) =>
         Generate((uint)block, (uint)((ulong)block >> 32), step, stream, (uint)seed, (uint)(seed >> 32));
 }
-
-/// <summary>The Philox stream numbers (counter word 3) that separate the library's uses of one seed.</summary>
-public static class PhiloxStreams
-{
-    /// <summary>Spikes of a fixed-rate Poisson population.</summary>
-    public const uint PoissonPopulation = 0;
-
-    /// <summary>Initial voltages of a LIF population.</summary>
-    public const uint LifInitialVoltage = 1;
-
-    /// <summary>Spikes of the spiking LMU's Poisson neurons.</summary>
-    public const uint LmuSpikes = 2;
-
-    /// <summary>NEF ensemble parameters (encoders, max rates, intercepts).</summary>
-    public const uint EnsembleParameters = 3;
-
-    /// <summary>Test input signals.</summary>
-    public const uint Signal = 4;
-
-    /// <summary>Initial voltages of the spiking LMU's LIF neurons.</summary>
-    public const uint LmuInitialVoltage = 5;
-}

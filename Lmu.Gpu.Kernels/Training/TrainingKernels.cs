@@ -4,41 +4,6 @@ using Lmu.Gpu.Kernels.Cell;
 
 namespace Lmu.Gpu.Kernels.Training;
 
-/// <summary>Sizes of <see cref="TrainingKernels.Outer"/>: dW[P, Q] += Σ_{b,t} dY[b, t, :] ⊗ X[b, t − Shift, :].</summary>
-/// <param name="Batch">B.</param>
-/// <param name="Steps">T.</param>
-/// <param name="P">Rows of dW (features of dY).</param>
-/// <param name="Q">Columns of dW (features of X).</param>
-/// <param name="Shift">0, or 1 to pair step t with X at t − 1 (zero at t = 0).</param>
-public readonly record struct OuterParams(int Batch, int Steps, int P, int Q, int Shift);
-
-/// <summary>Sizes of the dense kernels: Y[R, O] = f(X[R, I]·Wᵀ + b).</summary>
-/// <param name="Rows">R.</param>
-/// <param name="In">I.</param>
-/// <param name="Out">O.</param>
-/// <param name="Activation">An <see cref="ActivationCode"/>.</param>
-/// <param name="HasBias">1 when b is used.</param>
-/// <param name="Accumulate">1 to add into the destination instead of overwriting it.</param>
-public readonly record struct DenseParams(int Rows, int In, int Out, int Activation, int HasBias, int Accumulate);
-
-/// <summary>Adam hyper-parameters for one update; <c>Correction1</c> = 1 − β₁ᵗ, <c>Correction2</c> = 1 − β₂ᵗ.</summary>
-/// <param name="LearningRate">α.</param>
-/// <param name="Beta1">β₁.</param>
-/// <param name="Beta2">β₂.</param>
-/// <param name="Epsilon">ε.</param>
-/// <param name="Correction1">1 − β₁ᵗ.</param>
-/// <param name="Correction2">1 − β₂ᵗ.</param>
-/// <param name="GradScale">Factor applied to every gradient first (clipping by norm).</param>
-public readonly record struct AdamParams(float LearningRate, float Beta1, float Beta2, float Epsilon, float Correction1, float Correction2, float GradScale);
-
-/// <summary>Sizes of <see cref="TrainingKernels.MemoryAdjoint"/>.</summary>
-/// <param name="Order">d.</param>
-/// <param name="Channels">k.</param>
-/// <param name="Steps">T.</param>
-/// <param name="Flags"><see cref="CellFlags.ThetaGradient"/> and <see cref="CellFlags.Euler"/>.</param>
-/// <param name="ThetaScale">−dt/θ².</param>
-public readonly record struct MemoryAdjointParams(int Order, int Channels, int Steps, int Flags, float ThetaScale);
-
 /// <summary>Kernels for training: weight gradients, dense layers, losses, optimisers, and the reverse-time adjoint of
 /// the linear memory (the sums are in <see cref="ReductionKernels"/>).</summary>
 public static class TrainingKernels

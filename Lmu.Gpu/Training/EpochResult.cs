@@ -1,0 +1,10 @@
+namespace Lmu.Gpu.Training;
+
+/// <summary>One epoch's numbers.</summary>
+/// <param name="Epoch">1-based epoch.</param>
+/// <param name="TrainLoss">Mean training loss.</param>
+/// <param name="TrainAccuracy">Training accuracy (NaN for regression).</param>
+/// <param name="ValidationLoss">Validation loss (NaN without a validation set).</param>
+/// <param name="ValidationAccuracy">Validation accuracy (NaN without one, or for regression).</param>
+/// <param name="Seconds">Wall time of the epoch.</param>
+public readonly record struct EpochResult(int Epoch, double TrainLoss, double TrainAccuracy, double ValidationLoss, double ValidationAccuracy, double Seconds);

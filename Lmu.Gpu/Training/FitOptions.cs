@@ -1,0 +1,52 @@
+namespace Lmu.Gpu.Training;
+
+/// <summary>Settings of <see cref="LmuModel.Fit"/>.</summary>
+public sealed record FitOptions
+{
+    /// <summary>Passes over the training set.</summary>
+    public int Epochs { get; init; } = 1;
+
+    /// <summary>Sequences per mini-batch.</summary>
+    public int BatchSize { get; init; } = 32;
+
+    /// <summary>Learning rate.</summary>
+    public double LearningRate { get; init; } = 1e-3;
+
+    /// <summary>Optimiser.</summary>
+    public OptimizerKind Optimizer { get; init; } = OptimizerKind.Adam;
+
+    /// <summary>Adam β₁.</summary>
+    public double Beta1 { get; init; } = 0.9;
+
+    /// <summary>Adam β₂.</summary>
+    public double Beta2 { get; init; } = 0.999;
+
+    /// <summary>Adam ε.</summary>
+    public double Epsilon { get; init; } = 1e-7;
+
+    /// <summary>Clip the global gradient norm to this value (0: no clipping).</summary>
+    public double ClipNorm { get; init; }
+
+    /// <summary>Shuffle the training set every epoch.</summary>
+    public bool Shuffle { get; init; } = true;
+
+    /// <summary>Seed of the shuffling.</summary>
+    public int Seed { get; init; } = 1;
+
+    /// <summary>Sequence outputs: steps before this one are not counted in the loss (washout).</summary>
+    public int LossFromStep { get; init; }
+
+    /// <summary>When set, the weights are saved here (atomically) after every epoch that ends with a finite loss
+    /// and, with a validation set, the best validation loss so far.</summary>
+    public string? CheckpointPath { get; init; }
+
+    /// <summary>With a validation set: at the end, restore the weights of the epoch with the lowest validation loss
+    /// (as the paper's best-validation checkpoint).</summary>
+    public bool KeepBestValidation { get; init; }
+
+    /// <summary>Called after every mini-batch.</summary>
+    public Action<TrainingProgress>? Progress { get; init; }
+
+    /// <summary>Stops after this many mini-batches per epoch (0: all); for quick runs.</summary>
+    public int MaxBatchesPerEpoch { get; init; }
+}
