@@ -25,7 +25,7 @@ internal static class TrainCommand
         var batch = new Option<int?>("--batch-size") { Description = "Sequences per mini-batch (default: the task's)." };
         var lr = new Option<double?>("--lr") { Description = "Learning rate (default: the task's; Adam)." };
         var clip = new Option<double>("--clip-norm") { Description = "Clip the gradient's global norm to this value (default 0: off).", DefaultValueFactory = _ => 0 };
-        var save = new Option<string?>("--save") { Description = "Save the weights here after every good epoch (documented format)." };
+        var save = new Option<string?>("--save") { Description = "Save the weights here after every good epoch (documented format). Ctrl+C or SIGTERM stops after the current mini-batch (exit code 130) and leaves this file at the last epoch it saved." };
         var resume = new Option<string?>("--resume") { Description = "Start from the weights in this model file (saved by --save from the same task and model); the optimiser state starts afresh." };
         var plot = new Option<string?>("--plot") { Description = "Write the learning curve to this PNG file." };
         var noProgress = new Option<bool>("--no-progress") { Description = "Do not show the live progress line." };
@@ -55,6 +55,7 @@ internal static class TrainCommand
 
         command.SetAction(parse => CommandRunner.Guard(() =>
         {
+            using var stop = new StopSignal();
             var settings = new TrainSettings
             {
                 Accelerator = parse.GetValue(accelerator),
@@ -73,13 +74,24 @@ internal static class TrainCommand
                 TrainLimit = psmnist ? parse.GetValue(trainLimit) : 0,
                 TestLimit = psmnist ? parse.GetValue(testLimit) : 0,
                 Window = window ? parse.GetValue(windowOption) : null,
+                Cancellation = stop.Token,
             };
             if (settings.Epochs is < 1 || settings.BatchSize is < 1 || settings.LearningRate is <= 0 || settings.ClipNorm < 0)
             {
                 throw new ArgumentException("--epochs and --batch-size must be ≥ 1, --lr > 0 and --clip-norm ≥ 0.");
             }
 
-            var report = run(settings, Console.Out);
+            TaskReport report;
+            try
+            {
+                report = run(settings, Console.Out);
+            }
+            catch (OperationCanceledException e) when (e is not TrainingStoppedException && stop.Token.IsCancellationRequested)
+            {
+                string saved = settings.SavePath is null ? string.Empty : $"; '{settings.SavePath}' holds the weights of the last epoch it saved";
+                throw new TrainingStoppedException($"training had finished; stopped during the test evaluation{saved}.", e);
+            }
+
             Console.WriteLine(report.Summary);
             return 0;
         }));

@@ -54,4 +54,8 @@ public sealed record TrainSettings
 
     /// <summary>capacity: steps per window θ (T).</summary>
     public int? Window { get; init; }
+
+    /// <summary>Stops training between mini-batches (<c>lmu train</c>: the first Ctrl+C or SIGTERM); the task then
+    /// throws <see cref="TrainingStoppedException"/>.</summary>
+    public CancellationToken Cancellation { get; init; }
 }

@@ -66,7 +66,7 @@ public static class TrainTasks
         var history = Fit(model, train, options, s, log, validation);
         double seconds = clock.Elapsed.TotalSeconds;
 
-        float[] predicted = model.Predict(test.Inputs, testCount, steps);
+        float[] predicted = model.Predict(test.Inputs, testCount, steps, cancellationToken: s.Cancellation);
         var nrmse = new double[delays.Length];
         for (int q = 0; q < delays.Length; q++)
         {
@@ -156,7 +156,7 @@ public static class TrainTasks
             var clock = Stopwatch.StartNew();
             var history = Fit(model, train, options, s, log, validation);
             double seconds = clock.Elapsed.TotalSeconds;
-            float[] predicted = model.Predict(test.Inputs, half, steps);
+            float[] predicted = model.Predict(test.Inputs, half, steps, cancellationToken: s.Cancellation);
             double nrmse = 100 * Nrmse(predicted, test.Targets!);
             double copy = 100 * Nrmse(test.Inputs, test.Targets!);
             string summary = string.Create(Inv,
@@ -256,7 +256,7 @@ public static class TrainTasks
         var clock = Stopwatch.StartNew();
         var history = Fit(model, train, options, s, log, null);
         double seconds = clock.Elapsed.TotalSeconds;
-        var eval = model.Evaluate(test, 100);
+        var eval = model.Evaluate(test, 100, cancellationToken: s.Cancellation);
         int majority = test.Labels!.GroupBy(l => l).Max(g => g.Count());
         double chance = 100.0 * majority / testCount;
         string summary = string.Create(Inv,
@@ -290,7 +290,18 @@ public static class TrainTasks
         }
 
         using var progress = new ProgressLine(s.Progress);
-        var history = model.Fit(train, options with { Progress = progress.Report }, validation);
+        TrainingProgress? last = null;
+        IReadOnlyList<EpochResult> history;
+        try
+        {
+            history = model.Fit(train, options with { Progress = p => { last = p; progress.Report(p); } }, validation, s.Cancellation);
+        }
+        catch (OperationCanceledException) when (s.Cancellation.IsCancellationRequested)
+        {
+            progress.Done();
+            throw new TrainingStoppedException(StoppedMessage(last, options.CheckpointPath));
+        }
+
         progress.Done();
         foreach (var e in history)
         {
@@ -298,6 +309,20 @@ public static class TrainTasks
         }
 
         return history;
+    }
+
+    /// <summary>Where a stopped run stands: the last mini-batch done, and what the checkpoint file holds.</summary>
+    private static string StoppedMessage(TrainingProgress? last, string? checkpoint)
+    {
+        string where = last is { } p
+            ? string.Create(Inv, $"training stopped in epoch {p.Epoch} of {p.Epochs} after mini-batch {p.Batch} of {p.Batches} (loss {p.Loss:G5})")
+            : "training stopped before its first mini-batch";
+        string saved = checkpoint is null
+            ? "nothing was saved (no --save)"
+            : File.Exists(checkpoint)
+                ? $"'{checkpoint}' holds the weights of the last epoch it saved; --resume '{checkpoint}' continues from them"
+                : $"no epoch had finished, so '{checkpoint}' was not written";
+        return $"{where}; {saved}.";
     }
 
     /// <summary>Replaces the model's weights by those saved in <paramref name="path"/>, which must hold the same

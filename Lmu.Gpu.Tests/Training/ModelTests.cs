@@ -327,4 +327,69 @@ public sealed class ModelTests : SimulatorAndHostFixture
         using var fromDisk = LmuModel.Load(Host, path);
         Assert.That(fromDisk.GetParameters(), Is.EqualTo(good));
     }
+
+    [TestCase(false)]
+    [TestCase(true)]
+    public void Fit_StopsBetweenMiniBatches_WhenCancelled(bool simulator)
+    {
+        var device = simulator ? Simulator : Host;
+        var train = DelayData(16, 10, 2, 5);
+        var options = new FitOptions { Epochs = 3, BatchSize = 4, LearningRate = 1e-2, Seed = 6 };
+        using var stopped = DelayModel(device, 4, 3);
+        using var source = new CancellationTokenSource();
+        int reports = 0;
+        Assert.Throws<OperationCanceledException>(() => stopped.Fit(train, options with
+        {
+            Progress = p =>
+            {
+                reports++;
+                if (p.Batch == 3)
+                {
+                    source.Cancel();
+                }
+            },
+        }, cancellationToken: source.Token));
+
+        // The third mini-batch finished, the fourth never started: the weights are those of a run of three batches.
+        using var reference = DelayModel(device, 4, 3);
+        reference.Fit(train, options with { Epochs = 1, MaxBatchesPerEpoch = 3 });
+        Assert.Multiple(() =>
+        {
+            Assert.That(reports, Is.EqualTo(3));
+            Assert.That(stopped.GetParameters(), Is.EqualTo(reference.GetParameters()));
+        });
+    }
+
+    [Test]
+    public void Fit_ThrowsForACancelledToken_BeforeAnyStep()
+    {
+        using var model = DelayModel(Host, 4, 3);
+        float[] before = model.GetParameters();
+        var data = DelayData(8, 10, 2, 1);
+        var cancelled = new CancellationToken(canceled: true);
+        Assert.Multiple(() =>
+        {
+            Assert.That(() => model.Fit(data, new FitOptions { Epochs = 2, BatchSize = 4 }, cancellationToken: cancelled), Throws.InstanceOf<OperationCanceledException>());
+            Assert.That(model.GetParameters(), Is.EqualTo(before));
+            Assert.That(() => model.Evaluate(data, cancellationToken: cancelled), Throws.InstanceOf<OperationCanceledException>());
+            Assert.That(() => model.Predict(data.Inputs, data.Count, data.Steps, cancellationToken: cancelled), Throws.InstanceOf<OperationCanceledException>());
+
+            // Bad options are reported before the token is looked at.
+            Assert.That(() => model.Fit(data, new FitOptions { Epochs = 0 }, cancellationToken: cancelled), Throws.InstanceOf<ArgumentOutOfRangeException>());
+        });
+    }
+
+    [Test]
+    public void Fit_CancelledDuringValidation_KeepsTheEpochsWeights()
+    {
+        using var model = DelayModel(Host, 4, 3);
+        var train = DelayData(8, 10, 2, 1);
+        var validation = DelayData(4, 10, 2, 2);
+        using var source = new CancellationTokenSource();
+        var options = new FitOptions { Epochs = 2, BatchSize = 4, LearningRate = 1e-2, Progress = p => { if (p.Batch == p.Batches) { source.Cancel(); } } };
+        Assert.Throws<OperationCanceledException>(() => model.Fit(train, options, validation, source.Token));
+        using var reference = DelayModel(Host, 4, 3);
+        reference.Fit(train, options with { Epochs = 1, Progress = null });
+        Assert.That(model.GetParameters(), Is.EqualTo(reference.GetParameters()));
+    }
 }

@@ -230,9 +230,12 @@ public sealed partial class LmuModel : IDisposable
     /// <param name="count">N.</param>
     /// <param name="steps">T.</param>
     /// <param name="batchSize">Sequences per launch.</param>
+    /// <param name="cancellationToken">Checked before every batch.</param>
     /// <returns>[N, T, O] with <see cref="ReturnSequences"/>, else [N, O].</returns>
     /// <exception cref="ArgumentException">Lengths do not match, or T differs from <see cref="SequenceLength"/>.</exception>
-    public float[] Predict(float[] inputs, int count, int steps, int batchSize = 64)
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled; nothing is
+    /// returned.</exception>
+    public float[] Predict(float[] inputs, int count, int steps, int batchSize = 64, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(inputs);
         var data = SequenceDataset.ForRegression(inputs, new float[(long)count * (ReturnSequences ? steps : 1) * OutputSize], count, steps, InputSize, OutputSize, ReturnSequences);
@@ -244,6 +247,7 @@ public sealed partial class LmuModel : IDisposable
         var staging = new float[(long)batchSize * steps * InputSize];
         for (int start = 0; start < count; start += batchSize)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             int b = Math.Min(batchSize, count - start);
             int per = steps * InputSize;
             inputs.AsSpan(start * per, b * per).CopyTo(staging);
@@ -260,9 +264,11 @@ public sealed partial class LmuModel : IDisposable
     /// <param name="data">The data (regression targets matching the outputs, or labels).</param>
     /// <param name="batchSize">Sequences per launch.</param>
     /// <param name="lossFromStep">Per-step targets: first counted step.</param>
+    /// <param name="cancellationToken">Checked before every batch.</param>
     /// <returns>The evaluation.</returns>
     /// <exception cref="ArgumentException">The data does not fit the model.</exception>
-    public Evaluation Evaluate(SequenceDataset data, int batchSize = 64, int lossFromStep = 0)
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public Evaluation Evaluate(SequenceDataset data, int batchSize = 64, int lossFromStep = 0, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(data);
         CheckData(data);
@@ -273,6 +279,7 @@ public sealed partial class LmuModel : IDisposable
         long correct = 0;
         for (int start = 0; start < data.Count; start += batchSize)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             int b = Math.Min(batchSize, data.Count - start);
             var (batchLoss, batchCorrect) = LoadAndForwardLoss(data, indices.AsSpan(start, b), lossFromStep);
             loss += batchLoss * b;
@@ -286,12 +293,19 @@ public sealed partial class LmuModel : IDisposable
     /// <param name="train">Training data.</param>
     /// <param name="options">Settings.</param>
     /// <param name="validation">Optional validation data, evaluated after every epoch.</param>
+    /// <param name="cancellationToken">Checked before every mini-batch and every validation batch.</param>
     /// <returns>Per-epoch results.</returns>
     /// <exception cref="ArgumentException">The data does not fit the model (input size, sequence length, target
     /// shape, label range).</exception>
     /// <exception cref="TrainingDivergedException">The loss or gradient norm became NaN or infinite; the weights
     /// were restored to the last good epoch (also on disk when checkpointing).</exception>
-    public IReadOnlyList<EpochResult> Fit(SequenceDataset train, FitOptions options, SequenceDataset? validation = null)
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled. The model keeps
+    /// the weights and optimiser state of the last completed mini-batch (a later <see cref="Fit"/> continues from them);
+    /// <see cref="FitOptions.KeepBestValidation"/> does not restore anything, and the checkpoint file, if any, still holds
+    /// the last epoch it was written for.</exception>
+    /// <remarks>A mini-batch that has started always completes: cancellation takes effect between mini-batches, so the
+    /// weights are never left half-updated.</remarks>
+    public IReadOnlyList<EpochResult> Fit(SequenceDataset train, FitOptions options, SequenceDataset? validation = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(options);
@@ -354,6 +368,7 @@ public sealed partial class LmuModel : IDisposable
             int seen = 0;
             for (int batch = 0; batch < batches; batch++)
             {
+                cancellationToken.ThrowIfCancellationRequested();
                 int start = batch * batchSize;
                 int b = Math.Min(batchSize, train.Count - start);
                 double loss;
@@ -386,7 +401,7 @@ public sealed partial class LmuModel : IDisposable
                 }
             }
 
-            var val = validation is null ? new Evaluation(double.NaN, double.NaN) : Evaluate(validation, batchSize, options.LossFromStep);
+            var val = validation is null ? new Evaluation(double.NaN, double.NaN) : Evaluate(validation, batchSize, options.LossFromStep, cancellationToken);
             history.Add(new EpochResult(epoch, lossSum / seen, train.IsClassification ? (double)correct / seen : double.NaN, val.Loss, val.Accuracy, epochClock.Elapsed.TotalSeconds));
             lastGood = GetParameters();
             lastGoodEpoch = epoch;
