@@ -65,6 +65,19 @@ internal sealed class CellModelLayer : LmuMemoryLayer
         backend.CellForward(p, batch, w, SystemTensor.All, x, _stateH.All, _stateM.All, y, _mSeq!.All, _uSeq!.All);
     }
 
+    /// <summary>h [B, n], then m [B, k·d].</summary>
+    public override long StreamStateLength(int batch) => (long)batch * (Options.Units + Options.MemorySize);
+
+    /// <remarks>The cell reads its states at the start and writes the last ones back, so the stream's state is passed
+    /// as they are; no m_t or u_t sequence is stored.</remarks>
+    public override void ForwardStream(Backend backend, Slice w, Slice x, Slice y, int batch, int steps, Slice state)
+    {
+        EnsureWorkspace(backend, batch, steps);
+        long hidden = (long)batch * Options.Units;
+        var p = _layout.Params(Options, steps, 0, CurrentTheta);
+        backend.CellForward(p, batch, w, SystemTensor.All, x, state.Sub(0, hidden), state.Sub(hidden, (long)batch * Options.MemorySize), y, _mSeq!.All, _uSeq!.All);
+    }
+
     public override void Backward(Backend backend, Slice w, Slice grad, Slice x, Slice y, Slice gradY, Slice? gradX, int batch, int steps)
     {
         var o = Options;

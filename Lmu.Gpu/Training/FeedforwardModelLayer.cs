@@ -174,6 +174,23 @@ internal sealed class FeedforwardModelLayer : LmuMemoryLayer
         backend.Profile?.Mark("forward feedforward: hidden dense");
     }
 
+    /// <summary>m [B, k, d].</summary>
+    public override long StreamStateLength(int batch) => (long)batch * Options.MemorySize;
+
+    /// <remarks>Every step's output, also where the model reads the last step only: the stream's chunks end anywhere.
+    /// The memory runs from <paramref name="state"/> by the scan or sequentially, by the rule of a whole-sequence run
+    /// (<see cref="UsesScan"/>), and leaves its final state there.</remarks>
+    public override void ForwardStream(Backend backend, Slice w, Slice x, Slice y, int batch, int steps, Slice state)
+    {
+        int rows = batch * steps;
+        EnsureTensor(backend, ref _u, (long)rows * Options.MemoryChannels, "memory input");
+        EnsureTensor(backend, ref _mSeq, (long)rows * Options.MemorySize, "memory sequence");
+        var u = MemoryInput(backend, w, x, rows);
+        var m = _mSeq!.Sub(0, (long)rows * Options.MemorySize);
+        Scan(backend).ForwardFrom(CurrentSystem, batch, Options.MemoryChannels, steps, u, m, state, UsesScan(backend, batch, steps));
+        OutputForward(backend, w, m, x, y, rows);
+    }
+
     public override void Backward(Backend backend, Slice w, Slice grad, Slice x, Slice y, Slice gradY, Slice? gradX, int batch, int steps)
     {
         if (LastStepOnly)

@@ -9,7 +9,8 @@ namespace Lmu.Gpu.Training;
 /// applied at every step (<see cref="ReturnSequences"/>) or only at the last step. All parameters live in one flat
 /// vector on the device; Adam/SGD update it in one launch.
 /// </summary>
-/// <remarks>Every sequence starts from zero state. Add all layers before the first use.</remarks>
+/// <remarks>Every sequence starts from zero state; <see cref="OpenStream"/> feeds sequences in pieces and carries the
+/// states across them. Add all layers before the first use.</remarks>
 public sealed partial class LmuModel : IDisposable
 {
     private readonly List<ModelLayer> _layers = [];
@@ -434,6 +435,7 @@ public sealed partial class LmuModel : IDisposable
             return;
         }
 
+        DisposeStreams();
         _disposed = true;
         foreach (var layer in _layers)
         {

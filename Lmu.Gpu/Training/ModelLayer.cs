@@ -37,6 +37,16 @@ internal abstract class ModelLayer : IDisposable
     /// <summary>y = layer(x) for <paramref name="batch"/> × <paramref name="steps"/> rows.</summary>
     public abstract void Forward(Backend backend, Slice w, Slice x, Slice y, int batch, int steps);
 
+    /// <summary>Values of state a stream keeps for this layer between runs (<see cref="LmuModelStream"/>); 0 for layers
+    /// without state.</summary>
+    /// <param name="batch">B.</param>
+    public virtual long StreamStateLength(int batch) => 0;
+
+    /// <summary>As <see cref="Forward"/>, starting from <paramref name="state"/> (<see cref="StreamStateLength"/>
+    /// values) instead of zero and leaving the final state there. Stateless layers run <see cref="Forward"/>.</summary>
+    public virtual void ForwardStream(Backend backend, Slice w, Slice x, Slice y, int batch, int steps, Slice state) =>
+        Forward(backend, w, x, y, batch, steps);
+
     /// <summary>Accumulates parameter gradients into <paramref name="grad"/> and writes dL/dx into
     /// <paramref name="gradX"/> when it is not null.</summary>
     public abstract void Backward(Backend backend, Slice w, Slice grad, Slice x, Slice y, Slice gradY, Slice? gradX, int batch, int steps);

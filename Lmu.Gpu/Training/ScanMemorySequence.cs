@@ -71,6 +71,41 @@ internal sealed class ScanMemorySequence(Backend backend) : IDisposable
         }
     }
 
+    /// <summary>m [B, T, k, d] from u [B, T, k], starting from <paramref name="memoryState"/> [B, k, d] and leaving
+    /// the final states there: the engine's run from its current states, by the scan or sequentially.</summary>
+    /// <param name="system">The memory's current system.</param>
+    /// <param name="batch">B.</param>
+    /// <param name="channels">k.</param>
+    /// <param name="steps">T.</param>
+    /// <param name="u">Inputs.</param>
+    /// <param name="states">States (written).</param>
+    /// <param name="memoryState">The initial states, overwritten with the final ones.</param>
+    /// <param name="scan">Whether to run the scan.</param>
+    public void ForwardFrom(LmuSystem system, int batch, int channels, int steps, Slice u, Slice states, Slice memoryState, bool scan)
+    {
+        switch (Engine(system, batch, channels))
+        {
+            case DeviceMemoryEngine device:
+                device.CopyStatesFrom(memoryState.View);
+                device.RunOnDevice(u.View, steps, MemoryOutputMode.AllStates, [], 0, states.View, scan, ChunkLength);
+                device.CopyStatesTo(memoryState.View);
+                break;
+            case HostMemoryEngine host:
+                host.SetStates(memoryState.Span);
+                if (scan)
+                {
+                    host.RunScan(u.Span, steps, MemoryOutputMode.AllStates, ReadOnlySpan<float>.Empty, 0, states.Span, ChunkLength);
+                }
+                else
+                {
+                    host.RunSequential(u.Span, steps, MemoryOutputMode.AllStates, ReadOnlySpan<float>.Empty, 0, states.Span);
+                }
+
+                host.GetStates(memoryState.Span);
+                break;
+        }
+    }
+
     /// <summary>dU [B, T, k] = B̄ᵀ·λ_t from the direct gradients g [B, T, k, d].</summary>
     /// <param name="system">The memory's current system.</param>
     /// <param name="batch">B.</param>

@@ -1,0 +1,78 @@
+namespace Lmu.Gpu.Training;
+
+/// <summary>Streaming inference: <see cref="OpenStream"/> and the forward pass that carries each layer's state.</summary>
+public sealed partial class LmuModel
+{
+    private readonly List<LmuModelStream> _streams = [];
+
+    /// <summary>
+    /// Opens a stream of <paramref name="batch"/> sequences that are fed in pieces of any length: each
+    /// <see cref="LmuModelStream.Run(ReadOnlySpan{float}, int)"/> continues from the states the previous one left, so the
+    /// outputs equal those of <see cref="Predict"/> on the whole sequence (to float32 rounding).
+    /// </summary>
+    /// <param name="batch">B ≥ 1: sequences advanced side by side.</param>
+    /// <returns>The stream, at zero state. Dispose it (or the model) to free its buffers.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batch"/> &lt; 1.</exception>
+    /// <exception cref="InvalidOperationException">The model has no layers.</exception>
+    /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
+    /// <remarks>A stream runs with the model's current weights at every call, so it follows <see cref="Fit"/> and
+    /// <see cref="SetParameters"/>. Several streams may be open at once; each keeps its own states. A model and its
+    /// streams are not thread-safe: use them from one thread at a time.</remarks>
+    public LmuModelStream OpenStream(int batch = 1)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
+        EnsureBuilt();
+        var stream = new LmuModelStream(this, batch);
+        _streams.Add(stream);
+        return stream;
+    }
+
+    /// <summary>Called by a stream's <see cref="LmuModelStream.Dispose"/>.</summary>
+    internal void Forget(LmuModelStream stream) => _streams.Remove(stream);
+
+    /// <summary>The sequence layers, in order (a stream keeps one state per layer).</summary>
+    internal IReadOnlyList<ModelLayer> SequenceLayers => _layers.Where(l => l.IsSequence).ToList();
+
+    /// <summary>The head (dense) layers, in order.</summary>
+    internal IReadOnlyList<ModelLayer> HeadLayers => _layers.Where(l => !l.IsSequence).ToList();
+
+    /// <summary>One stream run: the input is in <paramref name="activations"/>[0], the sequence layers write
+    /// activations[1…], the head reads the last step (or every step) and writes <paramref name="head"/>[1…]; returns
+    /// the output slice.</summary>
+    internal Slice ForwardStream(int batch, int steps, Tensor[] activations, Tensor[] head, Tensor[] states)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var sequence = SequenceLayers;
+        for (int s = 0; s < sequence.Count; s++)
+        {
+            var layer = sequence[s];
+            layer.ForwardStream(_backend, ParamSlice(_params!, layer), SeqSlice(activations[s], batch, steps, layer.InputWidth),
+                SeqSlice(activations[s + 1], batch, steps, layer.OutputWidth), batch, steps, states[s].Sub(0, layer.StreamStateLength(batch)));
+        }
+
+        int headSteps = ReturnSequences ? steps : 1;
+        int width = sequence.Count > 0 ? sequence[^1].OutputWidth : InputSize;
+        if (!ReturnSequences)
+        {
+            _backend.SelectLast(SeqSlice(activations[^1], batch, steps, width), SeqSlice(head[0], batch, 1, width), batch, steps, width);
+        }
+
+        var headLayers = HeadLayers;
+        for (int h = 0; h < headLayers.Count; h++)
+        {
+            var layer = headLayers[h];
+            layer.Forward(_backend, ParamSlice(_params!, layer), SeqSlice(head[h], batch, headSteps, layer.InputWidth),
+                SeqSlice(head[h + 1], batch, headSteps, layer.OutputWidth), batch, headSteps);
+        }
+
+        return SeqSlice(head[^1], batch, headSteps, OutputSize);
+    }
+
+    private void DisposeStreams()
+    {
+        foreach (var stream in _streams.ToArray())
+        {
+            stream.Dispose();
+        }
+    }
+}

@@ -1,0 +1,204 @@
+namespace Lmu.Gpu.Training;
+
+/// <summary>
+/// Streaming inference with a trained <see cref="LmuModel"/>: B sequences fed in pieces of any length, one step
+/// (<see cref="Step(ReadOnlySpan{float})"/>) or many (<see cref="Run(ReadOnlySpan{float}, int)"/>) at a time. Each
+/// run continues from the states the previous one left (every LMU cell's hidden state and memory, every feedforward
+/// layer's memory), so a sequence cut into pieces gives the outputs of <see cref="LmuModel.Predict"/> on the whole of
+/// it. Created by <see cref="LmuModel.OpenStream"/>.
+/// </summary>
+/// <remarks>
+/// Layouts (row-major): inputs [B, T, n_x]; outputs [B, T, O] for a model with
+/// <see cref="LmuModel.ReturnSequences"/>, else [B, O] at the last step of the piece (what the model would output
+/// if the sequences ended there). A feedforward layer's memory runs by the scan or step by step as the model's
+/// <see cref="LmuModel.SequenceMethod"/> decides for the piece's length. The states stay where the model runs (device
+/// memory on a GPU); only inputs and outputs are copied. Arguments are checked before anything runs; on an error the
+/// states are unchanged.
+/// </remarks>
+public sealed class LmuModelStream : IDisposable
+{
+    private readonly LmuModel _model;
+    private readonly Backend _backend;
+    private readonly Tensor[] _states;
+    private Tensor[] _activations = [];
+    private Tensor[] _head = [];
+    private int _capacitySteps;
+    private bool _disposed;
+
+    internal LmuModelStream(LmuModel model, int batch)
+    {
+        _model = model;
+        _backend = model.Backend;
+        Batch = batch;
+        var sequence = model.SequenceLayers;
+        _states = new Tensor[sequence.Count];
+        try
+        {
+            for (int s = 0; s < sequence.Count; s++)
+            {
+                _states[s] = _backend.Allocate(Math.Max(1, sequence[s].StreamStateLength(batch)), "stream states");
+                _backend.Clear(_states[s].All);
+            }
+        }
+        catch
+        {
+            DisposeBuffers();
+            throw;
+        }
+    }
+
+    /// <summary>B: the sequences advanced side by side.</summary>
+    public int Batch { get; }
+
+    /// <summary>Steps run since the stream was opened or last <see cref="Reset"/>.</summary>
+    public long StepsRun { get; private set; }
+
+    /// <summary>Output values per run of <paramref name="steps"/> steps: B·T·O, or B·O for a model that outputs at
+    /// the last step only.</summary>
+    /// <param name="steps">T.</param>
+    /// <returns>The length of <see cref="Run(ReadOnlySpan{float}, int)"/>'s result.</returns>
+    public long OutputLength(int steps) => (long)Batch * (_model.ReturnSequences ? steps : 1) * _model.OutputSize;
+
+    /// <summary>Advances every sequence by one step.</summary>
+    /// <param name="input">x_t [B, n_x].</param>
+    /// <returns>The outputs at this step [B, O].</returns>
+    /// <exception cref="ArgumentException"><paramref name="input"/> does not hold B·n_x values, or holds a NaN or
+    /// infinity.</exception>
+    /// <exception cref="ObjectDisposedException">The stream or its model was disposed.</exception>
+    public float[] Step(ReadOnlySpan<float> input) => Run(input, 1);
+
+    /// <summary>Advances every sequence by <paramref name="steps"/> steps.</summary>
+    /// <param name="inputs">[B, T, n_x].</param>
+    /// <param name="steps">T ≥ 1.</param>
+    /// <returns>[B, T, O], or [B, O] at the last step (<see cref="OutputLength"/>).</returns>
+    /// <exception cref="ArgumentException"><paramref name="inputs"/> does not hold B·T·n_x values, or holds a NaN or
+    /// infinity.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="steps"/> &lt; 1.</exception>
+    /// <exception cref="ObjectDisposedException">The stream or its model was disposed.</exception>
+    public float[] Run(ReadOnlySpan<float> inputs, int steps)
+    {
+        ThrowIfDisposed();
+        ArgumentOutOfRangeException.ThrowIfLessThan(steps, 1);
+        var outputs = new float[OutputLength(steps)];
+        Run(inputs, steps, outputs);
+        return outputs;
+    }
+
+    /// <summary>As <see cref="Run(ReadOnlySpan{float}, int)"/>, into a caller-owned buffer.</summary>
+    /// <param name="inputs">[B, T, n_x].</param>
+    /// <param name="steps">T ≥ 1.</param>
+    /// <param name="outputs">At least <see cref="OutputLength"/>(T) values; the first ones are written.</param>
+    /// <exception cref="ArgumentException"><paramref name="inputs"/> does not hold B·T·n_x values or holds a NaN or
+    /// infinity, or <paramref name="outputs"/> is too short.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="steps"/> &lt; 1.</exception>
+    /// <exception cref="ObjectDisposedException">The stream or its model was disposed.</exception>
+    public void Run(ReadOnlySpan<float> inputs, int steps, Span<float> outputs)
+    {
+        ThrowIfDisposed();
+        ArgumentOutOfRangeException.ThrowIfLessThan(steps, 1);
+        long expected = (long)Batch * steps * _model.InputSize;
+        if (inputs.Length != expected)
+        {
+            throw new ArgumentException($"The inputs hold {inputs.Length} values; B·T·n_x = {Batch}·{steps}·{_model.InputSize} = {expected} were expected.", nameof(inputs));
+        }
+
+        LinearMemory.ThrowIfNotFinite(inputs, nameof(inputs), _model.InputSize);
+
+        long length = OutputLength(steps);
+        if (outputs.Length < length)
+        {
+            throw new ArgumentException($"The output buffer holds {outputs.Length} values; {length} are needed.", nameof(outputs));
+        }
+
+        EnsureCapacity(steps);
+        _backend.Upload(_activations[0].Sub(0, expected), inputs);
+        var result = _model.ForwardStream(Batch, steps, _activations, _head, _states);
+        _backend.Download(result, outputs[..(int)length]);
+        _backend.Synchronize();
+        StepsRun += steps;
+    }
+
+    /// <summary>Sets every state back to zero, as at the start of new sequences.</summary>
+    /// <exception cref="ObjectDisposedException">The stream or its model was disposed.</exception>
+    public void Reset()
+    {
+        ThrowIfDisposed();
+        foreach (var state in _states)
+        {
+            _backend.Clear(state.All);
+        }
+
+        _backend.Synchronize();
+        StepsRun = 0;
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        DisposeBuffers();
+        _model.Forget(this);
+    }
+
+    private void ThrowIfDisposed()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+    }
+
+    /// <summary>Activation buffers for pieces of up to <paramref name="steps"/> steps (grown, never shrunk).</summary>
+    private void EnsureCapacity(int steps)
+    {
+        if (steps <= _capacitySteps)
+        {
+            return;
+        }
+
+        DisposeActivations();
+        var sequence = _model.SequenceLayers;
+        var heads = _model.HeadLayers;
+        long rows = (long)Batch * steps;
+        long headRows = _model.ReturnSequences ? rows : Batch;
+        _activations = new Tensor[sequence.Count + 1];
+        _head = new Tensor[heads.Count + 1];
+        _activations[0] = _backend.Allocate(rows * _model.InputSize, "stream inputs");
+        for (int s = 0; s < sequence.Count; s++)
+        {
+            _activations[s + 1] = _backend.Allocate(rows * sequence[s].OutputWidth, "stream layer outputs");
+        }
+
+        int width = sequence.Count > 0 ? sequence[^1].OutputWidth : _model.InputSize;
+        _head[0] = _model.ReturnSequences ? _activations[^1] : _backend.Allocate(headRows * width, "stream last-step outputs");
+        for (int h = 0; h < heads.Count; h++)
+        {
+            _head[h + 1] = _backend.Allocate(headRows * heads[h].OutputWidth, "stream dense outputs");
+        }
+
+        _capacitySteps = steps;
+    }
+
+    private void DisposeActivations()
+    {
+        foreach (var tensor in new HashSet<Tensor>(_activations.Concat(_head).Where(t => t is not null)))
+        {
+            tensor.Dispose();
+        }
+
+        _activations = [];
+        _head = [];
+        _capacitySteps = 0;
+    }
+
+    private void DisposeBuffers()
+    {
+        DisposeActivations();
+        foreach (var state in _states.Where(s => s is not null))
+        {
+            state.Dispose();
+        }
+    }
+}
