@@ -177,17 +177,30 @@ internal sealed class FeedforwardModelLayer : LmuMemoryLayer
     /// <summary>m [B, k, d].</summary>
     public override long StreamStateLength(int batch) => (long)batch * Options.MemorySize;
 
-    /// <remarks>Every step's output, also where the model reads the last step only: the stream's chunks end anywhere.
-    /// The memory runs from <paramref name="state"/> by the scan or sequentially, by the rule of a whole-sequence run
-    /// (<see cref="UsesScan"/>), and leaves its final state there.</remarks>
+    /// <remarks>The memory runs from <paramref name="state"/> by the scan or sequentially, by the rule of a
+    /// whole-sequence run (<see cref="UsesScan"/>), and leaves its final state there. As the model's last-step layer
+    /// (<see cref="LastStepOnly"/>) it runs the memory to its final state only and writes y [B, n] at the piece's last
+    /// step; otherwise every step's output [B, T, n].</remarks>
     public override void ForwardStream(Backend backend, Slice w, Slice x, Slice y, int batch, int steps, Slice state)
     {
         int rows = batch * steps;
-        EnsureTensor(backend, ref _u, (long)rows * Options.MemoryChannels, "memory input");
-        EnsureTensor(backend, ref _mSeq, (long)rows * Options.MemorySize, "memory sequence");
+        int k = Options.MemoryChannels;
+        EnsureTensor(backend, ref _u, (long)rows * k, "memory input");
         var u = MemoryInput(backend, w, x, rows);
+        bool scan = UsesScan(backend, batch, steps);
+        if (LastStepOnly)
+        {
+            EnsureTensor(backend, ref _xLast, (long)batch * Options.InputSize, "last input");
+            Scan(backend).FinalFrom(CurrentSystem, batch, k, steps, u, state, scan);
+            var xLast = _xLast!.Sub(0, (long)batch * Options.InputSize);
+            backend.SelectLast(x, xLast, batch, steps, Options.InputSize);
+            OutputForward(backend, w, state, xLast, y, batch);
+            return;
+        }
+
+        EnsureTensor(backend, ref _mSeq, (long)rows * Options.MemorySize, "memory sequence");
         var m = _mSeq!.Sub(0, (long)rows * Options.MemorySize);
-        Scan(backend).ForwardFrom(CurrentSystem, batch, Options.MemoryChannels, steps, u, m, state, UsesScan(backend, batch, steps));
+        Scan(backend).ForwardFrom(CurrentSystem, batch, k, steps, u, m, state, scan);
         OutputForward(backend, w, m, x, y, rows);
     }
 

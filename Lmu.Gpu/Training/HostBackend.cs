@@ -8,6 +8,10 @@ namespace Lmu.Gpu.Training;
 /// <summary>The host path: vectorised C# (TensorPrimitives, <see cref="HostMemoryMath"/>), parallel over the batch.</summary>
 internal sealed class HostBackend : Backend
 {
+    /// <summary>The weights' transposes that the products take, kept while the weights are unchanged (inference
+    /// and streaming run the same weights many times).</summary>
+    private readonly TransposeCache _transposes = new();
+
     /// <summary>Ones for the column sums (grown as needed, never written after it is filled).</summary>
     private float[] _ones = [];
 
@@ -36,18 +40,26 @@ internal sealed class HostBackend : Backend
 
     public override void UploadLabels(LabelTensor destination, ReadOnlySpan<int> labels) => labels.CopyTo(destination.Host);
 
-    public override void Upload(Slice destination, ReadOnlySpan<float> source) => source.CopyTo(destination.Span);
+    public override void Upload(Slice destination, ReadOnlySpan<float> source)
+    {
+        source.CopyTo(destination.Span);
+        destination.Tensor.MarkWritten();
+    }
 
     public override void Download(Slice source, Span<float> destination) => source.Span.CopyTo(destination);
 
-    public override void Clear(Slice slice) => slice.Span.Clear();
+    public override void Clear(Slice slice)
+    {
+        slice.Span.Clear();
+        slice.Tensor.MarkWritten();
+    }
 
     public override void Synchronize()
     {
     }
 
     public override void CellForward(CellParams p, int batch, Slice w, Slice sys, Slice x, Slice stateH, Slice stateM, Slice hSeq, Slice mSeq, Slice uSeq) =>
-        HostCell.Forward(p, batch, w, sys, x, stateH, stateM, hSeq, mSeq, uSeq);
+        HostCell.Forward(p, batch, w, sys, x, stateH, stateM, hSeq, mSeq, uSeq, _transposes);
 
     public override void CellBackward(CellParams p, int batch, Slice w, Slice sys, Slice x, Slice hSeq, Slice mSeq, Slice uSeq, Slice gradH, Slice dZ, Slice dU, Slice dX, Slice thetaPartial) =>
         HostCell.Backward(p, batch, w, sys, x, hSeq, mSeq, uSeq, gradH, dZ, dU, dX, thetaPartial);
@@ -82,8 +94,18 @@ internal sealed class HostBackend : Backend
         int bo = (int)bias.Offset;
         if (HostDense.Applies(p.Out) && p.In > 1)
         {
-            HostDense.Forward(p, xa.AsMemory(xo, p.Rows * p.In), wa.AsMemory(wo, p.Out * p.In), ba.AsMemory(bo, p.HasBias != 0 ? p.Out : 0),
-                ya.AsMemory(yo, p.Rows * p.Out));
+            var xs = xa.AsMemory(xo, p.Rows * p.In);
+            var bs = ba.AsMemory(bo, p.HasBias != 0 ? p.Out : 0);
+            var ys = ya.AsMemory(yo, p.Rows * p.Out);
+            if (_transposes.Holds(p.Out, p.In))
+            {
+                HostDense.ForwardTransposed(p, xs, _transposes.Get(w, p.Out, p.In), bs, ys);
+            }
+            else
+            {
+                HostDense.Forward(p, xs, wa.AsMemory(wo, p.Out * p.In), bs, ys);
+            }
+
             return;
         }
 
@@ -266,6 +288,7 @@ internal sealed class HostBackend : Backend
 
     public override void Adam(Slice w, Slice grad, Slice m, Slice v, AdamParams p)
     {
+        w.Tensor.MarkWritten();
         Span<float> ws = w.Span;
         Span<float> gs = grad.Span;
         Span<float> ms = m.Span;
@@ -281,7 +304,11 @@ internal sealed class HostBackend : Backend
         }
     }
 
-    public override void Sgd(Slice w, Slice grad, float step) => TensorPrimitives.MultiplyAdd(grad.Span, -step, w.Span, w.Span);
+    public override void Sgd(Slice w, Slice grad, float step)
+    {
+        TensorPrimitives.MultiplyAdd(grad.Span, -step, w.Span, w.Span);
+        w.Tensor.MarkWritten();
+    }
 
     public override double SumSquares(Slice grad)
     {
@@ -294,9 +321,7 @@ internal sealed class HostBackend : Backend
         return s;
     }
 
-    public override void Dispose()
-    {
-    }
+    public override void Dispose() => _transposes.Clear();
 
     /// <summary>Sequential host evaluation of the memory and its adjoint: three or more memories in groups of eight
     /// (<see cref="HostSequence"/>, as <see cref="LinearMemory"/>'s sequential run; the adjoint's θ gradient through

@@ -19,8 +19,10 @@ internal static unsafe class HostCell
     /// <summary>Sequences in lock step: 8 where that still gives every core a group of them, else 4.</summary>
     internal static int LaneWidth(int batch) => LaneWidthOverride ?? (batch >= 8 * Environment.ProcessorCount ? 8 : 4);
 
-    /// <summary>See <see cref="Backend.CellForward"/>.</summary>
-    public static void Forward(CellParams p, int batch, Slice w, Slice sys, Slice x, Slice stateH, Slice stateM, Slice hSeq, Slice mSeq, Slice uSeq)
+    /// <summary>See <see cref="Backend.CellForward"/>; <paramref name="transposes"/> keeps the weights' transposes
+    /// between calls (null: made for this call).</summary>
+    public static void Forward(CellParams p, int batch, Slice w, Slice sys, Slice x, Slice stateH, Slice stateM, Slice hSeq, Slice mSeq, Slice uSeq,
+        TransposeCache? transposes = null)
     {
         float[] wa = w.Tensor.Host!;
         int wo = (int)w.Offset;
@@ -34,9 +36,9 @@ internal static unsafe class HostCell
         var act = (Activation)p.Activation;
 
         // Mᵀ layouts for HostScanMath.Product ([j·rows + i] = M[i, j]): the weights are stored row-major M[i, j], so transpose.
-        float[] wmT = Transpose(wa, wo + p.OffWm, n, kd);
-        float[]? whT = p.Has(CellFlags.HiddenToHidden) ? Transpose(wa, wo + p.OffWh, n, n) : null;
-        float[]? wxT = p.Has(CellFlags.InputToHidden) ? Transpose(wa, wo + p.OffWx, n, nx) : null;
+        float[] wmT = Transpose(w, p.OffWm, n, kd, transposes);
+        float[]? whT = p.Has(CellFlags.HiddenToHidden) ? Transpose(w, p.OffWh, n, n, transposes) : null;
+        float[]? wxT = p.Has(CellFlags.InputToHidden) ? Transpose(w, p.OffWx, n, nx, transposes) : null;
         float[] bias = p.Has(CellFlags.HiddenBias) ? wa.AsSpan(wo + p.OffBh, n).ToArray() : new float[n];
         float[] sa = sys.Tensor.Host!;
         int so = (int)sys.Offset;
@@ -334,6 +336,13 @@ internal static unsafe class HostCell
 
     private static float RowDot(ReadOnlySpan<float> weights, int offset, int row, ReadOnlySpan<float> v) =>
         TensorPrimitives.Dot(weights.Slice(offset + (row * v.Length), v.Length), v);
+
+    /// <summary>The transpose of the rows × cols row-major matrix at <paramref name="offset"/> in the weights: [j·rows + i],
+    /// from the cache where it can hold it.</summary>
+    private static float[] Transpose(Slice w, int offset, int rows, int cols, TransposeCache? transposes) =>
+        transposes is not null && transposes.Holds(rows, cols)
+            ? transposes.Get(w.Sub(offset, (long)rows * cols), rows, cols)
+            : Transpose(w.Tensor.Host!, (int)w.Offset + offset, rows, cols);
 
     /// <summary>The transpose of the rows × cols row-major matrix at <paramref name="offset"/>: [j·rows + i].</summary>
     private static float[] Transpose(float[] source, int offset, int rows, int cols)

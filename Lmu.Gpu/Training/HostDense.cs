@@ -51,8 +51,13 @@ internal static unsafe class HostDense
         }
     }
 
-    /// <summary><see cref="Forward"/> with Wᵀ given.</summary>
-    private static void ForwardTransposed(DenseParams p, ReadOnlyMemory<float> x, float[] wT, ReadOnlyMemory<float> bias, Memory<float> y)
+    /// <summary><see cref="Forward"/> with Wᵀ given ([i·Out + o] = W[o, i]).</summary>
+    /// <param name="p">Sizes, activation, bias and accumulate flags.</param>
+    /// <param name="x">[rows, In].</param>
+    /// <param name="wT">Wᵀ, at least In·Out values.</param>
+    /// <param name="bias">b [Out].</param>
+    /// <param name="y">[rows, Out].</param>
+    public static void ForwardTransposed(DenseParams p, ReadOnlyMemory<float> x, float[] wT, ReadOnlyMemory<float> bias, Memory<float> y)
     {
         // Zeros (the bias of a layer without one, and the unused columns' input), then a sink for their outputs.
         int zeros = Math.Max(p.In, p.Out);

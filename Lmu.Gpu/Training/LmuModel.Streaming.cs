@@ -31,7 +31,7 @@ public sealed partial class LmuModel
     internal void Forget(LmuModelStream stream) => _streams.Remove(stream);
 
     /// <summary>The sequence layers, in order (a stream keeps one state per layer).</summary>
-    internal IReadOnlyList<ModelLayer> SequenceLayers => _layers.Where(l => l.IsSequence).ToList();
+    internal List<ModelLayer> SequenceLayers => _layers.Where(l => l.IsSequence).ToList();
 
     /// <summary>The head (dense) layers, in order.</summary>
     internal IReadOnlyList<ModelLayer> HeadLayers => _layers.Where(l => !l.IsSequence).ToList();
@@ -43,16 +43,20 @@ public sealed partial class LmuModel
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         var sequence = SequenceLayers;
+        bool lastStepLayer = EndsWithLastStepLayer(sequence);
         for (int s = 0; s < sequence.Count; s++)
         {
             var layer = sequence[s];
+            var y = lastStepLayer && s == sequence.Count - 1
+                ? SeqSlice(head[0], batch, 1, layer.OutputWidth)
+                : SeqSlice(activations[s + 1], batch, steps, layer.OutputWidth);
             layer.ForwardStream(_backend, ParamSlice(_params!, layer), SeqSlice(activations[s], batch, steps, layer.InputWidth),
-                SeqSlice(activations[s + 1], batch, steps, layer.OutputWidth), batch, steps, states[s].Sub(0, layer.StreamStateLength(batch)));
+                y, batch, steps, states[s].Sub(0, layer.StreamStateLength(batch)));
         }
 
         int headSteps = ReturnSequences ? steps : 1;
         int width = sequence.Count > 0 ? sequence[^1].OutputWidth : InputSize;
-        if (!ReturnSequences)
+        if (!ReturnSequences && !lastStepLayer)
         {
             _backend.SelectLast(SeqSlice(activations[^1], batch, steps, width), SeqSlice(head[0], batch, 1, width), batch, steps, width);
         }

@@ -81,27 +81,53 @@ internal sealed class ScanMemorySequence(Backend backend) : IDisposable
     /// <param name="states">States (written).</param>
     /// <param name="memoryState">The initial states, overwritten with the final ones.</param>
     /// <param name="scan">Whether to run the scan.</param>
-    public void ForwardFrom(LmuSystem system, int batch, int channels, int steps, Slice u, Slice states, Slice memoryState, bool scan)
+    public void ForwardFrom(LmuSystem system, int batch, int channels, int steps, Slice u, Slice states, Slice memoryState, bool scan) =>
+        RunFrom(system, batch, channels, steps, u, states, memoryState, scan, MemoryOutputMode.AllStates);
+
+    /// <summary>As <see cref="ForwardFrom"/> with the final states only (no T-long output): the stream's last-step
+    /// layer.</summary>
+    /// <param name="system">The memory's current system.</param>
+    /// <param name="batch">B.</param>
+    /// <param name="channels">k.</param>
+    /// <param name="steps">T.</param>
+    /// <param name="u">Inputs.</param>
+    /// <param name="memoryState">The initial states, overwritten with the final ones.</param>
+    /// <param name="scan">Whether to run the scan.</param>
+    public void FinalFrom(LmuSystem system, int batch, int channels, int steps, Slice u, Slice memoryState, bool scan) =>
+        RunFrom(system, batch, channels, steps, u, default, memoryState, scan, MemoryOutputMode.FinalOnly);
+
+    private void RunFrom(LmuSystem system, int batch, int channels, int steps, Slice u, Slice states, Slice memoryState, bool scan, MemoryOutputMode mode)
     {
+        bool all = mode == MemoryOutputMode.AllStates;
         switch (Engine(system, batch, channels))
         {
             case DeviceMemoryEngine device:
                 device.CopyStatesFrom(memoryState.View);
-                device.RunOnDevice(u.View, steps, MemoryOutputMode.AllStates, [], 0, states.View, scan, ChunkLength);
+                device.RunOnDevice(u.View, steps, mode, [], 0, all ? states.View : default, scan, ChunkLength);
                 device.CopyStatesTo(memoryState.View);
                 break;
             case HostMemoryEngine host:
                 host.SetStates(memoryState.Span);
-                if (scan)
+                if (steps == 1 && !scan)
                 {
-                    host.RunScan(u.Span, steps, MemoryOutputMode.AllStates, ReadOnlySpan<float>.Empty, 0, states.Span, ChunkLength);
+                    // One step: the streaming step (B·k memories in one blocked product), not a sequence run.
+                    host.Step(u.Span);
+                }
+                else if (scan)
+                {
+                    host.RunScan(u.Span, steps, mode, ReadOnlySpan<float>.Empty, 0, all ? states.Span : Span<float>.Empty, ChunkLength);
                 }
                 else
                 {
-                    host.RunSequential(u.Span, steps, MemoryOutputMode.AllStates, ReadOnlySpan<float>.Empty, 0, states.Span);
+                    host.RunSequential(u.Span, steps, mode, ReadOnlySpan<float>.Empty, 0, all ? states.Span : Span<float>.Empty);
                 }
 
                 host.GetStates(memoryState.Span);
+                if (steps == 1 && !scan && all)
+                {
+                    memoryState.Span.CopyTo(states.Span);
+                }
+
                 break;
         }
     }

@@ -26,6 +26,13 @@ internal sealed class Tensor : IDisposable
 
     public long Length { get; }
 
+    /// <summary>Counts the backend's writes into this tensor (host path: uploads, clears, optimiser steps), so that
+    /// data derived from it (<see cref="TransposeCache"/>) knows when it is stale.</summary>
+    public int Version { get; private set; }
+
+    /// <summary>Records a write (<see cref="Version"/>).</summary>
+    public void MarkWritten() => Version++;
+
     public Slice All => new(this, 0, Length);
 
     public Slice Sub(long offset, long length)
