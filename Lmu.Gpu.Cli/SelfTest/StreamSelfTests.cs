@@ -23,6 +23,56 @@ internal sealed class StreamSelfTests : ISelfTestSuite
         int[] pieces = small ? [6, 1, 10] : [1, 37, 200, 1, 261];
         yield return new SelfTestCase("stream", $"pieces {string.Join('+', pieces)} and single steps, cell + feedforward LMU (scan) + dense, n={units} d={order} B={batch} T={steps}",
             d => Compare(d, batch, steps, order, units, pieces));
+        yield return new SelfTestCase("stream", $"pieces {string.Join('+', pieces)}, last-step feedforward LMU (final-state shortcut from the carried state) + dense, n={units} d={order} B={batch} T={steps}",
+            d => CompareLastStep(d, batch, steps, order, units, pieces));
+    }
+
+    private static LmuModel LastStepModel(LmuDevice device, int order, int units, int steps) =>
+        new LmuModel(device, 2, returnSequences: false, seed: 9)
+            .AddFeedforwardLmu(new FeedforwardLmuOptions { InputSize = 2, Units = units, Order = order, Theta = steps / 4.0, MemoryChannels = 2, Activation = Activation.Tanh })
+            .AddDense(3);
+
+    /// <summary>The output after each piece against the host's <see cref="LmuModel.Predict"/> of the sequence so far
+    /// (its own final-state product from zero).</summary>
+    private static SelfTestResult CompareLastStep(LmuDevice device, int batch, int steps, int order, int units, int[] pieces)
+    {
+        using var model = LastStepModel(device, order, units, steps);
+        float[] parameters = model.ParametersWithNoise(seed: 14, width: 0.2);
+        model.SetParameters(parameters);
+        using var host = LmuDevice.Open(AcceleratorKind.Cpu);
+        using var reference = LastStepModel(host, order, units, steps);
+        reference.SetParameters(parameters);
+        var rng = new Random(15);
+        var x = new float[batch * steps * 2];
+        for (int i = 0; i < x.Length; i++)
+        {
+            x[i] = (float)((rng.NextDouble() * 2) - 1);
+        }
+
+        using var stream = model.OpenStream(batch);
+        double error = 0;
+        int from = 0;
+        foreach (int length in pieces)
+        {
+            float[] y = stream.Run(Slice(x, batch, steps, from, length), length);
+            from += length;
+            float[] expected = reference.Predict(Slice(x, batch, steps, 0, from), batch, from);
+            error = Math.Max(error, SelfTestResult.Relative(y, expected));
+        }
+
+        return new SelfTestResult(error, Tolerance);
+    }
+
+    /// <summary>Steps [from, from + length) of x [B, T, 2].</summary>
+    private static float[] Slice(float[] x, int batch, int steps, int from, int length)
+    {
+        var piece = new float[batch * length * 2];
+        for (int b = 0; b < batch; b++)
+        {
+            x.AsSpan(((b * steps) + from) * 2, length * 2).CopyTo(piece.AsSpan(b * length * 2));
+        }
+
+        return piece;
     }
 
     private static LmuModel Model(LmuDevice device, int order, int units) =>

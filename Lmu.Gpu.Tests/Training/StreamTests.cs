@@ -156,6 +156,26 @@ public sealed class StreamTests : SimulatorAndHostFixture
         }
     }
 
+    /// <summary>A longer memory (d = 16, θ = 30) through the final-state shortcut from a carried state
+    /// (m_T = Āᵀ·m₀ + Σ H·u, Āᵀ built in double) over pieces up to 70 steps, and one single step.</summary>
+    [Test]
+    public void LastStepFeedforward_Shortcut_EqualsPredictOfThePrefix_Host()
+    {
+        const int count = 3, steps = 150;
+        using var model = Randomised(new LmuModel(Host, 1, returnSequences: false, seed: 6)
+            .AddFeedforwardLmu(new FeedforwardLmuOptions { InputSize = 1, Units = 20, Order = 16, Theta = 30, MemoryChannels = 2 })
+            .AddDense(4));
+        float[] x = Inputs(count, steps, 1, 7);
+        using var stream = model.OpenStream(count);
+        int from = 0;
+        foreach (int length in new[] { 50, 70, 1, 29 })
+        {
+            float[] y = stream.Run(Piece(x, count, steps, 1, from, length), length);
+            from += length;
+            AssertClose(y, model.Predict(Piece(x, count, steps, 1, 0, from), count, from), $"after {from} steps");
+        }
+    }
+
     [Test]
     public void Reset_StartsNewSequences_AndStreamsAreIndependent()
     {

@@ -27,6 +27,9 @@ internal abstract class Backend : IDisposable
 
     public abstract void Clear(Slice slice);
 
+    /// <summary>destination ← source (equal lengths).</summary>
+    public abstract void Copy(Slice source, Slice destination);
+
     public abstract void Synchronize();
 
     /// <summary>The profile of the current training step, or null (<c>lmu bench training --profile</c>); layers mark

@@ -76,6 +76,15 @@ internal sealed partial class DeviceBackend : Backend
         }
     }
 
+    public override void Copy(Slice source, Slice destination)
+    {
+        if (source.Length > 0)
+        {
+            ArrayView1D<float, Stride1D.Dense> target = destination.View;
+            target.CopyFrom(source.View);
+        }
+    }
+
     public override void Synchronize() => _acc.Synchronize();
 
     public int CellGroupSize(CellParams p) => DeviceBuffers.GroupSizeFor(_acc, Math.Max(p.Units, p.Channels * p.Order));

@@ -33,6 +33,9 @@ internal sealed class FeedforwardModelLayer : LmuMemoryLayer
     private Tensor? _xLast;
     private Tensor? _gradMLast;
     private Tensor? _impulse;
+    private Tensor? _power;
+    private float _powerTheta = float.NaN;
+    private int _powerSteps;
     private float _impulseTheta = float.NaN;
     private int _impulseSteps;
     private ScanMemorySequence? _scan;
@@ -191,7 +194,25 @@ internal sealed class FeedforwardModelLayer : LmuMemoryLayer
         if (LastStepOnly)
         {
             EnsureTensor(backend, ref _xLast, (long)batch * Options.InputSize, "last input");
-            Scan(backend).FinalFrom(CurrentSystem, batch, k, steps, u, state, scan);
+            if (steps > 1 && UsesImpulsePath(steps))
+            {
+                // Chilkuri & Eliasmith's final-state shortcut from a carried state: m_T = Āᵀ·m₀ + Σ_t H_{T−1−t}·u_t,
+                // one [B·k, d] × [d, d] product and one [B, T·k] × [T·k, k·d] product.
+                int d = Options.Order;
+                int kd = Options.MemorySize;
+                EnsureTensor(backend, ref _mLast, (long)batch * kd, "last memory state");
+                var mLast = _mLast!.Sub(0, (long)batch * kd);
+                var power = EnsurePower(backend, steps);
+                backend.DenseForward(new DenseParams(batch * k, d, d, ActivationCode.Linear, 0, 0), state, power, power.Sub(0, 1), mLast);
+                var impulse = EnsureImpulse(backend, steps);
+                backend.DenseForward(new DenseParams(batch, steps * k, kd, ActivationCode.Linear, 0, 1), u, impulse, impulse.Sub(0, 1), mLast);
+                backend.Copy(mLast, state);
+            }
+            else
+            {
+                Scan(backend).FinalFrom(CurrentSystem, batch, k, steps, u, state, scan);
+            }
+
             var xLast = _xLast!.Sub(0, (long)batch * Options.InputSize);
             backend.SelectLast(x, xLast, batch, steps, Options.InputSize);
             OutputForward(backend, w, state, xLast, y, batch);
@@ -231,7 +252,7 @@ internal sealed class FeedforwardModelLayer : LmuMemoryLayer
 
     public override void Dispose()
     {
-        foreach (var t in new[] { _u, _mSeq, _dZ, _gradM, _dU, _theta, _mLast, _xLast, _gradMLast, _impulse })
+        foreach (var t in new[] { _u, _mSeq, _dZ, _gradM, _dU, _theta, _mLast, _xLast, _gradMLast, _impulse, _power })
         {
             t?.Dispose();
         }
@@ -427,6 +448,33 @@ internal sealed class FeedforwardModelLayer : LmuMemoryLayer
         {
             backend.DenseBackwardInput(new DenseParams(rows, nx, k, 0, 0, 0), dU, w.Sub(_ex, k * nx), gx);
         }
+    }
+
+    /// <summary>Āᵀ (the T-th power of Ā, row-major, as dense weights [d, d]) for the stream's final-state shortcut, built
+    /// in double from the current system and rebuilt when θ or T changes.</summary>
+    private Slice EnsurePower(Backend backend, int steps)
+    {
+        int d = Options.Order;
+        if (_power is null || _powerSteps != steps || !_powerTheta.Equals(CurrentTheta))
+        {
+            var a = MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.Dense(d, d, (i, j) => CurrentSystem.DiscreteA[(i * d) + j]);
+            var power = DoubleProduct.Power(a, steps);
+            var w = new float[d * d];
+            for (int i = 0; i < d; i++)
+            {
+                for (int j = 0; j < d; j++)
+                {
+                    w[(i * d) + j] = (float)power[i, j];
+                }
+            }
+
+            EnsureTensor(backend, ref _power, (long)d * d, "memory power");
+            backend.Upload(_power!.Sub(0, (long)d * d), w);
+            _powerSteps = steps;
+            _powerTheta = CurrentTheta;
+        }
+
+        return _power.Sub(0, (long)d * d);
     }
 
     /// <summary>The impulse matrix as dense weights [k·d, T·k]: W[c·d + i, t·k + c] = (H_{T−1−t})ᵢ, zero across

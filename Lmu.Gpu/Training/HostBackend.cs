@@ -54,6 +54,12 @@ internal sealed class HostBackend : Backend
         slice.Tensor.MarkWritten();
     }
 
+    public override void Copy(Slice source, Slice destination)
+    {
+        source.Span.CopyTo(destination.Span);
+        destination.Tensor.MarkWritten();
+    }
+
     public override void Synchronize()
     {
     }
