@@ -195,6 +195,56 @@ public sealed class StreamTests : SimulatorAndHostFixture
         AssertClose(fromSecond, expected, "a second stream, run between the first one's pieces");
     }
 
+    [TestCase(false)]
+    [TestCase(true)]
+    public void ResetOneSequence_StartsItAfresh_AndTheOthersGoOn(bool simulator)
+    {
+        const int count = 3, steps = 12;
+        using var model = SequenceModel(Device(simulator));
+        float[] x = Inputs(count, steps, 2, 8);
+        float[] whole = model.Predict(x, count, steps);
+        float[] second = Piece(x, count, steps, 2, 5, 7);
+        float[] secondAlone = model.Predict(second, count, 7);
+        using var stream = model.OpenStream(count);
+        stream.Run(Piece(x, count, steps, 2, 0, 5), 5);
+        stream.Reset(1);
+        float[] y = stream.Run(second, 7);
+        const int o = 2 * 7;
+        Assert.Multiple(() =>
+        {
+            AssertClose(y[..o], Piece(whole, count, steps, 2, 5, 7)[..o], "sequence 0 goes on");
+            AssertClose(y[o..(2 * o)], secondAlone[o..(2 * o)], "sequence 1 starts from zero");
+            AssertClose(y[(2 * o)..], Piece(whole, count, steps, 2, 5, 7)[(2 * o)..], "sequence 2 goes on");
+            Assert.That(() => stream.Reset(3), Throws.TypeOf<ArgumentOutOfRangeException>().With.Property("ParamName").EqualTo("sequence"));
+            Assert.That(() => stream.Reset(-1), Throws.TypeOf<ArgumentOutOfRangeException>().With.Property("ParamName").EqualTo("sequence"));
+        });
+    }
+
+    [TestCase(false)]
+    [TestCase(true)]
+    public void SetStates_FromASnapshot_ContinuesElsewhere(bool simulator)
+    {
+        const int count = 2, steps = 10;
+        using var model = LastStepModel(Device(simulator));
+        float[] x = Inputs(count, steps, 2, 9);
+        using var first = model.OpenStream(count);
+        first.Run(Piece(x, count, steps, 2, 0, 6), 6);
+        var snapshot = new float[first.StateLength];
+        first.GetStates(snapshot);
+        using var second = model.OpenStream(count);
+        second.SetStates(snapshot);
+        float[] rest = Piece(x, count, steps, 2, 6, 4);
+        Assert.Multiple(() =>
+        {
+            Assert.That(first.StateLength, Is.EqualTo(count * (3 + (4 + 3) + 4)), "two feedforward memories (d = 3, 4) and a cell (n = 4, d = 3)");
+            Assert.That(second.Run(rest, 4), Is.EqualTo(first.Run(rest, 4)));
+            Assert.That(() => second.SetStates(snapshot.AsSpan(1)), Throws.ArgumentException.With.Property("ParamName").EqualTo("source"));
+            Assert.That(() => second.GetStates(new float[3]), Throws.ArgumentException.With.Property("ParamName").EqualTo("destination"));
+        });
+        snapshot[0] = float.PositiveInfinity;
+        Assert.That(() => second.SetStates(snapshot), Throws.ArgumentException.With.Property("ParamName").EqualTo("source"));
+    }
+
     [Test]
     public void Run_ThrowsForBadInput_AndLeavesTheStatesUnchanged()
     {

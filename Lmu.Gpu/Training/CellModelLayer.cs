@@ -68,6 +68,12 @@ internal sealed class CellModelLayer : LmuMemoryLayer
     /// <summary>h [B, n], then m [B, k·d].</summary>
     public override long StreamStateLength(int batch) => (long)batch * (Options.Units + Options.MemorySize);
 
+    public override IEnumerable<(long Offset, long Length)> StreamStateRanges(int batch, int sequence) =>
+    [
+        ((long)sequence * Options.Units, Options.Units),
+        (((long)batch * Options.Units) + ((long)sequence * Options.MemorySize), Options.MemorySize),
+    ];
+
     /// <remarks>The cell reads its states at the start and writes the last ones back, so the stream's state is passed
     /// as they are; no m_t or u_t sequence is stored.</remarks>
     public override void ForwardStream(Backend backend, Slice w, Slice x, Slice y, int batch, int steps, Slice state)

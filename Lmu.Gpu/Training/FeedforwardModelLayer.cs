@@ -180,6 +180,9 @@ internal sealed class FeedforwardModelLayer : LmuMemoryLayer
     /// <summary>m [B, k, d].</summary>
     public override long StreamStateLength(int batch) => (long)batch * Options.MemorySize;
 
+    public override IEnumerable<(long Offset, long Length)> StreamStateRanges(int batch, int sequence) =>
+        [((long)sequence * Options.MemorySize, Options.MemorySize)];
+
     /// <remarks>The memory runs from <paramref name="state"/> by the scan or sequentially, by the rule of a
     /// whole-sequence run (<see cref="UsesScan"/>), and leaves its final state there. As the model's last-step layer
     /// (<see cref="LastStepOnly"/>) it runs the memory to its final state only and writes y [B, n] at the piece's last

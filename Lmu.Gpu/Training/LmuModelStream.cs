@@ -50,7 +50,7 @@ public sealed class LmuModelStream : IDisposable
     /// <summary>B: the sequences advanced side by side.</summary>
     public int Batch { get; }
 
-    /// <summary>Steps run since the stream was opened or last <see cref="Reset"/>.</summary>
+    /// <summary>Steps run since the stream was opened or last <see cref="Reset()"/>.</summary>
     public long StepsRun { get; private set; }
 
     /// <summary>Output values per run of <paramref name="steps"/> steps: B·T·O, or B·O for a model that outputs at
@@ -116,6 +116,84 @@ public sealed class LmuModelStream : IDisposable
         _backend.Download(result, outputs[..(int)length]);
         _backend.Synchronize();
         StepsRun += steps;
+    }
+
+    /// <summary>Values in a snapshot of the stream's states (<see cref="GetStates"/>): every sequence layer's states for
+    /// the B sequences.</summary>
+    public long StateLength => _model.SequenceLayers.Sum(l => l.StreamStateLength(Batch));
+
+    /// <summary>Copies the states of every sequence layer out: a snapshot to restore later with
+    /// <see cref="SetStates"/>, on a stream of the same model and batch (for example to suspend a session).</summary>
+    /// <param name="destination">At least <see cref="StateLength"/> values.</param>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> is too short.</exception>
+    /// <exception cref="ObjectDisposedException">The stream or its model was disposed.</exception>
+    /// <remarks>The layout is the layers' own (a cell's hidden states, then its memories; a feedforward layer's
+    /// memories), in layer order; treat it as opaque.</remarks>
+    public void GetStates(Span<float> destination)
+    {
+        ThrowIfDisposed();
+        long length = StateLength;
+        if (destination.Length < length)
+        {
+            throw new ArgumentException($"The destination holds {destination.Length} values; the states are {length}.", nameof(destination));
+        }
+
+        var sequence = _model.SequenceLayers;
+        int at = 0;
+        for (int s = 0; s < sequence.Count; s++)
+        {
+            int part = (int)sequence[s].StreamStateLength(Batch);
+            _backend.Download(_states[s].Sub(0, part), destination.Slice(at, part));
+            at += part;
+        }
+    }
+
+    /// <summary>Overwrites the states of every sequence layer from a snapshot taken by <see cref="GetStates"/>.</summary>
+    /// <param name="source">Exactly <see cref="StateLength"/> finite values.</param>
+    /// <exception cref="ArgumentException"><paramref name="source"/> has another length, or a NaN or infinity.</exception>
+    /// <exception cref="ObjectDisposedException">The stream or its model was disposed.</exception>
+    public void SetStates(ReadOnlySpan<float> source)
+    {
+        ThrowIfDisposed();
+        long length = StateLength;
+        if (source.Length != length)
+        {
+            throw new ArgumentException($"The snapshot holds {source.Length} values; this stream's states are {length}.", nameof(source));
+        }
+
+        LinearMemory.ThrowIfNotFinite(source, nameof(source));
+        var sequence = _model.SequenceLayers;
+        int at = 0;
+        for (int s = 0; s < sequence.Count; s++)
+        {
+            int part = (int)sequence[s].StreamStateLength(Batch);
+            _backend.Upload(_states[s].Sub(0, part), source.Slice(at, part));
+            at += part;
+        }
+
+        _backend.Synchronize();
+    }
+
+    /// <summary>Sets the states of one sequence back to zero, as at the start of a new sequence in its place; the
+    /// other sequences go on (batched serving, where sequences end at different times).</summary>
+    /// <param name="sequence">The sequence, 0 … B − 1.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="sequence"/> is outside the batch.</exception>
+    /// <exception cref="ObjectDisposedException">The stream or its model was disposed.</exception>
+    public void Reset(int sequence)
+    {
+        ThrowIfDisposed();
+        ArgumentOutOfRangeException.ThrowIfNegative(sequence);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(sequence, Batch);
+        var layers = _model.SequenceLayers;
+        for (int s = 0; s < layers.Count; s++)
+        {
+            foreach (var (offset, length) in layers[s].StreamStateRanges(Batch, sequence))
+            {
+                _backend.Clear(_states[s].Sub(offset, length));
+            }
+        }
+
+        _backend.Synchronize();
     }
 
     /// <summary>Sets every state back to zero, as at the start of new sequences.</summary>

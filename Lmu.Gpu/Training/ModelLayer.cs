@@ -42,6 +42,10 @@ internal abstract class ModelLayer : IDisposable
     /// <param name="batch">B.</param>
     public virtual long StreamStateLength(int batch) => 0;
 
+    /// <summary>The ranges of <see cref="StreamStateLength"/> that belong to sequence <paramref name="sequence"/> of
+    /// <paramref name="batch"/> (for resetting one sequence of a stream).</summary>
+    public virtual IEnumerable<(long Offset, long Length)> StreamStateRanges(int batch, int sequence) => [];
+
     /// <summary>As <see cref="Forward"/>, starting from <paramref name="state"/> (<see cref="StreamStateLength"/>
     /// values) instead of zero and leaving the final state there. Stateless layers run <see cref="Forward"/>.</summary>
     public virtual void ForwardStream(Backend backend, Slice w, Slice x, Slice y, int batch, int steps, Slice state) =>
