@@ -25,6 +25,7 @@ internal static class TrainCommand
         var batch = new Option<int?>("--batch-size") { Description = "Sequences per mini-batch (default: the task's)." };
         var lr = new Option<double?>("--lr") { Description = "Learning rate (default: the task's; Adam)." };
         var clip = new Option<double>("--clip-norm") { Description = "Clip the gradient's global norm to this value (default 0: off).", DefaultValueFactory = _ => 0 };
+        var patience = new Option<int>("--patience") { Description = "Stop once the validation loss has not improved for this many epochs (default 0: never; capacity and mackey-glass hold out a validation set, psmnist does not).", DefaultValueFactory = _ => 0 };
         var save = new Option<string?>("--save") { Description = "Save the weights here after every good epoch (documented format). Ctrl+C or SIGTERM stops after the current mini-batch (exit code 130) and leaves this file at the last epoch it saved." };
         var resume = new Option<string?>("--resume") { Description = "Start from the weights in this model file (saved by --save from the same task and model); the optimiser state starts afresh." };
         var plot = new Option<string?>("--plot") { Description = "Write the learning curve to this PNG file." };
@@ -35,7 +36,7 @@ internal static class TrainCommand
         var testLimit = new Option<int>("--test-limit") { Description = "Use at most this many test images (0: all).", DefaultValueFactory = _ => 0 };
         var windowOption = new Option<int?>("--window") { Description = "Steps per window θ (T); sequences are 2.5·T long." };
         var command = new Command(name, description);
-        foreach (var option in new Option[] { accelerator, seed, quick, epochs, batch, lr, clip, save, resume, plot, noProgress })
+        foreach (var option in new Option[] { accelerator, seed, quick, epochs, batch, lr, clip, patience, save, resume, plot, noProgress })
         {
             command.Options.Add(option);
         }
@@ -65,6 +66,7 @@ internal static class TrainCommand
                 BatchSize = parse.GetValue(batch),
                 LearningRate = parse.GetValue(lr),
                 ClipNorm = parse.GetValue(clip),
+                Patience = parse.GetValue(patience),
                 SavePath = parse.GetValue(save),
                 ResumePath = parse.GetValue(resume),
                 PlotPath = parse.GetValue(plot),
@@ -76,9 +78,9 @@ internal static class TrainCommand
                 Window = window ? parse.GetValue(windowOption) : null,
                 Cancellation = stop.Token,
             };
-            if (settings.Epochs is < 1 || settings.BatchSize is < 1 || settings.LearningRate is <= 0 || settings.ClipNorm < 0)
+            if (settings.Epochs is < 1 || settings.BatchSize is < 1 || settings.LearningRate is <= 0 || settings.ClipNorm < 0 || settings.Patience < 0)
             {
-                throw new ArgumentException("--epochs and --batch-size must be ≥ 1, --lr > 0 and --clip-norm ≥ 0.");
+                throw new ArgumentException("--epochs and --batch-size must be ≥ 1, --lr > 0, --clip-norm ≥ 0 and --patience ≥ 0.");
             }
 
             TaskReport report;

@@ -28,6 +28,9 @@ public sealed record TrainSettings
     /// <summary>Gradient clipping by global norm (0: none).</summary>
     public double ClipNorm { get; init; }
 
+    /// <summary>Early stopping: epochs without a better validation loss before training stops (0: never).</summary>
+    public int Patience { get; init; }
+
     /// <summary>Where to save the weights (after every good epoch).</summary>
     public string? SavePath { get; init; }
 

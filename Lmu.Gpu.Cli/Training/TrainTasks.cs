@@ -187,6 +187,11 @@ public static class TrainTasks
     {
         ArgumentNullException.ThrowIfNull(s);
         ArgumentNullException.ThrowIfNull(log);
+        if (s.Patience > 0)
+        {
+            throw new ArgumentException("--patience: the psmnist task holds out no validation set (it reports the test accuracy at the end).");
+        }
+
         string dir = s.DataDirectory ?? FindFashionMnist();
         var (trainX, trainY, rows, cols) = LoadIdxPair(dir, "train");
         var (testX, testY, _, _) = LoadIdxPair(dir, "t10k");
@@ -276,6 +281,7 @@ public static class TrainTasks
         BatchSize = s.BatchSize ?? batch,
         LearningRate = s.LearningRate ?? lr,
         ClipNorm = s.ClipNorm,
+        EarlyStoppingPatience = s.Patience,
         Seed = s.Seed,
         LossFromStep = lossFrom,
         CheckpointPath = s.SavePath,

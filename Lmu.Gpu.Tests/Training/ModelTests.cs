@@ -392,4 +392,48 @@ public sealed class ModelTests : SimulatorAndHostFixture
         reference.Fit(train, options with { Epochs = 1, Progress = null });
         Assert.That(model.GetParameters(), Is.EqualTo(reference.GetParameters()));
     }
+
+    [Test]
+    public void Fit_EarlyStopping_StopsAfterPatienceEpochsWithoutImprovement()
+    {
+        using var model = DelayModel(Host, 8, 4);
+        var train = DelayData(16, 30, 3, 1);
+        var validation = DelayData(8, 30, 3, 2);
+
+        // Too large a learning rate: the validation loss stalls near 0.3 after a few epochs (measured: it never
+        // improves after epoch 3 of 40), where a rate of 0.05 keeps improving.
+        const int patience = 3;
+        var history = model.Fit(train, new FitOptions { Epochs = 40, BatchSize = 4, LearningRate = 0.2, EarlyStoppingPatience = patience, KeepBestValidation = true }, validation);
+
+        // Replay the rule on the recorded losses: it must stop exactly where the streak first reaches the patience.
+        double best = double.PositiveInfinity;
+        int streak = 0, stop = -1;
+        for (int e = 0; e < history.Count && stop < 0; e++)
+        {
+            (best, streak) = history[e].ValidationLoss < best ? (history[e].ValidationLoss, 0) : (best, streak + 1);
+            if (streak >= patience)
+            {
+                stop = e;
+            }
+        }
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(history, Has.Count.LessThan(40), "it stopped early");
+            Assert.That(stop, Is.EqualTo(history.Count - 1), "at the first epoch whose streak reached the patience");
+            Assert.That(model.Evaluate(validation).Loss, Is.EqualTo(best).Within(1e-6 * Math.Max(1, best)), "the best epoch's weights");
+        });
+    }
+
+    [Test]
+    public void Fit_ThrowsForEarlyStoppingWithoutValidation()
+    {
+        using var model = DelayModel(Host, 4, 3);
+        var data = DelayData(8, 10, 2, 1);
+        Assert.Multiple(() =>
+        {
+            Assert.That(() => model.Fit(data, new FitOptions { EarlyStoppingPatience = 2 }), Throws.ArgumentException.With.Property("ParamName").EqualTo("validation"));
+            Assert.That(() => model.Fit(data, new FitOptions { EarlyStoppingPatience = -1 }, data), Throws.TypeOf<ArgumentOutOfRangeException>().With.Property("ParamName").EqualTo("EarlyStoppingPatience"));
+        });
+    }
 }

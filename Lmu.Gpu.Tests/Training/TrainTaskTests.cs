@@ -48,6 +48,16 @@ public sealed class TrainTaskTests
     }
 
     [Test]
+    public void Capacity_Patience_StopsEarly_AndPsmnistRefusesIt()
+    {
+        // Too large a learning rate for the quick task: the validation loss stops improving within the 25 epochs.
+        var report = TrainTasks.Capacity(Quick with { LearningRate = 0.3, Patience = 2 }, TextWriter.Null);
+        Assert.That(report.History, Has.Count.LessThan(25));
+        var e = Assert.Throws<ArgumentException>(() => TrainTasks.Psmnist(Quick with { Patience = 2 }, TextWriter.Null));
+        Assert.That(e!.Message, Does.StartWith("--patience"));
+    }
+
+    [Test]
     public void Resume_ThrowsForAnotherModelsFile()
     {
         string path = Path.Combine(_dir, "capacity-other.lmuw");

@@ -44,6 +44,11 @@ public sealed record FitOptions
     /// (as the paper's best-validation checkpoint).</summary>
     public bool KeepBestValidation { get; init; }
 
+    /// <summary>With a validation set: stop once the validation loss has not improved for this many epochs in a row
+    /// (0: never). The history then ends at the epoch that stopped; with <see cref="KeepBestValidation"/> the weights
+    /// of the best epoch are restored.</summary>
+    public int EarlyStoppingPatience { get; init; }
+
     /// <summary>Called after every mini-batch.</summary>
     public Action<TrainingProgress>? Progress { get; init; }
 

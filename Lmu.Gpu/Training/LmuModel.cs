@@ -297,7 +297,7 @@ public sealed partial class LmuModel : IDisposable
     /// <param name="cancellationToken">Checked before every mini-batch and every validation batch.</param>
     /// <returns>Per-epoch results.</returns>
     /// <exception cref="ArgumentException">The data does not fit the model (input size, sequence length, target
-    /// shape, label range).</exception>
+    /// shape, label range), or <see cref="FitOptions.EarlyStoppingPatience"/> is set without a validation set.</exception>
     /// <exception cref="TrainingDivergedException">The loss or gradient norm became NaN or infinite; the weights
     /// were restored to the last good epoch (also on disk when checkpointing).</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled. The model keeps
@@ -328,6 +328,12 @@ public sealed partial class LmuModel : IDisposable
             CheckData(validation);
         }
 
+        ArgumentOutOfRangeException.ThrowIfNegative(options.EarlyStoppingPatience, nameof(options.EarlyStoppingPatience));
+        if (options.EarlyStoppingPatience > 0 && validation is null)
+        {
+            throw new ArgumentException("EarlyStoppingPatience needs a validation set.", nameof(validation));
+        }
+
         if (options.LossFromStep < 0 || (options.LossFromStep > 0 && (!ReturnSequences || options.LossFromStep >= train.Steps)))
         {
             throw new ArgumentOutOfRangeException(nameof(options), options.LossFromStep, $"LossFromStep must be in 0…{train.Steps - 1} and needs per-step outputs.");
@@ -352,6 +358,7 @@ public sealed partial class LmuModel : IDisposable
         float[] lastGood = GetParameters();
         int lastGoodEpoch = 0;
         double bestValidation = double.PositiveInfinity;
+        int epochsWithoutImprovement = 0;
         float[]? bestParameters = null;
         var clock = Stopwatch.StartNew();
         long sequencesDone = 0;
@@ -411,11 +418,21 @@ public sealed partial class LmuModel : IDisposable
             {
                 bestValidation = val.Loss;
                 bestParameters = options.KeepBestValidation ? lastGood : null;
+                epochsWithoutImprovement = 0;
+            }
+            else
+            {
+                epochsWithoutImprovement++;
             }
 
             if (options.CheckpointPath is not null && improved)
             {
                 Save(options.CheckpointPath);
+            }
+
+            if (options.EarlyStoppingPatience > 0 && epochsWithoutImprovement >= options.EarlyStoppingPatience)
+            {
+                break;
             }
         }
 
