@@ -30,6 +30,7 @@ public static class Program
         bench.Subcommands.Add(BenchMemoryCommand.Create());
         bench.Subcommands.Add(BenchNeuronsCommand.Create());
         bench.Subcommands.Add(BenchTrainingCommand.Create());
+        bench.Subcommands.Add(BenchStreamCommand.Create());
         root.Subcommands.Add(bench);
         return root;
     }

@@ -35,16 +35,7 @@ public class StreamBenchmarks
     public void Setup()
     {
         _device = LmuDevice.Open((string?)null);
-        _model = Shape switch
-        {
-            "mackey-glass" => MackeyGlass(_device),
-            "psmnist-paper" => new LmuModel(_device, 1, returnSequences: false)
-                .AddLmu(new LmuCellOptions { InputSize = 1, Units = 212, Order = 256, Theta = 784 })
-                .AddDense(10),
-            _ => new LmuModel(_device, 1, returnSequences: false)
-                .AddFeedforwardLmu(new FeedforwardLmuOptions { InputSize = 1, Units = 346, Order = 468, Theta = 784 })
-                .AddDense(10),
-        };
+        _model = BenchmarkModels.Create(Shape, _device);
         var rng = new Random(1);
         _step = Random(rng, Batch);
         _piece = Random(rng, Batch * 100);
@@ -86,17 +77,6 @@ public class StreamBenchmarks
         _stream.Dispose();
         _model.Dispose();
         _device.Dispose();
-    }
-
-    private static LmuModel MackeyGlass(LmuDevice device)
-    {
-        var model = new LmuModel(device, 1, returnSequences: true);
-        for (int l = 0; l < 4; l++)
-        {
-            model.AddLmu(new LmuCellOptions { InputSize = model.Width, Units = 49, Order = 4, Theta = 4 });
-        }
-
-        return model.AddDense(1);
     }
 
     private static float[] Random(Random rng, int length)

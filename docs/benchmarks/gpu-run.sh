@@ -3,7 +3,7 @@
 #   ../shared/tools/device-publish Lmu.Gpu.Cli .device
 # and this script run from the repository root with OUT set to a folder for the logs: `gpu-run.sh [SECTION…]`
 # with sections selftest, memory, scan, scan-product, tf32, window, window-product, carries, carry-segments, sequential, adjoint, input-gradient, capacity-timing, neurons, capacity, training, training-scan, dense,
-# transfers, psmnist
+# stream, transfers, psmnist
 # (default: selftest memory neurons capacity, the first run's set). Each command has its own time limit so that one slow case cannot eat the whole lease.
 set -u
 L=.device/lmu
@@ -245,6 +245,13 @@ LIMIT=60 run bench training --order 256 --steps 10000 --batch 64 --method sequen
 for p in on off; do
   LIMIT=90 run bench training --order 256 --steps 10000 --batch 64 --method scan --accelerator cuda --repeat 3 --dense-product $p --profile
 done
+fi
+if has stream; then
+# Streaming inference (LmuModelStream) of the paper-sized models: one step and 100-step pieces per call, B = 1 and 64,
+# on the GPU and on the machine's host path side by side (about 12 × 2 lines of 4 s: 1 s warm-up, 1001 calls).
+for m in mackey-glass psmnist-paper psmnist-feedforward; do for B in 1 64; do for P in 1 100; do for a in cuda cpu; do
+  LIMIT=60 run bench stream --model $m --batch $B --piece $P --accelerator $a --warmup 1 --repeat 1001
+done; done; done; done
 fi
 if has transfers; then
 # What the span overloads' host transfers cost next to the device-resident run (LinearMemory's view overloads).
