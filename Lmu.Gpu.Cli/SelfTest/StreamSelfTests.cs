@@ -135,13 +135,7 @@ internal sealed class StreamSelfTests : ISelfTestSuite
     private static void Run(LmuModelStream stream, float[] x, float[] y, int steps, int from, int length, int outputs)
     {
         int batch = stream.Batch;
-        var piece = new float[batch * length * 2];
-        for (int b = 0; b < batch; b++)
-        {
-            x.AsSpan(((b * steps) + from) * 2, length * 2).CopyTo(piece.AsSpan(b * length * 2));
-        }
-
-        float[] result = stream.Run(piece, length);
+        float[] result = stream.Run(Slice(x, batch, steps, from, length), length);
         for (int b = 0; b < batch; b++)
         {
             result.AsSpan(b * length * outputs, length * outputs).CopyTo(y.AsSpan(((b * steps) + from) * outputs));
