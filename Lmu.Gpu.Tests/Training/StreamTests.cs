@@ -267,12 +267,37 @@ public sealed class StreamTests : SimulatorAndHostFixture
             Assert.That(() => stream.Run(new float[count * 2], 0), Throws.TypeOf<ArgumentOutOfRangeException>().With.Property("ParamName").EqualTo("steps"));
             Assert.That(() => stream.Run(new float[count * 2], 1, new float[1]), Throws.ArgumentException.With.Property("ParamName").EqualTo("outputs"));
             Assert.That(() => model.OpenStream(0), Throws.TypeOf<ArgumentOutOfRangeException>().With.Property("ParamName").EqualTo("batch"));
+            Assert.That(() => stream.Run(new float[count * 2], int.MaxValue), Throws.TypeOf<ArgumentOutOfRangeException>().With.Property("ParamName").EqualTo("steps").And.Message.Contains("shorter pieces"));
         });
 
         // The failed calls changed nothing: the rest of the sequence continues as if they had not happened.
         float[] rest = stream.Run(Piece(x, count, steps, 2, 3, 3), 3);
         AssertClose(rest, Piece(expected, count, steps, 2, 3, 3), "the second half");
         Assert.That(stream.StepsRun, Is.EqualTo(steps));
+    }
+
+    /// <summary>A run that fails part-way (the second layer's memory sequence, 2¹¹ steps × 2²⁰ values, cannot be
+    /// allocated after the cell before it has run) leaves every state as it was.</summary>
+    [Test]
+    public void Run_ThatFailsPartWay_LeavesTheStatesAsTheyWere()
+    {
+        using var model = new LmuModel(Host, 1, returnSequences: true, seed: 7)
+            .AddLmu(new LmuCellOptions { InputSize = 1, Units = 2, Order = 2, Theta = 4 })
+            .AddFeedforwardLmu(new FeedforwardLmuOptions { InputSize = 2, Units = 1, Order = 512, Theta = 10, MemoryChannels = 2048 });
+        using var stream = model.OpenStream();
+        stream.Run([0.5f, -0.25f, 1f], 3);
+        var before = new float[stream.StateLength];
+        stream.GetStates(before);
+        Assert.That(before.Take(4).Any(v => v != 0), "the cell's state has moved");
+
+        Assert.That(() => stream.Run(new float[2048], 2048), Throws.TypeOf<InsufficientMemoryException>());
+        var after = new float[stream.StateLength];
+        stream.GetStates(after);
+        Assert.Multiple(() =>
+        {
+            Assert.That(after, Is.EqualTo(before));
+            Assert.That(stream.StepsRun, Is.EqualTo(3));
+        });
     }
 
     [Test]

@@ -20,6 +20,7 @@ public sealed class LmuModelStream : IDisposable
     private readonly LmuModel _model;
     private readonly Backend _backend;
     private readonly Tensor[] _states;
+    private readonly Tensor[] _saved;
     private Tensor[] _activations = [];
     private Tensor[] _head = [];
     private int _capacitySteps;
@@ -32,11 +33,14 @@ public sealed class LmuModelStream : IDisposable
         Batch = batch;
         var sequence = model.SequenceLayers;
         _states = new Tensor[sequence.Count];
+        _saved = new Tensor[sequence.Count];
         try
         {
             for (int s = 0; s < sequence.Count; s++)
             {
-                _states[s] = _backend.Allocate(Math.Max(1, sequence[s].StreamStateLength(batch)), "stream states");
+                long length = Math.Max(1, sequence[s].StreamStateLength(batch));
+                _states[s] = _backend.Allocate(length, "stream states");
+                _saved[s] = _backend.Allocate(length, "stream states before a run");
                 _backend.Clear(_states[s].All);
             }
         }
@@ -73,12 +77,15 @@ public sealed class LmuModelStream : IDisposable
     /// <returns>[B, T, O], or [B, O] at the last step (<see cref="OutputLength"/>).</returns>
     /// <exception cref="ArgumentException"><paramref name="inputs"/> does not hold B·T·n_x values, or holds a NaN or
     /// infinity.</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="steps"/> &lt; 1.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="steps"/> &lt; 1, or a piece too long for one
+    /// buffer.</exception>
+    /// <exception cref="InsufficientMemoryException">The device (or the host) cannot hold the piece's buffers; the states
+    /// are unchanged.</exception>
     /// <exception cref="ObjectDisposedException">The stream or its model was disposed.</exception>
     public float[] Run(ReadOnlySpan<float> inputs, int steps)
     {
         ThrowIfDisposed();
-        ArgumentOutOfRangeException.ThrowIfLessThan(steps, 1);
+        CheckSteps(steps);
         var outputs = new float[OutputLength(steps)];
         Run(inputs, steps, outputs);
         return outputs;
@@ -90,12 +97,15 @@ public sealed class LmuModelStream : IDisposable
     /// <param name="outputs">At least <see cref="OutputLength"/>(T) values; the first ones are written.</param>
     /// <exception cref="ArgumentException"><paramref name="inputs"/> does not hold B·T·n_x values or holds a NaN or
     /// infinity, or <paramref name="outputs"/> is too short.</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="steps"/> &lt; 1.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="steps"/> &lt; 1, or a piece too long for one
+    /// buffer.</exception>
+    /// <exception cref="InsufficientMemoryException">The device (or the host) cannot hold the piece's buffers; the states
+    /// are unchanged.</exception>
     /// <exception cref="ObjectDisposedException">The stream or its model was disposed.</exception>
     public void Run(ReadOnlySpan<float> inputs, int steps, Span<float> outputs)
     {
         ThrowIfDisposed();
-        ArgumentOutOfRangeException.ThrowIfLessThan(steps, 1);
+        CheckSteps(steps);
         long expected = (long)Batch * steps * _model.InputSize;
         if (inputs.Length != expected)
         {
@@ -112,9 +122,31 @@ public sealed class LmuModelStream : IDisposable
 
         EnsureCapacity(steps);
         _backend.Upload(_activations[0].Sub(0, expected), inputs);
-        var result = _model.ForwardStream(Batch, steps, _activations, _head, _states);
-        _backend.Download(result, outputs[..(int)length]);
-        _backend.Synchronize();
+
+        // The states as they were, restored if the run fails part-way (a layer's buffers or the scan's scratch out of
+        // memory after an earlier layer has moved its states on): a failed run leaves the stream where it was.
+        for (int s = 0; s < _states.Length; s++)
+        {
+            _backend.Copy(_states[s].All, _saved[s].All);
+        }
+
+        try
+        {
+            var result = _model.ForwardStream(Batch, steps, _activations, _head, _states);
+            _backend.Download(result, outputs[..(int)length]);
+            _backend.Synchronize();
+        }
+        catch (Exception e) when (e is InsufficientMemoryException or OutOfMemoryException or ILGPU.Runtime.AcceleratorException)
+        {
+            for (int s = 0; s < _states.Length; s++)
+            {
+                _backend.Copy(_saved[s].All, _states[s].All);
+            }
+
+            _backend.Synchronize();
+            throw;
+        }
+
         StepsRun += steps;
     }
 
@@ -223,6 +255,17 @@ public sealed class LmuModelStream : IDisposable
         _model.Forget(this);
     }
 
+    /// <summary>T ≥ 1, and a piece whose widest activation [B, T, width] fits one array.</summary>
+    private void CheckSteps(int steps)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(steps, 1);
+        int width = Math.Max(Math.Max(_model.InputSize, _model.OutputSize), _model.SequenceLayers.Select(l => l.OutputWidth).DefaultIfEmpty(1).Max());
+        if ((long)Batch * steps * width > Array.MaxLength)
+        {
+            throw new ArgumentOutOfRangeException(nameof(steps), steps, $"B·T·width = {Batch}·{steps}·{width} exceeds one array; feed the sequence in shorter pieces.");
+        }
+    }
+
     private void ThrowIfDisposed()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -274,7 +317,7 @@ public sealed class LmuModelStream : IDisposable
     private void DisposeBuffers()
     {
         DisposeActivations();
-        foreach (var state in _states.Where(s => s is not null))
+        foreach (var state in _states.Concat(_saved).Where(s => s is not null))
         {
             state.Dispose();
         }
