@@ -24,6 +24,7 @@ public static class Program
         root.Subcommands.Add(CapacityCommand.Create());
         root.Subcommands.Add(SpikeCommand.Create());
         root.Subcommands.Add(TrainCommand.Create());
+        root.Subcommands.Add(PredictCommand.Create());
         root.Subcommands.Add(PtxCommand.Create());
 
         var bench = new Command("bench", "Measures the library's kernels and prints one result line per run.");

@@ -101,23 +101,8 @@ internal sealed class CsvSignal
                 firstDataLine = lineNumber;
             }
 
-            for (int c = 0; c < fields.Length; c++)
+            foreach (float sample in ParseFields(fields, lineNumber, source))
             {
-                string field = fields[c].Trim();
-                if (!double.TryParse(field, NumberStyles.Float, CultureInfo.InvariantCulture, out double value))
-                {
-                    string shown = field.Length == 0 ? "an empty field" : $"'{Shorten(field)}'";
-                    throw new InvalidDataException($"{source}: line {lineNumber}, column {c + 1}: {shown} is not a number.");
-                }
-
-                float sample = (float)value;
-                if (!float.IsFinite(sample))
-                {
-                    string what = double.IsNaN(value) ? "NaN" : double.IsInfinity(value) ? "infinite" : "too large for float32";
-                    throw new InvalidDataException(
-                        $"{source}: line {lineNumber}, column {c + 1}: '{Shorten(field)}' is {what}; samples must be finite.");
-                }
-
                 samples.Add(sample);
             }
 
@@ -134,7 +119,43 @@ internal sealed class CsvSignal
         return new CsvSignal(samples.ToArray(), steps, channels, header);
     }
 
-    private static bool IsHeader(string[] fields)
+    /// <summary>One data row's fields as float32 samples.</summary>
+    /// <param name="fields">The row split at commas.</param>
+    /// <param name="lineNumber">The row's line, for messages.</param>
+    /// <param name="source">What is read, for messages.</param>
+    /// <returns>The samples.</returns>
+    /// <exception cref="InvalidDataException">A field is not a number, or not finite in float32 (the message names the
+    /// line and column).</exception>
+    public static float[] ParseFields(string[] fields, int lineNumber, string source)
+    {
+        var samples = new float[fields.Length];
+        for (int c = 0; c < fields.Length; c++)
+        {
+            string field = fields[c].Trim();
+            if (!double.TryParse(field, NumberStyles.Float, CultureInfo.InvariantCulture, out double value))
+            {
+                string shown = field.Length == 0 ? "an empty field" : $"'{Shorten(field)}'";
+                throw new InvalidDataException($"{source}: line {lineNumber}, column {c + 1}: {shown} is not a number.");
+            }
+
+            float sample = (float)value;
+            if (!float.IsFinite(sample))
+            {
+                string what = double.IsNaN(value) ? "NaN" : double.IsInfinity(value) ? "infinite" : "too large for float32";
+                throw new InvalidDataException(
+                    $"{source}: line {lineNumber}, column {c + 1}: '{Shorten(field)}' is {what}; samples must be finite.");
+            }
+
+            samples[c] = sample;
+        }
+
+        return samples;
+    }
+
+    /// <summary>Whether a first line is a header: every field non-empty and not a number.</summary>
+    /// <param name="fields">The line split at commas.</param>
+    /// <returns>True for a header.</returns>
+    public static bool IsHeader(string[] fields)
     {
         foreach (string field in fields)
         {

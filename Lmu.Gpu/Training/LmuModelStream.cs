@@ -54,6 +54,12 @@ public sealed class LmuModelStream : IDisposable
     /// <summary>B: the sequences advanced side by side.</summary>
     public int Batch { get; }
 
+    /// <summary>n_x: inputs per step of each sequence.</summary>
+    public int InputSize => _model.InputSize;
+
+    /// <summary>O: outputs per step (or per piece, for a model that outputs at the last step only).</summary>
+    public int OutputSize => _model.OutputSize;
+
     /// <summary>Steps run since the stream was opened or last <see cref="Reset()"/>.</summary>
     public long StepsRun { get; private set; }
 
