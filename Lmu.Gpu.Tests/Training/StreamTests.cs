@@ -159,6 +159,28 @@ public sealed class StreamTests : SimulatorAndHostFixture
         }
     }
 
+    /// <summary>A cell as the last layer of a last-step model: the stream selects each piece's last step for the
+    /// head.</summary>
+    [TestCase(false)]
+    [TestCase(true)]
+    public void LastStepCellModel_PieceOutputs_EqualPredictOfThePrefix(bool simulator)
+    {
+        const int count = 2, steps = 11;
+        using var model = Randomised(new LmuModel(Device(simulator), 2, returnSequences: false, seed: 8)
+            .AddFeedforwardLmu(new FeedforwardLmuOptions { InputSize = 2, Units = 4, Order = 3, Theta = 5 })
+            .AddLmu(new LmuCellOptions { InputSize = 4, Units = 5, Order = 3, Theta = 6 })
+            .AddDense(3));
+        float[] x = Inputs(count, steps, 2, 10);
+        using var stream = model.OpenStream(count);
+        int from = 0;
+        foreach (int length in new[] { 4, 1, 6 })
+        {
+            float[] y = stream.Run(Piece(x, count, steps, 2, from, length), length);
+            from += length;
+            AssertClose(y, model.Predict(Piece(x, count, steps, 2, 0, from), count, from), $"after {from} steps");
+        }
+    }
+
     /// <summary>A longer memory (d = 16, θ = 30) through the final-state shortcut from a carried state
     /// (m_T = Āᵀ·m₀ + Σ H·u, Āᵀ built in double) over pieces up to 70 steps, and one single step.</summary>
     [Test]
