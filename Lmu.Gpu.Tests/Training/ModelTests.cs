@@ -436,4 +436,40 @@ public sealed class ModelTests : SimulatorAndHostFixture
             Assert.That(() => model.Fit(data, new FitOptions { EarlyStoppingPatience = -1 }, data), Throws.TypeOf<ArgumentOutOfRangeException>().With.Property("ParamName").EqualTo("EarlyStoppingPatience"));
         });
     }
+
+    [Test]
+    public void Fit_LearningRateSchedule_SetsEachEpochsRate()
+    {
+        var data = DelayData(8, 12, 2, 3);
+        var options = new FitOptions { Epochs = 2, BatchSize = 4, Optimizer = OptimizerKind.Sgd, Shuffle = false, LearningRate = 1 };
+        using var scheduled = DelayModel(Host, 4, 3);
+        var history = scheduled.Fit(data, options with { LearningRateSchedule = e => e == 1 ? 0.05 : 0.01 });
+
+        // The same as one epoch at each rate in turn (SGD keeps no state between the two calls).
+        using var stepwise = DelayModel(Host, 4, 3);
+        stepwise.Fit(data, options with { Epochs = 1, LearningRate = 0.05 });
+        stepwise.Fit(data, options with { Epochs = 1, LearningRate = 0.01 });
+        Assert.Multiple(() =>
+        {
+            Assert.That(scheduled.GetParameters(), Is.EqualTo(stepwise.GetParameters()));
+            Assert.That(history.Select(h => h.LearningRate), Is.EqualTo(new[] { 0.05, 0.01 }));
+        });
+    }
+
+    [Test]
+    public void Fit_ThrowsForABadScheduledRate_KeepingTheEpochsBefore()
+    {
+        var data = DelayData(8, 12, 2, 3);
+        var options = new FitOptions { Epochs = 3, BatchSize = 4, Optimizer = OptimizerKind.Sgd, Shuffle = false, LearningRate = 0.05 };
+        using var model = DelayModel(Host, 4, 3);
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => model.Fit(data, options with { LearningRateSchedule = epoch => epoch == 2 ? double.NaN : 0.05 }));
+        using var oneEpoch = DelayModel(Host, 4, 3);
+        oneEpoch.Fit(data, options with { Epochs = 1 });
+        Assert.Multiple(() =>
+        {
+            Assert.That(e!.ParamName, Is.EqualTo("LearningRateSchedule"));
+            Assert.That(e.Message, Does.Contain("epoch 2"));
+            Assert.That(model.GetParameters(), Is.EqualTo(oneEpoch.GetParameters()));
+        });
+    }
 }

@@ -7,4 +7,9 @@ namespace Lmu.Gpu.Training;
 /// <param name="ValidationLoss">Validation loss (NaN without a validation set).</param>
 /// <param name="ValidationAccuracy">Validation accuracy (NaN without one, or for regression).</param>
 /// <param name="Seconds">Wall time of the epoch.</param>
-public readonly record struct EpochResult(int Epoch, double TrainLoss, double TrainAccuracy, double ValidationLoss, double ValidationAccuracy, double Seconds);
+public readonly record struct EpochResult(int Epoch, double TrainLoss, double TrainAccuracy, double ValidationLoss, double ValidationAccuracy, double Seconds)
+{
+    /// <summary>The learning rate of the epoch (<see cref="FitOptions.LearningRate"/>, or what
+    /// <see cref="FitOptions.LearningRateSchedule"/> gave).</summary>
+    public double LearningRate { get; init; }
+}

@@ -12,6 +12,11 @@ public sealed record FitOptions
     /// <summary>Learning rate.</summary>
     public double LearningRate { get; init; } = 1e-3;
 
+    /// <summary>The learning rate of each epoch (1-based), in place of <see cref="LearningRate"/>; null: the same rate
+    /// throughout. For example a step decay, <c>e =&gt; 1e-3 * Math.Pow(0.5, (e - 1) / 10)</c>. It must give finite
+    /// numbers &gt; 0. The rate each epoch used is in <see cref="EpochResult.LearningRate"/>.</summary>
+    public Func<int, double>? LearningRateSchedule { get; init; }
+
     /// <summary>Optimiser.</summary>
     public OptimizerKind Optimizer { get; init; } = OptimizerKind.Adam;
 

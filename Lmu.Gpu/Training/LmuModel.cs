@@ -298,6 +298,9 @@ public sealed partial class LmuModel : IDisposable
     /// <returns>Per-epoch results.</returns>
     /// <exception cref="ArgumentException">The data does not fit the model (input size, sequence length, target
     /// shape, label range), or <see cref="FitOptions.EarlyStoppingPatience"/> is set without a validation set.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A setting is out of range, or
+    /// <see cref="FitOptions.LearningRateSchedule"/> gave a rate that is not a finite number &gt; 0 (the epochs before it
+    /// keep their weights).</exception>
     /// <exception cref="TrainingDivergedException">The loss or gradient norm became NaN or infinite; the weights
     /// were restored to the last good epoch (also on disk when checkpointing).</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled. The model keeps
@@ -366,6 +369,7 @@ public sealed partial class LmuModel : IDisposable
         for (int epoch = 1; epoch <= options.Epochs; epoch++)
         {
             var epochClock = Stopwatch.StartNew();
+            var epochOptions = options.LearningRateSchedule is { } schedule ? options with { LearningRate = ScheduledRate(schedule, epoch) } : options;
             if (options.Shuffle)
             {
                 rng.Shuffle(order);
@@ -384,7 +388,7 @@ public sealed partial class LmuModel : IDisposable
                 double norm;
                 try
                 {
-                    (loss, batchCorrect, norm) = TrainStep(train, order.AsSpan(start, b), options);
+                    (loss, batchCorrect, norm) = TrainStep(train, order.AsSpan(start, b), epochOptions);
                 }
                 catch (TrainingDivergedException e)
                 {
@@ -410,7 +414,10 @@ public sealed partial class LmuModel : IDisposable
             }
 
             var val = validation is null ? new Evaluation(double.NaN, double.NaN) : Evaluate(validation, batchSize, options.LossFromStep, cancellationToken);
-            history.Add(new EpochResult(epoch, lossSum / seen, train.IsClassification ? (double)correct / seen : double.NaN, val.Loss, val.Accuracy, epochClock.Elapsed.TotalSeconds));
+            history.Add(new EpochResult(epoch, lossSum / seen, train.IsClassification ? (double)correct / seen : double.NaN, val.Loss, val.Accuracy, epochClock.Elapsed.TotalSeconds)
+            {
+                LearningRate = epochOptions.LearningRate,
+            });
             lastGood = GetParameters();
             lastGoodEpoch = epoch;
             bool improved = validation is null || val.Loss < bestValidation;
@@ -727,6 +734,21 @@ public sealed partial class LmuModel : IDisposable
         {
             layer.Prepare(_backend, host.AsSpan(layer.Offset, layer.ParameterLength));
         }
+    }
+
+    /// <summary>The learning rate <paramref name="schedule"/> gives for <paramref name="epoch"/>, checked.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">It is not a finite number &gt; 0; the epochs before keep their
+    /// weights.</exception>
+    private static double ScheduledRate(Func<int, double> schedule, int epoch)
+    {
+        double rate = schedule(epoch);
+        if (!(rate > 0) || double.IsInfinity(rate))
+        {
+            throw new ArgumentOutOfRangeException(nameof(FitOptions.LearningRateSchedule), rate,
+                $"The learning-rate schedule gave {rate} for epoch {epoch}; it must be a finite number > 0. The weights are those after epoch {epoch - 1}.");
+        }
+
+        return rate;
     }
 
     private void ResetOptimizer()
