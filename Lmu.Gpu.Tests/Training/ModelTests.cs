@@ -472,4 +472,39 @@ public sealed class ModelTests : SimulatorAndHostFixture
             Assert.That(model.GetParameters(), Is.EqualTo(oneEpoch.GetParameters()));
         });
     }
+
+    /// <summary>One Adam step with decoupled weight decay: every weight moves by the same Adam step as without decay,
+    /// plus −lr·λ·w₀; θ (trainable here, and moving) gets no decay.</summary>
+    [TestCase(false)]
+    [TestCase(true)]
+    public void WeightDecay_ShrinksEveryWeightButTheta(bool simulator)
+    {
+        var device = simulator ? Simulator : Host;
+        static LmuModel Build(LmuDevice device) => new LmuModel(device, 1, returnSequences: true, seed: 3)
+            .AddLmu(new LmuCellOptions { InputSize = 1, Units = 3, Order = 2, Theta = 6, HiddenBias = true, TrainableTheta = true })
+            .AddDense(1);
+        var data = DelayData(2, 6, 1, 3);
+        var options = new FitOptions { Epochs = 1, BatchSize = 2, LearningRate = 0.01, Shuffle = false };
+        using var plain = Build(device);
+        using var decayed = Build(device);
+        float[] p0 = plain.ParametersWithNoise(seed: 5, width: 0.4);
+        plain.SetParameters(p0);
+        decayed.SetParameters(p0);
+        plain.Fit(data, options);
+        decayed.Fit(data, options with { WeightDecay = 0.5 });
+        float[] a = plain.GetParameters();
+        float[] b = decayed.GetParameters();
+        int theta = decayed.Layers.OfType<LmuMemoryLayer>().Single().ThetaIndex;
+        Assert.Multiple(() =>
+        {
+            for (int i = 0; i < p0.Length; i++)
+            {
+                double expected = i == theta ? a[i] : a[i] - (0.01 * 0.5 * p0[i]);
+                Assert.That(b[i], Is.EqualTo(expected).Within(1e-6), i == theta ? "θ" : $"parameter {i}");
+            }
+
+            Assert.That(b[theta], Is.Not.EqualTo(p0[theta]), "θ is trained");
+            Assert.That(() => decayed.Fit(data, options with { WeightDecay = -1 }), Throws.TypeOf<ArgumentOutOfRangeException>());
+        });
+    }
 }

@@ -29,6 +29,11 @@ public sealed record FitOptions
     /// <summary>Adam ε.</summary>
     public double Epsilon { get; init; } = 1e-7;
 
+    /// <summary>Decoupled weight decay λ (AdamW, Loshchilov &amp; Hutter; 0: none): before each gradient step every
+    /// weight and bias is multiplied by 1 − lr·λ. The θs of the LMU memories are left alone. With SGD this is L2
+    /// regularisation of strength λ/2.</summary>
+    public double WeightDecay { get; init; }
+
     /// <summary>Clip the global gradient norm to this value (0: no clipping).</summary>
     public double ClipNorm { get; init; }
 

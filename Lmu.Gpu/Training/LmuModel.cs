@@ -325,6 +325,11 @@ public sealed partial class LmuModel : IDisposable
             throw new ArgumentOutOfRangeException(nameof(options), options.ClipNorm, "The clip norm must be ≥ 0 (0: none).");
         }
 
+        if (!(options.WeightDecay >= 0) || double.IsInfinity(options.WeightDecay))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.WeightDecay, "The weight decay must be a finite number ≥ 0 (0: none).");
+        }
+
         CheckData(train);
         if (validation is not null)
         {
@@ -542,6 +547,18 @@ public sealed partial class LmuModel : IDisposable
         }
 
         float scale = options.ClipNorm > 0 && norm > options.ClipNorm ? (float)(options.ClipNorm / norm) : 1f;
+        if (options.WeightDecay > 0)
+        {
+            // Decoupled weight decay (AdamW): w ← w·(1 − lr·λ) before the gradient step, for every weight but the θs.
+            // As w −= step·w: the SGD update with the weights as their own gradient.
+            float decay = (float)(options.LearningRate * options.WeightDecay);
+            foreach (var (offset, length) in DecayedRanges())
+            {
+                var range = _params!.Sub(offset, length);
+                _backend.Sgd(range, range, decay);
+            }
+        }
+
         if (options.Optimizer == OptimizerKind.Adam)
         {
             _adamM ??= _backend.Allocate(_params!.Length, "Adam first moments");
@@ -733,6 +750,26 @@ public sealed partial class LmuModel : IDisposable
         foreach (var layer in _layers)
         {
             layer.Prepare(_backend, host.AsSpan(layer.Offset, layer.ParameterLength));
+        }
+    }
+
+    /// <summary>The parameter ranges that weight decay shrinks: all of them between the θs.</summary>
+    private IEnumerable<(long Offset, long Length)> DecayedRanges()
+    {
+        long start = 0;
+        foreach (int theta in _layers.OfType<LmuMemoryLayer>().Select(l => l.ThetaIndex).Order())
+        {
+            if (theta > start)
+            {
+                yield return (start, theta - start);
+            }
+
+            start = theta + 1;
+        }
+
+        if (_params!.Length > start)
+        {
+            yield return (start, _params.Length - start);
         }
     }
 
