@@ -43,10 +43,47 @@ internal sealed class TrainingSelfTests : ISelfTestSuite
             d => Compare(d, () => new LmuModel(d, 2, returnSequences: false, seed: 5)
                 .AddFeedforwardLmu(new FeedforwardLmuOptions { InputSize = 2, Units = units, Order = order, Theta = steps })
                 .AddDense(3), batch, steps, classes: 3));
+        int values = small ? 4_096 : 1 << 22;
+        yield return new SelfTestCase("training", $"dropout mask (rate 0.3) on {values:N0} values against the host's",
+            d => DropoutAgainstHost(d, values));
         yield return new SelfTestCase("training", $"gradients, feedforward LMU by the scan (θ fixed, per step) + dense, n={units} d={order} k=2 B={batch} T={steps}",
             d => Compare(d, () => ScanModel(d, units, order, steps, small ? 5 : 0, trainableTheta: false), batch, steps, classes: 0));
         yield return new SelfTestCase("training", $"gradients, feedforward LMU by the scan (θ trained from λ, per step) + dense, n={units} d={order} k=2 B={batch} T={steps}",
             d => Compare(d, () => ScanModel(d, units, order, steps, small ? 5 : 0, trainableTheta: true), batch, steps, classes: 0));
+    }
+
+    /// <summary>The dropout kernel's output against the host path's: the masks come from the same counter-based
+    /// generator, so they must agree exactly (the error is the largest difference; the tolerance 0).</summary>
+    private static SelfTestResult DropoutAgainstHost(LmuDevice device, int values)
+    {
+        var layer = new DropoutModelLayer(width: 1, rate: 0.3, isSequence: true, seed: 0xD20F_0A7UL) { Mode = (true, 11) };
+        var rng = new Random(17);
+        var x = new float[values];
+        for (int i = 0; i < x.Length; i++)
+        {
+            x[i] = (float)((rng.NextDouble() * 2) - 1);
+        }
+
+        float[] Run(Backend backend)
+        {
+            using var input = backend.Upload(x, "dropout input");
+            using var output = backend.Allocate(values, "dropout output");
+            layer.Forward(backend, default, input.All, output.All, 1, values);
+            backend.Synchronize();
+            return backend.Download(output.All);
+        }
+
+        using var deviceBackend = Backend.For(device);
+        using var hostBackend = new HostBackend();
+        float[] actual = Run(deviceBackend);
+        float[] expected = Run(hostBackend);
+        double worst = 0;
+        for (int i = 0; i < values; i++)
+        {
+            worst = Math.Max(worst, Math.Abs(actual[i] - expected[i]));
+        }
+
+        return new SelfTestResult(worst, 0);
     }
 
     /// <summary>A sequence-to-sequence feedforward LMU whose memory and adjoint run by the chunked scan (chunk length

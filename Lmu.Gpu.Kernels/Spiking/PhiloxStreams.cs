@@ -20,4 +20,7 @@ public static class PhiloxStreams
 
     /// <summary>Initial voltages of the spiking LMU's LIF neurons.</summary>
     public const uint LmuInitialVoltage = 5;
+
+    /// <summary>Dropout masks in training (<see cref="Training.DropoutKernels"/>).</summary>
+    public const uint Dropout = 6;
 }

@@ -46,6 +46,7 @@ internal static class KernelPtx
         ("dense-product", typeof(KernelPtx), nameof(DenseProductSide8), true),
         ("dense-product-16", typeof(KernelPtx), nameof(DenseProductSide16), true),
         ("finish-splits", typeof(DenseProductKernels), nameof(DenseProductKernels.FinishSplits), false),
+        ("dropout", typeof(DropoutKernels), nameof(DropoutKernels.Apply), false),
     ];
 
     /// <summary>The kernel names <see cref="Compile(string, int, int)"/> knows.</summary>

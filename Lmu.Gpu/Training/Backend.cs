@@ -82,6 +82,9 @@ internal abstract class Backend : IDisposable
 
     public abstract void Sgd(Slice w, Slice grad, float step);
 
+    /// <summary>y = x·mask/(1 − rate) (<see cref="DropoutKernels"/>); x and y may be the same slice.</summary>
+    public abstract void Dropout(Slice x, Slice y, DropoutParams p);
+
     public abstract double SumSquares(Slice grad);
 
     public abstract void Dispose();

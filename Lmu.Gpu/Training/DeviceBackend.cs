@@ -12,6 +12,7 @@ internal sealed partial class DeviceBackend : Backend
 {
     private readonly Accelerator _acc;
     private readonly List<IDisposable> _scratch = [];
+    private Action<Index1D, ArrayView<float>, ArrayView<float>, DropoutParams>? _dropout;
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, CellParams>? _cellForward;
     private Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, CellParams>? _cellBackward;
     private Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, OuterParams>? _outer;
@@ -232,6 +233,17 @@ internal sealed partial class DeviceBackend : Backend
     {
         _adam ??= DeviceKernels.GetOrLoad(_acc, TrainingKernels.Adam, a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, AdamParams>(TrainingKernels.Adam));
         _adam((int)w.Length, w.View, grad.View, m.View, v.View, p);
+    }
+
+    public override void Dropout(Slice x, Slice y, DropoutParams p)
+    {
+        if (x.Length == 0)
+        {
+            return;
+        }
+
+        _dropout ??= DeviceKernels.GetOrLoad(_acc, DropoutKernels.Apply, a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, DropoutParams>(DropoutKernels.Apply));
+        _dropout((int)x.Length, x.View, y.View, p);
     }
 
     public override void Sgd(Slice w, Slice grad, float step)

@@ -310,6 +310,22 @@ internal sealed class HostBackend : Backend
         }
     }
 
+    public override void Dropout(Slice x, Slice y, DropoutParams p)
+    {
+        float[] xa = x.Tensor.Host!;
+        float[] ya = y.Tensor.Host!;
+        long xo = x.Offset;
+        long yo = y.Offset;
+        ForRowBlocks((int)x.Length, (from, to) =>
+        {
+            for (int i = from; i < to; i++)
+            {
+                ya[yo + i] = DropoutKernels.Keeps(p, i) ? xa[xo + i] * p.Scale : 0f;
+            }
+        });
+        y.Tensor.MarkWritten();
+    }
+
     public override void Sgd(Slice w, Slice grad, float step)
     {
         TensorPrimitives.MultiplyAdd(grad.Span, -step, w.Span, w.Span);

@@ -21,6 +21,7 @@ public sealed partial class LmuModel : IDisposable
     private Tensor? _adamM;
     private Tensor? _adamV;
     private long _adamStep;
+    private uint _dropoutStep;
     private Tensor[] _seqActs = [];
     private Tensor[] _seqGrads = [];
     private Tensor[] _headActs = [];
@@ -154,6 +155,30 @@ public sealed partial class LmuModel : IDisposable
         return this;
     }
 
+    /// <summary>Appends inverted dropout: in training each value is zeroed with probability <paramref name="rate"/> and
+    /// the others scaled by 1/(1 − rate), a new mask every mini-batch; <see cref="Predict"/>, <see cref="Evaluate"/> and
+    /// streams pass values through. Before the dense head it acts on the sequence between LMU layers (per step and
+    /// unit); after a dense layer, in the head.</summary>
+    /// <param name="rate">The drop probability, 0 ≤ rate &lt; 1.</param>
+    /// <returns>This model.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="rate"/> is outside [0, 1) or NaN.</exception>
+    /// <exception cref="InvalidOperationException">The model was already used.</exception>
+    /// <remarks>The masks come from a counter-based generator keyed by the model's seed and the layer's position, so a
+    /// training run is reproducible and drops the same values on every device.</remarks>
+    public LmuModel AddDropout(double rate)
+    {
+        ThrowIfBuilt();
+        if (!(rate >= 0 && rate < 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(rate), rate, "The dropout rate must lie in [0, 1).");
+        }
+
+        bool sequence = _layers.All(l => l.IsSequence);
+        ulong seed = ((ulong)(uint)_seed << 32) | (uint)_layers.Count;
+        _layers.Add(new DropoutModelLayer(Width, rate, sequence, seed));
+        return this;
+    }
+
     /// <summary>A one-line-per-layer description with parameter counts.</summary>
     /// <returns>The text.</returns>
     public string Summary()
@@ -166,6 +191,7 @@ public sealed partial class LmuModel : IDisposable
                 CellModelLayer c => $"LMU cell: n_x={c.Options.InputSize} n={c.Options.Units} k={c.Options.MemoryChannels} d={c.Options.Order} θ={c.Options.Theta:G4} {c.Options.Activation.ToString().ToLowerInvariant()} ({c.TrainableCount:N0} params)",
                 FeedforwardModelLayer f => $"LMU feedforward: n_x={f.Options.InputSize} n={f.Options.Units} k={f.Options.MemoryChannels} d={f.Options.Order} θ={f.Options.Theta:G4} {f.Options.Activation.ToString().ToLowerInvariant()} ({f.TrainableCount:N0} params)",
                 DenseModelLayer d => $"Dense: {d.InputWidth}→{d.OutputWidth} {d.Activation.ToString().ToLowerInvariant()} ({d.TrainableCount:N0} params)",
+                DropoutModelLayer o => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Dropout: {o.InputWidth} rate={o.Rate:G4} ({(o.IsSequence ? "sequence" : "head")})"),
                 _ => layer.GetType().Name,
             });
         }
@@ -530,6 +556,28 @@ public sealed partial class LmuModel : IDisposable
     }
 
     private (double Loss, int Correct, double Norm) TrainStepProfiled(SequenceDataset data, ReadOnlySpan<int> indices, FitOptions options, StepProfile? profile)
+    {
+        var dropouts = _layers.OfType<DropoutModelLayer>().ToList();
+        _dropoutStep++;
+        foreach (var dropout in dropouts)
+        {
+            dropout.Mode = (true, _dropoutStep);
+        }
+
+        try
+        {
+            return TrainStepWithMode(data, indices, options, profile);
+        }
+        finally
+        {
+            foreach (var dropout in dropouts)
+            {
+                dropout.Mode = (false, 0);
+            }
+        }
+    }
+
+    private (double Loss, int Correct, double Norm) TrainStepWithMode(SequenceDataset data, ReadOnlySpan<int> indices, FitOptions options, StepProfile? profile)
     {
         _backend.Clear(_grads!.All);
         var (loss, correct) = LoadAndForwardLoss(data, indices, options.LossFromStep);

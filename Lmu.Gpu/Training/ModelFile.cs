@@ -186,6 +186,9 @@ public sealed partial class LmuModel
                     MemoryBias = e.MemoryBias, HiddenBias = e.HiddenBias, TrainableTheta = e.TrainableTheta,
                 });
                 break;
+            case "dropout":
+                model.AddDropout(e.Rate);
+                break;
             case "dense":
                 model.AddDense(e.Units, activation);
                 break;
@@ -210,6 +213,7 @@ public sealed partial class LmuModel
             Dt = f.Options.Dt, InputToHidden = f.Options.InputToHidden, MemoryBias = f.Options.MemoryBias, HiddenBias = f.Options.HiddenBias, TrainableTheta = f.Options.TrainableTheta,
         },
         DenseModelLayer d => new LayerEntry { Kind = "dense", Units = d.OutputWidth, Activation = d.Activation.ToString().ToLowerInvariant() },
+        DropoutModelLayer o => new LayerEntry { Kind = "dropout", Units = o.OutputWidth, Rate = o.Rate },
         _ => throw new InvalidOperationException("Unknown layer type."),
     };
 
@@ -247,6 +251,8 @@ public sealed partial class LmuModel
     private sealed class LayerEntry
     {
         public string Kind { get; set; } = string.Empty;
+
+        public double Rate { get; set; }
 
         public int Units { get; set; }
 
