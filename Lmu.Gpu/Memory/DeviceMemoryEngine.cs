@@ -94,19 +94,30 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
     }
 
     /// <summary>Copies the states [B·k, d] into a device view (device to device).</summary>
-    internal void CopyStatesTo(ArrayView<float> destination)
+    /// <param name="destination">B·k·d values.</param>
+    /// <param name="synchronize">False where the caller synchronises later: the copy is queued on the default stream,
+    /// in order with the launches around it (a stream's run).</param>
+    internal void CopyStatesTo(ArrayView<float> destination, bool synchronize = true)
     {
         ArrayView1D<float, Stride1D.Dense> target = destination;
         target.CopyFrom(_states.View);
-        _accelerator.Synchronize();
+        if (synchronize)
+        {
+            _accelerator.Synchronize();
+        }
     }
 
     /// <summary>Overwrites the states [B·k, d] from a device view (device to device).</summary>
-    internal void CopyStatesFrom(ArrayView<float> source)
+    /// <param name="source">B·k·d values.</param>
+    /// <param name="synchronize">As for <see cref="CopyStatesTo"/>.</param>
+    internal void CopyStatesFrom(ArrayView<float> source, bool synchronize = true)
     {
         _states.View.CopyFrom(source);
         _statesZero = false;
-        _accelerator.Synchronize();
+        if (synchronize)
+        {
+            _accelerator.Synchronize();
+        }
     }
 
     public void RunSequential(ReadOnlySpan<float> input, int steps, MemoryOutputMode mode, ReadOnlySpan<float> decoders, int delays, Span<float> output) =>
@@ -415,7 +426,9 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
     /// <param name="output">States or decoded outputs (ignored for final-only runs).</param>
     /// <param name="scan">Scan (true) or sequential.</param>
     /// <param name="chunkLength">L, or 0 for <see cref="ChooseChunkLength(int)"/>.</param>
-    internal void RunOnDevice(ArrayView<float> input, int steps, MemoryOutputMode mode, float[] decoders, int delays, ArrayView<float> output, bool scan, int chunkLength)
+    /// <param name="synchronize">False where the caller synchronises later (a stream's run): a sequential run then
+    /// returns once queued; the scan still waits while its temporary buffers are freed.</param>
+    internal void RunOnDevice(ArrayView<float> input, int steps, MemoryOutputMode mode, float[] decoders, int delays, ArrayView<float> output, bool scan, int chunkLength, bool synchronize = true)
     {
         using var owned = new OwnedBuffers();
         ArrayView<float> decoderView = decoders.Length == 0 ? _empty.View : DeviceBuffers.Upload(_accelerator, decoders, owned).View;
@@ -429,7 +442,10 @@ internal sealed partial class DeviceMemoryEngine : IMemoryEngine
             Launch(input, outputView, steps, mode, decoderView, delays);
         }
 
-        _accelerator.Synchronize();
+        if (synchronize)
+        {
+            _accelerator.Synchronize();
+        }
     }
 
     /// <summary>The adjoint on caller-owned device views: λ, B̄ᵀ·λ_t and Āᵀ·λ_0 (the last from the B·k rows of λ_0,

@@ -102,9 +102,10 @@ internal sealed class ScanMemorySequence(Backend backend) : IDisposable
         switch (Engine(system, batch, channels))
         {
             case DeviceMemoryEngine device:
-                device.CopyStatesFrom(memoryState.View);
-                device.RunOnDevice(u.View, steps, mode, [], 0, all ? states.View : default, scan, ChunkLength);
-                device.CopyStatesTo(memoryState.View);
+                // Queued in order on the default stream; the stream's run synchronises once at its end.
+                device.CopyStatesFrom(memoryState.View, synchronize: false);
+                device.RunOnDevice(u.View, steps, mode, [], 0, all ? states.View : default, scan, ChunkLength, synchronize: false);
+                device.CopyStatesTo(memoryState.View, synchronize: false);
                 break;
             case HostMemoryEngine host:
                 host.SetStates(memoryState.Span);
