@@ -1,6 +1,7 @@
 using System.Numerics.Tensors;
 using Lmu.Gpu.Kernels.Cell;
 using Lmu.Gpu.Kernels.Memory;
+using Lmu.Gpu.Kernels.Spiking;
 using Lmu.Gpu.Kernels.Training;
 
 namespace Lmu.Gpu.Training;
@@ -318,9 +319,18 @@ internal sealed class HostBackend : Backend
         long yo = y.Offset;
         ForRowBlocks((int)x.Length, (from, to) =>
         {
-            for (int i = from; i < to; i++)
+            // One Philox call per four elements (its four words), where the kernel spends one per element.
+            for (int block = from >> 2; block << 2 < to; block++)
             {
-                ya[yo + i] = DropoutKernels.Keeps(p, i) ? xa[xo + i] * p.Scale : 0f;
+                var words = Philox4x32.ForBlock(p.Seed, block, p.Step, PhiloxStreams.Dropout);
+                for (int j = 0; j < 4; j++)
+                {
+                    int i = (block << 2) + j;
+                    if (i >= from && i < to)
+                    {
+                        ya[yo + i] = words.Word(j) >= p.Threshold ? xa[xo + i] * p.Scale : 0f;
+                    }
+                }
             }
         });
         y.Tensor.MarkWritten();
