@@ -67,17 +67,7 @@ internal static class MemoryCommand
             }
 
             void Write(TextWriter writer) => WriteCsv(writer, decoded, signal.Steps, signal.Channels, fractions);
-            if (string.IsNullOrEmpty(outputPath))
-            {
-                var buffer = new StringWriter(CultureInfo.InvariantCulture);
-                Write(buffer);
-                Console.Out.Write(buffer.ToString());
-                Console.Out.Flush();
-            }
-            else
-            {
-                AtomicFile.WriteText(outputPath, Write);
-            }
+            AtomicFile.WriteTextOrStandardOutput(outputPath, Write);
 
             return 0;
         }));

@@ -84,17 +84,7 @@ internal static class PredictCommand
                 }
             }
 
-            if (string.IsNullOrEmpty(outputPath))
-            {
-                var buffer = new StringWriter(CultureInfo.InvariantCulture);
-                Write(buffer);
-                Console.Out.Write(buffer.ToString());
-                Console.Out.Flush();
-            }
-            else
-            {
-                AtomicFile.WriteText(outputPath, Write);
-            }
+            AtomicFile.WriteTextOrStandardOutput(outputPath, Write);
 
             return 0;
         }));

@@ -6,6 +6,23 @@ namespace Lmu.Gpu.Cli.Io;
 /// file beside the target, which is renamed over it only once complete.</summary>
 internal static class AtomicFile
 {
+    /// <summary>Writes text through <paramref name="write"/> to <paramref name="path"/> atomically, or, without a path,
+    /// to standard output in one piece once it is complete (so a failure part-way prints nothing).</summary>
+    public static void WriteTextOrStandardOutput(string? path, Action<TextWriter> write)
+    {
+        if (string.IsNullOrEmpty(path))
+        {
+            var buffer = new StringWriter(System.Globalization.CultureInfo.InvariantCulture);
+            write(buffer);
+            Console.Out.Write(buffer.ToString());
+            Console.Out.Flush();
+        }
+        else
+        {
+            WriteText(path, write);
+        }
+    }
+
     /// <summary>Writes text through <paramref name="write"/> to <paramref name="path"/> atomically.</summary>
     public static void WriteText(string path, Action<TextWriter> write)
     {
