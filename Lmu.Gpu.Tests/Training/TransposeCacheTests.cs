@@ -44,6 +44,19 @@ public sealed class TransposeCacheTests
     }
 
     [Test]
+    public void Get_KeepsOneEntryPerPlace_WhateverItsShape()
+    {
+        using var backend = new HostBackend();
+        var weights = backend.Upload([1, 2, 3, 4, 5, 6], "w");
+        var cache = new TransposeCache();
+        Assert.That(cache.Get(weights.All, 2, 3), Is.EqualTo(new float[] { 1, 4, 2, 5, 3, 6 }));
+        Assert.That(cache.Get(weights.All, 3, 2), Is.EqualTo(new float[] { 1, 3, 5, 2, 4, 6 }), "another shape at the same place is remade");
+        cache.Get(weights.Sub(0, 4), 2, 2);
+        cache.Get(weights.Sub(0, 2), 1, 2);
+        Assert.That(cache.TotalValues, Is.EqualTo(2), "one entry for the place, the last shape's");
+    }
+
+    [Test]
     public void Model_FollowsNewWeights_InPredictAndStreams()
     {
         using var host = LmuDevice.Open(AcceleratorKind.Cpu);
