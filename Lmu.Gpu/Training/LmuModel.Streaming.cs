@@ -30,11 +30,19 @@ public sealed partial class LmuModel
     /// <summary>Called by a stream's <see cref="LmuModelStream.Dispose"/>.</summary>
     internal void Forget(LmuModelStream stream) => _streams.Remove(stream);
 
-    /// <summary>The sequence layers, in order (a stream keeps one state per layer).</summary>
-    internal List<ModelLayer> SequenceLayers => _layers.Where(l => l.IsSequence).ToList();
+    private ModelLayer[]? _sequenceLayers;
+    private ModelLayer[]? _headLayers;
 
-    /// <summary>The head (dense) layers, in order.</summary>
-    internal IReadOnlyList<ModelLayer> HeadLayers => _layers.Where(l => !l.IsSequence).ToList();
+    /// <summary>The sequence layers, in order (a stream keeps one state per layer); fixed once the model is built, so
+    /// kept (a stream's step asks for them on every call).</summary>
+    internal IReadOnlyList<ModelLayer> SequenceLayers => _params is null
+        ? _layers.Where(l => l.IsSequence).ToArray()
+        : _sequenceLayers ??= _layers.Where(l => l.IsSequence).ToArray();
+
+    /// <summary>The head layers, in order (kept as <see cref="SequenceLayers"/>).</summary>
+    internal IReadOnlyList<ModelLayer> HeadLayers => _params is null
+        ? _layers.Where(l => !l.IsSequence).ToArray()
+        : _headLayers ??= _layers.Where(l => !l.IsSequence).ToArray();
 
     /// <summary>One stream run: the input is in <paramref name="activations"/>[0], the sequence layers write
     /// activations[1…], the head reads the last step (or every step) and writes <paramref name="head"/>[1…]; returns

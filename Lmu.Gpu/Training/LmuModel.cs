@@ -754,7 +754,7 @@ public sealed partial class LmuModel : IDisposable
 
     /// <summary>True when the last LMU layer computes its output at the last step only (a feedforward layer in a
     /// model without per-step outputs): it writes straight into the head's input.</summary>
-    private static bool EndsWithLastStepLayer(List<ModelLayer> seqLayers) =>
+    private static bool EndsWithLastStepLayer(IReadOnlyList<ModelLayer> seqLayers) =>
         seqLayers.Count > 0 && seqLayers[^1] is FeedforwardModelLayer { LastStepOnly: true };
 
     private static Slice ParamSlice(Tensor tensor, ModelLayer layer) => tensor.Sub(layer.Offset, layer.ParameterLength);

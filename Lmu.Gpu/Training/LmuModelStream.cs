@@ -265,7 +265,12 @@ public sealed class LmuModelStream : IDisposable
     private void CheckSteps(int steps)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(steps, 1);
-        int width = Math.Max(Math.Max(_model.InputSize, _model.OutputSize), _model.SequenceLayers.Select(l => l.OutputWidth).DefaultIfEmpty(1).Max());
+        int width = Math.Max(_model.InputSize, _model.OutputSize);
+        foreach (var layer in _model.SequenceLayers)
+        {
+            width = Math.Max(width, layer.OutputWidth);
+        }
+
         if ((long)Batch * steps * width > Array.MaxLength)
         {
             throw new ArgumentOutOfRangeException(nameof(steps), steps, $"B·T·width = {Batch}·{steps}·{width} exceeds one array; feed the sequence in shorter pieces.");
