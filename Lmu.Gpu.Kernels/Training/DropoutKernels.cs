@@ -21,9 +21,11 @@ public static class DropoutKernels
     /// <param name="p">The mask.</param>
     /// <param name="element">The flat element index.</param>
     /// <returns>True where the element is kept.</returns>
-    public static bool Keeps(DropoutParams p, long element)
-    {
-        var words = Philox4x32.ForBlock(p.Seed, element >> 2, p.Step, PhiloxStreams.Dropout);
-        return words.Word((int)(element & 3)) >= p.Threshold;
-    }
+    public static bool Keeps(DropoutParams p, long element) => Words(p, element >> 2).Word((int)(element & 3)) >= p.Threshold;
+
+    /// <summary>The four Philox words of block <paramref name="block"/> (elements 4·block … 4·block + 3) at the step.</summary>
+    /// <param name="p">The mask.</param>
+    /// <param name="block">The block index.</param>
+    /// <returns>The words; element 4·block + j is kept where word j is at least the threshold.</returns>
+    public static Philox4x32 Words(DropoutParams p, long block) => Philox4x32.ForBlock(p.Seed, block, p.Step, PhiloxStreams.Dropout);
 }

@@ -282,6 +282,17 @@ public sealed class LmuSystem
         return t;
     }
 
+    /// <summary>Ā as a double matrix (the scan's tables and powers are built from it).</summary>
+    internal Matrix<double> DiscreteAMatrix()
+    {
+        int d = Order;
+        return Matrix<double>.Build.Dense(d, d, (i, j) => _aBar[(i * d) + j]);
+    }
+
+    /// <summary>Āᵖ in double (repeated squaring, <see cref="DoubleProduct.Power"/>).</summary>
+    /// <param name="power">p ≥ 1.</param>
+    internal Matrix<double> DiscreteAPower(int power) => DoubleProduct.Power(DiscreteAMatrix(), power);
+
     /// <summary>Ā in float32, row-major.</summary>
     internal float[] DiscreteASingle() => Array.ConvertAll(_aBar, x => (float)x);
 

@@ -44,35 +44,27 @@ internal sealed class DropoutModelLayer : ModelLayer
     {
     }
 
-    public override void Forward(Backend backend, Slice w, Slice x, Slice y, int batch, int steps)
-    {
-        if (Mode.Training && Rate > 0)
-        {
-            backend.Dropout(x, y, Mask());
-        }
-        else
-        {
-            backend.Copy(x, y);
-        }
-    }
+    public override void Forward(Backend backend, Slice w, Slice x, Slice y, int batch, int steps) => Apply(backend, x, y);
 
+    /// <remarks>The mask is diagonal, so the gradient goes through the forward pass's own mask.</remarks>
     public override void Backward(Backend backend, Slice w, Slice grad, Slice x, Slice y, Slice gradY, Slice? gradX, int batch, int steps)
     {
-        if (gradX is not Slice gx)
+        if (gradX is Slice gx)
         {
-            return;
-        }
-
-        if (Mode.Training && Rate > 0)
-        {
-            backend.Dropout(gradY, gx, Mask());
-        }
-        else
-        {
-            backend.Copy(gradY, gx);
+            Apply(backend, gradY, gx);
         }
     }
 
-    private DropoutParams Mask() =>
-        new(Seed, Mode.Step, (uint)Math.Min(uint.MaxValue, Math.Round(Rate * 4294967296.0)), (float)(1 / (1 - Rate)));
+    /// <summary>to = from·mask/(1 − rate) in training, else a copy.</summary>
+    private void Apply(Backend backend, Slice from, Slice to)
+    {
+        if (Mode.Training && Rate > 0)
+        {
+            backend.Dropout(from, to, new DropoutParams(Seed, Mode.Step, (uint)Math.Min(uint.MaxValue, Math.Round(Rate * 4294967296.0)), (float)(1 / (1 - Rate))));
+        }
+        else
+        {
+            backend.Copy(from, to);
+        }
+    }
 }

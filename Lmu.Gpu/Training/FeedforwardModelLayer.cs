@@ -460,19 +460,8 @@ internal sealed class FeedforwardModelLayer : LmuMemoryLayer
         int d = Options.Order;
         if (_power is null || _powerSteps != steps || !_powerTheta.Equals(CurrentTheta))
         {
-            var a = MathNet.Numerics.LinearAlgebra.Matrix<double>.Build.Dense(d, d, (i, j) => CurrentSystem.DiscreteA[(i * d) + j]);
-            var power = DoubleProduct.Power(a, steps);
-            var w = new float[d * d];
-            for (int i = 0; i < d; i++)
-            {
-                for (int j = 0; j < d; j++)
-                {
-                    w[(i * d) + j] = (float)power[i, j];
-                }
-            }
-
             EnsureTensor(backend, ref _power, (long)d * d, "memory power");
-            backend.Upload(_power!.Sub(0, (long)d * d), w);
+            backend.Upload(_power!.Sub(0, (long)d * d), ScanPlan.RowMajor(CurrentSystem.DiscreteAPower(steps)));
             _powerSteps = steps;
             _powerTheta = CurrentTheta;
         }

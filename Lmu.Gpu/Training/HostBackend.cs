@@ -1,7 +1,6 @@
 using System.Numerics.Tensors;
 using Lmu.Gpu.Kernels.Cell;
 using Lmu.Gpu.Kernels.Memory;
-using Lmu.Gpu.Kernels.Spiking;
 using Lmu.Gpu.Kernels.Training;
 
 namespace Lmu.Gpu.Training;
@@ -322,7 +321,7 @@ internal sealed class HostBackend : Backend
             // One Philox call per four elements (its four words), where the kernel spends one per element.
             for (int block = from >> 2; block << 2 < to; block++)
             {
-                var words = Philox4x32.ForBlock(p.Seed, block, p.Step, PhiloxStreams.Dropout);
+                var words = DropoutKernels.Words(p, block);
                 for (int j = 0; j < 4; j++)
                 {
                     int i = (block << 2) + j;

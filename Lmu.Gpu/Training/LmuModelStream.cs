@@ -176,13 +176,9 @@ public sealed class LmuModelStream : IDisposable
             throw new ArgumentException($"The destination holds {destination.Length} values; the states are {length}.", nameof(destination));
         }
 
-        var sequence = _model.SequenceLayers;
-        int at = 0;
-        for (int s = 0; s < sequence.Count; s++)
+        foreach (var (state, at) in StateParts())
         {
-            int part = (int)sequence[s].StreamStateLength(Batch);
-            _backend.Download(_states[s].Sub(0, part), destination.Slice(at, part));
-            at += part;
+            _backend.Download(state, destination.Slice(at, (int)state.Length));
         }
     }
 
@@ -200,13 +196,9 @@ public sealed class LmuModelStream : IDisposable
         }
 
         LinearMemory.ThrowIfNotFinite(source, nameof(source));
-        var sequence = _model.SequenceLayers;
-        int at = 0;
-        for (int s = 0; s < sequence.Count; s++)
+        foreach (var (state, at) in StateParts())
         {
-            int part = (int)sequence[s].StreamStateLength(Batch);
-            _backend.Upload(_states[s].Sub(0, part), source.Slice(at, part));
-            at += part;
+            _backend.Upload(state, source.Slice(at, (int)state.Length));
         }
 
         _backend.Synchronize();
@@ -274,6 +266,19 @@ public sealed class LmuModelStream : IDisposable
         if ((long)Batch * steps * width > Array.MaxLength)
         {
             throw new ArgumentOutOfRangeException(nameof(steps), steps, $"B·T·width = {Batch}·{steps}·{width} exceeds one array; feed the sequence in shorter pieces.");
+        }
+    }
+
+    /// <summary>Each sequence layer's states and where they sit in a snapshot (<see cref="GetStates"/>).</summary>
+    private IEnumerable<(Slice State, int At)> StateParts()
+    {
+        var sequence = _model.SequenceLayers;
+        int at = 0;
+        for (int s = 0; s < sequence.Count; s++)
+        {
+            var state = _states[s].Sub(0, sequence[s].StreamStateLength(Batch));
+            yield return (state, at);
+            at += (int)state.Length;
         }
     }
 

@@ -73,9 +73,5 @@ internal static class CarrySegments
     public static float[] AdjointPower(LmuSystem system, int chunkLength, int segment) =>
         ScanPlan.Transposed(DoubleProduct.Power(ChunkPower(system, chunkLength), segment).Transpose());
 
-    private static Matrix<double> ChunkPower(LmuSystem system, int chunkLength)
-    {
-        int d = system.Order;
-        return DoubleProduct.Power(Matrix<double>.Build.Dense(d, d, (i, j) => system.DiscreteA[i * d + j]), chunkLength);
-    }
+    private static Matrix<double> ChunkPower(LmuSystem system, int chunkLength) => system.DiscreteAPower(chunkLength);
 }

@@ -75,12 +75,11 @@ internal sealed class ScanPlan
     /// <summary>Builds the tables for T steps with chunk length L (clamped to T).</summary>
     public static ScanPlan Create(LmuSystem system, int steps, int chunkLength)
     {
-        int d = system.Order;
         int length = Math.Clamp(chunkLength, 1, steps);
         int chunks = (steps + length - 1) / length;
         int last = steps - (chunks - 1) * length;
         double[] h = system.ImpulseResponse(length);
-        var a = Matrix<double>.Build.Dense(d, d, (i, j) => system.DiscreteA[i * d + j]);
+        var a = system.DiscreteAMatrix();
         var power = DoubleProduct.Power(a, length);
         var lastPower = last == length ? power : DoubleProduct.Power(a, last);
         return new ScanPlan(steps, length, ToSingle(h), Transposed(power), Transposed(lastPower), RowMajor(power));
@@ -104,7 +103,8 @@ internal sealed class ScanPlan
         return result;
     }
 
-    private static float[] RowMajor(Matrix<double> m)
+    /// <summary>A square double matrix as row-major floats: element [i·d + j] = M[i, j].</summary>
+    internal static float[] RowMajor(Matrix<double> m)
     {
         int d = m.RowCount;
         var result = new float[d * d];

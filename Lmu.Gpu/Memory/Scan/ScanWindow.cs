@@ -88,8 +88,7 @@ internal static class ScanWindow
 
     private static int Compute(LmuSystem system)
     {
-        int d = system.Order;
-        var a = Matrix<double>.Build.Dense(d, d, (i, j) => system.DiscreteA[i * d + j]);
+        var a = system.DiscreteAMatrix();
 
         // powers[j] = Ā^(2^j), squared until one is within the tolerance.
         var powers = new List<Matrix<double>> { a };
