@@ -5,11 +5,13 @@ namespace Lmu.Gpu.Cli;
 /// <summary>Options shared by several commands.</summary>
 internal static class CommonOptions
 {
-    /// <summary>--accelerator: auto, cpu, cuda, opencl or cpu-sim; defaults to LMU_ACCELERATOR, else auto.</summary>
+    /// <summary>--accelerator: auto, cpu, cuda, opencl or cpu-sim, the last three with an optional :index; defaults to
+    /// LMU_ACCELERATOR, else auto.</summary>
     public static Option<string?> Accelerator() => new("--accelerator", "-a")
     {
         Description = "auto (CUDA, then OpenCL, then CPU), cpu (host SIMD path), cuda, opencl, or cpu-sim " +
-                      "(ILGPU's CPU simulator, for testing kernels). Default: $LMU_ACCELERATOR, else auto.",
+                      "(ILGPU's CPU simulator, for testing kernels); cuda:1 picks the second CUDA GPU (lmu info numbers them). " +
+                      "Default: $LMU_ACCELERATOR, else auto.",
     };
 
     /// <summary>--order: the memory order d.</summary>

@@ -235,7 +235,7 @@ internal static class BenchMemoryCommand
                     checkError = CheckAgainstHost(memory, system, input, t, sequenceMethod, checkedSequences, finalOnly);
                 }
 
-                device = lmuDevice.Kind.ToName();
+                device = lmuDevice.Selection.ToString();
             }
 
             double median = Timings.Median(times);

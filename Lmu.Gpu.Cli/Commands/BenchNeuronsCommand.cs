@@ -103,7 +103,7 @@ internal static class BenchNeuronsCommand
             double median = Timings.Median(times);
             var c = CultureInfo.InvariantCulture;
             Console.Out.WriteLine(string.Create(c,
-                $"type={kind} accelerator={device.Kind.ToName()} neurons={n} steps={t} median_s={median:G6} neuron_updates_per_s={n * (double)t / median:G4} spikes={spikes}"));
+                $"type={kind} accelerator={device.Selection} neurons={n} steps={t} median_s={median:G6} neuron_updates_per_s={n * (double)t / median:G4} spikes={spikes}"));
             return 0;
         }));
         return command;

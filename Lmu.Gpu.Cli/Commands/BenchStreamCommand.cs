@@ -72,7 +72,7 @@ internal static class BenchStreamCommand
 
             double median = Timings.Median(times);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"model={name} accelerator={device.Kind.ToName()} B={b} piece={p} median_s={median:G4} steps_per_s={b * (double)p / median:G4}"));
+                $"model={name} accelerator={device.Selection} B={b} piece={p} median_s={median:G4} steps_per_s={b * (double)p / median:G4}"));
             return 0;
         }));
         return command;

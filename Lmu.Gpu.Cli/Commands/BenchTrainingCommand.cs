@@ -127,7 +127,7 @@ internal static class BenchTrainingCommand
 
             double median = Timings.Median(times);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"model=feedforward method={name}{(parse.GetValue(trainableTheta) ? " theta=trainable" : "")}{dense} accelerator={device.Kind.ToName()} d={d} T={t} B={b} n={n} median_s={median:G4} sequences_per_s={b / median:G4}"));
+                $"model=feedforward method={name}{(parse.GetValue(trainableTheta) ? " theta=trainable" : "")}{dense} accelerator={device.Selection} d={d} T={t} B={b} n={n} median_s={median:G4} sequences_per_s={b / median:G4}"));
             if (stepProfile is not null)
             {
                 var parts = stepProfile.MeanPerStep();

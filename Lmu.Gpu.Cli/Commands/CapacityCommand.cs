@@ -91,7 +91,7 @@ internal static class CapacityCommand
                     double mse = sum / ((double)count * (seqLength - window));
                     results[w, q] = mse;
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"T={window} delay={Fractions[q]:0.##}T delay_steps={delay} d={d} sequences={count} mse={mse:E3} method={memory.ResolveMethod(sequenceMethod, seqLength).ToName()} accelerator={device.Kind.ToName()} run_s={seconds:F3}"));
+                        $"T={window} delay={Fractions[q]:0.##}T delay_steps={delay} d={d} sequences={count} mse={mse:E3} method={memory.ResolveMethod(sequenceMethod, seqLength).ToName()} accelerator={device.Selection} run_s={seconds:F3}"));
                 }
             }
 

@@ -14,16 +14,16 @@ internal static class InfoCommand
             var devices = LmuDevice.ListDevices();
             var auto = devices.Any(d => d.Kind == AcceleratorKind.Cuda) ? AcceleratorKind.Cuda
                 : devices.Any(d => d.Kind == AcceleratorKind.OpenCL) ? AcceleratorKind.OpenCL : AcceleratorKind.Cpu;
-            Console.WriteLine($"{"accelerator",-9} {"#",2} {"memory",10} {"warp",5} {"group",6} {"SMs",5}  name");
+            Console.WriteLine($"{"accelerator",-11} {"memory",10} {"warp",5} {"group",6} {"SMs",5}  name");
             foreach (var d in devices)
             {
                 string memory = (d.MemoryBytes / (1024.0 * 1024 * 1024)).ToString("F1", CultureInfo.InvariantCulture) + " GiB";
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{d.Kind.ToName(),-9} {d.Index,2} {memory,10} {d.WarpSize,5} {d.MaxGroupSize,6} {d.Multiprocessors,5}  {d.Name}"));
+                    $"{d.Selection,-11} {memory,10} {d.WarpSize,5} {d.MaxGroupSize,6} {d.Multiprocessors,5}  {d.Name}"));
             }
 
             var first = devices.First(d => d.Kind == auto);
-            Console.WriteLine($"auto picks: {auto.ToName()} ({first.Name})");
+            Console.WriteLine($"auto picks: {first.Selection} ({first.Name}); --accelerator NAME opens another (cuda:1 is the second CUDA device)");
             string? env = Environment.GetEnvironmentVariable(AcceleratorKindParser.EnvironmentVariable);
             if (!string.IsNullOrWhiteSpace(env))
             {

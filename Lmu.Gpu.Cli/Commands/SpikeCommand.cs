@@ -109,7 +109,7 @@ internal static class SpikeCommand
             var c = CultureInfo.InvariantCulture;
             Console.Out.WriteLine(string.Create(c,
                 $"order={system.Order} theta={system.Theta:G4} neurons_per_dim={options.NeuronsPerDimension} neurons={lmu.Neurons} batch={b} steps={t} " +
-                $"type={parse.GetValue(type)} accelerator={device.Kind.ToName()} delay_rmse={error.DelayRmse:G4} delay_nrmse={error.DelayNrmse:G4} " +
+                $"type={parse.GetValue(type)} accelerator={device.Selection} delay_rmse={error.DelayRmse:G4} delay_nrmse={error.DelayNrmse:G4} " +
                 $"state_nrmse={error.StateNrmse:G4} spikes={result.TotalSpikes} seconds={result.Seconds:G4} neuron_updates_per_s={result.NeuronUpdatesPerSecond:G4}"));
             if (plotPath is not null)
             {

@@ -95,7 +95,7 @@ public static class TrainTasks
 
         string perDelay = string.Join(", ", delays.Select((d, q) => string.Create(Inv, $"{d}: {nrmse[q]:F1} %")));
         string summary = string.Create(Inv,
-            $"capacity: test NRMSE {mean:F1} % mean over delays at the best validation epoch (per delay {perDelay}) vs 100 % for predicting zero; T = {window}, {steps}-step sequences, {train.Count} train / {validation.Count} validation / {testCount} test, {model.ParameterCount:N0} params, {history.Count} epochs, {seconds:F1} s on {device.Kind.ToName()}");
+            $"capacity: test NRMSE {mean:F1} % mean over delays at the best validation epoch (per delay {perDelay}) vs 100 % for predicting zero; T = {window}, {steps}-step sequences, {train.Count} train / {validation.Count} validation / {testCount} test, {model.ParameterCount:N0} params, {history.Count} epochs, {seconds:F1} s on {device.Selection}");
         Finish(history, s, "capacity");
         return new TaskReport("capacity", history, "NRMSE %", mean, 100, summary, details);
     }
@@ -160,7 +160,7 @@ public static class TrainTasks
             double nrmse = 100 * Nrmse(predicted, test.Targets!);
             double copy = 100 * Nrmse(test.Inputs, test.Targets!);
             string summary = string.Create(Inv,
-                $"mackey-glass: test NRMSE {nrmse:F3} % at the best validation epoch (paper, corrected: LSTM 5.872 %, LMU 4.873 %, hybrid 4.473 %; predicting zero 100 %, copying the input {copy:F1} %); {layers} × LMU({units}, d=4, θ=4) + Dense(1), {model.ParameterCount:N0} params, {trainSeries} train / {half - trainSeries} validation / {half} test series × {steps} steps, {history.Count} epochs, {seconds:F1} s on {device.Kind.ToName()}");
+                $"mackey-glass: test NRMSE {nrmse:F3} % at the best validation epoch (paper, corrected: LSTM 5.872 %, LMU 4.873 %, hybrid 4.473 %; predicting zero 100 %, copying the input {copy:F1} %); {layers} × LMU({units}, d=4, θ=4) + Dense(1), {model.ParameterCount:N0} params, {trainSeries} train / {half - trainSeries} validation / {half} test series × {steps} steps, {history.Count} epochs, {seconds:F1} s on {device.Selection}");
             var details = new Dictionary<string, double>
             {
                 ["nrmse"] = nrmse, ["copy_nrmse"] = copy, ["parameters"] = model.ParameterCount, ["seconds"] = seconds,
@@ -265,7 +265,7 @@ public static class TrainTasks
         int majority = test.Labels!.GroupBy(l => l).Max(g => g.Count());
         double chance = 100.0 * majority / testCount;
         string summary = string.Create(Inv,
-            $"psmnist: test accuracy {100 * eval.Accuracy:F2} % (loss {eval.Loss:F4}) vs {chance:F1} % for the majority class; model {(feedforward ? "feedforward" : "paper")} ({units} units, d = {order}, θ = {pixels}), {model.ParameterCount:N0} params, {trainCount} train / {testCount} test from '{dir}', {history.Count} epochs, {seconds:F1} s on {device.Kind.ToName()}");
+            $"psmnist: test accuracy {100 * eval.Accuracy:F2} % (loss {eval.Loss:F4}) vs {chance:F1} % for the majority class; model {(feedforward ? "feedforward" : "paper")} ({units} units, d = {order}, θ = {pixels}), {model.ParameterCount:N0} params, {trainCount} train / {testCount} test from '{dir}', {history.Count} epochs, {seconds:F1} s on {device.Selection}");
         var details = new Dictionary<string, double>
         {
             ["accuracy"] = 100 * eval.Accuracy, ["loss"] = eval.Loss, ["parameters"] = model.ParameterCount, ["seconds"] = seconds,

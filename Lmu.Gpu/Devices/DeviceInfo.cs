@@ -9,4 +9,9 @@ namespace Lmu.Gpu;
 /// <param name="MaxGroupSize">The most threads per group.</param>
 /// <param name="Multiprocessors">Multiprocessors (SMs) or compute units.</param>
 public sealed record DeviceInfo(
-    AcceleratorKind Kind, int Index, string Name, long MemoryBytes, int WarpSize, int MaxGroupSize, int Multiprocessors);
+    AcceleratorKind Kind, int Index, string Name, long MemoryBytes, int WarpSize, int MaxGroupSize, int Multiprocessors)
+{
+    /// <summary>What opens this device: <see cref="LmuDevice.Open(DeviceSelection)"/> takes it, and its text
+    /// (<c>cuda</c>, <c>cuda:1</c>) is the name <c>--accelerator</c> takes.</summary>
+    public DeviceSelection Selection => new(Kind, Index);
+}

@@ -16,9 +16,10 @@ public sealed class LmuDevice : IDisposable
     private readonly Context? _context;
     private readonly Accelerator? _accelerator;
 
-    private LmuDevice(AcceleratorKind kind, Context? context, Accelerator? accelerator, string name)
+    private LmuDevice(AcceleratorKind kind, int index, Context? context, Accelerator? accelerator, string name)
     {
         Kind = kind;
+        Index = index;
         _context = context;
         _accelerator = accelerator;
         Name = name;
@@ -26,6 +27,13 @@ public sealed class LmuDevice : IDisposable
 
     /// <summary>The backend actually in use (never <see cref="AcceleratorKind.Auto"/>).</summary>
     public AcceleratorKind Kind { get; }
+
+    /// <summary>The device's index among its backend's devices (0 for the host path).</summary>
+    public int Index { get; }
+
+    /// <summary>The backend and index: what <see cref="Open(DeviceSelection)"/> takes to open this device again, and
+    /// what its <see cref="DeviceSelection.ToString"/> writes (<c>cuda</c>, <c>cuda:1</c>).</summary>
+    public DeviceSelection Selection => new(Kind, Index);
 
     /// <summary>The device name.</summary>
     public string Name { get; }
@@ -48,22 +56,62 @@ public sealed class LmuDevice : IDisposable
     /// <summary>True once disposed.</summary>
     public bool IsDisposed { get; private set; }
 
-    /// <summary>Opens the device of the given kind. <see cref="AcceleratorKind.Auto"/> picks CUDA, then OpenCL,
-    /// then the host path.</summary>
+    /// <summary>Opens the first device of the given kind. <see cref="AcceleratorKind.Auto"/> picks CUDA, then
+    /// OpenCL, then the host path.</summary>
     /// <param name="kind">The backend.</param>
     /// <returns>The opened device.</returns>
     /// <exception cref="InvalidOperationException">An explicitly named backend has no device here: there is no
     /// silent fallback.</exception>
-    public static LmuDevice Open(AcceleratorKind kind = AcceleratorKind.Auto)
+    public static LmuDevice Open(AcceleratorKind kind = AcceleratorKind.Auto) => Open(kind, 0);
+
+    /// <summary>Opens device <paramref name="index"/> of the given backend (as <see cref="ListDevices"/> and
+    /// <c>lmu info</c> number them), e.g. the second GPU of a machine with several.</summary>
+    /// <param name="kind">The backend.</param>
+    /// <param name="index">The device's index among that backend's devices; 0 for <see cref="AcceleratorKind.Auto"/>
+    /// and <see cref="AcceleratorKind.Cpu"/>.</param>
+    /// <returns>The opened device.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> is negative, is not 0 for auto or cpu,
+    /// or is past the backend's last device (the message says how many there are).</exception>
+    /// <exception cref="InvalidOperationException">An explicitly named backend has no device here: there is no
+    /// silent fallback.</exception>
+    public static LmuDevice Open(AcceleratorKind kind, int index) => OpenDevice(kind, index, nameof(index));
+
+    /// <summary>Opens the selected device (<see cref="Open(AcceleratorKind, int)"/>).</summary>
+    /// <param name="selection">The backend and device index, e.g. from
+    /// <see cref="AcceleratorKindParser.ParseSelection"/>.</param>
+    /// <returns>The opened device.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">The index is out of range for the backend.</exception>
+    /// <exception cref="InvalidOperationException">The backend has no device here.</exception>
+    public static LmuDevice Open(DeviceSelection selection) => OpenDevice(selection.Kind, selection.Index, nameof(selection));
+
+    private static LmuDevice OpenDevice(AcceleratorKind kind, int index, string indexParameter)
     {
+        if (index < 0)
+        {
+            throw new ArgumentOutOfRangeException(indexParameter, $"The device index must be 0 or more (got {index}).");
+        }
+
+        if (index != 0 && kind is AcceleratorKind.Auto or AcceleratorKind.Cpu)
+        {
+            throw new ArgumentOutOfRangeException(indexParameter,
+                $"{kind.ToName()}:{index}: {kind.ToName()} has a single device (index 0); name the backend to pick one of several GPUs.");
+        }
+
         switch (kind)
         {
             case AcceleratorKind.Cpu:
-                return new LmuDevice(AcceleratorKind.Cpu, null, null, HostName());
+                return new LmuDevice(AcceleratorKind.Cpu, 0, null, null, HostName());
             case AcceleratorKind.CpuSimulator:
             {
                 var context = Context.Create(b => b.DefaultCPU().EnableAlgorithms());
-                return Wrap(AcceleratorKind.CpuSimulator, context, context.CreateCPUAccelerator(0));
+                int count = context.GetCPUDevices().Count;
+                if (index >= count)
+                {
+                    context.Dispose();
+                    throw PastLastDevice(kind, index, count, indexParameter);
+                }
+
+                return Wrap(AcceleratorKind.CpuSimulator, index, context, context.CreateCPUAccelerator(index));
             }
 
             case AcceleratorKind.Cuda:
@@ -79,12 +127,18 @@ public sealed class LmuDevice : IDisposable
                         : "No usable OpenCL device was found (ILGPU needs OpenCL 2.0, or 3.0 with the generic address space).");
                 }
 
+                if (index >= devices)
+                {
+                    context.Dispose();
+                    throw PastLastDevice(kind, index, devices, indexParameter);
+                }
+
                 try
                 {
                     Accelerator acc = kind == AcceleratorKind.Cuda
-                        ? context.CreateCudaAccelerator(0)
-                        : context.CreateCLAccelerator(0);
-                    return Wrap(kind, context, acc);
+                        ? context.CreateCudaAccelerator(index)
+                        : context.CreateCLAccelerator(index);
+                    return Wrap(kind, index, context, acc);
                 }
                 catch
                 {
@@ -118,11 +172,13 @@ public sealed class LmuDevice : IDisposable
 
     /// <summary>Opens the device named by <paramref name="name"/>, or by <c>LMU_ACCELERATOR</c> when it is null
     /// or empty, or auto.</summary>
-    /// <param name="name">auto, cpu, cuda, opencl, cpu-sim, or null.</param>
+    /// <param name="name">auto, cpu, cuda, opencl, cpu-sim, each but auto and cpu optionally with <c>:index</c>
+    /// (<c>cuda:1</c>), or null.</param>
     /// <returns>The opened device.</returns>
-    /// <exception cref="ArgumentException">The name is unknown.</exception>
+    /// <exception cref="ArgumentException">The name is unknown or its index is bad or out of range
+    /// (<see cref="ArgumentOutOfRangeException"/>, which says how many devices the backend has).</exception>
     /// <exception cref="InvalidOperationException">The named backend has no device here.</exception>
-    public static LmuDevice Open(string? name) => Open(AcceleratorKindParser.Resolve(name));
+    public static LmuDevice Open(string? name) => Open(AcceleratorKindParser.ResolveSelection(name));
 
     /// <summary>The kind <see cref="AcceleratorKind.Auto"/> would pick on this machine.</summary>
     /// <returns>Cuda, OpenCL or Cpu.</returns>
@@ -180,7 +236,7 @@ public sealed class LmuDevice : IDisposable
     }
 
     /// <inheritdoc/>
-    public override string ToString() => $"{Kind.ToName()}: {Name}";
+    public override string ToString() => $"{Selection}: {Name}";
 
     private static long HostMemory => GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
 
@@ -188,8 +244,13 @@ public sealed class LmuDevice : IDisposable
     private static int SimdLanes => System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? 16
         : System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated ? 8 : 4;
 
-    private static LmuDevice Wrap(AcceleratorKind kind, Context context, Accelerator accelerator) =>
-        new(kind, context, accelerator, accelerator.Name);
+    private static LmuDevice Wrap(AcceleratorKind kind, int index, Context context, Accelerator accelerator) =>
+        new(kind, index, context, accelerator, accelerator.Name);
+
+    private static ArgumentOutOfRangeException PastLastDevice(AcceleratorKind kind, int index, int count, string parameter) =>
+        new(parameter,
+            $"{kind.ToName()}:{index} was asked for, but this machine has {count} {kind.ToName()} device{(count == 1 ? "" : "s")} " +
+            $"({(count == 1 ? "index 0" : $"indices 0 to {count - 1}")}); lmu info lists them.");
 
     private static Context CreateGpuContext(AcceleratorKind kind)
     {
