@@ -1,3 +1,4 @@
+using Lmu.Gpu;
 using Lmu.Gpu.Kernels.Spiking;
 
 namespace Lmu.Spiking;
@@ -36,7 +37,7 @@ public static class BandLimitedNoise
         }
 
         var result = new float[(long)steps * batch];
-        Parallel.For(0, batch, b =>
+        Parallel.For(0, batch, HostThreads.Options, b =>
         {
             var cos = new double[components];
             var sin = new double[components];

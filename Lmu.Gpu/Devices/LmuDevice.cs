@@ -200,7 +200,7 @@ public sealed class LmuDevice : IDisposable
     {
         var result = new List<DeviceInfo>
         {
-            new(AcceleratorKind.Cpu, 0, HostName(), HostMemory, SimdLanes, Environment.ProcessorCount, Environment.ProcessorCount),
+            new(AcceleratorKind.Cpu, 0, HostName(), HostMemory, SimdLanes, HostThreads.Limit, HostThreads.Limit),
         };
         NativeLibraryResolver.EnsureInstalled();
         using var context = Context.Create(b => b.Default().EnableAlgorithms());
@@ -290,6 +290,6 @@ public sealed class LmuDevice : IDisposable
 
         string simd = System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? "AVX-512"
             : System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated ? "AVX2" : "SIMD-128";
-        return $"{model} ({Environment.ProcessorCount} threads, {simd}) host path";
+        return $"{model} ({HostThreads.Limit} threads, {simd}) host path";
     }
 }

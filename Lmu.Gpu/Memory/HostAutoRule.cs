@@ -14,7 +14,7 @@ internal static class HostAutoRule
     /// <param name="steps">T.</param>
     /// <param name="scanCost"><see cref="ForwardScanCost"/> or <see cref="AdjointScanCost"/>.</param>
     internal static bool PrefersScan(int order, int memories, int steps, double scanCost) =>
-        PrefersScan(order, memories, steps, scanCost, Environment.ProcessorCount);
+        PrefersScan(order, memories, steps, scanCost, HostThreads.Limit);
 
     /// <summary>
     /// The rule for <paramref name="processors"/> cores. Where the sequential run steps its memories in groups of eight
@@ -82,7 +82,7 @@ internal static class HostAutoRule
         // first rule.
         int length = HostMemoryEngine.ChooseChunkLength(order, memories, steps);
         long columns = (long)memories * ((steps + length - 1) / length);
-        bool manyChunks = steps >= 4 * length && columns >= 4L * Environment.ProcessorCount;
+        bool manyChunks = steps >= 4 * length && columns >= 4L * HostThreads.Limit;
         bool lockStep = order >= MinimumLockStepOrder && memories >= MinimumLockStepMemories && steps >= MinimumLockStepSteps;
         return manyChunks || lockStep;
     }

@@ -77,7 +77,7 @@ internal sealed class HostMemoryEngine : IMemoryEngine
             }
             else
             {
-                Parallel.For(0, _count, job.Run);
+                Parallel.For(0, _count, HostThreads.Options, job.Run);
             }
         }
     }
@@ -98,7 +98,7 @@ internal sealed class HostMemoryEngine : IMemoryEngine
 
     /// <summary>The host's chunk length for an order and B·k memories, without an engine.</summary>
     internal static int ChooseChunkLength(int order, int memories, int steps) =>
-        ScanPlan.ChooseChunkLength(steps, memories, order, 16L * Environment.ProcessorCount);
+        ScanPlan.ChooseChunkLength(steps, memories, order, 16L * HostThreads.Limit);
 
     /// <summary>For runs that write every step, <see cref="HostAutoRule.PrefersScan(int, int, int, double)"/>; for
     /// final-only runs the scan skips phase C, so <see cref="HostAutoRule.PrefersScan(int, int, int)"/>, and the scan

@@ -65,7 +65,7 @@ internal static class DoubleProduct
     {
         Array.Clear(c);
         int blocks = (n + BlockColumns - 1) / BlockColumns;
-        int workers = (long)m * k * n < 1L << 18 ? 1 : Math.Min(blocks, 2 * Environment.ProcessorCount);
+        int workers = (long)m * k * n < 1L << 18 ? 1 : Math.Min(blocks, 2 * HostThreads.Limit);
         if (workers == 1)
         {
             Range(a, b, c, m, k, n, 0, blocks);
@@ -73,7 +73,7 @@ internal static class DoubleProduct
         }
 
         int per = (blocks + workers - 1) / workers;
-        Parallel.For(0, workers, w => Range(a, b, c, m, k, n, w * per, Math.Min(blocks, (w + 1) * per)));
+        Parallel.For(0, workers, HostThreads.Options, w => Range(a, b, c, m, k, n, w * per, Math.Min(blocks, (w + 1) * per)));
     }
 
     /// <summary>Column blocks <paramref name="from"/> … <paramref name="to"/> − 1 of C, depth by depth, in 512-bit

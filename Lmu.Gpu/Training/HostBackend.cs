@@ -162,7 +162,7 @@ internal sealed class HostBackend : Backend
     /// each): one task per row would cost more than a row's work where rows are short.</summary>
     private static void ForRowBlocks(int rows, Action<int, int> body)
     {
-        int size = Math.Max(256, rows / (4 * Environment.ProcessorCount));
+        int size = Math.Max(256, rows / (4 * HostThreads.Limit));
         int blocks = (rows + size - 1) / size;
         if (blocks <= 1)
         {
@@ -170,7 +170,7 @@ internal sealed class HostBackend : Backend
             return;
         }
 
-        Parallel.For(0, blocks, b => body(b * size, Math.Min(rows, (b + 1) * size)));
+        Parallel.For(0, blocks, HostThreads.Options, b => body(b * size, Math.Min(rows, (b + 1) * size)));
     }
 
     public override void DenseBackwardInput(DenseParams p, Slice dZ, Slice w, Slice dX)
@@ -379,7 +379,7 @@ internal sealed class HostBackend : Backend
                 return;
             }
 
-            Parallel.For(0, batch * k, id =>
+            Parallel.For(0, batch * k, HostThreads.Options, id =>
             {
                 int b = id / k;
                 int c = id % k;
@@ -434,7 +434,7 @@ internal sealed class HostBackend : Backend
                 return;
             }
 
-            Parallel.For(0, batch * k, id =>
+            Parallel.For(0, batch * k, HostThreads.Options, id =>
             {
                 int b = id / k;
                 int c = id % k;

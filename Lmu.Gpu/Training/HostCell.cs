@@ -17,7 +17,7 @@ internal static unsafe class HostCell
     internal static int? LaneWidthOverride;
 
     /// <summary>Sequences in lock step: 8 where that still gives every core a group of them, else 4.</summary>
-    internal static int LaneWidth(int batch) => LaneWidthOverride ?? (batch >= 8 * Environment.ProcessorCount ? 8 : 4);
+    internal static int LaneWidth(int batch) => LaneWidthOverride ?? (batch >= 8 * HostThreads.Limit ? 8 : 4);
 
     /// <summary>See <see cref="Backend.CellForward"/>; <paramref name="transposes"/> keeps the weights' transposes
     /// between calls (null: made for this call).</summary>
@@ -43,7 +43,7 @@ internal static unsafe class HostCell
         float[] sa = sys.Tensor.Host!;
         int so = (int)sys.Offset;
         int width = LaneWidth(batch);
-        Parallel.For(0, (batch + width - 1) / width, group =>
+        Parallel.For(0, (batch + width - 1) / width, HostThreads.Options, group =>
         {
             int b0 = group * width;
             int lanes = Math.Min(width, batch - b0);
@@ -171,7 +171,7 @@ internal static unsafe class HostCell
         bool hh = p.Has(CellFlags.HiddenToHidden);
 
         int width = LaneWidth(batch);
-        Parallel.For(0, (batch + width - 1) / width, group =>
+        Parallel.For(0, (batch + width - 1) / width, HostThreads.Options, group =>
         {
             int b0 = group * width;
             int lanes = Math.Min(width, batch - b0);

@@ -158,6 +158,6 @@ internal static unsafe class HostDense
             return;
         }
 
-        Parallel.For(0, ranges, k => body(k * RangeRows, Math.Min(rows, (k + 1) * RangeRows)));
+        Parallel.For(0, ranges, HostThreads.Options, k => body(k * RangeRows, Math.Min(rows, (k + 1) * RangeRows)));
     }
 }

@@ -42,7 +42,7 @@ internal static class HostOuter
         }
 
         long work = (long)p.Batch * p.Steps * p.P * p.Q;
-        int workers = Math.Clamp((int)Math.Min(Environment.ProcessorCount, work / (1 << 20)), 1, Math.Max(1, chunks.Count));
+        int workers = Math.Clamp((int)Math.Min(HostThreads.Limit, work / (1 << 20)), 1, Math.Max(1, chunks.Count));
         if (workers == 1)
         {
             var packs = Packs.ForThread(p.P);
@@ -55,7 +55,7 @@ internal static class HostOuter
         }
 
         var partial = new float[workers][];
-        Parallel.For(0, workers, wk =>
+        Parallel.For(0, workers, HostThreads.Options, wk =>
         {
             var sum = new float[p.P * p.Q];
             var packs = Packs.ForThread(p.P);

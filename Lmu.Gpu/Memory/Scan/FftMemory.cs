@@ -29,7 +29,7 @@ internal sealed class FftMemory
 
         double[] h = system.ImpulseResponse(steps);
         _spectra = new Complex32[_order][];
-        Parallel.For(0, _order, i =>
+        Parallel.For(0, _order, HostThreads.Options, i =>
         {
             var spectrum = new Complex32[_length];
             for (int k = 0; k < steps; k++)
@@ -55,7 +55,7 @@ internal sealed class FftMemory
 
             Fourier.Forward(u, FourierOptions.NoScaling);
             long offset = (long)b * _steps * _order;
-            Parallel.For(0, _order, () => new Complex32[_length], (i, _, y) =>
+            Parallel.For(0, _order, HostThreads.Options, () => new Complex32[_length], (i, _, y) =>
             {
                 var h = _spectra[i];
                 for (int f = 0; f < _length; f++)
