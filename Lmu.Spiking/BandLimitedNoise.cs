@@ -37,7 +37,7 @@ public static class BandLimitedNoise
         }
 
         var result = new float[(long)steps * batch];
-        Parallel.For(0, batch, HostThreads.Options, b =>
+        HostThreads.For(batch, b =>
         {
             var cos = new double[components];
             var sin = new double[components];

@@ -49,7 +49,7 @@ public static class DecoderSolver
         var rhs = new double[chunks][];
         var maxima = new double[chunks];
         bool primal = n <= s;
-        Parallel.For(0, chunks, HostThreads.Options, c =>
+        HostThreads.For(chunks, c =>
         {
             int k0 = c * ChunkNeurons;
             int width = Math.Min(ChunkNeurons, n - k0);
@@ -123,7 +123,7 @@ public static class DecoderSolver
 
         var w = total.Cholesky().Solve(x).ToArray();
         var decoders = new double[n];
-        Parallel.For(0, chunks, HostThreads.Options, c =>
+        HostThreads.For(chunks, c =>
         {
             int k0 = c * ChunkNeurons;
             int width = Math.Min(ChunkNeurons, n - k0);

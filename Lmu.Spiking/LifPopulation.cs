@@ -39,7 +39,7 @@ public sealed class LifPopulation : NeuronPopulation
         _p = model.Parameters;
         var v = new float[neurons];
         var j = new float[neurons];
-        Parallel.For(0L, (neurons + 3) / 4, HostThreads.Options, b =>
+        HostThreads.For((neurons + 3) / 4, b =>
         {
             var x = Philox4x32.ForBlock(seed, b, 0, PhiloxStreams.LifInitialVoltage);
             for (int w = 0; w < 4 && 4 * b + w < neurons; w++)
@@ -173,7 +173,7 @@ public sealed class LifPopulation : NeuronPopulation
         float[] v = _v!, r = _r!, j = _j!;
         uint[] counts = _counts!;
         long neurons = Neurons;
-        Parallel.For(0L, chunks, HostThreads.Options, c =>
+        HostThreads.For(chunks, c =>
         {
             long i0 = c * Chunk;
             long i1 = Math.Min(neurons, i0 + Chunk);

@@ -174,7 +174,7 @@ public sealed class PoissonPopulation : NeuronPopulation
         uint k1 = (uint)(Seed >> 32);
         uint[] table = _thresholds;
         long neurons = Neurons;
-        Parallel.For(0L, chunks, HostThreads.Options, c =>
+        HostThreads.For(chunks, c =>
         {
             long b0 = c * ChunkBlocks;
             long b1 = Math.Min(blocks, b0 + ChunkBlocks);

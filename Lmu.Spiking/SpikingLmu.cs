@@ -255,7 +255,7 @@ public sealed class SpikingLmu
 
         var v = new float[neurons];
         {
-            Parallel.For(0L, (neurons + 3) / 4, HostThreads.Options, b =>
+            HostThreads.For((neurons + 3) / 4, b =>
             {
                 var x = Philox4x32.ForBlock(Options.Seed, b, 0, PhiloxStreams.LmuInitialVoltage);
                 for (int w = 0; w < 4 && 4 * b + w < neurons; w++)
@@ -316,7 +316,7 @@ public sealed class SpikingLmu
 
             uint step = (uint)t;
             long rasterRow = (long)t * rasterNeurons;
-            Parallel.For(0, items, HostThreads.Options, item =>
+            HostThreads.For(items, item =>
             {
                 int e = item / chunksPerEnsemble;
                 int i = e % d;

@@ -67,14 +67,15 @@ public sealed class HostThreadsTests
     }
 
     /// <summary>Reads the IL of every method of the library (lambdas and iterators included): a call to a
-    /// <see cref="Parallel"/> loop without <see cref="ParallelOptions"/> would run on every core whatever the limit, and
+    /// <see cref="Parallel"/> loop without <see cref="ParallelOptions"/> would run on every core whatever the limit (the
+    /// library's loops go through <c>HostThreads.For</c>, which passes them), and
     /// a read of <see cref="Environment.ProcessorCount"/> outside <see cref="HostThreads"/> would size work for cores the
     /// limit may not give.</summary>
     [Test]
     public void EveryParallelLoopOfTheLibrary_TakesTheLimit()
     {
         var unlimited = new List<string>();
-        int loops = 0;
+        int loops = 0, limitedLoops = 0;
         foreach (var (method, callee) in LibraryCalls())
         {
             string where = $"{method.DeclaringType?.FullName}.{method.Name}";
@@ -86,6 +87,10 @@ public sealed class HostThreadsTests
                     unlimited.Add($"{where} calls Parallel.{callee.Name} without ParallelOptions");
                 }
             }
+            else if (callee.DeclaringType == typeof(HostThreads) && callee.Name == "For")
+            {
+                limitedLoops++;
+            }
             else if (callee.DeclaringType == typeof(Environment) && callee.Name == "get_ProcessorCount"
                      && method.DeclaringType != typeof(HostThreads))
             {
@@ -94,7 +99,8 @@ public sealed class HostThreadsTests
         }
 
         Assert.That(unlimited, Is.Empty);
-        Assert.That(loops, Is.GreaterThanOrEqualTo(25), "the IL reader found the loops it should have");
+        Assert.That(loops, Is.GreaterThanOrEqualTo(3), "the IL reader found HostThreads.For's and the FFT's loops");
+        Assert.That(limitedLoops, Is.GreaterThanOrEqualTo(25), "the IL reader found the library's loops");
     }
 
     [Test]

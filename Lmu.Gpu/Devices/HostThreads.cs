@@ -13,7 +13,7 @@ namespace Lmu.Gpu;
 /// parallel loop of the library takes at most <see cref="Limit"/> threads, the calling thread included, and the host
 /// path's work splits (scan chunk lengths, the sequential-or-scan rule of <see cref="SequenceMethod.Auto"/>) are sized
 /// for <see cref="Limit"/> threads, so results can differ in the last bits of float32 between limits, never by more
-/// than the methods' stated tolerances. With a limit of 1 the library's host work runs on one thread at a time.</para>
+/// than the methods' stated tolerances. With a limit of 1 the library's host work runs on the calling thread.</para>
 /// <para>MathNet.Numerics, which the spiking decoders' Cholesky solve runs in, has its own setting
 /// (<c>MathNet.Numerics.Control.MaxDegreeOfParallelism</c>).</para>
 /// <para>Kernels on a GPU or the CPU simulator are not affected: ILGPU schedules those.</para>
@@ -72,12 +72,44 @@ public static class HostThreads
         }
     }
 
-    /// <summary>Options for a loop of <paramref name="iterations"/> iterations: a loop of one runs on one thread.</summary>
-    /// <param name="iterations">The loop's length.</param>
-    /// <returns>The options.</returns>
-    internal static ParallelOptions OptionsFor(long iterations) => iterations <= 1 ? Serial : Options;
+    /// <summary>Runs <paramref name="body"/> for 0 … <paramref name="count"/> − 1 on at most <see cref="Limit"/>
+    /// threads. A single iteration, or a limit of 1, runs on the calling thread without <see cref="Parallel"/>'s
+    /// scheduling (which allocates a few hundred bytes per loop: in a streaming step of one sequence that was most
+    /// of what the step allocated).</summary>
+    /// <param name="count">The iterations.</param>
+    /// <param name="body">The loop body.</param>
+    internal static void For(int count, Action<int> body)
+    {
+        if (count <= 1 || Limit == 1)
+        {
+            for (int i = 0; i < count; i++)
+            {
+                body(i);
+            }
 
-    private static ParallelOptions Serial { get; } = new() { MaxDegreeOfParallelism = 1 };
+            return;
+        }
+
+        Parallel.For(0, count, Options, body);
+    }
+
+    /// <summary><see cref="For(int, Action{int})"/> over a long range.</summary>
+    /// <param name="count">The iterations.</param>
+    /// <param name="body">The loop body.</param>
+    internal static void For(long count, Action<long> body)
+    {
+        if (count <= 1 || Limit == 1)
+        {
+            for (long i = 0; i < count; i++)
+            {
+                body(i);
+            }
+
+            return;
+        }
+
+        Parallel.For(0L, count, Options, body);
+    }
 
     private static int ReadDefault() => EnvironmentSetting.Read(EnvironmentVariable, text =>
         int.TryParse(text.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int value) && value >= 1

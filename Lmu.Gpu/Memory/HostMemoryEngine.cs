@@ -77,7 +77,7 @@ internal sealed class HostMemoryEngine : IMemoryEngine
             }
             else
             {
-                Parallel.For(0, _count, HostThreads.Options, job.Run);
+                HostThreads.For(_count, job.Run);
             }
         }
     }

@@ -26,7 +26,7 @@ internal sealed unsafe class HostSequence(
         int groups = (count + Width - 1) / Width;
         if (groups > 1 && (long)steps * count * d * d >= ParallelWork)
         {
-            Parallel.For(0, groups, HostThreads.Options, g => Run(count, g));
+            HostThreads.For(groups, g => Run(count, g));
             return;
         }
 
@@ -131,7 +131,7 @@ internal sealed unsafe class HostSequence(
         int groups = (count + Width - 1) / Width;
         if (groups > 1 && (long)steps * count * d * d >= ParallelWork)
         {
-            Parallel.For(0, groups, HostThreads.Options, g => AdjointGroup(aRowMajor, bBar, gradients, count, channels, steps, lambda, inputGradient, theta, firstLambda, g));
+            HostThreads.For(groups, g => AdjointGroup(aRowMajor, bBar, gradients, count, channels, steps, lambda, inputGradient, theta, firstLambda, g));
             return;
         }
 

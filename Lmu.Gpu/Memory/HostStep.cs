@@ -40,7 +40,7 @@ internal static unsafe class HostStep
 
     /// <summary>The groups in parallel (its own method, so that the serial path allocates no closure).</summary>
     private static void InParallel(float[] aT, float[] bBar, float[] states, float[] next, float[] input, int groups) =>
-        Parallel.For(0, groups, HostThreads.Options, g => Group(aT, bBar, states, next, input, g));
+        HostThreads.For(groups, g => Group(aT, bBar, states, next, input, g));
 
     /// <summary>Memories 8·g … 8·g + 7 (fewer in the last group: its unused columns read zeros and write to scratch
     /// with scale 0).</summary>

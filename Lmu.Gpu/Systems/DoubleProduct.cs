@@ -73,7 +73,7 @@ internal static class DoubleProduct
         }
 
         int per = (blocks + workers - 1) / workers;
-        Parallel.For(0, workers, HostThreads.Options, w => Range(a, b, c, m, k, n, w * per, Math.Min(blocks, (w + 1) * per)));
+        HostThreads.For(workers, w => Range(a, b, c, m, k, n, w * per, Math.Min(blocks, (w + 1) * per)));
     }
 
     /// <summary>Column blocks <paramref name="from"/> … <paramref name="to"/> − 1 of C, depth by depth, in 512-bit

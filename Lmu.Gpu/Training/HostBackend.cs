@@ -170,7 +170,7 @@ internal sealed class HostBackend : Backend
             return;
         }
 
-        Parallel.For(0, blocks, HostThreads.Options, b => body(b * size, Math.Min(rows, (b + 1) * size)));
+        HostThreads.For(blocks, b => body(b * size, Math.Min(rows, (b + 1) * size)));
     }
 
     public override void DenseBackwardInput(DenseParams p, Slice dZ, Slice w, Slice dX)
@@ -379,7 +379,7 @@ internal sealed class HostBackend : Backend
                 return;
             }
 
-            Parallel.For(0, batch * k, HostThreads.Options, id =>
+            HostThreads.For(batch * k, id =>
             {
                 int b = id / k;
                 int c = id % k;
@@ -434,7 +434,7 @@ internal sealed class HostBackend : Backend
                 return;
             }
 
-            Parallel.For(0, batch * k, HostThreads.Options, id =>
+            HostThreads.For(batch * k, id =>
             {
                 int b = id / k;
                 int c = id % k;

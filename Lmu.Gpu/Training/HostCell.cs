@@ -39,21 +39,22 @@ internal static unsafe class HostCell
         float[] wmT = Transpose(w, p.OffWm, n, kd, transposes);
         float[]? whT = p.Has(CellFlags.HiddenToHidden) ? Transpose(w, p.OffWh, n, n, transposes) : null;
         float[]? wxT = p.Has(CellFlags.InputToHidden) ? Transpose(w, p.OffWx, n, nx, transposes) : null;
-        float[] bias = p.Has(CellFlags.HiddenBias) ? wa.AsSpan(wo + p.OffBh, n).ToArray() : new float[n];
+        float[] bias = HostScratch.Rent(n);
+        if (p.Has(CellFlags.HiddenBias))
+        {
+            wa.AsSpan(wo + p.OffBh, n).CopyTo(bias);
+        }
+
         float[] sa = sys.Tensor.Host!;
         int so = (int)sys.Offset;
         int width = LaneWidth(batch);
-        Parallel.For(0, (batch + width - 1) / width, HostThreads.Options, group =>
+        HostThreads.For((batch + width - 1) / width, group =>
         {
             int b0 = group * width;
             int lanes = Math.Min(width, batch - b0);
             ReadOnlySpan<float> weights = wa.AsSpan(wo);
-            var h = new float[width * n];
-            var hNext = new float[width * n];
-            var m = new float[width * kd];
-            var mNew = new float[width * kd];
-            var u = new float[width * k];
-            var xZero = new float[nx];
+            float[] h = HostScratch.Rent(width * n), hNext = HostScratch.Rent(width * n), m = HostScratch.Rent(width * kd),
+                mNew = HostScratch.Rent(width * kd), u = HostScratch.Rent(width * k), xZero = HostScratch.Rent(nx);
             for (int l = 0; l < lanes; l++)
             {
                 stateH.Span.Slice((b0 + l) * n, n).CopyTo(h.AsSpan(l * n, n));
@@ -149,7 +150,10 @@ internal static unsafe class HostCell
                     new ReadOnlySpan<float>(pm + (l * kd), kd).CopyTo(stateM.Span.Slice((b0 + l) * kd, kd));
                 }
             }
+
+            HostScratch.Return(h, hNext, m, mNew, u, xZero);
         });
+        HostScratch.Return(bias);
     }
 
     /// <summary>See <see cref="Backend.CellBackward"/>.</summary>
@@ -171,7 +175,7 @@ internal static unsafe class HostCell
         bool hh = p.Has(CellFlags.HiddenToHidden);
 
         int width = LaneWidth(batch);
-        Parallel.For(0, (batch + width - 1) / width, HostThreads.Options, group =>
+        HostThreads.For((batch + width - 1) / width, group =>
         {
             int b0 = group * width;
             int lanes = Math.Min(width, batch - b0);

@@ -61,7 +61,7 @@ internal static unsafe class HostDense
     {
         // Zeros (the bias of a layer without one, and the unused columns' input), then a sink for their outputs.
         int zeros = Math.Max(p.In, p.Out);
-        var scratch = new float[zeros + p.Out];
+        float[] scratch = HostScratch.Rent(zeros + p.Out);
         Ranges(p.Rows, (from, to) =>
         {
             using var xPin = x.Pin();
@@ -110,6 +110,7 @@ internal static unsafe class HostDense
                 }
             }
         });
+        HostScratch.Return(scratch);
     }
 
     /// <summary>dX[r] = Wᵀ·dZ[r] (or += with <see cref="DenseParams.Accumulate"/>).</summary>
@@ -120,7 +121,7 @@ internal static unsafe class HostDense
     public static void BackwardInput(DenseParams p, ReadOnlyMemory<float> dZ, ReadOnlyMemory<float> w, Memory<float> dX)
     {
         int zeros = Math.Max(p.In, p.Out);
-        var scratch = new float[zeros + p.In]; // zeros (the unused columns' input and bias), then a sink for their outputs
+        float[] scratch = HostScratch.Rent(zeros + p.In); // zeros (the unused columns' input and bias), then a sink for their outputs
         Ranges(p.Rows, (from, to) =>
         {
             using var zPin = dZ.Pin();
@@ -146,6 +147,7 @@ internal static unsafe class HostDense
                 }
             }
         });
+        HostScratch.Return(scratch);
     }
 
     /// <summary>Runs [0, rows) in ranges of <see cref="RangeRows"/> rows, in parallel where there are several.</summary>
@@ -158,6 +160,6 @@ internal static unsafe class HostDense
             return;
         }
 
-        Parallel.For(0, ranges, HostThreads.Options, k => body(k * RangeRows, Math.Min(rows, (k + 1) * RangeRows)));
+        HostThreads.For(ranges, k => body(k * RangeRows, Math.Min(rows, (k + 1) * RangeRows)));
     }
 }

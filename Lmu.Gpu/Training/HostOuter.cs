@@ -55,7 +55,7 @@ internal static class HostOuter
         }
 
         var partial = new float[workers][];
-        Parallel.For(0, workers, HostThreads.Options, wk =>
+        HostThreads.For(workers, wk =>
         {
             var sum = new float[p.P * p.Q];
             var packs = Packs.ForThread(p.P);

@@ -29,7 +29,7 @@ internal sealed class FftMemory
 
         double[] h = system.ImpulseResponse(steps);
         _spectra = new Complex32[_order][];
-        Parallel.For(0, _order, HostThreads.Options, i =>
+        HostThreads.For(_order, i =>
         {
             var spectrum = new Complex32[_length];
             for (int k = 0; k < steps; k++)

@@ -49,7 +49,7 @@ internal static unsafe class HostScan
             });
 
             // Phase B: carries, serial over the chunks of each sequence.
-            Parallel.For(0, n, HostThreads.OptionsFor(n), seq =>
+            HostThreads.For(n, seq =>
             {
                 var s = new float[d];
                 for (int c = 0; c < chunks; c++)
@@ -201,7 +201,7 @@ internal static unsafe class HostScan
                 bool write = pass == 3;
                 if (write)
                 {
-                    Parallel.For(0, n, HostThreads.OptionsFor(n), seq =>
+                    HostThreads.For(n, seq =>
                     {
                         var s = new float[d];
                         for (int c = chunks - 2; c >= 0; c--)
@@ -346,7 +346,7 @@ internal static unsafe class HostScan
             else
             {
                 float* g0 = gradients, l0 = lambda, du0 = inputGradient, f0 = firstLambda;
-                Parallel.For(0, n, HostThreads.OptionsFor(n), seq =>
+                HostThreads.For(n, seq =>
                 {
                     int b = seq / channels, ch = seq - b * channels;
                     var zero = new float[d];
@@ -405,7 +405,7 @@ internal static unsafe class HostScan
         }
 
         long size = (count + ranges - 1) / ranges;
-        Parallel.For(0L, ranges, HostThreads.Options, r =>
+        HostThreads.For(ranges, r =>
         {
             long from = r * size;
             long to = Math.Min(count, from + size);

@@ -99,7 +99,7 @@ internal static unsafe class HostWindow
             }
             else
             {
-                Parallel.For(0, groups, HostThreads.Options, Group);
+                HostThreads.For(groups, Group);
             }
         }
     }
