@@ -5,7 +5,7 @@ namespace Lmu.Gpu.Benchmarks.Training;
 
 /// <summary>
 /// Streaming inference (<see cref="LmuModelStream"/>): the latency of one step, and of a 100-step piece, for B
-/// sequences fed side by side; <see cref="Predict100"/> runs the same 100 steps through <see cref="LmuModel.Predict"/>
+/// sequences fed side by side; <see cref="Predict100"/> runs the same 100 steps through <see cref="LmuModel.Predict(float[], int, int, int, System.Threading.CancellationToken)"/>
 /// (from zero, no states carried) for the overhead of the stream. The device is <c>$LMU_ACCELERATOR</c> (default
 /// auto). Shapes: <c>mackey-glass</c> (4 × LMU cell(49, d = 4) + Dense(1), outputs per step), <c>psmnist-paper</c>
 /// (LMU cell(212, d = 256) + Dense(10), output at the last step), <c>psmnist-feedforward</c> (feedforward LMU(346,
@@ -65,7 +65,7 @@ public class StreamBenchmarks
         return _pieceOutput[0];
     }
 
-    /// <summary>The same 100 steps by <see cref="LmuModel.Predict"/>, from zero state.</summary>
+    /// <summary>The same 100 steps by <see cref="LmuModel.Predict(float[], int, int, int, System.Threading.CancellationToken)"/>, from zero state.</summary>
     /// <returns>An output.</returns>
     [Benchmark(Baseline = true)]
     public float Predict100() => _model.Predict(_piece, Batch, 100, Batch)[0];

@@ -4,7 +4,7 @@ namespace Lmu.Gpu.Cli.SelfTest;
 
 /// <summary>Self-test of streaming inference (<see cref="LmuModelStream"/>): a model of an LMU cell, a feedforward
 /// LMU whose memory runs by the scan from the carried state, and a dense head, fed on the device in pieces of uneven
-/// length and one step at a time, against <see cref="LmuModel.Predict"/> of the whole sequence on the host path with the
+/// length and one step at a time, against <see cref="LmuModel.Predict(float[], int, int, int, CancellationToken)"/> of the whole sequence on the host path with the
 /// same weights.</summary>
 internal sealed class StreamSelfTests : ISelfTestSuite
 {
@@ -32,7 +32,7 @@ internal sealed class StreamSelfTests : ISelfTestSuite
             .AddFeedforwardLmu(new FeedforwardLmuOptions { InputSize = 2, Units = units, Order = order, Theta = steps / 4.0, MemoryChannels = 2, Activation = Activation.Tanh })
             .AddDense(3);
 
-    /// <summary>The output after each piece against the host's <see cref="LmuModel.Predict"/> of the sequence so far
+    /// <summary>The output after each piece against the host's <see cref="LmuModel.Predict(float[], int, int, int, CancellationToken)"/> of the sequence so far
     /// (its own final-state product from zero).</summary>
     private static SelfTestResult CompareLastStep(LmuDevice device, int batch, int steps, int order, int units, int[] pieces)
     {

@@ -6,7 +6,7 @@ using NUnit.Framework;
 namespace Lmu.Gpu.Tests.Cli;
 
 /// <summary><c>lmu predict</c>: a saved model over a CSV file (whole, or in pieces) and over steps streamed on
-/// standard input gives what <see cref="LmuModel.Predict"/> gives; bad input gets a one-line reason.</summary>
+/// standard input gives what <see cref="LmuModel.Predict(float[], int, int, int, System.Threading.CancellationToken)"/> gives; bad input gets a one-line reason.</summary>
 [TestFixture]
 [NonParallelizable]
 public sealed class PredictCommandTests

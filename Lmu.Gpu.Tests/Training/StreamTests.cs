@@ -5,7 +5,7 @@ namespace Lmu.Gpu.Tests.Training;
 
 /// <summary>
 /// <see cref="LmuModelStream"/>: a sequence fed in pieces (or one step at a time) gives the outputs of
-/// <see cref="LmuModel.Predict"/> on the whole of it, on the host path and the CPU simulator, for cells, feedforward
+/// <see cref="LmuModel.Predict(float[], int, int, int, System.Threading.CancellationToken)"/> on the whole of it, on the host path and the CPU simulator, for cells, feedforward
 /// layers (sequential and scan, from a carried state) and last-step models. Tolerance: 2·10⁻⁵ of the largest output
 /// (float32 sums in another order: the scan against the sequential run, pieces against one run).
 /// </summary>

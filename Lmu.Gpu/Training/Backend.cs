@@ -78,6 +78,20 @@ internal abstract class Backend : IDisposable
 
     public abstract void ScatterLast(Slice src, Slice dst, int batch, int steps, int width);
 
+    /// <summary>Squared error over each sequence's real steps (fromStep ≤ t &lt; lengths[b]) of y [B, T, O]; dY is 0
+    /// elsewhere. Returns the summed squared error.</summary>
+    public abstract double SquaredError(Slice y, Slice target, Slice dY, int batch, int steps, int width, int fromStep, LabelTensor lengths, float scale);
+
+    /// <summary>dst [B, n] = src [B, T, n] at step lengths[b] − 1.</summary>
+    public abstract void SelectAt(Slice src, Slice dst, int batch, int steps, int width, LabelTensor lengths);
+
+    /// <summary>dst [B, T, n] at step lengths[b] − 1 = src [B, n]; the rest of dst must already be zero.</summary>
+    public abstract void ScatterAt(Slice src, Slice dst, int batch, int steps, int width, LabelTensor lengths);
+
+    /// <summary>Moves each sequence's lengths[b] real steps to the end of its T steps (zeros before them), or with
+    /// <paramref name="toEnd"/> false back to the start (zeros after them). src and dst [B, T, n] must not overlap.</summary>
+    public abstract void ShiftSteps(Slice src, Slice dst, int batch, int steps, int width, LabelTensor lengths, bool toEnd);
+
     public abstract void Adam(Slice w, Slice grad, Slice m, Slice v, AdamParams p);
 
     public abstract void Sgd(Slice w, Slice grad, float step);

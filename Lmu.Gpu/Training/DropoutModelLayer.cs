@@ -4,7 +4,7 @@ namespace Lmu.Gpu.Training;
 
 /// <summary>
 /// Inverted dropout (Srivastava et al. 2014): in training every value is zeroed with probability <see cref="Rate"/> and
-/// the rest are scaled by 1/(1 − rate); in inference (<see cref="LmuModel.Predict"/>, <see cref="LmuModel.Evaluate"/>,
+/// the rest are scaled by 1/(1 − rate); in inference (<see cref="LmuModel.Predict(float[], int, int, int, CancellationToken)"/>, <see cref="LmuModel.Evaluate"/>,
 /// streams) it passes its input on. Between LMU layers it drops per step and unit; in the head, per unit. The mask comes
 /// from a counter-based generator keyed by the layer's seed and the training step (<see cref="DropoutKernels"/>), so the
 /// backward pass recomputes it and every device drops the same values.

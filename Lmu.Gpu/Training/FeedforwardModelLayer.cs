@@ -34,6 +34,7 @@ internal sealed class FeedforwardModelLayer : LmuMemoryLayer
     private Tensor? _gradMLast;
     private Tensor? _impulse;
     private Tensor? _power;
+    private Tensor? _uShifted;
     private float _powerTheta = float.NaN;
     private int _powerSteps;
     private float _impulseTheta = float.NaN;
@@ -67,6 +68,13 @@ internal sealed class FeedforwardModelLayer : LmuMemoryLayer
 
     /// <summary>Set by the model: the output (and its gradient) is [B, n] at the last step only.</summary>
     public bool LastStepOnly { get; set; }
+
+    /// <summary>Set by the model before each <see cref="Forward"/> and <see cref="Backward"/> of a
+    /// <see cref="LastStepOnly"/> layer: each sequence's real steps (<see cref="SequenceDataset.Lengths"/>), whose last one
+    /// gives the output, or null when every sequence has all T steps. With the impulse product the memory input is
+    /// moved to the end of the T steps first (m_{L−1} = Σ_{t&lt;L} H_{L−1−t}·u_t is the T-step product of the
+    /// moved input); run sequentially or by the scan, the memory's state is taken at step L − 1.</summary>
+    internal LabelTensor? Lengths { get; set; }
 
     public override int ParameterLength => _thetaOffset + 1;
 
@@ -255,7 +263,7 @@ internal sealed class FeedforwardModelLayer : LmuMemoryLayer
 
     public override void Dispose()
     {
-        foreach (var t in new[] { _u, _mSeq, _dZ, _gradM, _dU, _theta, _mLast, _xLast, _gradMLast, _impulse, _power })
+        foreach (var t in new[] { _u, _mSeq, _dZ, _gradM, _dU, _theta, _mLast, _xLast, _gradMLast, _impulse, _power, _uShifted })
         {
             t?.Dispose();
         }
@@ -277,17 +285,51 @@ internal sealed class FeedforwardModelLayer : LmuMemoryLayer
         if (UsesImpulsePath(steps))
         {
             var impulse = EnsureImpulse(backend, steps);
+            if (Lengths is { } lengths)
+            {
+                EnsureTensor(backend, ref _uShifted, (long)rows * k, "memory input moved to the end");
+                var shifted = _uShifted!.Sub(0, (long)rows * k);
+                backend.ShiftSteps(u, shifted, batch, steps, k, lengths, toEnd: true);
+                u = shifted;
+            }
+
             backend.DenseForward(new DenseParams(batch, steps * k, kd, ActivationCode.Linear, 0, 0), u, impulse, impulse.Sub(0, 1), mLast);
         }
         else
         {
             var m = _mSeq!.Sub(0, (long)rows * kd);
             MemoryForward(backend, batch, steps, u, m);
-            backend.SelectLast(m, mLast, batch, steps, kd);
+            SelectFinal(backend, m, mLast, batch, steps, kd);
         }
 
-        backend.SelectLast(x, xLast, batch, steps, o.InputSize);
+        SelectFinal(backend, x, xLast, batch, steps, o.InputSize);
         OutputForward(backend, w, mLast, xLast, y, batch);
+    }
+
+    /// <summary>dst [B, n] = src [B, T, n] at each sequence's last real step (T − 1 without <see cref="Lengths"/>).</summary>
+    private void SelectFinal(Backend backend, Slice src, Slice dst, int batch, int steps, int width)
+    {
+        if (Lengths is { } lengths)
+        {
+            backend.SelectAt(src, dst, batch, steps, width, lengths);
+        }
+        else
+        {
+            backend.SelectLast(src, dst, batch, steps, width);
+        }
+    }
+
+    /// <summary>dst [B, T, n] at each sequence's last real step = src [B, n].</summary>
+    private void ScatterFinal(Backend backend, Slice src, Slice dst, int batch, int steps, int width)
+    {
+        if (Lengths is { } lengths)
+        {
+            backend.ScatterAt(src, dst, batch, steps, width, lengths);
+        }
+        else
+        {
+            backend.ScatterLast(src, dst, batch, steps, width);
+        }
     }
 
     private void BackwardLastStep(Backend backend, Slice w, Slice grad, Slice x, Slice y, Slice gradY, Slice? gradX, int batch, int steps)
@@ -304,14 +346,25 @@ internal sealed class FeedforwardModelLayer : LmuMemoryLayer
         if (UsesImpulsePath(steps))
         {
             var impulse = EnsureImpulse(backend, steps);
-            backend.DenseBackwardInput(new DenseParams(batch, steps * k, kd, 0, 0, 0), gradMLast, impulse, _dU!.Sub(0, (long)rows * k));
+            var dU = _dU!.Sub(0, (long)rows * k);
+            if (Lengths is { } lengths)
+            {
+                // The product's input was the moved u: its gradient moves back (and is 0 on the padding).
+                var shifted = _uShifted!.Sub(0, (long)rows * k);
+                backend.DenseBackwardInput(new DenseParams(batch, steps * k, kd, 0, 0, 0), gradMLast, impulse, shifted);
+                backend.ShiftSteps(shifted, dU, batch, steps, k, lengths, toEnd: false);
+            }
+            else
+            {
+                backend.DenseBackwardInput(new DenseParams(batch, steps * k, kd, 0, 0, 0), gradMLast, impulse, dU);
+            }
         }
         else
         {
             var m = _mSeq!.Sub(0, (long)rows * kd);
             var gradM = _gradM!.Sub(0, (long)rows * kd);
             backend.Clear(gradM);
-            backend.ScatterLast(gradMLast, gradM, batch, steps, kd);
+            ScatterFinal(backend, gradMLast, gradM, batch, steps, kd);
             MemoryAdjoint(backend, grad, batch, steps, m, gradM);
         }
 
@@ -319,9 +372,9 @@ internal sealed class FeedforwardModelLayer : LmuMemoryLayer
         if (gradX is Slice gx && o.InputToHidden)
         {
             // W_x only reaches the last step: gather its rows, add dZ·W_x, put them back.
-            backend.SelectLast(gx, xLast, batch, steps, nx);
+            SelectFinal(backend, gx, xLast, batch, steps, nx);
             backend.DenseBackwardInput(new DenseParams(batch, nx, o.Units, 0, 0, 1), dZ, w.Sub(_wx, o.Units * nx), xLast);
-            backend.ScatterLast(xLast, gx, batch, steps, nx);
+            ScatterFinal(backend, xLast, gx, batch, steps, nx);
         }
     }
 

@@ -292,6 +292,71 @@ internal sealed class HostBackend : Backend
         }
     }
 
+    public override double SquaredError(Slice y, Slice target, Slice dY, int batch, int steps, int width, int fromStep, LabelTensor lengths, float scale)
+    {
+        Span<float> ys = y.Span;
+        Span<float> ts = target.Span;
+        Span<float> gs = dY.Span;
+        int[] length = lengths.Host!;
+        double sum = 0;
+        for (int b = 0; b < batch; b++)
+        {
+            int first = b * steps * width;
+            int from = first + (fromStep * width);
+            int to = first + (Math.Max(fromStep, length[b]) * width);
+            gs[first..from].Clear();
+            gs[to..(first + (steps * width))].Clear();
+            for (int i = from; i < to; i++)
+            {
+                float diff = ys[i] - ts[i];
+                sum += (double)diff * diff;
+                gs[i] = 2f * scale * diff;
+            }
+        }
+
+        return sum;
+    }
+
+    public override void SelectAt(Slice src, Slice dst, int batch, int steps, int width, LabelTensor lengths)
+    {
+        dst.Tensor.MarkWritten();
+        for (int b = 0; b < batch; b++)
+        {
+            src.Span.Slice(((b * steps) + lengths.Host![b] - 1) * width, width).CopyTo(dst.Span.Slice(b * width, width));
+        }
+    }
+
+    public override void ScatterAt(Slice src, Slice dst, int batch, int steps, int width, LabelTensor lengths)
+    {
+        dst.Tensor.MarkWritten();
+        for (int b = 0; b < batch; b++)
+        {
+            src.Span.Slice(b * width, width).CopyTo(dst.Span.Slice(((b * steps) + lengths.Host![b] - 1) * width, width));
+        }
+    }
+
+    public override void ShiftSteps(Slice src, Slice dst, int batch, int steps, int width, LabelTensor lengths, bool toEnd)
+    {
+        dst.Tensor.MarkWritten();
+        for (int b = 0; b < batch; b++)
+        {
+            int real = lengths.Host![b] * width;
+            int pad = (steps * width) - real;
+            var from = src.Span.Slice(b * steps * width, steps * width);
+            var to = dst.Span.Slice(b * steps * width, steps * width);
+            if (toEnd)
+            {
+                to[..pad].Clear();
+                from[..real].CopyTo(to[pad..]);
+            }
+            else
+            {
+                from[pad..].CopyTo(to);
+                to[real..].Clear();
+            }
+        }
+    }
+
     public override void Adam(Slice w, Slice grad, Slice m, Slice v, AdamParams p)
     {
         w.Tensor.MarkWritten();

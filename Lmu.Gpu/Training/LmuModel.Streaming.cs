@@ -8,7 +8,7 @@ public sealed partial class LmuModel
     /// <summary>
     /// Opens a stream of <paramref name="batch"/> sequences that are fed in pieces of any length: each
     /// <see cref="LmuModelStream.Run(ReadOnlySpan{float}, int)"/> continues from the states the previous one left, so the
-    /// outputs equal those of <see cref="Predict"/> on the whole sequence (to float32 rounding).
+    /// outputs equal those of <see cref="Predict(float[], int, int, int, CancellationToken)"/> on the whole sequence (to float32 rounding).
     /// </summary>
     /// <param name="batch">B ≥ 1: sequences advanced side by side.</param>
     /// <returns>The stream, at zero state. Dispose it (or the model) to free its buffers.</returns>

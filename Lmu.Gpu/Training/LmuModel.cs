@@ -29,6 +29,8 @@ public sealed partial class LmuModel : IDisposable
     private Tensor? _targets;
     private Tensor? _lossGrad;
     private LabelTensor? _labels;
+    private LabelTensor? _lengths;
+    private LabelTensor? _activeLengths;
     private int _wsBatch;
     private int _wsSteps;
     private bool _disposed;
@@ -156,7 +158,7 @@ public sealed partial class LmuModel : IDisposable
     }
 
     /// <summary>Appends inverted dropout: in training each value is zeroed with probability <paramref name="rate"/> and
-    /// the others scaled by 1/(1 − rate), a new mask every mini-batch; <see cref="Predict"/>, <see cref="Evaluate"/> and
+    /// the others scaled by 1/(1 − rate), a new mask every mini-batch; <see cref="Predict(float[], int, int, int, CancellationToken)"/>, <see cref="Evaluate"/> and
     /// streams pass values through. Before the dense head it acts on the sequence between LMU layers (per step and
     /// unit); after a dense layer, in the head.</summary>
     /// <param name="rate">The drop probability, 0 ≤ rate &lt; 1.</param>
@@ -262,10 +264,31 @@ public sealed partial class LmuModel : IDisposable
     /// <exception cref="ArgumentException">Lengths do not match, or T differs from <see cref="SequenceLength"/>.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled; nothing is
     /// returned.</exception>
-    public float[] Predict(float[] inputs, int count, int steps, int batchSize = 64, CancellationToken cancellationToken = default)
+    public float[] Predict(float[] inputs, int count, int steps, int batchSize = 64, CancellationToken cancellationToken = default) =>
+        Predict(inputs, count, steps, null, batchSize, cancellationToken);
+
+    /// <summary>Runs the model over sequences of different lengths, padded at the end to T steps.</summary>
+    /// <param name="inputs">[N, T, n_x]; sequence i's steps from <paramref name="lengths"/>[i] on are padding.</param>
+    /// <param name="count">N.</param>
+    /// <param name="steps">T.</param>
+    /// <param name="lengths">[N], each in 1 … T, or null for all T.</param>
+    /// <param name="batchSize">Sequences per launch.</param>
+    /// <param name="cancellationToken">Checked before every batch.</param>
+    /// <returns>[N, T, O] with <see cref="ReturnSequences"/> (the rows of padding steps hold what the model gives
+    /// there, and the real steps never depend on them), else [N, O] at each sequence's last real step.</returns>
+    /// <exception cref="ArgumentException">Lengths do not match, a length is outside 1 … T, or T differs from
+    /// <see cref="SequenceLength"/>.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled; nothing is
+    /// returned.</exception>
+    public float[] Predict(float[] inputs, int count, int steps, int[]? lengths, int batchSize = 64, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(inputs);
         var data = SequenceDataset.ForRegression(inputs, new float[(long)count * (ReturnSequences ? steps : 1) * OutputSize], count, steps, InputSize, OutputSize, ReturnSequences);
+        if (lengths is not null)
+        {
+            data = data.WithLengths(lengths);
+        }
+
         CheckData(data);
         int outPer = (ReturnSequences ? steps : 1) * OutputSize;
         var result = new float[(long)count * outPer];
@@ -279,7 +302,12 @@ public sealed partial class LmuModel : IDisposable
             int per = steps * InputSize;
             inputs.AsSpan(start * per, b * per).CopyTo(staging);
             _backend.Upload(_seqActs[0].Sub(0, (long)b * per), staging.AsSpan(0, b * per));
-            var output = ForwardPass(b, steps);
+            if (data.Lengths is not null)
+            {
+                _backend.UploadLabels(_lengths!, data.Lengths.AsSpan(start, b));
+            }
+
+            var output = ForwardPass(b, steps, data.Lengths is null ? null : _lengths);
             _backend.Download(output.Sub(0, (long)b * outPer), result.AsSpan(start * outPer, b * outPer));
         }
 
@@ -299,6 +327,7 @@ public sealed partial class LmuModel : IDisposable
     {
         ArgumentNullException.ThrowIfNull(data);
         CheckData(data);
+        CheckLengths(data, lossFromStep, nameof(data));
         batchSize = Math.Clamp(batchSize, 1, data.Count);
         EnsureWorkspace(batchSize, data.Steps);
         var indices = Enumerable.Range(0, data.Count).ToArray();
@@ -371,6 +400,12 @@ public sealed partial class LmuModel : IDisposable
         if (options.LossFromStep < 0 || (options.LossFromStep > 0 && (!ReturnSequences || options.LossFromStep >= train.Steps)))
         {
             throw new ArgumentOutOfRangeException(nameof(options), options.LossFromStep, $"LossFromStep must be in 0…{train.Steps - 1} and needs per-step outputs.");
+        }
+
+        CheckLengths(train, options.LossFromStep, nameof(train));
+        if (validation is not null)
+        {
+            CheckLengths(validation, options.LossFromStep, nameof(validation));
         }
 
         if (SequenceLength == 0)
@@ -643,8 +678,22 @@ public sealed partial class LmuModel : IDisposable
         }
 
         _backend.Upload(_seqActs[0].Sub(0, staging.Length), staging);
+        LabelTensor? lengths = null;
+        int[]? batchLengths = null;
+        if (data.Lengths is not null)
+        {
+            batchLengths = new int[b];
+            for (int i = 0; i < b; i++)
+            {
+                batchLengths[i] = data.Lengths[indices[i]];
+            }
+
+            _backend.UploadLabels(_lengths!, batchLengths);
+            lengths = _lengths;
+        }
+
         _backend.Profile?.Mark("data upload");
-        var output = ForwardPass(b, steps);
+        var output = ForwardPass(b, steps, lengths);
         int outRows = ReturnSequences ? b * steps : b;
         var grad = _lossGrad!.Sub(0, (long)outRows * OutputSize);
         if (data.IsClassification)
@@ -669,6 +718,20 @@ public sealed partial class LmuModel : IDisposable
         }
 
         _backend.Upload(_targets!.Sub(0, targets.Length), targets);
+        if (data.SequenceTargets && lengths is not null)
+        {
+            // Only each sequence's real steps from lossFromStep on (every length exceeds it: CheckLengths).
+            long real = 0;
+            foreach (int length in batchLengths!)
+            {
+                real += (long)(length - lossFromStep) * OutputSize;
+            }
+
+            double masked = _backend.SquaredError(output.Sub(0, targets.Length), _targets.Sub(0, targets.Length), grad, b, steps, OutputSize, lossFromStep, lengths, 1f / real);
+            _backend.Profile?.Mark("loss");
+            return (masked / real, 0);
+        }
+
         int fromElement = data.SequenceTargets ? lossFromStep * OutputSize : 0;
         long counted = (long)b * (tper - fromElement);
         double total = _backend.SquaredError(output.Sub(0, targets.Length), _targets.Sub(0, targets.Length), grad, tper, fromElement, 1f / counted);
@@ -676,11 +739,20 @@ public sealed partial class LmuModel : IDisposable
         return (total / counted, 0);
     }
 
-    private Slice ForwardPass(int batch, int steps)
+    /// <summary>The forward pass over the batch in the workspace. With <paramref name="lengths"/> (each sequence's real
+    /// steps) a last-step output is taken at each sequence's last real step; the backward pass that follows uses the
+    /// same lengths.</summary>
+    private Slice ForwardPass(int batch, int steps, LabelTensor? lengths = null)
     {
         int s = 0;
         var seqLayers = _layers.Where(l => l.IsSequence).ToList();
         bool lastStepLayer = EndsWithLastStepLayer(seqLayers);
+        _activeLengths = lengths;
+        if (lastStepLayer)
+        {
+            ((FeedforwardModelLayer)seqLayers[^1]).Lengths = lengths;
+        }
+
         foreach (var layer in seqLayers)
         {
             var y = lastStepLayer && s == seqLayers.Count - 1
@@ -695,7 +767,14 @@ public sealed partial class LmuModel : IDisposable
         if (!ReturnSequences && !lastStepLayer)
         {
             int width = _layers.Where(l => l.IsSequence).LastOrDefault()?.OutputWidth ?? InputSize;
-            _backend.SelectLast(_seqActs[s].All, _headActs[0].All, batch, steps, width);
+            if (lengths is not null)
+            {
+                _backend.SelectAt(_seqActs[s].All, _headActs[0].All, batch, steps, width, lengths);
+            }
+            else
+            {
+                _backend.SelectLast(_seqActs[s].All, _headActs[0].All, batch, steps, width);
+            }
         }
 
         int h = 0;
@@ -737,7 +816,14 @@ public sealed partial class LmuModel : IDisposable
         {
             int width = seqLayers[^1].OutputWidth;
             _backend.Clear(SeqSlice(_seqGrads[s], batch, steps, width));
-            _backend.ScatterLast(SeqSlice(_headGrads[0], batch, 1, width), _seqGrads[s].All, batch, steps, width);
+            if (_activeLengths is { } lengths)
+            {
+                _backend.ScatterAt(SeqSlice(_headGrads[0], batch, 1, width), _seqGrads[s].All, batch, steps, width, lengths);
+            }
+            else
+            {
+                _backend.ScatterLast(SeqSlice(_headGrads[0], batch, 1, width), _seqGrads[s].All, batch, steps, width);
+            }
         }
 
         for (int i = s - 1; i >= 0; i--)
@@ -899,6 +985,7 @@ public sealed partial class LmuModel : IDisposable
         _lossGrad = _headGrads[^1];
         _targets = _backend.Allocate(headRows * OutputSize, "targets");
         _labels = _backend.AllocateLabels(batch);
+        _lengths = _backend.AllocateLabels(batch);
     }
 
     private void DisposeWorkspace()
@@ -911,9 +998,27 @@ public sealed partial class LmuModel : IDisposable
 
         _targets?.Dispose();
         _labels?.Dispose();
+        _lengths?.Dispose();
         _seqActs = _seqGrads = _headActs = _headGrads = [];
         _wsBatch = 0;
         _wsSteps = 0;
+    }
+
+    /// <summary>With per-step targets, every sequence must have real steps in the loss: a length above
+    /// <paramref name="lossFromStep"/>.</summary>
+    private static void CheckLengths(SequenceDataset data, int lossFromStep, string parameter)
+    {
+        if (data.Lengths is null || !data.SequenceTargets || lossFromStep == 0)
+        {
+            return;
+        }
+
+        int i = Array.FindIndex(data.Lengths, l => l <= lossFromStep);
+        if (i >= 0)
+        {
+            throw new ArgumentException(
+                $"Sequence {i} has {data.Lengths[i]} real steps, none of them counted from step {lossFromStep} on (the loss's first step); drop it or lower the first step.", parameter);
+        }
     }
 
     private void CheckData(SequenceDataset data)

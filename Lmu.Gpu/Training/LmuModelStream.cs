@@ -4,7 +4,7 @@ namespace Lmu.Gpu.Training;
 /// Streaming inference with a trained <see cref="LmuModel"/>: B sequences fed in pieces of any length, one step
 /// (<see cref="Step(ReadOnlySpan{float})"/>) or many (<see cref="Run(ReadOnlySpan{float}, int)"/>) at a time. Each
 /// run continues from the states the previous one left (every LMU cell's hidden state and memory, every feedforward
-/// layer's memory), so a sequence cut into pieces gives the outputs of <see cref="LmuModel.Predict"/> on the whole of
+/// layer's memory), so a sequence cut into pieces gives the outputs of <see cref="LmuModel.Predict(float[], int, int, int, CancellationToken)"/> on the whole of
 /// it. Created by <see cref="LmuModel.OpenStream"/>.
 /// </summary>
 /// <remarks>

@@ -2,12 +2,14 @@ namespace Lmu.Gpu.Training;
 
 /// <summary>
 /// Sequences for training or evaluation: inputs [N, T, n_x] with either regression targets — per step [N, T, O] or
-/// per sequence [N, O] — or integer class labels [N].
+/// per sequence [N, O] — or integer class labels [N]. Sequences shorter than T are padded at the end and their
+/// lengths given with <see cref="WithLengths"/>.
 /// </summary>
 public sealed class SequenceDataset
 {
-    private SequenceDataset(float[] inputs, int count, int steps, int inputSize, float[]? targets, int targetSize, bool sequenceTargets, int[]? labels, int classes)
+    private SequenceDataset(float[] inputs, int count, int steps, int inputSize, float[]? targets, int targetSize, bool sequenceTargets, int[]? labels, int classes, int[]? lengths = null)
     {
+        Lengths = lengths;
         Inputs = inputs;
         Count = count;
         Steps = steps;
@@ -48,6 +50,41 @@ public sealed class SequenceDataset
 
     /// <summary>True for classification.</summary>
     public bool IsClassification => Labels is not null;
+
+    /// <summary>Each sequence's real steps (1 … T), or null when every sequence has all T. A shorter sequence is
+    /// padded at the end: its padding never reaches the loss, the accuracy or the gradients (per-step targets count
+    /// steps t &lt; L only; a last-step output is taken at step L − 1), whatever the padding holds.</summary>
+    public int[]? Lengths { get; }
+
+    /// <summary>The same sequences with per-sequence lengths: sequence i holds <paramref name="lengths"/>[i] real
+    /// steps, followed by padding up to T (what a batch of sequences of different lengths looks like once padded at the
+    /// end). The arrays are shared, not copied (the lengths are).</summary>
+    /// <param name="lengths">[N], each in 1 … T.</param>
+    /// <returns>The dataset with <see cref="Lengths"/> set.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="lengths"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="lengths"/> does not hold N values, or one is outside
+    /// 1 … T (the message names the first).</exception>
+    /// <remarks>The models are causal, so the outputs at a sequence's real steps never depend on its padding: training
+    /// with lengths gives each sequence the loss and gradients it would have alone at its own length. The memories still
+    /// run over all T steps of every sequence.</remarks>
+    public SequenceDataset WithLengths(int[] lengths)
+    {
+        ArgumentNullException.ThrowIfNull(lengths);
+        if (lengths.Length != Count)
+        {
+            throw new ArgumentException($"lengths has {lengths.Length} values; expected one per sequence ({Count}).", nameof(lengths));
+        }
+
+        for (int i = 0; i < lengths.Length; i++)
+        {
+            if (lengths[i] < 1 || lengths[i] > Steps)
+            {
+                throw new ArgumentException($"lengths[{i}] = {lengths[i]} is outside 1…{Steps} (the padded length T).", nameof(lengths));
+            }
+        }
+
+        return new SequenceDataset(Inputs, Count, Steps, InputSize, Targets, TargetSize, SequenceTargets, Labels, Classes, (int[])lengths.Clone());
+    }
 
     /// <summary>A regression dataset.</summary>
     /// <param name="inputs">[N, T, n_x].</param>
@@ -118,13 +155,14 @@ public sealed class SequenceDataset
         ArgumentOutOfRangeException.ThrowIfGreaterThan(start + count, Count);
         int per = Steps * InputSize;
         float[] inputs = Inputs.AsSpan(start * per, count * per).ToArray();
+        int[]? lengths = Lengths?.AsSpan(start, count).ToArray();
         if (Labels is not null)
         {
-            return new SequenceDataset(inputs, count, Steps, InputSize, null, TargetSize, false, Labels.AsSpan(start, count).ToArray(), Classes);
+            return new SequenceDataset(inputs, count, Steps, InputSize, null, TargetSize, false, Labels.AsSpan(start, count).ToArray(), Classes, lengths);
         }
 
         int tper = (SequenceTargets ? Steps : 1) * TargetSize;
-        return new SequenceDataset(inputs, count, Steps, InputSize, Targets!.AsSpan(start * tper, count * tper).ToArray(), TargetSize, SequenceTargets, null, 0);
+        return new SequenceDataset(inputs, count, Steps, InputSize, Targets!.AsSpan(start * tper, count * tper).ToArray(), TargetSize, SequenceTargets, null, 0, lengths);
     }
 
     private static void CheckInputs(float[] inputs, int count, int steps, int inputSize)
