@@ -47,6 +47,10 @@ internal static class KernelPtx
         ("dense-product-16", typeof(KernelPtx), nameof(DenseProductSide16), true),
         ("finish-splits", typeof(DenseProductKernels), nameof(DenseProductKernels.FinishSplits), false),
         ("dropout", typeof(DropoutKernels), nameof(DropoutKernels.Apply), false),
+        ("length-squared-error", typeof(LengthKernels), nameof(LengthKernels.SquaredError), false),
+        ("length-select", typeof(LengthKernels), nameof(LengthKernels.SelectAt), false),
+        ("length-scatter", typeof(LengthKernels), nameof(LengthKernels.ScatterAt), false),
+        ("length-shift", typeof(LengthKernels), nameof(LengthKernels.Shift), false),
     ];
 
     /// <summary>The kernel names <see cref="Compile(string, int, int)"/> knows.</summary>
