@@ -293,12 +293,19 @@ public sealed class ModelTests : SimulatorAndHostFixture
     }
 
     [Test]
-    public void Fit_ThrowsForSequenceLengthMismatch()
+    public void Model_RunsSequencesOfAnotherLength_AsPrefixesOfOneAnother()
     {
+        // Causal: trained on 10 steps, it evaluates 12, and the first 6 outputs of 12 steps are those of 6 steps.
         using var model = DelayModel(Host, 3, 2);
         model.Fit(DelayData(4, 10, 1, 1), new FitOptions { Epochs = 1, BatchSize = 4 });
-        var e = Assert.Throws<ArgumentException>(() => model.Evaluate(DelayData(4, 12, 1, 1)));
-        Assert.That(e!.Message, Does.Contain("12 steps").And.Contain("10 steps"));
+        Assert.That(model.SequenceLength, Is.EqualTo(10));
+        Assert.That(double.IsFinite(model.Evaluate(DelayData(4, 12, 1, 1)).Loss), Is.True);
+        float[] x = DelayData(2, 12, 1, 3).Inputs;
+        float[] longer = model.Predict(x, 2, 12);
+        float[] shorter = model.Predict([.. x.AsSpan(0, 6), .. x.AsSpan(12, 6)], 2, 6);
+        Assert.That(shorter, Is.EqualTo(longer.AsSpan(0, 6).ToArray().Concat(longer.AsSpan(12, 6).ToArray())).Within(1e-6));
+        model.Fit(DelayData(4, 7, 1, 4), new FitOptions { Epochs = 1, BatchSize = 4 });
+        Assert.That(model.SequenceLength, Is.EqualTo(10), "the first training length");
     }
 
     [Test]

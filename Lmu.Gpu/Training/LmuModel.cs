@@ -69,8 +69,9 @@ public sealed partial class LmuModel : IDisposable
     /// <summary>Outputs per step (or per sequence).</summary>
     public int OutputSize => Width;
 
-    /// <summary>The sequence length the model was trained on (0 until the first <see cref="Fit"/> or when loaded
-    /// without one). Later data must have this length.</summary>
+    /// <summary>The sequence length of the model's first training data (0 until the first <see cref="Fit"/>, or when
+    /// loaded from a file without one). For information only: the models are causal, so they run, evaluate and train on
+    /// sequences of any length, and a sequence's first t outputs do not depend on how long it goes on.</summary>
     public int SequenceLength { get; private set; }
 
     /// <summary>Trainable parameters (enabled weights, biases, trainable θ).</summary>
@@ -261,7 +262,7 @@ public sealed partial class LmuModel : IDisposable
     /// <param name="batchSize">Sequences per launch.</param>
     /// <param name="cancellationToken">Checked before every batch.</param>
     /// <returns>[N, T, O] with <see cref="ReturnSequences"/>, else [N, O].</returns>
-    /// <exception cref="ArgumentException">Lengths do not match, or T differs from <see cref="SequenceLength"/>.</exception>
+    /// <exception cref="ArgumentException">Lengths do not match.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled; nothing is
     /// returned.</exception>
     public float[] Predict(float[] inputs, int count, int steps, int batchSize = 64, CancellationToken cancellationToken = default) =>
@@ -276,8 +277,7 @@ public sealed partial class LmuModel : IDisposable
     /// <param name="cancellationToken">Checked before every batch.</param>
     /// <returns>[N, T, O] with <see cref="ReturnSequences"/> (the rows of padding steps hold what the model gives
     /// there, and the real steps never depend on them), else [N, O] at each sequence's last real step.</returns>
-    /// <exception cref="ArgumentException">Lengths do not match, a length is outside 1 … T, or T differs from
-    /// <see cref="SequenceLength"/>.</exception>
+    /// <exception cref="ArgumentException">Lengths do not match, or a length is outside 1 … T.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled; nothing is
     /// returned.</exception>
     public float[] Predict(float[] inputs, int count, int steps, int[]? lengths, int batchSize = 64, CancellationToken cancellationToken = default)
@@ -1027,11 +1027,6 @@ public sealed partial class LmuModel : IDisposable
         if (data.InputSize != InputSize)
         {
             throw new ArgumentException($"The data has {data.InputSize} input features per step; the model expects {InputSize}.", nameof(data));
-        }
-
-        if (SequenceLength > 0 && data.Steps != SequenceLength)
-        {
-            throw new ArgumentException($"The sequences have {data.Steps} steps; the model was trained on sequences of {SequenceLength} steps.", nameof(data));
         }
 
         if (data.IsClassification)
