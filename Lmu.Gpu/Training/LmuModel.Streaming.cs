@@ -17,8 +17,17 @@ public sealed partial class LmuModel
     /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
     /// <remarks>A stream runs with the model's current weights at every call, so it follows <see cref="Fit"/> and
     /// <see cref="SetParameters"/>. Several streams may be open at once; each keeps its own states. A model and its
-    /// streams are not thread-safe: use them from one thread at a time.</remarks>
+    /// streams may be called from several threads: the calls run one at a time (they share the model's buffers), so a
+    /// server can give each session its own stream of one model.</remarks>
     public LmuModelStream OpenStream(int batch = 1)
+    {
+        lock (_gate)
+        {
+            return OpenStreamLocked(batch);
+        }
+    }
+
+    private LmuModelStream OpenStreamLocked(int batch)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
         EnsureBuilt();

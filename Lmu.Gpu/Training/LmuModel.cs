@@ -10,7 +10,9 @@ namespace Lmu.Gpu.Training;
 /// vector on the device; Adam/SGD update it in one launch.
 /// </summary>
 /// <remarks>Every sequence starts from zero state; <see cref="OpenStream"/> feeds sequences in pieces and carries the
-/// states across them. Add all layers before the first use.</remarks>
+/// states across them. Add all layers before the first use. Thread-safe: the model's operations and those of its
+/// streams may be called from several threads and run one at a time (each is parallel inside, on the host path over
+/// <see cref="HostThreads.Limit"/> threads).</remarks>
 public sealed partial class LmuModel : IDisposable
 {
     private readonly List<ModelLayer> _layers = [];
@@ -29,6 +31,13 @@ public sealed partial class LmuModel : IDisposable
     private Tensor? _targets;
     private Tensor? _lossGrad;
     private LabelTensor? _labels;
+
+    /// <summary>Serialises every operation on the model and its streams: they share the workspace, the layers' buffers
+    /// and the host path's transposes.</summary>
+    private readonly object _gate = new();
+
+    /// <summary>The lock every operation on the model and its streams holds.</summary>
+    internal object Gate => _gate;
     private LabelTensor? _lengths;
     private LabelTensor? _activeLengths;
     private int _wsBatch;
@@ -127,6 +136,14 @@ public sealed partial class LmuModel : IDisposable
     /// <exception cref="InvalidOperationException">The model was already used.</exception>
     public LmuModel AddLmu(LmuCellOptions options)
     {
+        lock (_gate)
+        {
+            return AddLmuLocked(options);
+        }
+    }
+
+    private LmuModel AddLmuLocked(LmuCellOptions options)
+    {
         ArgumentNullException.ThrowIfNull(options);
         CheckSequenceLayer(options.InputSize);
         _layers.Add(new CellModelLayer(options));
@@ -140,6 +157,14 @@ public sealed partial class LmuModel : IDisposable
     /// <exception cref="InvalidOperationException">The model was already used.</exception>
     public LmuModel AddFeedforwardLmu(FeedforwardLmuOptions options)
     {
+        lock (_gate)
+        {
+            return AddFeedforwardLmuLocked(options);
+        }
+    }
+
+    private LmuModel AddFeedforwardLmuLocked(FeedforwardLmuOptions options)
+    {
         ArgumentNullException.ThrowIfNull(options);
         CheckSequenceLayer(options.InputSize);
         _layers.Add(new FeedforwardModelLayer(options) { SequenceMethod = _sequenceMethod });
@@ -152,6 +177,14 @@ public sealed partial class LmuModel : IDisposable
     /// <returns>This model.</returns>
     /// <exception cref="InvalidOperationException">The model was already used.</exception>
     public LmuModel AddDense(int units, Activation activation = Activation.Linear)
+    {
+        lock (_gate)
+        {
+            return AddDenseLocked(units, activation);
+        }
+    }
+
+    private LmuModel AddDenseLocked(int units, Activation activation)
     {
         ThrowIfBuilt();
         _layers.Add(new DenseModelLayer(Width, units, activation));
@@ -169,6 +202,14 @@ public sealed partial class LmuModel : IDisposable
     /// <remarks>The masks come from a counter-based generator keyed by the model's seed and the layer's position, so a
     /// training run is reproducible and drops the same values on every device.</remarks>
     public LmuModel AddDropout(double rate)
+    {
+        lock (_gate)
+        {
+            return AddDropoutLocked(rate);
+        }
+    }
+
+    private LmuModel AddDropoutLocked(double rate)
     {
         ThrowIfBuilt();
         if (!(rate >= 0 && rate < 1))
@@ -207,6 +248,14 @@ public sealed partial class LmuModel : IDisposable
     /// <returns>A new array.</returns>
     public float[] GetParameters()
     {
+        lock (_gate)
+        {
+            return GetParametersLocked();
+        }
+    }
+
+    private float[] GetParametersLocked()
+    {
         EnsureBuilt();
         var result = _backend.Download(_params!.All);
         _backend.Synchronize();
@@ -217,6 +266,14 @@ public sealed partial class LmuModel : IDisposable
     /// <param name="parameters">Exactly <see cref="ParameterVectorLength"/> finite values.</param>
     /// <exception cref="ArgumentException">Wrong length or a non-finite value.</exception>
     public void SetParameters(ReadOnlySpan<float> parameters)
+    {
+        lock (_gate)
+        {
+            SetParametersLocked(parameters);
+        }
+    }
+
+    private void SetParametersLocked(ReadOnlySpan<float> parameters)
     {
         EnsureBuilt();
         if (parameters.Length != _params!.Length)
@@ -240,6 +297,14 @@ public sealed partial class LmuModel : IDisposable
     /// <param name="weights">Weights with the layer's exact options.</param>
     /// <exception cref="ArgumentException">The layer is not an LMU cell, or the options differ.</exception>
     public void SetCellWeights(int layerIndex, LmuCellWeights weights)
+    {
+        lock (_gate)
+        {
+            SetCellWeightsLocked(layerIndex, weights);
+        }
+    }
+
+    private void SetCellWeightsLocked(int layerIndex, LmuCellWeights weights)
     {
         ArgumentNullException.ThrowIfNull(weights);
         EnsureBuilt();
@@ -281,6 +346,14 @@ public sealed partial class LmuModel : IDisposable
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled; nothing is
     /// returned.</exception>
     public float[] Predict(float[] inputs, int count, int steps, int[]? lengths, int batchSize = 64, CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            return PredictLocked(inputs, count, steps, lengths, batchSize, cancellationToken);
+        }
+    }
+
+    private float[] PredictLocked(float[] inputs, int count, int steps, int[]? lengths, int batchSize, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(inputs);
         var data = SequenceDataset.ForRegression(inputs, new float[(long)count * (ReturnSequences ? steps : 1) * OutputSize], count, steps, InputSize, OutputSize, ReturnSequences);
@@ -325,6 +398,14 @@ public sealed partial class LmuModel : IDisposable
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public Evaluation Evaluate(SequenceDataset data, int batchSize = 64, int lossFromStep = 0, CancellationToken cancellationToken = default)
     {
+        lock (_gate)
+        {
+            return EvaluateLocked(data, batchSize, lossFromStep, cancellationToken);
+        }
+    }
+
+    private Evaluation EvaluateLocked(SequenceDataset data, int batchSize, int lossFromStep, CancellationToken cancellationToken)
+    {
         ArgumentNullException.ThrowIfNull(data);
         CheckData(data);
         CheckLengths(data, lossFromStep, nameof(data));
@@ -365,6 +446,14 @@ public sealed partial class LmuModel : IDisposable
     /// <remarks>A mini-batch that has started always completes: cancellation takes effect between mini-batches, so the
     /// weights are never left half-updated.</remarks>
     public IReadOnlyList<EpochResult> Fit(SequenceDataset train, FitOptions options, SequenceDataset? validation = null, CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            return FitLocked(train, options, validation, cancellationToken);
+        }
+    }
+
+    private IReadOnlyList<EpochResult> FitLocked(SequenceDataset train, FitOptions options, SequenceDataset? validation, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(options);
@@ -519,6 +608,14 @@ public sealed partial class LmuModel : IDisposable
 
     /// <inheritdoc/>
     public void Dispose()
+    {
+        lock (_gate)
+        {
+            DisposeLocked();
+        }
+    }
+
+    private void DisposeLocked()
     {
         if (_disposed)
         {

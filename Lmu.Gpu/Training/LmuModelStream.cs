@@ -110,6 +110,14 @@ public sealed class LmuModelStream : IDisposable
     /// <exception cref="ObjectDisposedException">The stream or its model was disposed.</exception>
     public void Run(ReadOnlySpan<float> inputs, int steps, Span<float> outputs)
     {
+        lock (_model.Gate)
+        {
+            RunLocked(inputs, steps, outputs);
+        }
+    }
+
+    private void RunLocked(ReadOnlySpan<float> inputs, int steps, Span<float> outputs)
+    {
         ThrowIfDisposed();
         CheckSteps(steps);
         long expected = (long)Batch * steps * _model.InputSize;
@@ -169,6 +177,14 @@ public sealed class LmuModelStream : IDisposable
     /// memories), in layer order; treat it as opaque.</remarks>
     public void GetStates(Span<float> destination)
     {
+        lock (_model.Gate)
+        {
+            GetStatesLocked(destination);
+        }
+    }
+
+    private void GetStatesLocked(Span<float> destination)
+    {
         ThrowIfDisposed();
         long length = StateLength;
         if (destination.Length < length)
@@ -187,6 +203,14 @@ public sealed class LmuModelStream : IDisposable
     /// <exception cref="ArgumentException"><paramref name="source"/> has another length, or a NaN or infinity.</exception>
     /// <exception cref="ObjectDisposedException">The stream or its model was disposed.</exception>
     public void SetStates(ReadOnlySpan<float> source)
+    {
+        lock (_model.Gate)
+        {
+            SetStatesLocked(source);
+        }
+    }
+
+    private void SetStatesLocked(ReadOnlySpan<float> source)
     {
         ThrowIfDisposed();
         long length = StateLength;
@@ -211,6 +235,14 @@ public sealed class LmuModelStream : IDisposable
     /// <exception cref="ObjectDisposedException">The stream or its model was disposed.</exception>
     public void Reset(int sequence)
     {
+        lock (_model.Gate)
+        {
+            ResetLocked(sequence);
+        }
+    }
+
+    private void ResetLocked(int sequence)
+    {
         ThrowIfDisposed();
         ArgumentOutOfRangeException.ThrowIfNegative(sequence);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(sequence, Batch);
@@ -230,6 +262,14 @@ public sealed class LmuModelStream : IDisposable
     /// <exception cref="ObjectDisposedException">The stream or its model was disposed.</exception>
     public void Reset()
     {
+        lock (_model.Gate)
+        {
+            ResetLocked();
+        }
+    }
+
+    private void ResetLocked()
+    {
         ThrowIfDisposed();
         foreach (var state in _states)
         {
@@ -242,6 +282,14 @@ public sealed class LmuModelStream : IDisposable
 
     /// <inheritdoc/>
     public void Dispose()
+    {
+        lock (_model.Gate)
+        {
+            DisposeLocked();
+        }
+    }
+
+    private void DisposeLocked()
     {
         if (_disposed)
         {

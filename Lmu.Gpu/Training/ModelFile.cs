@@ -27,6 +27,14 @@ public sealed partial class LmuModel
     /// <exception cref="IOException">The file cannot be written.</exception>
     public void Save(string path)
     {
+        lock (_gate)
+        {
+            SaveLocked(path);
+        }
+    }
+
+    private void SaveLocked(string path)
+    {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         float[] parameters = GetParameters();
         byte[] bytes = new byte[parameters.Length * sizeof(float)];

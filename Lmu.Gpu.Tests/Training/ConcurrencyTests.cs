@@ -1,0 +1,85 @@
+using Lmu.Gpu.Training;
+using NUnit.Framework;
+
+namespace Lmu.Gpu.Tests.Training;
+
+/// <summary>
+/// One model called from several threads at once: <see cref="LmuModel.Predict(float[], int, int, int, System.Threading.CancellationToken)"/>
+/// from four threads, and four streams of one model stepped by four threads, each get what they get alone (the calls
+/// share the model's buffers and run one at a time).
+/// </summary>
+[TestFixture]
+public sealed class ConcurrencyTests : SimulatorAndHostFixture
+{
+    private const int Threads = 4;
+
+    private static LmuModel Model(LmuDevice device)
+    {
+        var model = new LmuModel(device, 2, returnSequences: true, seed: 6)
+            .AddLmu(new LmuCellOptions { InputSize = 2, Units = 12, Order = 6, Theta = 8, HiddenBias = true })
+            .AddFeedforwardLmu(new FeedforwardLmuOptions { InputSize = 12, Units = 10, Order = 8, Theta = 20 })
+            .AddDense(2);
+        model.SetParameters(model.ParametersWithNoise(seed: 7, width: 0.5));
+        return model;
+    }
+
+    private static float[] Inputs(int count, int steps, int seed)
+    {
+        var rng = new Random(seed);
+        return Enumerable.Range(0, count * steps * 2).Select(_ => (float)((2 * rng.NextDouble()) - 1)).ToArray();
+    }
+
+    [TestCase(false)]
+    [TestCase(true)]
+    public void Predict_FromSeveralThreads_GivesWhatEachGetsAlone(bool simulator)
+    {
+        using var model = Model(simulator ? Simulator : Host);
+        int steps = simulator ? 12 : 200, calls = simulator ? 3 : 25;
+        var inputs = Enumerable.Range(0, Threads).Select(i => Inputs(3, steps + (7 * i), 10 + i)).ToArray();
+        var alone = Enumerable.Range(0, Threads).Select(i => model.Predict(inputs[i], 3, steps + (7 * i))).ToArray();
+        var worst = new double[Threads];
+        Parallel.For(0, Threads, new ParallelOptions { MaxDegreeOfParallelism = Threads }, i =>
+        {
+            for (int c = 0; c < calls; c++)
+            {
+                float[] y = model.Predict(inputs[i], 3, steps + (7 * i), batchSize: 1 + (c % 3));
+                worst[i] = Math.Max(worst[i], y.Zip(alone[i], (a, b) => Math.Abs(a - b)).Max());
+            }
+        });
+
+        Assert.That(worst, Has.All.LessThanOrEqualTo(1e-6));
+    }
+
+    [TestCase(false)]
+    [TestCase(true)]
+    public void Streams_SteppedBySeveralThreads_GiveWhatPredictGives(bool simulator)
+    {
+        using var model = Model(simulator ? Simulator : Host);
+        int steps = simulator ? 8 : 120;
+        var inputs = Enumerable.Range(0, Threads).Select(i => Inputs(1, steps, 20 + i)).ToArray();
+        var expected = inputs.Select(x => model.Predict(x, 1, steps)).ToArray();
+        var streams = Enumerable.Range(0, Threads).Select(_ => model.OpenStream(1)).ToArray();
+        var worst = new double[Threads];
+        try
+        {
+            Parallel.For(0, Threads, new ParallelOptions { MaxDegreeOfParallelism = Threads }, i =>
+            {
+                for (int t = 0; t < steps; t++)
+                {
+                    float[] y = streams[i].Step(inputs[i].AsSpan(t * 2, 2));
+                    worst[i] = Math.Max(worst[i], Math.Max(Math.Abs(y[0] - expected[i][t * 2]), Math.Abs(y[1] - expected[i][(t * 2) + 1])));
+                }
+            });
+        }
+        finally
+        {
+            foreach (var stream in streams)
+            {
+                stream.Dispose();
+            }
+        }
+
+        double scale = expected.Max(e => e.Max(Math.Abs));
+        Assert.That(worst, Has.All.LessThanOrEqualTo(2e-5 * scale));
+    }
+}
