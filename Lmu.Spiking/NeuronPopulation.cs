@@ -6,6 +6,8 @@ namespace Lmu.Spiking;
 
 /// <summary>What every population of independent neurons shares: its device, the per-neuron spike counts (a host array
 /// on the <c>cpu</c> path, a device buffer elsewhere), the step counter, and disposal.</summary>
+/// <remarks>Not thread-safe: a population's counts and step counter belong to one thread at a time (populations on one
+/// device may run on different threads).</remarks>
 public abstract class NeuronPopulation : IDisposable
 {
     private protected NeuronPopulation(LmuDevice device, long neurons)

@@ -16,6 +16,9 @@ namespace Lmu.Gpu;
 /// for Q delays. Arguments are validated before anything runs on the device; on an error nothing is changed.
 /// On a device, each run also has an overload on ILGPU views (<c>ArrayView&lt;float&gt;</c>) of the memory's
 /// accelerator, so that inputs and outputs stay in device memory.
+/// Not thread-safe, as a BLAS or cuDNN handle is not: a memory holds its states and its scan's scratch, so give each
+/// thread its own (they can share one <see cref="LmuDevice"/>). A trained <see cref="Training.LmuModel"/> and its
+/// streams, by contrast, may be called from several threads.
 /// </remarks>
 public sealed partial class LinearMemory : IDisposable
 {

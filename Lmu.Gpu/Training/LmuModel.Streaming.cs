@@ -23,6 +23,7 @@ public sealed partial class LmuModel
     {
         lock (_gate)
         {
+            using var bound = BindDevice();
             return OpenStreamLocked(batch);
         }
     }

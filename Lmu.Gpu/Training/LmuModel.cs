@@ -38,6 +38,13 @@ public sealed partial class LmuModel : IDisposable
 
     /// <summary>The lock every operation on the model and its streams holds.</summary>
     internal object Gate => _gate;
+
+    /// <summary>Makes the model's accelerator current on the calling thread for the duration of an operation (a CUDA
+    /// context belongs to the thread that made it current; a call from another thread binds it first). Nothing on the
+    /// host path.</summary>
+    /// <returns>The binding, which restores the thread's previous accelerator when disposed.</returns>
+    internal ILGPU.Runtime.ScopedAcceleratorBinding BindDevice() =>
+        Device.IsHost || Device.IsDisposed ? default : Device.Accelerator.BindScoped();
     private LabelTensor? _lengths;
     private LabelTensor? _activeLengths;
     private int _wsBatch;
@@ -138,6 +145,7 @@ public sealed partial class LmuModel : IDisposable
     {
         lock (_gate)
         {
+            using var bound = BindDevice();
             return AddLmuLocked(options);
         }
     }
@@ -159,6 +167,7 @@ public sealed partial class LmuModel : IDisposable
     {
         lock (_gate)
         {
+            using var bound = BindDevice();
             return AddFeedforwardLmuLocked(options);
         }
     }
@@ -180,6 +189,7 @@ public sealed partial class LmuModel : IDisposable
     {
         lock (_gate)
         {
+            using var bound = BindDevice();
             return AddDenseLocked(units, activation);
         }
     }
@@ -205,6 +215,7 @@ public sealed partial class LmuModel : IDisposable
     {
         lock (_gate)
         {
+            using var bound = BindDevice();
             return AddDropoutLocked(rate);
         }
     }
@@ -250,6 +261,7 @@ public sealed partial class LmuModel : IDisposable
     {
         lock (_gate)
         {
+            using var bound = BindDevice();
             return GetParametersLocked();
         }
     }
@@ -269,6 +281,7 @@ public sealed partial class LmuModel : IDisposable
     {
         lock (_gate)
         {
+            using var bound = BindDevice();
             SetParametersLocked(parameters);
         }
     }
@@ -300,6 +313,7 @@ public sealed partial class LmuModel : IDisposable
     {
         lock (_gate)
         {
+            using var bound = BindDevice();
             SetCellWeightsLocked(layerIndex, weights);
         }
     }
@@ -349,6 +363,7 @@ public sealed partial class LmuModel : IDisposable
     {
         lock (_gate)
         {
+            using var bound = BindDevice();
             return PredictLocked(inputs, count, steps, lengths, batchSize, cancellationToken);
         }
     }
@@ -400,6 +415,7 @@ public sealed partial class LmuModel : IDisposable
     {
         lock (_gate)
         {
+            using var bound = BindDevice();
             return EvaluateLocked(data, batchSize, lossFromStep, cancellationToken);
         }
     }
@@ -449,6 +465,7 @@ public sealed partial class LmuModel : IDisposable
     {
         lock (_gate)
         {
+            using var bound = BindDevice();
             return FitLocked(train, options, validation, cancellationToken);
         }
     }
@@ -611,6 +628,7 @@ public sealed partial class LmuModel : IDisposable
     {
         lock (_gate)
         {
+            using var bound = BindDevice();
             DisposeLocked();
         }
     }

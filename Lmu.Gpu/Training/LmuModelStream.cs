@@ -112,6 +112,7 @@ public sealed class LmuModelStream : IDisposable
     {
         lock (_model.Gate)
         {
+            using var bound = _model.BindDevice();
             RunLocked(inputs, steps, outputs);
         }
     }
@@ -179,6 +180,7 @@ public sealed class LmuModelStream : IDisposable
     {
         lock (_model.Gate)
         {
+            using var bound = _model.BindDevice();
             GetStatesLocked(destination);
         }
     }
@@ -206,6 +208,7 @@ public sealed class LmuModelStream : IDisposable
     {
         lock (_model.Gate)
         {
+            using var bound = _model.BindDevice();
             SetStatesLocked(source);
         }
     }
@@ -237,6 +240,7 @@ public sealed class LmuModelStream : IDisposable
     {
         lock (_model.Gate)
         {
+            using var bound = _model.BindDevice();
             ResetLocked(sequence);
         }
     }
@@ -264,6 +268,7 @@ public sealed class LmuModelStream : IDisposable
     {
         lock (_model.Gate)
         {
+            using var bound = _model.BindDevice();
             ResetLocked();
         }
     }
@@ -285,6 +290,7 @@ public sealed class LmuModelStream : IDisposable
     {
         lock (_model.Gate)
         {
+            using var bound = _model.BindDevice();
             DisposeLocked();
         }
     }

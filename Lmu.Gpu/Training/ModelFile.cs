@@ -29,6 +29,7 @@ public sealed partial class LmuModel
     {
         lock (_gate)
         {
+            using var bound = BindDevice();
             SaveLocked(path);
         }
     }
