@@ -29,16 +29,7 @@ public static class LengthKernels
         int row = index / width;
         int b = row / steps;
         int t = row - (b * steps);
-        if (t < fromStep || t >= lengths[b])
-        {
-            dY[index] = 0;
-            loss[index] = 0;
-            return;
-        }
-
-        float diff = y[index] - target[index];
-        loss[index] = diff * diff;
-        dY[index] = 2f * scale * diff;
+        TrainingKernels.SquaredErrorTerm(index, y, target, dY, loss, t >= fromStep && t < lengths[b], scale);
     }
 
     /// <summary>dst[b, :] = src[b, lengths[b] − 1, :].</summary>

@@ -150,15 +150,22 @@ public static class TrainingKernels
     /// <param name="scale">1 / (number of counted elements).</param>
     public static void SquaredError(Index1D index, ArrayView<float> y, ArrayView<float> target, ArrayView<float> dY, ArrayView<float> loss, int stepsOut, int fromElement, float scale)
     {
-        int within = index % stepsOut;
-        if (within < fromElement)
-        {
-            dY[index] = 0;
-            loss[index] = 0;
-            return;
-        }
+        SquaredErrorTerm(index, y, target, dY, loss, index % stepsOut >= fromElement, scale);
+    }
 
-        float diff = y[index] - target[index];
+    /// <summary>One element of a masked squared error: loss = (y − target)², dY = scale·2·(y − target) where
+    /// <paramref name="counted"/>, else both 0 (shared by <see cref="SquaredError"/> and
+    /// <see cref="LengthKernels.SquaredError"/>).</summary>
+    /// <param name="index">The element.</param>
+    /// <param name="y">Predictions.</param>
+    /// <param name="target">Targets.</param>
+    /// <param name="dY">Gradient.</param>
+    /// <param name="loss">Per-element squared error.</param>
+    /// <param name="counted">Whether the element is in the loss.</param>
+    /// <param name="scale">1 / (number of counted elements).</param>
+    public static void SquaredErrorTerm(Index1D index, ArrayView<float> y, ArrayView<float> target, ArrayView<float> dY, ArrayView<float> loss, bool counted, float scale)
+    {
+        float diff = counted ? y[index] - target[index] : 0f;
         loss[index] = diff * diff;
         dY[index] = 2f * scale * diff;
     }
