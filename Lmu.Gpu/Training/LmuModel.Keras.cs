@@ -1,0 +1,74 @@
+namespace Lmu.Gpu.Training;
+
+/// <summary>Importing weights trained with keras-lmu and Keras.</summary>
+public sealed partial class LmuModel
+{
+    /// <summary>Sets an LMU layer's weights from a keras-lmu layer's (an <c>LMU</c>/<c>LMUCell</c> into an LMU cell, an
+    /// <c>LMUFeedforward</c> into a feedforward LMU), so that the layer computes what the Keras layer computes. The
+    /// layer's options must describe the Keras layer: the same k (<c>memory_d</c>), d (<c>order</c>), θ, discretizer and
+    /// connections, and the activation of its hidden cell (a <c>SimpleRNNCell</c> is tanh by default, a <c>Dense</c>
+    /// layer linear). Resets the optimiser state, as <see cref="SetParameters"/> does.</summary>
+    /// <param name="layerIndex">The layer, counted from 0 in the order added (dropout layers included).</param>
+    /// <param name="weights">The Keras arrays.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="weights"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="layerIndex"/> is not a layer of the model.</exception>
+    /// <exception cref="ArgumentException">The layer is not an LMU layer, an array's length does not fit the layer,
+    /// an array needs a connection the layer's options leave off, or a value is not finite. Nothing is changed.</exception>
+    public void ImportKeras(int layerIndex, KerasLmuWeights weights)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        Import(layerIndex, (layer, target) =>
+        {
+            switch (layer)
+            {
+                case CellModelLayer cell:
+                    KerasImport.Cell(cell.Options, weights, target);
+                    break;
+                case FeedforwardModelLayer feedforward:
+                    KerasImport.Feedforward(feedforward.Options, weights, target);
+                    break;
+                default:
+                    throw new ArgumentException($"Layer {layerIndex} is not an LMU layer ({layer.GetType().Name}); a dense layer takes KerasDenseWeights.", nameof(layerIndex));
+            }
+        });
+    }
+
+    /// <summary>Sets a dense layer's weights from a Keras <c>Dense</c> layer's (kernel [inputs, units]).</summary>
+    /// <param name="layerIndex">The layer, counted from 0 in the order added.</param>
+    /// <param name="weights">The Keras arrays.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="weights"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="layerIndex"/> is not a layer of the model.</exception>
+    /// <exception cref="ArgumentException">The layer is not a dense layer, an array's length does not fit it, or a value
+    /// is not finite. Nothing is changed.</exception>
+    public void ImportKeras(int layerIndex, KerasDenseWeights weights)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        Import(layerIndex, (layer, target) =>
+        {
+            if (layer is not DenseModelLayer dense)
+            {
+                throw new ArgumentException($"Layer {layerIndex} is not a dense layer ({layer.GetType().Name}); an LMU layer takes KerasLmuWeights.", nameof(layerIndex));
+            }
+
+            KerasImport.Dense(dense.InputWidth, dense.OutputWidth, weights, target);
+        });
+    }
+
+    /// <summary>Writes one layer's slice of the parameter vector through <paramref name="fill"/>, all or nothing.</summary>
+    private void Import(int layerIndex, ImportSlice fill)
+    {
+        lock (_gate)
+        {
+            using var bound = BindDevice();
+            EnsureBuilt();
+            ArgumentOutOfRangeException.ThrowIfNegative(layerIndex);
+            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(layerIndex, _layers.Count);
+            var layer = _layers[layerIndex];
+            float[] parameters = GetParametersLocked();
+            fill(layer, parameters.AsSpan(layer.Offset, layer.ParameterLength));
+            SetParametersLocked(parameters);
+        }
+    }
+
+    private delegate void ImportSlice(ModelLayer layer, Span<float> target);
+}

@@ -1,0 +1,171 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.IO.Compression;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace Lmu.Gpu.Training;
+
+/// <summary>
+/// Reads numpy's <c>.npz</c> archives and <c>.npy</c> files (format versions 1–3) of float32 or float64 arrays, in C or
+/// Fortran order and either byte order, into float32 row-major arrays: the way weights leave a Python session
+/// (<c>np.savez("lmu.npz", **{w.name: w.numpy() for w in layer.weights})</c>) for
+/// <see cref="LmuModel.ImportKeras(int, KerasLmuWeights)"/>.
+/// </summary>
+public static class NumpyArchive
+{
+    private static readonly byte[] Magic = [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
+
+    /// <summary>Reads every array of an <c>.npz</c> archive, keyed by name (the entry name without <c>.npy</c>; Keras
+    /// names such as <c>lmu/kernel:0</c> come through as saved), or the one array of a <c>.npy</c> file, keyed by the
+    /// file's name without its extension.</summary>
+    /// <param name="path">The file.</param>
+    /// <returns>The arrays.</returns>
+    /// <exception cref="FileNotFoundException">There is no such file.</exception>
+    /// <exception cref="InvalidDataException">The file is neither an archive of arrays nor an array, or an array is not
+    /// float32 or float64, or is truncated; the message names the file and the entry.</exception>
+    public static IReadOnlyDictionary<string, NumpyArray> Read(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"No numpy file at '{path}'.", path);
+        }
+
+        using var file = File.OpenRead(path);
+        Span<byte> head = stackalloc byte[6];
+        int got = file.ReadAtLeast(head, 6, throwOnEndOfStream: false);
+        file.Position = 0;
+        if (got == 6 && head.SequenceEqual(Magic))
+        {
+            return new Dictionary<string, NumpyArray> { [Path.GetFileNameWithoutExtension(path)] = ReadArray(file, path) };
+        }
+
+        var result = new Dictionary<string, NumpyArray>(StringComparer.Ordinal);
+        try
+        {
+            using var zip = new ZipArchive(file, ZipArchiveMode.Read);
+            foreach (var entry in zip.Entries.Where(e => e.Name.Length > 0))
+            {
+                string name = entry.FullName.EndsWith(".npy", StringComparison.Ordinal) ? entry.FullName[..^4] : entry.FullName;
+                using var stream = entry.Open();
+                using var buffer = new MemoryStream();
+                stream.CopyTo(buffer);
+                buffer.Position = 0;
+                result[name] = ReadArray(buffer, $"{path}: {entry.FullName}");
+            }
+        }
+        catch (InvalidDataException e) when (!e.Message.StartsWith(path, StringComparison.Ordinal))
+        {
+            throw new InvalidDataException($"{path}: not a numpy .npz archive or .npy file ({e.Message}).", e);
+        }
+
+        return result;
+    }
+
+    /// <summary>Reads one <c>.npy</c> array from a stream.</summary>
+    /// <param name="stream">The stream, at the array's first byte.</param>
+    /// <param name="name">What to call it in errors.</param>
+    /// <returns>The array.</returns>
+    /// <exception cref="InvalidDataException">Not an array this reader takes, or truncated.</exception>
+    public static NumpyArray ReadArray(Stream stream, string name)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        var reader = new BinaryReader(stream);
+        byte[] magic = reader.ReadBytes(8);
+        if (magic.Length < 8 || !magic.AsSpan(0, 6).SequenceEqual(Magic))
+        {
+            throw new InvalidDataException($"{name}: not a numpy .npy array (no \\x93NUMPY magic).");
+        }
+
+        int major = magic[6];
+        int headerLength = major switch
+        {
+            1 => reader.ReadUInt16(),
+            2 or 3 => checked((int)reader.ReadUInt32()),
+            _ => throw new InvalidDataException($"{name}: .npy format version {major}.{magic[7]} is not one of 1, 2, 3."),
+        };
+        string header = (major == 3 ? Encoding.UTF8 : Encoding.Latin1).GetString(reader.ReadBytes(headerLength));
+        string descr = HeaderField(header, "descr", name);
+        bool fortran = HeaderField(header, "fortran_order", name) == "True";
+        var shape = ParseShape(HeaderField(header, "shape", name), name);
+        long count = shape.Aggregate(1L, (a, b) => a * b);
+        (int size, bool big) = descr.Trim('\'', '"') switch
+        {
+            "<f4" or "|f4" or "=f4" => (4, false),
+            ">f4" => (4, true),
+            "<f8" or "|f8" or "=f8" => (8, false),
+            ">f8" => (8, true),
+            var other => throw new InvalidDataException($"{name}: dtype '{other}' is not float32 or float64."),
+        };
+        if (count * size > Array.MaxLength)
+        {
+            throw new InvalidDataException($"{name}: {count} values are too many for one array.");
+        }
+
+        byte[] data = reader.ReadBytes((int)(count * size));
+        if (data.Length != count * size)
+        {
+            throw new InvalidDataException($"{name}: truncated: {data.Length} of {count * size} bytes of data.");
+        }
+
+        var values = new float[count];
+        for (int i = 0; i < values.Length; i++)
+        {
+            var bytes = data.AsSpan(i * size, size);
+            values[i] = size == 4
+                ? (big ? BinaryPrimitives.ReadSingleBigEndian(bytes) : BinaryPrimitives.ReadSingleLittleEndian(bytes))
+                : (float)(big ? BinaryPrimitives.ReadDoubleBigEndian(bytes) : BinaryPrimitives.ReadDoubleLittleEndian(bytes));
+        }
+
+        return new NumpyArray(shape, fortran && shape.Length > 1 ? ToRowMajor(values, shape) : values);
+    }
+
+    /// <summary>The value of one key of the header dictionary: a quoted string, True/False, or a tuple.</summary>
+    private static string HeaderField(string header, string key, string name)
+    {
+        var match = Regex.Match(header, $@"['""]{key}['""]\s*:\s*('[^']*'|""[^""]*""|\([^)]*\)|True|False)");
+        return match.Success ? match.Groups[1].Value : throw new InvalidDataException($"{name}: the .npy header has no '{key}': {header.Trim()}");
+    }
+
+    private static int[] ParseShape(string tuple, string name)
+    {
+        var parts = tuple.Trim('(', ')').Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var shape = new int[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+        {
+            if (!int.TryParse(parts[i].TrimEnd('L'), NumberStyles.None, CultureInfo.InvariantCulture, out shape[i]))
+            {
+                throw new InvalidDataException($"{name}: bad shape {tuple}.");
+            }
+        }
+
+        return shape;
+    }
+
+    /// <summary>Column-major (Fortran) values to row-major.</summary>
+    private static float[] ToRowMajor(float[] values, int[] shape)
+    {
+        var result = new float[values.Length];
+        var index = new int[shape.Length];
+        for (int c = 0; c < result.Length; c++)
+        {
+            // c is the row-major position of index; its column-major position walks the dimensions from the first.
+            long f = 0;
+            long stride = 1;
+            for (int d = 0; d < shape.Length; d++)
+            {
+                f += index[d] * stride;
+                stride *= shape[d];
+            }
+
+            result[c] = values[f];
+            for (int d = shape.Length - 1; d >= 0 && ++index[d] == shape[d]; d--)
+            {
+                index[d] = 0;
+            }
+        }
+
+        return result;
+    }
+}
