@@ -15,7 +15,12 @@ namespace Lmu.Gpu.Tests.Training;
 public sealed class SequenceLengthTests : SimulatorAndHostFixture
 {
     private const int Steps = 9;
-    private static readonly int[] Lengths = [9, 6, 2];
+
+    /// <summary>The batch's lengths: with a full-length sequence, or all shorter than T, where a batch runs only to its
+    /// longest sequence (7 of 9 steps).</summary>
+    private static int[] Lengths = [9, 6, 2];
+
+    private static void UseLengths(bool shorter) => Lengths = shorter ? [7, 5, 2] : [9, 6, 2];
 
     private LmuDevice Device(bool simulator) => simulator ? Simulator : Host;
 
@@ -87,10 +92,13 @@ public sealed class SequenceLengthTests : SimulatorAndHostFixture
         Assert.That(error, Is.LessThanOrEqualTo(2e-5 * scale), $"{what}: largest weight-change error {error:G3} of {scale:G3}");
     }
 
-    [TestCase(false)]
-    [TestCase(true)]
-    public void SequenceTargets_SgdStep_IsTheWeightedSumOfEachSequenceAlone(bool simulator)
+    [TestCase(false, false)]
+    [TestCase(true, false)]
+    [TestCase(false, true)]
+    [TestCase(true, true)]
+    public void SequenceTargets_SgdStep_IsTheWeightedSumOfEachSequenceAlone(bool simulator, bool shorter)
     {
+        UseLengths(shorter);
         var device = Device(simulator);
         float[] x = Padded(2, 1);
         float[] y = Padded(2, 2);
@@ -115,14 +123,19 @@ public sealed class SequenceLengthTests : SimulatorAndHostFixture
         AssertClose(actual, expected, "sequence targets");
     }
 
-    [TestCase(false, "feedforward")]
-    [TestCase(false, "feedforward-theta")]
-    [TestCase(false, "cell")]
-    [TestCase(true, "feedforward")]
-    [TestCase(true, "feedforward-theta")]
-    [TestCase(true, "cell")]
-    public void LastStep_SgdStep_IsTheMeanOfEachSequenceAlone(bool simulator, string last)
+    [TestCase(false, "feedforward", false)]
+    [TestCase(false, "feedforward-theta", false)]
+    [TestCase(false, "cell", false)]
+    [TestCase(true, "feedforward", false)]
+    [TestCase(true, "feedforward-theta", false)]
+    [TestCase(true, "cell", false)]
+    [TestCase(false, "feedforward", true)]
+    [TestCase(false, "feedforward-theta", true)]
+    [TestCase(false, "cell", true)]
+    [TestCase(true, "cell", true)]
+    public void LastStep_SgdStep_IsTheMeanOfEachSequenceAlone(bool simulator, string last, bool shorter)
     {
+        UseLengths(shorter);
         var device = Device(simulator);
         float[] x = Padded(2, 3);
         int[] labels = [2, 0, 1];
@@ -151,6 +164,7 @@ public sealed class SequenceLengthTests : SimulatorAndHostFixture
     [TestCase(true, "feedforward")]
     public void Predict_WithLengths_GivesEachSequenceAtItsOwnLength(bool simulator, string last)
     {
+        UseLengths(false);
         var device = Device(simulator);
         float[] x = Padded(2, 4);
         using var model = LastStepModel(device, last);
@@ -168,9 +182,11 @@ public sealed class SequenceLengthTests : SimulatorAndHostFixture
         Assert.That(full.AsSpan(3, 3).ToArray(), Is.Not.EqualTo(padded.AsSpan(3, 3).ToArray()), "without lengths the padding counts");
     }
 
-    [Test]
-    public void Evaluate_WithLengths_IsTheWeightedMeanOfEachSequenceAlone()
+    [TestCase(false)]
+    [TestCase(true)]
+    public void Evaluate_WithLengths_IsTheWeightedMeanOfEachSequenceAlone(bool shorter)
     {
+        UseLengths(shorter);
         float[] x = Padded(2, 5);
         float[] y = Padded(2, 6);
         using var model = SequenceModel(Host);
@@ -200,6 +216,7 @@ public sealed class SequenceLengthTests : SimulatorAndHostFixture
     [Test]
     public void Fit_ThrowsForASequenceWithNoStepInTheLoss()
     {
+        UseLengths(false);
         using var model = SequenceModel(Host);
         var data = SequenceDataset.ForRegression(Padded(2, 7), Padded(2, 8), 3, Steps, 2, 2, true).WithLengths(Lengths);
         float[] before = model.GetParameters();
@@ -209,8 +226,40 @@ public sealed class SequenceLengthTests : SimulatorAndHostFixture
     }
 
     [Test]
+    public void BucketByLength_BatchesSequencesOfSimilarLength()
+    {
+        // Unshuffled, the buckets are the length-sorted order cut into batches: the same epoch as on data sorted by hand.
+        int[] lengths = [8, 2, 9, 3, 7, 1];
+        int count = lengths.Length;
+        var rng = new Random(40);
+        float[] x = [.. Enumerable.Range(0, count * Steps * 2).Select(_ => (float)((2 * rng.NextDouble()) - 1))];
+        float[] y = [.. x.Select(v => 0.5f * v)];
+        int[] sorted = [.. Enumerable.Range(0, count).OrderBy(i => lengths[i])];
+        float[] Reorder(float[] values) => [.. sorted.SelectMany(i => values.AsSpan(i * Steps * 2, Steps * 2).ToArray())];
+        var options = new FitOptions { Epochs = 1, BatchSize = 2, Shuffle = false, Optimizer = OptimizerKind.Sgd, LearningRate = 0.05 };
+
+        using var bucketed = SequenceModel(Host);
+        float[] start = Noisy(bucketed);
+        bucketed.SetParameters(start);
+        bucketed.Fit(SequenceDataset.ForRegression(x, y, count, Steps, 2, 2, true).WithLengths(lengths), options with { BucketByLength = true });
+        using var byHand = SequenceModel(Host);
+        byHand.SetParameters(start);
+        byHand.Fit(SequenceDataset.ForRegression(Reorder(x), Reorder(y), count, Steps, 2, 2, true).WithLengths([.. sorted.Select(i => lengths[i])]), options);
+        Assert.That(bucketed.GetParameters(), Is.EqualTo(byHand.GetParameters()));
+
+        using var shuffled = SequenceModel(Host);
+        var history = shuffled.Fit(SequenceDataset.ForRegression(x, y, count, Steps, 2, 2, true).WithLengths(lengths),
+            options with { BucketByLength = true, Shuffle = true, Epochs = 3 });
+        Assert.That(history.Select(h => h.TrainLoss), Has.All.Matches<double>(double.IsFinite));
+
+        var e = Assert.Throws<ArgumentException>(() => shuffled.Fit(SequenceDataset.ForRegression(x, y, count, Steps, 2, 2, true), options with { BucketByLength = true }));
+        Assert.That(e!.Message, Does.Contain("BucketByLength needs"));
+    }
+
+    [Test]
     public void Slice_KeepsTheLengths()
     {
+        UseLengths(false);
         var data = SequenceDataset.ForClassification(new float[3 * Steps], [0, 1, 0], 3, Steps, 1, 2).WithLengths(Lengths);
         Assert.That(data.Slice(1, 2).Lengths, Is.EqualTo(new[] { 6, 2 }));
     }

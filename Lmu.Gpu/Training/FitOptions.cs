@@ -64,4 +64,11 @@ public sealed record FitOptions
 
     /// <summary>Stops after this many mini-batches per epoch (0: all); for quick runs.</summary>
     public int MaxBatchesPerEpoch { get; init; }
+
+    /// <summary>For training data with per-sequence lengths (<see cref="SequenceDataset.WithLengths"/>): form each epoch's
+    /// mini-batches from sequences of similar length (the shuffled order sorted by length, stably), and visit the
+    /// batches in random order (with <see cref="Shuffle"/>). A batch runs only to its longest sequence, so short
+    /// sequences no longer pay for the longest one in the data. The gradient of each batch is unchanged; what changes is
+    /// which sequences share a batch.</summary>
+    public bool BucketByLength { get; init; }
 }

@@ -434,7 +434,7 @@ public sealed partial class LmuModel : IDisposable
         {
             cancellationToken.ThrowIfCancellationRequested();
             int b = Math.Min(batchSize, data.Count - start);
-            var (batchLoss, batchCorrect) = LoadAndForwardLoss(data, indices.AsSpan(start, b), lossFromStep);
+            var (batchLoss, batchCorrect, _) = LoadAndForwardLoss(data, indices.AsSpan(start, b), lossFromStep);
             loss += batchLoss * b;
             correct += batchCorrect;
         }
@@ -498,6 +498,11 @@ public sealed partial class LmuModel : IDisposable
         }
 
         ArgumentOutOfRangeException.ThrowIfNegative(options.EarlyStoppingPatience, nameof(options.EarlyStoppingPatience));
+        if (options.BucketByLength && train.Lengths is null)
+        {
+            throw new ArgumentException("BucketByLength needs training data with per-sequence lengths (SequenceDataset.WithLengths).", nameof(options));
+        }
+
         if (options.EarlyStoppingPatience > 0 && validation is null)
         {
             throw new ArgumentException("EarlyStoppingPatience needs a validation set.", nameof(validation));
@@ -524,6 +529,7 @@ public sealed partial class LmuModel : IDisposable
         var rng = new Random(options.Seed);
         var order = Enumerable.Range(0, train.Count).ToArray();
         int batches = (train.Count + batchSize - 1) / batchSize;
+        int[] batchOrder = [.. Enumerable.Range(0, batches)];
         if (options.MaxBatchesPerEpoch > 0)
         {
             batches = Math.Min(batches, options.MaxBatchesPerEpoch);
@@ -547,13 +553,23 @@ public sealed partial class LmuModel : IDisposable
                 rng.Shuffle(order);
             }
 
+            if (options.BucketByLength)
+            {
+                int[] lengths = train.Lengths!;
+                order = [.. order.OrderBy(i => lengths[i])];
+                if (options.Shuffle)
+                {
+                    rng.Shuffle(batchOrder);
+                }
+            }
+
             double lossSum = 0;
             long correct = 0;
             int seen = 0;
             for (int batch = 0; batch < batches; batch++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                int start = batch * batchSize;
+                int start = batchOrder[batch] * batchSize;
                 int b = Math.Min(batchSize, train.Count - start);
                 double loss;
                 int batchCorrect;
@@ -684,8 +700,8 @@ public sealed partial class LmuModel : IDisposable
         CheckData(data);
         EnsureWorkspace(indices.Length, data.Steps);
         _backend.Clear(_grads!.All);
-        var (loss, _) = LoadAndForwardLoss(data, indices, lossFromStep);
-        BackwardPass(indices.Length, data.Steps);
+        var (loss, _, ran) = LoadAndForwardLoss(data, indices, lossFromStep);
+        BackwardPass(indices.Length, ran);
         _backend.Download(_grads.All, gradients);
         _backend.Synchronize();
         return loss;
@@ -730,13 +746,13 @@ public sealed partial class LmuModel : IDisposable
     private (double Loss, int Correct, double Norm) TrainStepWithMode(SequenceDataset data, ReadOnlySpan<int> indices, FitOptions options, StepProfile? profile)
     {
         _backend.Clear(_grads!.All);
-        var (loss, correct) = LoadAndForwardLoss(data, indices, options.LossFromStep);
+        var (loss, correct, ran) = LoadAndForwardLoss(data, indices, options.LossFromStep);
         if (!double.IsFinite(loss))
         {
             throw new TrainingDivergedException($"the loss is {loss}");
         }
 
-        BackwardPass(indices.Length, data.Steps);
+        BackwardPass(indices.Length, ran);
         double norm = Math.Sqrt(_backend.SumSquares(_grads.All));
         profile?.Mark("gradient norm");
         if (!double.IsFinite(norm))
@@ -781,18 +797,14 @@ public sealed partial class LmuModel : IDisposable
         return (loss, correct, norm);
     }
 
-    private (double Loss, int Correct) LoadAndForwardLoss(SequenceDataset data, ReadOnlySpan<int> indices, int lossFromStep)
+    /// <summary>Uploads a batch, runs the forward pass and the loss (its gradient into the head's top). With per-sequence
+    /// lengths the batch runs to its longest sequence only (the models are causal; the steps after every sequence's end
+    /// would change nothing), except where the last layer takes the impulse product over all T steps.</summary>
+    /// <returns>The mean loss, the correct count (classification) and the steps the batch ran (for the backward pass).</returns>
+    private (double Loss, int Correct, int Steps) LoadAndForwardLoss(SequenceDataset data, ReadOnlySpan<int> indices, int lossFromStep)
     {
         int b = indices.Length;
         int steps = data.Steps;
-        int per = steps * InputSize;
-        var staging = new float[(long)b * per];
-        for (int i = 0; i < b; i++)
-        {
-            data.Inputs.AsSpan(indices[i] * per, per).CopyTo(staging.AsSpan(i * per));
-        }
-
-        _backend.Upload(_seqActs[0].Sub(0, staging.Length), staging);
         LabelTensor? lengths = null;
         int[]? batchLengths = null;
         if (data.Lengths is not null)
@@ -805,8 +817,21 @@ public sealed partial class LmuModel : IDisposable
 
             _backend.UploadLabels(_lengths!, batchLengths);
             lengths = _lengths;
+            if (TrimsToLongest(data.Steps))
+            {
+                steps = batchLengths.Max();
+            }
         }
 
+        int full = data.Steps * InputSize;
+        int per = steps * InputSize;
+        var staging = new float[(long)b * per];
+        for (int i = 0; i < b; i++)
+        {
+            data.Inputs.AsSpan(indices[i] * full, per).CopyTo(staging.AsSpan(i * per));
+        }
+
+        _backend.Upload(_seqActs[0].Sub(0, staging.Length), staging);
         _backend.Profile?.Mark("data upload");
         var output = ForwardPass(b, steps, lengths);
         int outRows = ReturnSequences ? b * steps : b;
@@ -822,14 +847,15 @@ public sealed partial class LmuModel : IDisposable
             _backend.UploadLabels(_labels!, labels);
             var (sum, correct) = _backend.SoftmaxCrossEntropy(output.Sub(0, (long)b * OutputSize), _labels!, grad, b, OutputSize, 1f / b);
             _backend.Profile?.Mark("loss");
-            return (sum / b, correct);
+            return (sum / b, correct, steps);
         }
 
+        int tfull = (data.SequenceTargets ? data.Steps : 1) * OutputSize;
         int tper = (data.SequenceTargets ? steps : 1) * OutputSize;
         var targets = new float[(long)b * tper];
         for (int i = 0; i < b; i++)
         {
-            data.Targets!.AsSpan(indices[i] * tper, tper).CopyTo(targets.AsSpan(i * tper));
+            data.Targets!.AsSpan(indices[i] * tfull, tper).CopyTo(targets.AsSpan(i * tper));
         }
 
         _backend.Upload(_targets!.Sub(0, targets.Length), targets);
@@ -844,15 +870,21 @@ public sealed partial class LmuModel : IDisposable
 
             double masked = _backend.SquaredError(output.Sub(0, targets.Length), _targets.Sub(0, targets.Length), grad, b, steps, OutputSize, lossFromStep, lengths, 1f / real);
             _backend.Profile?.Mark("loss");
-            return (masked / real, 0);
+            return (masked / real, 0, steps);
         }
 
         int fromElement = data.SequenceTargets ? lossFromStep * OutputSize : 0;
         long counted = (long)b * (tper - fromElement);
         double total = _backend.SquaredError(output.Sub(0, targets.Length), _targets.Sub(0, targets.Length), grad, tper, fromElement, 1f / counted);
         _backend.Profile?.Mark("loss");
-        return (total / counted, 0);
+        return (total / counted, 0, steps);
     }
+
+    /// <summary>Whether a batch with per-sequence lengths runs only to its longest sequence: always, unless the last
+    /// layer is a last-step feedforward layer that takes the impulse product, whose T-step matrix is built for the
+    /// data's T.</summary>
+    private bool TrimsToLongest(int steps) =>
+        !(SequenceLayers.Count > 0 && SequenceLayers[^1] is FeedforwardModelLayer { LastStepOnly: true } last && last.UsesImpulsePath(steps));
 
     /// <summary>The forward pass over the batch in the workspace. With <paramref name="lengths"/> (each sequence's real
     /// steps) a last-step output is taken at each sequence's last real step; the backward pass that follows uses the
