@@ -132,6 +132,31 @@ public sealed class KerasImportTests : SimulatorAndHostFixture
     }
 
     [Test]
+    public void Cell_WithConnectionsTheKerasLayerLacks_ComputesWhatItComputes()
+    {
+        // keras-lmu's defaults: no hidden_to_memory, memory_to_memory or input_to_hidden. The reference gets those
+        // arrays as zeros; the model (every connection on) gets only what such a Keras layer holds.
+        var o = CellOptions(true);
+        int k = o.MemoryChannels, n = o.Units, kd = o.MemorySize;
+        var arrays = CellArrays(o, true);
+        Array.Clear(arrays["lmu/lmu_cell/kernel:0"].Values, Inputs * k, n * k);
+        Array.Clear(arrays["lmu/lmu_cell/recurrent_kernel:0"].Values);
+        Array.Clear(arrays["lmu/lmu_cell/hidden/kernel:0"].Values, kd * n, Inputs * n);
+        using var model = new LmuModel(Host, Inputs, returnSequences: true, seed: 2).AddLmu(o).AddDense(Outputs);
+        model.ImportKeras(0, new KerasLmuWeights
+        {
+            Kernel = arrays["lmu/lmu_cell/kernel:0"].Values[..(Inputs * k)],
+            Bias = arrays["lmu/lmu_cell/bias:0"].Values,
+            HiddenKernel = arrays["lmu/lmu_cell/hidden/kernel:0"].Values[..(kd * n)],
+            HiddenRecurrentKernel = arrays["lmu/lmu_cell/hidden/recurrent_kernel:0"].Values,
+            HiddenBias = arrays["lmu/lmu_cell/hidden/bias:0"].Values,
+        });
+        model.ImportKeras(1, new KerasDenseWeights { Kernel = arrays["dense/kernel:0"].Values, Bias = arrays["dense/bias:0"].Values });
+        float[] x = Random(Batch * Steps * Inputs, 23, 1);
+        AssertClose(model.Predict(x, Batch, Steps), KerasCell(o, arrays, x, true, o.Theta));
+    }
+
+    [Test]
     public void TrainedTheta_ComesFromThetaInv()
     {
         var o = CellOptions(true) with { TrainableTheta = true };
@@ -158,8 +183,8 @@ public sealed class KerasImportTests : SimulatorAndHostFixture
 
         var e = Assert.Throws<ArgumentException>(() => model.ImportKeras(0, good with { HiddenKernel = new float[7] }));
         Assert.That(e!.Message, Does.Contain("The hidden kernel holds 7 values"));
-        e = Assert.Throws<ArgumentException>(() => model.ImportKeras(0, good with { Kernel = new float[Inputs * 2] }));
-        Assert.That(e!.Message, Does.Contain("kernel holds 6 values").And.Contain("hidden_to_memory"));
+        e = Assert.Throws<ArgumentException>(() => model.ImportKeras(0, good with { Kernel = new float[(Inputs + 1) * 2] }));
+        Assert.That(e!.Message, Does.Contain("kernel holds 8 values").And.Contain("hidden_to_memory"));
         e = Assert.Throws<ArgumentException>(() => model.ImportKeras(1, good));
         Assert.That(e!.Message, Does.Contain("not an LMU layer"));
         e = Assert.Throws<ArgumentException>(() => model.ImportKeras(0, new KerasDenseWeights { Kernel = new float[4] }));

@@ -80,14 +80,19 @@ internal static class KerasImport
             return;
         }
 
-        if (kernel.Length == (nx + hidden) * k)
+        if (kernel.Length == (nx + hidden) * k || kernel.Length == nx * k)
         {
+            // Without hidden rows (keras-lmu's hidden_to_memory=False) e_h stays zero: the layer computes the same.
             Transpose(kernel.AsSpan(0, nx * k), nx, k, "kernel", ex);
-            Transpose(kernel.AsSpan(nx * k), hidden, k, "kernel", eh);
+            if (kernel.Length > nx * k)
+            {
+                Transpose(kernel.AsSpan(nx * k), hidden, k, "kernel", eh);
+            }
+
             return;
         }
 
-        string expected = hidden > 0 ? $"[n_x + n, k] = [{nx} + {hidden}, {k}] (hidden_to_memory, as the layer's HiddenToMemory)" : $"[n_x, k] = [{nx}, {k}]";
+        string expected = hidden > 0 ? $"[n_x, k] = [{nx}, {k}], or [n_x + n, k] = [{nx} + {hidden}, {k}] with hidden_to_memory," : $"[n_x, k] = [{nx}, {k}]";
         string hint = hidden == 0 && kernel.Length % k == 0 && kernel.Length / k > nx
             ? " It has more rows than n_x: a keras-lmu layer with hidden_to_memory needs HiddenToMemory = true."
             : string.Empty;

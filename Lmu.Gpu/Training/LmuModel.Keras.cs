@@ -7,7 +7,9 @@ public sealed partial class LmuModel
     /// <c>LMUFeedforward</c> into a feedforward LMU), so that the layer computes what the Keras layer computes. The
     /// layer's options must describe the Keras layer: the same k (<c>memory_d</c>), d (<c>order</c>), θ, discretizer and
     /// connections, and the activation of its hidden cell (a <c>SimpleRNNCell</c> is tanh by default, a <c>Dense</c>
-    /// layer linear). Resets the optimiser state, as <see cref="SetParameters"/> does.</summary>
+    /// layer linear). A connection the layer has and the Keras layer lacks (this library's options default to all of them
+    /// on, keras-lmu's to off) gets zero weights, which computes the same. Resets the optimiser state, as
+    /// <see cref="SetParameters"/> does.</summary>
     /// <param name="layerIndex">The layer, counted from 0 in the order added (dropout layers included).</param>
     /// <param name="weights">The Keras arrays.</param>
     /// <exception cref="ArgumentNullException"><paramref name="weights"/> is null.</exception>
