@@ -383,19 +383,28 @@ public sealed partial class LmuModel : IDisposable
         batchSize = Math.Clamp(batchSize, 1, count);
         EnsureWorkspace(batchSize, steps);
         var staging = new float[(long)batchSize * steps * InputSize];
+        bool trim = data.Lengths is not null && !ReturnSequences && TrimsToLongest(steps);
         for (int start = 0; start < count; start += batchSize)
         {
             cancellationToken.ThrowIfCancellationRequested();
             int b = Math.Min(batchSize, count - start);
-            int per = steps * InputSize;
-            inputs.AsSpan(start * per, b * per).CopyTo(staging);
+            int full = steps * InputSize;
+
+            // A last-step model's batch of shorter sequences runs to its longest (per-step outputs keep every step).
+            int run = trim ? data.Lengths!.AsSpan(start, b).ToArray().Max() : steps;
+            int per = run * InputSize;
+            for (int i = 0; i < b; i++)
+            {
+                inputs.AsSpan((start + i) * full, per).CopyTo(staging.AsSpan(i * per));
+            }
+
             _backend.Upload(_seqActs[0].Sub(0, (long)b * per), staging.AsSpan(0, b * per));
             if (data.Lengths is not null)
             {
                 _backend.UploadLabels(_lengths!, data.Lengths.AsSpan(start, b));
             }
 
-            var output = ForwardPass(b, steps, data.Lengths is null ? null : _lengths);
+            var output = ForwardPass(b, run, data.Lengths is null ? null : _lengths);
             _backend.Download(output.Sub(0, (long)b * outPer), result.AsSpan(start * outPer, b * outPer));
         }
 
