@@ -121,7 +121,7 @@ public sealed class LifPopulation : NeuronPopulation
     /// <param name="steps">The number of steps, ≥ 0.</param>
     /// <exception cref="ArgumentOutOfRangeException">steps is negative.</exception>
     /// <exception cref="ObjectDisposedException">The population was disposed.</exception>
-    public void Run(int steps)
+    public override void Run(int steps)
     {
         ObjectDisposedException.ThrowIf(IsDisposed, this);
         SpikingValidation.Steps(steps, Step);

@@ -34,6 +34,28 @@ public abstract class NeuronPopulation : IDisposable
     /// <summary>The counts on a device, else null.</summary>
     private protected abstract MemoryBuffer1D<uint, Stride1D.Dense>? DeviceCounts { get; }
 
+    /// <summary>The launch shape of a Poisson kernel (one thread per block of four neurons, a grid-stride loop) and how
+    /// many steps one launch may take, so that no count can pass 2^32 within a launch's arithmetic (2^34 block-steps).</summary>
+    /// <param name="accelerator">The device.</param>
+    /// <param name="blocks">Blocks of four neurons.</param>
+    /// <param name="steps">Steps to run.</param>
+    /// <returns>The configuration and the steps per launch.</returns>
+    private protected static (KernelConfig Config, int StepsPerLaunch) BlockLaunch(Accelerator accelerator, long blocks, int steps)
+    {
+        int group = Math.Min(accelerator.MaxNumThreadsPerGroup, 256);
+        long maxGroups = Math.Max(1, (long)accelerator.NumMultiprocessors * Math.Max(1, accelerator.MaxNumThreadsPerMultiprocessor / group) * 8);
+        int groups = (int)Math.Min((blocks + group - 1) / group, maxGroups);
+        int perLaunch = (int)Math.Max(1, Math.Min(steps, (1L << 34) / blocks));
+        return (new KernelConfig(groups, group), perLaunch);
+    }
+
+    /// <summary>Simulates <paramref name="steps"/> more steps, adding the spikes to the per-neuron counts. On a device
+    /// the call returns once the work is queued; <see cref="GetCounts"/> synchronises.</summary>
+    /// <param name="steps">The number of steps, ≥ 0.</param>
+    /// <exception cref="ArgumentOutOfRangeException">steps is negative or the step counter would pass 2^32.</exception>
+    /// <exception cref="ObjectDisposedException">The population was disposed.</exception>
+    public abstract void Run(int steps);
+
     /// <summary>Copies the per-neuron spike counts to the host.</summary>
     /// <returns>The counts, in neuron order.</returns>
     /// <exception cref="ObjectDisposedException">The population was disposed.</exception>

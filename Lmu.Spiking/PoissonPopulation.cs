@@ -121,7 +121,7 @@ public sealed class PoissonPopulation : NeuronPopulation
     /// <param name="steps">The number of steps, ≥ 0.</param>
     /// <exception cref="ArgumentOutOfRangeException">steps is negative or the step counter would pass 2^32.</exception>
     /// <exception cref="ObjectDisposedException">The population was disposed.</exception>
-    public void Run(int steps)
+    public override void Run(int steps)
     {
         ObjectDisposedException.ThrowIf(IsDisposed, this);
         SpikingValidation.Steps(steps, Step);
@@ -136,16 +136,11 @@ public sealed class PoissonPopulation : NeuronPopulation
         }
         else
         {
-            var acc = Device.Accelerator;
-            long blocks = (Neurons + 3) / 4;
-            int group = Math.Min(acc.MaxNumThreadsPerGroup, 256);
-            long maxGroups = Math.Max(1, (long)acc.NumMultiprocessors * Math.Max(1, acc.MaxNumThreadsPerMultiprocessor / group) * 8);
-            int groups = (int)Math.Min((blocks + group - 1) / group, maxGroups);
-            int perLaunch = (int)Math.Max(1, Math.Min(steps, (1L << 34) / blocks));
+            var (config, perLaunch) = BlockLaunch(Device.Accelerator, (Neurons + 3) / 4, steps);
             for (int done = 0; done < steps; done += perLaunch)
             {
                 int n = Math.Min(perLaunch, steps - done);
-                _kernel!(new KernelConfig(groups, group), _counts!.View, _table!.View, (int)_table.Length, Neurons,
+                _kernel!(config, _counts!.View, _table!.View, (int)_table.Length, Neurons,
                     (uint)Seed, (uint)(Seed >> 32), (int)(Step + done), n);
             }
         }

@@ -10,7 +10,11 @@ internal static class BenchNeuronsCommand
 {
     public static Command Create()
     {
-        var type = new Option<string>("--type") { Description = "poisson (fixed rate) or lif (constant current).", Required = true };
+        var type = new Option<string>("--type")
+        {
+            Description = "poisson (fixed rate), poisson-levels (per-neuron rates from 256 levels spread over 0 … 2·rate, mean rate) or lif (constant current).",
+            Required = true,
+        };
         var neurons = new Option<long>("--neurons", "-n") { Description = "Number of neurons.", Required = true };
         var steps = new Option<int>("--steps") { Description = "Time steps per timed run (dt = 1 ms).", Required = true };
         var rate = new Option<double>("--rate") { Description = "Poisson rate, or the LIF rate the constant current is set for (Hz, default 20).", DefaultValueFactory = _ => 20.0 };
@@ -29,8 +33,9 @@ internal static class BenchNeuronsCommand
             string kind = parse.GetValue(type)?.Trim().ToUpperInvariant() switch
             {
                 "POISSON" => "poisson",
+                "POISSON-LEVELS" => "poisson-levels",
                 "LIF" => "lif",
-                var other => throw new ArgumentException($"--type: unknown '{other}'; use poisson or lif."),
+                var other => throw new ArgumentException($"--type: unknown '{other}'; use poisson, poisson-levels or lif."),
             };
             long n = parse.GetValue(neurons);
             int t = parse.GetValue(steps);
@@ -67,19 +72,14 @@ internal static class BenchNeuronsCommand
                 int runSteps = rep < 0 ? Math.Min(t, 2) : t;
                 double seconds;
                 long total;
-                if (kind == "poisson")
+                using (NeuronPopulation population = kind switch
                 {
-                    using var population = PoissonPopulation.Create(device, n, hz, model.Dt, s);
-                    population.Synchronize();
-                    var watch = Stopwatch.StartNew();
-                    population.Run(runSteps);
-                    population.Synchronize();
-                    seconds = watch.Elapsed.TotalSeconds;
-                    total = population.TotalSpikes();
-                }
-                else
+                    "poisson" => PoissonPopulation.Create(device, n, hz, model.Dt, s),
+                    "poisson-levels" => PoissonLevelPopulation.Create(device, LevelRates(hz),
+                        [.. Enumerable.Range(0, checked((int)n)).Select(i => (ushort)(i % Levels))], model.Dt, s),
+                    _ => LifPopulation.Create(device, n, current, model, s),
+                })
                 {
-                    using var population = LifPopulation.Create(device, n, current, model, s);
                     population.Synchronize();
                     var watch = Stopwatch.StartNew();
                     population.Run(runSteps);
@@ -108,4 +108,10 @@ internal static class BenchNeuronsCommand
         }));
         return command;
     }
+
+    /// <summary>Rate levels of <c>poisson-levels</c>.</summary>
+    private const int Levels = 256;
+
+    /// <summary>256 rates evenly over 0 … 2·<paramref name="mean"/> (their mean is <paramref name="mean"/>).</summary>
+    private static double[] LevelRates(double mean) => [.. Enumerable.Range(0, Levels).Select(l => 2 * mean * l / (Levels - 1))];
 }

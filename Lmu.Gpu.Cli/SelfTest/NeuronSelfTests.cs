@@ -14,7 +14,20 @@ internal sealed class NeuronSelfTests : ISelfTestSuite
         long neurons = small ? 1_003 : 1_000_003;
         int steps = small ? 50 : 200;
         yield return new SelfTestCase("neurons", $"poisson 20 Hz: spike counts = host, N={neurons} T={steps}", d => Poisson(d, neurons, steps));
+        yield return new SelfTestCase("neurons", $"poisson 256 levels 0…400 Hz: spike counts = host, N={neurons} T={steps}", d => PoissonLevels(d, neurons, steps));
         yield return new SelfTestCase("neurons", $"lif J=1.5: spike counts vs host (±1), N={neurons} T={steps}", d => Lif(d, neurons, steps));
+    }
+
+    private static SelfTestResult PoissonLevels(LmuDevice device, long neurons, int steps)
+    {
+        double[] rates = [.. Enumerable.Range(0, 256).Select(l => 400.0 * l / 255)];
+        ushort[] levels = [.. Enumerable.Range(0, (int)neurons).Select(i => (ushort)((i * 37) % 256))];
+        using var host = LmuDevice.Open(AcceleratorKind.Cpu);
+        using var expected = PoissonLevelPopulation.Create(host, rates, levels, 0.001, 7);
+        using var actual = PoissonLevelPopulation.Create(device, rates, levels, 0.001, 7);
+        expected.Run(steps);
+        actual.Run(steps);
+        return new SelfTestResult(MaxCountDifference(actual.GetCounts(), expected.GetCounts()), 0);
     }
 
     private static SelfTestResult Poisson(LmuDevice device, long neurons, int steps)

@@ -10,6 +10,7 @@ public class SpikingPtxTests
     private static IEnumerable<TestCaseData> Kernels()
     {
         yield return new TestCaseData(typeof(NeuronKernels), nameof(NeuronKernels.PoissonRun), true);
+        yield return new TestCaseData(typeof(NeuronKernels), nameof(NeuronKernels.PoissonLevelsRun), true);
         yield return new TestCaseData(typeof(NeuronKernels), nameof(NeuronKernels.LifRun), true);
         yield return new TestCaseData(typeof(SpikingLmuKernels), nameof(SpikingLmuKernels.Neurons), true);
         yield return new TestCaseData(typeof(SpikingLmuKernels), nameof(SpikingLmuKernels.Filter), false);
