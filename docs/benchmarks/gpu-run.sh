@@ -196,6 +196,7 @@ run bench neurons --type poisson --neurons 1000003 --steps 200 --reps 1 --accele
 run bench neurons --type poisson --neurons 1000003 --steps 200 --reps 1 --accelerator cuda
 run bench neurons --type poisson --neurons 100000000 --steps 200 --reps 3 --accelerator cuda
 run bench neurons --type lif --neurons 100000000 --steps 200 --reps 3 --accelerator cuda
+run bench neurons --type poisson-levels --neurons 100000000 --steps 200 --reps 3 --accelerator cuda
 run bench neurons --type poisson --neurons 100000000 --steps 200 --reps 3 --accelerator cpu
 run spike --order 4 --theta 0.5 --neurons-per-dim 2000 --steps 2000 --seed 1 --accelerator cpu
 run spike --order 4 --theta 0.5 --neurons-per-dim 2000 --steps 2000 --seed 1 --accelerator cuda
