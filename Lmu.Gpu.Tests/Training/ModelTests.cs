@@ -309,6 +309,21 @@ public sealed class ModelTests : SimulatorAndHostFixture
     }
 
     [Test]
+    public void Fit_WithValidationOfAnotherLength_TrainsEveryEpoch()
+    {
+        // The validation run between epochs must not leave a workspace too small for the training batches.
+        using var model = DelayModel(Host, 3, 2);
+        var history = model.Fit(DelayData(8, 10, 1, 1), new FitOptions { Epochs = 3, BatchSize = 4 }, DelayData(4, 6, 1, 2));
+        Assert.That(history, Has.Count.EqualTo(3));
+        Assert.That(history.Select(h => h.ValidationLoss), Has.All.Matches<double>(double.IsFinite));
+        using var longer = DelayModel(Host, 3, 2);
+        history = longer.Fit(DelayData(8, 6, 1, 1), new FitOptions { Epochs = 3, BatchSize = 4 }, DelayData(4, 11, 1, 2));
+        Assert.That(history.Select(h => h.TrainLoss), Has.All.Matches<double>(double.IsFinite));
+        float[] x = DelayData(2, 9, 1, 3).Inputs;
+        Assert.That(longer.Predict(x, 2, 9), Is.EqualTo(model.Predict(x, 2, 9)).Within(10.0), "runs after both");
+    }
+
+    [Test]
     public void Fit_ThrowsForInputSizeMismatch()
     {
         using var model = DelayModel(Host, 3, 2);

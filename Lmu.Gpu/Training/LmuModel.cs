@@ -1091,13 +1091,16 @@ public sealed partial class LmuModel : IDisposable
     private void EnsureWorkspace(int batch, int steps)
     {
         EnsureBuilt();
-        if (batch <= _wsBatch && steps == _wsSteps)
+        // The workspace only grows: a run of fewer sequences or steps (a validation set of shorter sequences, a batch
+        // trimmed to its longest sequence) uses the front of the buffers it has.
+        if (batch <= _wsBatch && steps <= _wsSteps)
         {
             return;
         }
 
-        DisposeWorkspace();
         batch = Math.Max(batch, _wsBatch);
+        steps = Math.Max(steps, _wsSteps);
+        DisposeWorkspace();
         _wsBatch = batch;
         _wsSteps = steps;
         var seqLayers = _layers.Where(l => l.IsSequence).ToList();
