@@ -32,7 +32,7 @@ public sealed class PoissonLevelPopulation : NeuronPopulation
     private PoissonLevelPopulation(LmuDevice device, double[] rates, ushort[] levels, double dt, ulong seed)
         : base(device, levels.Length)
     {
-        RatesHz = rates;
+        RatesHz = Array.AsReadOnly(rates);
         Dt = dt;
         Seed = seed;
         _levels = levels;
