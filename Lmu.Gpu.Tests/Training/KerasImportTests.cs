@@ -157,6 +157,57 @@ public sealed class KerasImportTests : SimulatorAndHostFixture
     }
 
     [Test]
+    public void Export_RoundTripsThroughImport_AndThroughAnNpzFile()
+    {
+        var cell = CellOptions(true) with { TrainableTheta = true };
+        var feedforward = new FeedforwardLmuOptions { InputSize = 5, Units = 4, MemoryChannels = 2, Order = 3, Theta = 6, InputToHidden = true, MemoryBias = true };
+        LmuModel Build() => new LmuModel(Host, Inputs, returnSequences: true, seed: 4).AddLmu(cell).AddFeedforwardLmu(feedforward).AddDense(Outputs);
+        using var trained = Build();
+        trained.SetParameters(trained.ParametersWithNoise(seed: 41, width: 0.4));
+        var exported = trained.ExportKerasLmu(0);
+        Assert.That(exported.ThetaInverse, Is.EqualTo(1.0 / trained.GetParameters()[CellThetaIndex(cell)]));
+
+        using var dir = new TempDirectory();
+        string path = dir.File("exported.npz");
+        NumpyArchive.Write(path, new Dictionary<string, NumpyArray>
+        {
+            ["cell/kernel:0"] = new([Inputs + cell.Units, cell.MemoryChannels], exported.Kernel!),
+            ["cell/bias:0"] = new([1, cell.MemoryChannels], exported.Bias!),
+            ["cell/recurrent_kernel:0"] = new([cell.MemorySize, cell.MemoryChannels], exported.RecurrentKernel!),
+            ["cell/hidden/kernel:0"] = new([cell.MemorySize + Inputs, cell.Units], exported.HiddenKernel),
+            ["cell/hidden/recurrent_kernel:0"] = new([cell.Units, cell.Units], exported.HiddenRecurrentKernel!),
+            ["cell/hidden/bias:0"] = new([cell.Units], exported.HiddenBias!),
+            ["cell/theta_inv:0"] = new([], [(float)exported.ThetaInverse!.Value]),
+        });
+        var read = NumpyArchive.Read(path);
+        Assert.That(read["cell/hidden/kernel:0"].Shape, Is.EqualTo(new[] { cell.MemorySize + Inputs, cell.Units }));
+        Assert.That(read["cell/hidden/kernel:0"].Values, Is.EqualTo(exported.HiddenKernel));
+
+        using var imported = Build();
+        imported.ImportKeras(0, new KerasLmuWeights
+        {
+            Kernel = read["cell/kernel:0"].Values,
+            Bias = read["cell/bias:0"].Values,
+            RecurrentKernel = read["cell/recurrent_kernel:0"].Values,
+            HiddenKernel = read["cell/hidden/kernel:0"].Values,
+            HiddenRecurrentKernel = read["cell/hidden/recurrent_kernel:0"].Values,
+            HiddenBias = read["cell/hidden/bias:0"].Values,
+            ThetaInverse = exported.ThetaInverse,
+        });
+        imported.ImportKeras(1, trained.ExportKerasLmu(1));
+        imported.ImportKeras(2, trained.ExportKerasDense(2));
+        Assert.That(imported.GetParameters(), Is.EqualTo(trained.GetParameters()).Within(1e-6));
+        Assert.That(trained.ExportKerasLmu(1).RecurrentKernel, Is.Null, "a feedforward layer has none");
+        Assert.Throws<ArgumentException>(() => trained.ExportKerasDense(0));
+        Assert.Throws<ArgumentException>(() => trained.ExportKerasLmu(2));
+        Assert.Throws<ArgumentException>(() => NumpyArchive.Write(path, new Dictionary<string, NumpyArray> { ["x"] = new([2, 2], [1, 2, 3]) }));
+    }
+
+    /// <summary>θ's index in the flat vector of a model whose first layer is the cell: the cell's last parameter.</summary>
+    private static int CellThetaIndex(LmuCellOptions o) =>
+        (o.MemoryChannels * (o.InputSize + o.Units + o.MemorySize + 1)) + (o.Units * (o.InputSize + o.Units + o.MemorySize + 1));
+
+    [Test]
     public void TrainedTheta_ComesFromThetaInv()
     {
         var o = CellOptions(true) with { TrainableTheta = true };

@@ -2,7 +2,7 @@ namespace Lmu.Gpu.Training;
 
 /// <summary>Maps keras-lmu's and Keras's weight arrays ([inputs, outputs], row-major) onto a layer's slice of the flat
 /// parameter vector (docs/results/training-file-format.md gives each layer's order), checking every shape against the
-/// layer's options first.</summary>
+/// layer's options first, and back.</summary>
 internal static class KerasImport
 {
     /// <summary>An LMU cell: e_x [k, n_x], e_h [k, n], e_m [k, k·d], b_u [k], W_x [n, n_x], W_h [n, n], W_m [n, k·d],
@@ -59,6 +59,69 @@ internal static class KerasImport
         {
             Copy(bias, units, "bias", target[(units * inputs)..]);
         }
+    }
+
+    /// <summary>The inverse of <see cref="Cell"/>: every array of a keras-lmu LMUCell with the layer's connections
+    /// (kernel with hidden rows when <see cref="LmuCellOptions.HiddenToMemory"/>, recurrent_kernel when
+    /// <see cref="LmuCellOptions.MemoryToMemory"/>, a SimpleRNNCell's recurrent kernel when
+    /// <see cref="LmuCellOptions.HiddenToHidden"/>, else a Dense hidden cell's, theta_inv when θ is trained).</summary>
+    public static KerasLmuWeights ExportCell(LmuCellOptions o, ReadOnlySpan<float> source)
+    {
+        int k = o.MemoryChannels, nx = o.InputSize, n = o.Units, kd = o.MemorySize;
+        int ex = 0, eh = ex + (k * nx), em = eh + (k * n), bu = em + (k * kd), wx = bu + k, wh = wx + (n * nx), wm = wh + (n * n), bh = wm + (n * kd);
+        return new KerasLmuWeights
+        {
+            Kernel = o.HiddenToMemory
+                ? [.. Transposed(source.Slice(ex, k * nx), k, nx), .. Transposed(source.Slice(eh, k * n), k, n)]
+                : Transposed(source.Slice(ex, k * nx), k, nx),
+            Bias = o.MemoryBias ? source.Slice(bu, k).ToArray() : null,
+            RecurrentKernel = o.MemoryToMemory ? Transposed(source.Slice(em, k * kd), k, kd) : null,
+            HiddenKernel = HiddenKernelOf(source.Slice(wm, n * kd), source.Slice(wx, n * nx), kd, nx, n, o.InputToHidden),
+            HiddenRecurrentKernel = o.HiddenToHidden ? Transposed(source.Slice(wh, n * n), n, n) : null,
+            HiddenBias = o.HiddenBias ? source.Slice(bh, n).ToArray() : null,
+            ThetaInverse = o.TrainableTheta ? 1.0 / source[^1] : null,
+        };
+    }
+
+    /// <summary>The inverse of <see cref="Feedforward"/>: a keras-lmu LMUFeedforward's arrays.</summary>
+    public static KerasLmuWeights ExportFeedforward(FeedforwardLmuOptions o, ReadOnlySpan<float> source)
+    {
+        int k = o.MemoryChannels, nx = o.InputSize, n = o.Units, kd = o.MemorySize;
+        int ex = 0, bu = k * nx, wx = bu + k, wm = wx + (n * nx), bh = wm + (n * kd);
+        return new KerasLmuWeights
+        {
+            Kernel = Transposed(source.Slice(ex, k * nx), k, nx),
+            Bias = o.MemoryBias ? source.Slice(bu, k).ToArray() : null,
+            HiddenKernel = HiddenKernelOf(source.Slice(wm, n * kd), source.Slice(wx, n * nx), kd, nx, n, o.InputToHidden),
+            HiddenBias = o.HiddenBias ? source.Slice(bh, n).ToArray() : null,
+            ThetaInverse = o.TrainableTheta ? 1.0 / source[^1] : null,
+        };
+    }
+
+    /// <summary>The inverse of <see cref="Dense"/>.</summary>
+    public static KerasDenseWeights ExportDense(int inputs, int units, ReadOnlySpan<float> source) => new()
+    {
+        Kernel = Transposed(source[..(units * inputs)], units, inputs),
+        Bias = source[(units * inputs)..].ToArray(),
+    };
+
+    /// <summary>W_m [n, k·d] and W_x [n, n_x] as the hidden cell's kernel [k·d (+ n_x), n].</summary>
+    private static float[] HiddenKernelOf(ReadOnlySpan<float> wm, ReadOnlySpan<float> wx, int kd, int nx, int n, bool inputToHidden) =>
+        inputToHidden ? [.. Transposed(wm, n, kd), .. Transposed(wx, n, nx)] : Transposed(wm, n, kd);
+
+    /// <summary>source [rows, cols] as [cols, rows].</summary>
+    private static float[] Transposed(ReadOnlySpan<float> source, int rows, int cols)
+    {
+        var result = new float[rows * cols];
+        for (int i = 0; i < rows; i++)
+        {
+            for (int j = 0; j < cols; j++)
+            {
+                result[(j * rows) + i] = source[(i * cols) + j];
+            }
+        }
+
+        return result;
     }
 
     /// <summary>keras-lmu's kernel [n_x (+ n), k] into e_x [k, n_x] and e_h [k, n]; none: the identity (n_x = k).</summary>

@@ -1,6 +1,6 @@
 namespace Lmu.Gpu.Training;
 
-/// <summary>Importing weights trained with keras-lmu and Keras.</summary>
+/// <summary>Moving weights between this library and keras-lmu / Keras.</summary>
 public sealed partial class LmuModel
 {
     /// <summary>Sets an LMU layer's weights from a keras-lmu layer's (an <c>LMU</c>/<c>LMUCell</c> into an LMU cell, an
@@ -55,6 +55,47 @@ public sealed partial class LmuModel
             KerasImport.Dense(dense.InputWidth, dense.OutputWidth, weights, target);
         });
     }
+
+    /// <summary>An LMU layer's weights as keras-lmu holds them: what <see cref="ImportKeras(int, KerasLmuWeights)"/>
+    /// takes back, and what a keras-lmu layer of the same shape (an <c>LMUCell</c> for an LMU cell: a
+    /// <c>SimpleRNNCell</c> hidden cell where the layer has <see cref="LmuCellOptions.HiddenToHidden"/>, else
+    /// <c>Dense</c>; an <c>LMUFeedforward</c> for a feedforward LMU) loads with <c>set_weights</c>. Arrays for connections
+    /// the layer leaves off are null.</summary>
+    /// <param name="layerIndex">The layer, counted from 0 in the order added.</param>
+    /// <returns>The arrays, row-major, kernels [inputs, outputs].</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="layerIndex"/> is not a layer of the model.</exception>
+    /// <exception cref="ArgumentException">The layer is not an LMU layer.</exception>
+    public KerasLmuWeights ExportKerasLmu(int layerIndex) => Export(layerIndex, (layer, source) => layer switch
+    {
+        CellModelLayer cell => KerasImport.ExportCell(cell.Options, source),
+        FeedforwardModelLayer feedforward => KerasImport.ExportFeedforward(feedforward.Options, source),
+        _ => throw new ArgumentException($"Layer {layerIndex} is not an LMU layer ({layer.GetType().Name}); ExportKerasDense exports a dense layer.", nameof(layerIndex)),
+    });
+
+    /// <summary>A dense layer's weights as a Keras <c>Dense</c> layer holds them (kernel [inputs, units]).</summary>
+    /// <param name="layerIndex">The layer, counted from 0 in the order added.</param>
+    /// <returns>The arrays.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="layerIndex"/> is not a layer of the model.</exception>
+    /// <exception cref="ArgumentException">The layer is not a dense layer.</exception>
+    public KerasDenseWeights ExportKerasDense(int layerIndex) => Export(layerIndex, (layer, source) => layer is DenseModelLayer dense
+        ? KerasImport.ExportDense(dense.InputWidth, dense.OutputWidth, source)
+        : throw new ArgumentException($"Layer {layerIndex} is not a dense layer ({layer.GetType().Name}); ExportKerasLmu exports an LMU layer.", nameof(layerIndex)));
+
+    /// <summary>Reads one layer's slice of the parameter vector through <paramref name="read"/>.</summary>
+    private T Export<T>(int layerIndex, ExportSlice<T> read)
+    {
+        lock (_gate)
+        {
+            using var bound = BindDevice();
+            EnsureBuilt();
+            ArgumentOutOfRangeException.ThrowIfNegative(layerIndex);
+            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(layerIndex, _layers.Count);
+            var layer = _layers[layerIndex];
+            return read(layer, GetParametersLocked().AsSpan(layer.Offset, layer.ParameterLength));
+        }
+    }
+
+    private delegate T ExportSlice<T>(ModelLayer layer, ReadOnlySpan<float> source);
 
     /// <summary>Writes one layer's slice of the parameter vector through <paramref name="fill"/>, all or nothing.</summary>
     private void Import(int layerIndex, ImportSlice fill)

@@ -63,6 +63,85 @@ public static class NumpyArchive
         return result;
     }
 
+    /// <summary>Writes arrays to an <c>.npz</c> archive (each a float32, C-order <c>.npy</c> entry named by its key), as
+    /// <c>np.savez</c> does, so that <c>np.load(path)[name]</c> gives them back in Python. The file is written to a
+    /// temporary name beside <paramref name="path"/> and renamed over it.</summary>
+    /// <param name="path">The file.</param>
+    /// <param name="arrays">The arrays by name (a Keras weight name such as <c>lmu/kernel:0</c> is fine).</param>
+    /// <exception cref="ArgumentException">There are no arrays, a name is empty, or an array's shape does not hold its
+    /// values (the message names it).</exception>
+    public static void Write(string path, IReadOnlyDictionary<string, NumpyArray> arrays)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(arrays);
+        if (arrays.Count == 0)
+        {
+            throw new ArgumentException("Give at least one array.", nameof(arrays));
+        }
+
+        foreach (var (name, array) in arrays)
+        {
+            if (string.IsNullOrEmpty(name))
+            {
+                throw new ArgumentException("An array has an empty name.", nameof(arrays));
+            }
+
+            long count = array.Shape.Aggregate(1L, (a, b) => a * b);
+            if (array.Shape.Any(d => d < 0) || count != array.Values.Length)
+            {
+                throw new ArgumentException($"'{name}': shape [{string.Join(", ", array.Shape)}] holds {count} values, not {array.Values.Length}.", nameof(arrays));
+            }
+        }
+
+        string temporary = path + ".tmp-" + Environment.ProcessId;
+        try
+        {
+            using (var zip = ZipFile.Open(temporary, ZipArchiveMode.Create))
+            {
+                foreach (var (name, array) in arrays)
+                {
+                    using var entry = zip.CreateEntry(name + ".npy", CompressionLevel.Fastest).Open();
+                    WriteArray(entry, array);
+                }
+            }
+
+            File.Move(temporary, path, overwrite: true);
+        }
+        finally
+        {
+            File.Delete(temporary);
+        }
+    }
+
+    /// <summary>Writes one array as a format 1.0 <c>.npy</c> (float32, little-endian, C order).</summary>
+    /// <param name="stream">Where to write.</param>
+    /// <param name="array">The array.</param>
+    public static void WriteArray(Stream stream, NumpyArray array)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentNullException.ThrowIfNull(array);
+        string shape = array.Shape.Count == 1
+            ? $"({array.Shape[0]},)"
+            : "(" + string.Join(", ", array.Shape.Select(d => d.ToString(CultureInfo.InvariantCulture))) + ")";
+        string dict = $"{{'descr': '<f4', 'fortran_order': False, 'shape': {shape}, }}";
+        int padding = (64 - ((10 + dict.Length + 1) % 64)) % 64;
+        string header = dict + new string(' ', padding) + "\n";
+        Span<byte> head = stackalloc byte[10];
+        Magic.CopyTo(head);
+        head[6] = 1;
+        head[7] = 0;
+        BinaryPrimitives.WriteUInt16LittleEndian(head[8..], checked((ushort)header.Length));
+        stream.Write(head);
+        stream.Write(Encoding.Latin1.GetBytes(header));
+        var bytes = new byte[array.Values.Length * sizeof(float)];
+        for (int i = 0; i < array.Values.Length; i++)
+        {
+            BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(i * sizeof(float)), array.Values[i]);
+        }
+
+        stream.Write(bytes);
+    }
+
     /// <summary>Reads one <c>.npy</c> array from a stream.</summary>
     /// <param name="stream">The stream, at the array's first byte.</param>
     /// <param name="name">What to call it in errors.</param>
