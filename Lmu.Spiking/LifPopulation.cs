@@ -117,40 +117,6 @@ public sealed class LifPopulation : NeuronPopulation
         return new LifPopulation(device, currents.Length, i => currents[i], model ?? new LifModel(), seed);
     }
 
-    /// <summary>Simulates <paramref name="steps"/> more steps, adding the spikes to the counts.</summary>
-    /// <param name="steps">The number of steps, ≥ 0.</param>
-    /// <exception cref="ArgumentOutOfRangeException">steps is negative.</exception>
-    /// <exception cref="ObjectDisposedException">The population was disposed.</exception>
-    public override void Run(int steps)
-    {
-        ObjectDisposedException.ThrowIf(IsDisposed, this);
-        SpikingValidation.Steps(steps, Step);
-        if (steps == 0)
-        {
-            return;
-        }
-
-        if (_v is not null)
-        {
-            RunHost(steps);
-        }
-        else
-        {
-            var acc = Device.Accelerator;
-            int group = Math.Min(acc.MaxNumThreadsPerGroup, 256);
-            long maxGroups = Math.Max(1, (long)acc.NumMultiprocessors * Math.Max(1, acc.MaxNumThreadsPerMultiprocessor / group) * 8);
-            int groups = (int)Math.Min((Neurons + group - 1) / group, maxGroups);
-            int perLaunch = (int)Math.Max(1, Math.Min(steps, (1L << 33) / Neurons));
-            for (int done = 0; done < steps; done += perLaunch)
-            {
-                _kernel!(new KernelConfig(groups, group), _dv!.View, _dr!.View, _dj!.View, _dcounts!.View, Neurons, _p,
-                    Math.Min(perLaunch, steps - done));
-            }
-        }
-
-        Step += steps;
-    }
-
     /// <inheritdoc/>
     private protected override uint[]? HostCounts => _counts;
 
@@ -166,7 +132,18 @@ public sealed class LifPopulation : NeuronPopulation
         _dcounts?.Dispose();
     }
 
-    private void RunHost(int steps)
+    /// <inheritdoc/>
+    private protected override void RunDevice(int step0, int steps)
+    {
+        var (config, perLaunch) = Launch(Device.Accelerator, Neurons, steps, 1L << 33);
+        for (int done = 0; done < steps; done += perLaunch)
+        {
+            _kernel!(config, _dv!.View, _dr!.View, _dj!.View, _dcounts!.View, Neurons, _p, Math.Min(perLaunch, steps - done));
+        }
+    }
+
+    /// <inheritdoc/>
+    private protected override void RunHost(uint step0, int steps)
     {
         long chunks = (Neurons + Chunk - 1) / Chunk;
         var p = _p;

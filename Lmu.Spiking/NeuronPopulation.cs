@@ -34,18 +34,20 @@ public abstract class NeuronPopulation : IDisposable
     /// <summary>The counts on a device, else null.</summary>
     private protected abstract MemoryBuffer1D<uint, Stride1D.Dense>? DeviceCounts { get; }
 
-    /// <summary>The launch shape of a Poisson kernel (one thread per block of four neurons, a grid-stride loop) and how
-    /// many steps one launch may take, so that no count can pass 2^32 within a launch's arithmetic (2^34 block-steps).</summary>
+    /// <summary>The launch shape of a neuron kernel (a grid-stride loop over <paramref name="threads"/>) and how many
+    /// steps one launch may take, at most <paramref name="workLimit"/> thread-steps (so that no count passes 2^32 within
+    /// a launch's arithmetic).</summary>
     /// <param name="accelerator">The device.</param>
-    /// <param name="blocks">Blocks of four neurons.</param>
+    /// <param name="threads">Threads' worth of work: blocks of four neurons, or neurons.</param>
     /// <param name="steps">Steps to run.</param>
+    /// <param name="workLimit">The most thread-steps per launch.</param>
     /// <returns>The configuration and the steps per launch.</returns>
-    private protected static (KernelConfig Config, int StepsPerLaunch) BlockLaunch(Accelerator accelerator, long blocks, int steps)
+    private protected static (KernelConfig Config, int StepsPerLaunch) Launch(Accelerator accelerator, long threads, int steps, long workLimit)
     {
         int group = Math.Min(accelerator.MaxNumThreadsPerGroup, 256);
         long maxGroups = Math.Max(1, (long)accelerator.NumMultiprocessors * Math.Max(1, accelerator.MaxNumThreadsPerMultiprocessor / group) * 8);
-        int groups = (int)Math.Min((blocks + group - 1) / group, maxGroups);
-        int perLaunch = (int)Math.Max(1, Math.Min(steps, (1L << 34) / blocks));
+        int groups = (int)Math.Min((threads + group - 1) / group, maxGroups);
+        int perLaunch = (int)Math.Max(1, Math.Min(steps, workLimit / threads));
         return (new KernelConfig(groups, group), perLaunch);
     }
 
@@ -54,7 +56,36 @@ public abstract class NeuronPopulation : IDisposable
     /// <param name="steps">The number of steps, ≥ 0.</param>
     /// <exception cref="ArgumentOutOfRangeException">steps is negative or the step counter would pass 2^32.</exception>
     /// <exception cref="ObjectDisposedException">The population was disposed.</exception>
-    public abstract void Run(int steps);
+    public void Run(int steps)
+    {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        SpikingValidation.Steps(steps, Step);
+        if (steps == 0)
+        {
+            return;
+        }
+
+        if (Device.IsHost)
+        {
+            RunHost((uint)Step, steps);
+        }
+        else
+        {
+            RunDevice((int)Step, steps);
+        }
+
+        Step += steps;
+    }
+
+    /// <summary>Steps <paramref name="step0"/> … on the host path (arguments checked).</summary>
+    /// <param name="step0">The first step.</param>
+    /// <param name="steps">The number of steps, ≥ 1.</param>
+    private protected abstract void RunHost(uint step0, int steps);
+
+    /// <summary>Steps <paramref name="step0"/> … queued on the device (arguments checked).</summary>
+    /// <param name="step0">The first step.</param>
+    /// <param name="steps">The number of steps, ≥ 1.</param>
+    private protected abstract void RunDevice(int step0, int steps);
 
     /// <summary>Copies the per-neuron spike counts to the host.</summary>
     /// <returns>The counts, in neuron order.</returns>

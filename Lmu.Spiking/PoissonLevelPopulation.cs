@@ -125,35 +125,14 @@ public sealed class PoissonLevelPopulation : NeuronPopulation
         return new PoissonLevelPopulation(device, ratesHz.ToArray(), levels.ToArray(), dt, seed);
     }
 
-    /// <summary>Simulates <paramref name="steps"/> more steps, adding the spikes to the per-neuron counts. On a device the
-    /// call returns once the work is queued; <see cref="NeuronPopulation.GetCounts"/> synchronises.</summary>
-    /// <param name="steps">The number of steps, ≥ 0.</param>
-    /// <exception cref="ArgumentOutOfRangeException">steps is negative or the step counter would pass 2^32.</exception>
-    /// <exception cref="ObjectDisposedException">The population was disposed.</exception>
-    public override void Run(int steps)
+    /// <inheritdoc/>
+    private protected override void RunDevice(int step0, int steps)
     {
-        ObjectDisposedException.ThrowIf(IsDisposed, this);
-        SpikingValidation.Steps(steps, Step);
-        if (steps == 0)
+        var (config, perLaunch) = Launch(Device.Accelerator, (Neurons + 3) / 4, steps, 1L << 34);
+        for (int done = 0; done < steps; done += perLaunch)
         {
-            return;
+            _kernel!(config, _counts!.View, _deviceTables!.View, _deviceLevels!.View, Neurons, (uint)Seed, (uint)(Seed >> 32), step0 + done, Math.Min(perLaunch, steps - done));
         }
-
-        if (_hostCounts is not null)
-        {
-            RunHost(_hostCounts, (uint)Step, steps);
-        }
-        else
-        {
-            var (config, perLaunch) = BlockLaunch(Device.Accelerator, (Neurons + 3) / 4, steps);
-            for (int done = 0; done < steps; done += perLaunch)
-            {
-                int n = Math.Min(perLaunch, steps - done);
-                _kernel!(config, _counts!.View, _deviceTables!.View, _deviceLevels!.View, Neurons, (uint)Seed, (uint)(Seed >> 32), (int)(Step + done), n);
-            }
-        }
-
-        Step += steps;
     }
 
     /// <inheritdoc/>
@@ -172,8 +151,9 @@ public sealed class PoissonLevelPopulation : NeuronPopulation
 
     /// <summary>The host path: per block of four neurons, one Philox call per step and each word through its neuron's
     /// table (the no-spike test first), on <see cref="HostThreads.Limit"/> threads.</summary>
-    private void RunHost(uint[] counts, uint step0, int steps)
+    private protected override void RunHost(uint step0, int steps)
     {
+        uint[] counts = _hostCounts!;
         const int chunkBlocks = 2048;
         long neurons = Neurons;
         long blocks = (neurons + 3) / 4;

@@ -116,36 +116,14 @@ public sealed class PoissonPopulation : NeuronPopulation
         return [.. table];
     }
 
-    /// <summary>Simulates <paramref name="steps"/> more steps, adding the spikes to the per-neuron counts. On a
-    /// device the call returns once the work is queued; <see cref="NeuronPopulation.GetCounts"/> synchronises.</summary>
-    /// <param name="steps">The number of steps, ≥ 0.</param>
-    /// <exception cref="ArgumentOutOfRangeException">steps is negative or the step counter would pass 2^32.</exception>
-    /// <exception cref="ObjectDisposedException">The population was disposed.</exception>
-    public override void Run(int steps)
+    /// <inheritdoc/>
+    private protected override void RunDevice(int step0, int steps)
     {
-        ObjectDisposedException.ThrowIf(IsDisposed, this);
-        SpikingValidation.Steps(steps, Step);
-        if (steps == 0)
+        var (config, perLaunch) = Launch(Device.Accelerator, (Neurons + 3) / 4, steps, 1L << 34);
+        for (int done = 0; done < steps; done += perLaunch)
         {
-            return;
+            _kernel!(config, _counts!.View, _table!.View, (int)_table.Length, Neurons, (uint)Seed, (uint)(Seed >> 32), step0 + done, Math.Min(perLaunch, steps - done));
         }
-
-        if (_hostCounts is not null)
-        {
-            RunHost(_hostCounts, (uint)Step, steps);
-        }
-        else
-        {
-            var (config, perLaunch) = BlockLaunch(Device.Accelerator, (Neurons + 3) / 4, steps);
-            for (int done = 0; done < steps; done += perLaunch)
-            {
-                int n = Math.Min(perLaunch, steps - done);
-                _kernel!(config, _counts!.View, _table!.View, (int)_table.Length, Neurons,
-                    (uint)Seed, (uint)(Seed >> 32), (int)(Step + done), n);
-            }
-        }
-
-        Step += steps;
     }
 
     /// <inheritdoc/>
@@ -161,8 +139,10 @@ public sealed class PoissonPopulation : NeuronPopulation
         _table?.Dispose();
     }
 
-    private void RunHost(uint[] counts, uint step0, int steps)
+    /// <inheritdoc/>
+    private protected override void RunHost(uint step0, int steps)
     {
+        uint[] counts = _hostCounts!;
         long blocks = (Neurons + 3) / 4;
         long chunks = (blocks + ChunkBlocks - 1) / ChunkBlocks;
         uint k0 = (uint)Seed;

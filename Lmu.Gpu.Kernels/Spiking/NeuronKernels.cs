@@ -40,22 +40,7 @@ public static class NeuronKernels
                 n3 += SpikeMath.ThresholdCount(x.X3, t0, thresholds, thresholdCount);
             }
 
-            long i = 4 * b;
-            counts[i] += n0;
-            if (i + 1 < neurons)
-            {
-                counts[i + 1] += n1;
-            }
-
-            if (i + 2 < neurons)
-            {
-                counts[i + 2] += n2;
-            }
-
-            if (i + 3 < neurons)
-            {
-                counts[i + 3] += n3;
-            }
+            AddBlockCounts(counts, 4 * b, neurons, n0, n1, n2, n3);
         }
     }
 
@@ -95,21 +80,34 @@ public static class NeuronKernels
                 n3 += SpikeMath.ThresholdCount(x.X3, t3[0], t3, 16);
             }
 
-            counts[i] += n0;
-            if (i + 1 < neurons)
-            {
-                counts[i + 1] += n1;
-            }
+            AddBlockCounts(counts, i, neurons, n0, n1, n2, n3);
+        }
+    }
 
-            if (i + 2 < neurons)
-            {
-                counts[i + 2] += n2;
-            }
+    /// <summary>Adds a block's four counts to neurons <paramref name="i"/> … <paramref name="i"/> + 3, those that exist.</summary>
+    /// <param name="counts">Spike counts per neuron.</param>
+    /// <param name="i">The block's first neuron.</param>
+    /// <param name="neurons">The number of neurons.</param>
+    /// <param name="n0">The first neuron's spikes.</param>
+    /// <param name="n1">The second's.</param>
+    /// <param name="n2">The third's.</param>
+    /// <param name="n3">The fourth's.</param>
+    private static void AddBlockCounts(ArrayView<uint> counts, long i, long neurons, uint n0, uint n1, uint n2, uint n3)
+    {
+        counts[i] += n0;
+        if (i + 1 < neurons)
+        {
+            counts[i + 1] += n1;
+        }
 
-            if (i + 3 < neurons)
-            {
-                counts[i + 3] += n3;
-            }
+        if (i + 2 < neurons)
+        {
+            counts[i + 2] += n2;
+        }
+
+        if (i + 3 < neurons)
+        {
+            counts[i + 3] += n3;
         }
     }
 

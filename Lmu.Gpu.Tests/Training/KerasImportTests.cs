@@ -63,15 +63,7 @@ public sealed class KerasImportTests : SimulatorAndHostFixture
         using var dir = new TempDirectory();
         var arrays = ReadBack(CellArrays(o, simpleRnn), dir.File("cell.npz"));
         using var model = new LmuModel(simulator ? Simulator : Host, Inputs, returnSequences: true, seed: 2).AddLmu(o).AddDense(Outputs);
-        model.ImportKeras(0, new KerasLmuWeights
-        {
-            Kernel = arrays["lmu/lmu_cell/kernel:0"].Values,
-            Bias = arrays["lmu/lmu_cell/bias:0"].Values,
-            RecurrentKernel = arrays["lmu/lmu_cell/recurrent_kernel:0"].Values,
-            HiddenKernel = arrays["lmu/lmu_cell/hidden/kernel:0"].Values,
-            HiddenRecurrentKernel = simpleRnn ? arrays["lmu/lmu_cell/hidden/recurrent_kernel:0"].Values : null,
-            HiddenBias = arrays["lmu/lmu_cell/hidden/bias:0"].Values,
-        });
+        model.ImportKeras(0, Weights(arrays, simpleRnn));
         model.ImportKeras(1, new KerasDenseWeights { Kernel = arrays["dense/kernel:0"].Values, Bias = arrays["dense/bias:0"].Values });
 
         float[] x = Random(Batch * Steps * Inputs, 9, 1);

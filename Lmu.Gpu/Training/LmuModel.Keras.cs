@@ -87,10 +87,7 @@ public sealed partial class LmuModel
         lock (_gate)
         {
             using var bound = BindDevice();
-            EnsureBuilt();
-            ArgumentOutOfRangeException.ThrowIfNegative(layerIndex);
-            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(layerIndex, _layers.Count);
-            var layer = _layers[layerIndex];
+            var layer = LayerAt(layerIndex);
             return read(layer, GetParametersLocked().AsSpan(layer.Offset, layer.ParameterLength));
         }
     }
@@ -103,10 +100,7 @@ public sealed partial class LmuModel
         lock (_gate)
         {
             using var bound = BindDevice();
-            EnsureBuilt();
-            ArgumentOutOfRangeException.ThrowIfNegative(layerIndex);
-            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(layerIndex, _layers.Count);
-            var layer = _layers[layerIndex];
+            var layer = LayerAt(layerIndex);
             float[] parameters = GetParametersLocked();
             fill(layer, parameters.AsSpan(layer.Offset, layer.ParameterLength));
             SetParametersLocked(parameters);
@@ -114,4 +108,13 @@ public sealed partial class LmuModel
     }
 
     private delegate void ImportSlice(ModelLayer layer, Span<float> target);
+
+    /// <summary>Layer <paramref name="layerIndex"/> of the built model.</summary>
+    private ModelLayer LayerAt(int layerIndex)
+    {
+        EnsureBuilt();
+        ArgumentOutOfRangeException.ThrowIfNegative(layerIndex);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(layerIndex, _layers.Count);
+        return _layers[layerIndex];
+    }
 }
