@@ -4,10 +4,10 @@ using NUnit.Framework;
 namespace Lmu.Gpu.Tests.Training;
 
 /// <summary>
-/// A streaming step on the host path allocates next to nothing once warm: the cell and dense layers take their
-/// per-call scratch from a pool, and single-group loops skip <see cref="Parallel"/>. Measured with
-/// <see cref="HostThreads.Limit"/> = 1, where everything runs on the calling thread, so
-/// <see cref="GC.GetAllocatedBytesForCurrentThread"/> sees every byte.
+/// A streaming step on the host path allocates nothing once warm: the cell and dense layers take their per-call
+/// scratch from a pool, their loop bodies are static methods handed their data by value (no closures), and
+/// single-group loops skip <see cref="Parallel"/>. Measured with <see cref="HostThreads.Limit"/> = 1, where everything
+/// runs on the calling thread, so <see cref="GC.GetAllocatedBytesForCurrentThread"/> sees every byte.
 /// </summary>
 [TestFixture]
 [NonParallelizable] // sets the process-wide HostThreads.Limit
@@ -18,7 +18,7 @@ public sealed class StreamAllocationTests
 
     [TestCase(1)]
     [TestCase(16)]
-    public void Step_AllocatesUnderTwoKilobytes_OnceWarm(int batch)
+    public void Step_AllocatesNothing_OnceWarm(int batch)
     {
         HostThreads.Limit = 1;
         using var device = LmuDevice.Open(AcceleratorKind.Cpu);
@@ -46,8 +46,9 @@ public sealed class StreamAllocationTests
         long perStep = (GC.GetAllocatedBytesForCurrentThread() - before) / calls;
 
         // Before the pooled scratch a step allocated each cell's lane copies (h, h', m, m', u, a zero row and the
-        // bias: 6 KB per cell at B = 16) and the dense layer's zero rows on every call.
-        Assert.That(perStep, Is.LessThan(2048), $"{perStep} bytes per step");
+        // bias: 6 KB per cell at B = 16) and the dense layer's zero rows on every call, then a few hundred bytes of
+        // closures and enumerators.
+        Assert.That(perStep, Is.Zero, $"{perStep} bytes per step");
         Assert.That(output, Has.All.Not.NaN);
     }
 }

@@ -93,6 +93,33 @@ public static class HostThreads
         Parallel.For(0, count, Options, body);
     }
 
+    /// <summary><see cref="For(int, Action{int})"/> with the body's data passed in <paramref name="state"/>: with a static
+    /// body, a single iteration (or a limit of 1) allocates nothing, where a capturing lambda allocates its closure on
+    /// every call.</summary>
+    /// <typeparam name="TState">The data the body reads.</typeparam>
+    /// <param name="count">The iterations.</param>
+    /// <param name="state">The data.</param>
+    /// <param name="body">The loop body, (state, i).</param>
+    internal static void For<TState>(int count, TState state, Action<TState, int> body)
+    {
+        if (count <= 1 || Limit == 1)
+        {
+            for (int i = 0; i < count; i++)
+            {
+                body(state, i);
+            }
+
+            return;
+        }
+
+        ParallelFor(count, state, body);
+    }
+
+    /// <summary>The parallel branch of <see cref="For{TState}"/>, a method of its own: its closure would otherwise be
+    /// allocated on entry to the caller, on the serial path too.</summary>
+    private static void ParallelFor<TState>(int count, TState state, Action<TState, int> body) =>
+        Parallel.For(0, count, Options, i => body(state, i));
+
     /// <summary><see cref="For(int, Action{int})"/> over a long range.</summary>
     /// <param name="count">The iterations.</param>
     /// <param name="body">The loop body.</param>

@@ -115,51 +115,77 @@ internal sealed class HostBackend : Backend
             return;
         }
 
-        // Few outputs (one dot per output and row), or one input (y_r (+)= x_r·W[:, 0] + b, one axpy per row: the blocked
-        // product would pad the single input to a block), over blocks of rows.
-        ForRowBlocks(p.Rows, (from, to) =>
-        {
-            ReadOnlySpan<float> bias = p.HasBias != 0 ? ba.AsSpan(bo, p.Out) : default;
-            for (int r = from; r < to; r++)
-            {
-                ReadOnlySpan<float> xr = xa.AsSpan(xo + (r * p.In), p.In);
-                Span<float> yr = ya.AsSpan(yo + (r * p.Out), p.Out);
-                if (p.In == 1)
-                {
-                    ReadOnlySpan<float> column = wa.AsSpan(wo, p.Out);
-                    if (p.Accumulate != 0)
-                    {
-                        TensorPrimitives.MultiplyAdd(column, xr[0], yr, yr);
-                    }
-                    else
-                    {
-                        TensorPrimitives.Multiply(column, xr[0], yr);
-                    }
-
-                    if (!bias.IsEmpty)
-                    {
-                        TensorPrimitives.Add(yr, bias, yr);
-                    }
-
-                    continue;
-                }
-
-                for (int o = 0; o < p.Out; o++)
-                {
-                    float s = TensorPrimitives.Dot(xr, wa.AsSpan(wo + (o * p.In), p.In)) + (bias.IsEmpty ? 0f : bias[o]);
-                    yr[o] = p.Accumulate != 0 ? yr[o] + s : s;
-                }
-            }
-
-            if (p.Accumulate == 0)
-            {
-                ((Activation)p.Activation).ApplyInPlace(ya.AsSpan(yo + (from * p.Out), (to - from) * p.Out));
-            }
-        });
+        DenseForwardRows(p, xa, xo, wa, wo, ba, bo, ya, yo);
     }
+
+    /// <summary>The dense forward pass for few outputs (one dot per output and row), or one input (y_r (+)= x_r·W[:, 0]
+    /// + b, one axpy per row: the blocked product would pad the single input to a block), over blocks of rows. A method
+    /// of its own, so that its closure is made only when this path runs.</summary>
+    private static void DenseForwardRows(DenseParams p, float[] xa, int xo, float[] wa, int wo, float[] ba, int bo, float[] ya, int yo) =>
+        ForRowBlocks(p.Rows, new RowsJob(p, xa, xo, wa, wo, ba, bo, ya, yo), static (job, from, to) => DenseForwardRange(job, from, to));
+
+    /// <summary>Rows [<paramref name="from"/>, <paramref name="to"/>) of <see cref="DenseForwardRows"/>.</summary>
+    private static void DenseForwardRange(in RowsJob job, int from, int to)
+    {
+        var (p, xa, xo, wa, wo, ba, bo, ya, yo) = job;
+        ReadOnlySpan<float> bias = p.HasBias != 0 ? ba.AsSpan(bo, p.Out) : default;
+        for (int r = from; r < to; r++)
+        {
+            ReadOnlySpan<float> xr = xa.AsSpan(xo + (r * p.In), p.In);
+            Span<float> yr = ya.AsSpan(yo + (r * p.Out), p.Out);
+            if (p.In == 1)
+            {
+                ReadOnlySpan<float> column = wa.AsSpan(wo, p.Out);
+                if (p.Accumulate != 0)
+                {
+                    TensorPrimitives.MultiplyAdd(column, xr[0], yr, yr);
+                }
+                else
+                {
+                    TensorPrimitives.Multiply(column, xr[0], yr);
+                }
+
+                if (!bias.IsEmpty)
+                {
+                    TensorPrimitives.Add(yr, bias, yr);
+                }
+
+                continue;
+            }
+
+            for (int o = 0; o < p.Out; o++)
+            {
+                float s = TensorPrimitives.Dot(xr, wa.AsSpan(wo + (o * p.In), p.In)) + (bias.IsEmpty ? 0f : bias[o]);
+                yr[o] = p.Accumulate != 0 ? yr[o] + s : s;
+            }
+        }
+
+        if (p.Accumulate == 0)
+        {
+            ((Activation)p.Activation).ApplyInPlace(ya.AsSpan(yo + (from * p.Out), (to - from) * p.Out));
+        }
+    }
+
+    /// <summary>What <see cref="DenseForwardRange"/> reads.</summary>
+    private readonly record struct RowsJob(DenseParams P, float[] Xa, int Xo, float[] Wa, int Wo, float[] Ba, int Bo, float[] Ya, int Yo);
 
     /// <summary>Runs <paramref name="body"/> over blocks of rows in parallel (a few blocks per core, at least 256 rows
     /// each): one task per row would cost more than a row's work where rows are short.</summary>
+    /// <summary><see cref="ForRowBlocks(int, Action{int, int})"/> with the body's data in <paramref name="state"/>: a
+    /// static body allocates nothing for a single block.</summary>
+    private static void ForRowBlocks<TState>(int rows, TState state, Action<TState, int, int> body)
+    {
+        int size = Math.Max(256, rows / (4 * HostThreads.Limit));
+        int blocks = (rows + size - 1) / size;
+        if (blocks <= 1)
+        {
+            body(state, 0, rows);
+            return;
+        }
+
+        HostThreads.For(blocks, (state, body, size, rows), static (s, b) => s.body(s.state, b * s.size, Math.Min(s.rows, (b + 1) * s.size)));
+    }
+
     private static void ForRowBlocks(int rows, Action<int, int> body)
     {
         int size = Math.Max(256, rows / (4 * HostThreads.Limit));
@@ -170,7 +196,7 @@ internal sealed class HostBackend : Backend
             return;
         }
 
-        HostThreads.For(blocks, b => body(b * size, Math.Min(rows, (b + 1) * size)));
+        HostThreads.For(blocks, (body, size, rows), static (s, b) => s.body(b * s.size, Math.Min(s.rows, (b + 1) * s.size)));
     }
 
     public override void DenseBackwardInput(DenseParams p, Slice dZ, Slice w, Slice dX)

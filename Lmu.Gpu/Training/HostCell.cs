@@ -27,13 +27,8 @@ internal static unsafe class HostCell
         float[] wa = w.Tensor.Host!;
         int wo = (int)w.Offset;
         int n = p.Units;
-        int d = p.Order;
-        int k = p.Channels;
-        int kd = k * d;
+        int kd = p.Channels * p.Order;
         int nx = p.InputSize;
-        int steps = p.Steps;
-        bool store = p.Has(CellFlags.StoreStates);
-        var act = (Activation)p.Activation;
 
         // Mᵀ layouts for HostScanMath.Product ([j·rows + i] = M[i, j]): the weights are stored row-major M[i, j], so transpose.
         float[] wmT = Transpose(w, p.OffWm, n, kd, transposes);
@@ -47,113 +42,136 @@ internal static unsafe class HostCell
 
         float[] sa = sys.Tensor.Host!;
         int so = (int)sys.Offset;
-        int width = LaneWidth(batch);
-        HostThreads.For((batch + width - 1) / width, group =>
+        var job = new ForwardJob(p, batch, x, stateH, stateM, hSeq, mSeq, uSeq, wa, wo, sa, so, wmT, whT, wxT, bias, LaneWidth(batch));
+        HostThreads.For((batch + job.Width - 1) / job.Width, job, static (job, group) => ForwardGroup(job, group));
+        HostScratch.Return(bias);
+    }
+
+    /// <summary>One group of <see cref="ForwardJob.Width"/> sequences through every step of <see cref="Forward"/>.</summary>
+    private static void ForwardGroup(in ForwardJob job, int group)
+    {
+        var p = job.P;
+        int batch = job.Batch;
+        int width = job.Width;
+        float[] wa = job.Weights;
+        int wo = job.WeightOffset;
+        float[] sa = job.System;
+        int so = job.SystemOffset;
+        float[] wmT = job.MemoryKernelT;
+        float[]? whT = job.HiddenKernelT;
+        float[]? wxT = job.InputKernelT;
+        float[] bias = job.Bias;
+        var (x, stateH, stateM, hSeq, mSeq, uSeq) = (job.X, job.StateH, job.StateM, job.HSeq, job.MSeq, job.USeq);
+        int n = p.Units;
+        int d = p.Order;
+        int k = p.Channels;
+        int kd = k * d;
+        int nx = p.InputSize;
+        int steps = p.Steps;
+        bool store = p.Has(CellFlags.StoreStates);
+        var act = (Activation)p.Activation;
+        int b0 = group * width;
+        int lanes = Math.Min(width, batch - b0);
+        ReadOnlySpan<float> weights = wa.AsSpan(wo);
+        float[] h = HostScratch.Rent(width * n), hNext = HostScratch.Rent(width * n), m = HostScratch.Rent(width * kd),
+            mNew = HostScratch.Rent(width * kd), u = HostScratch.Rent(width * k), xZero = HostScratch.Rent(nx);
+        for (int l = 0; l < lanes; l++)
         {
-            int b0 = group * width;
-            int lanes = Math.Min(width, batch - b0);
-            ReadOnlySpan<float> weights = wa.AsSpan(wo);
-            float[] h = HostScratch.Rent(width * n), hNext = HostScratch.Rent(width * n), m = HostScratch.Rent(width * kd),
-                mNew = HostScratch.Rent(width * kd), u = HostScratch.Rent(width * k), xZero = HostScratch.Rent(nx);
-            for (int l = 0; l < lanes; l++)
-            {
-                stateH.Span.Slice((b0 + l) * n, n).CopyTo(h.AsSpan(l * n, n));
-                stateM.Span.Slice((b0 + l) * kd, kd).CopyTo(m.AsSpan(l * kd, kd));
-            }
+            stateH.Span.Slice((b0 + l) * n, n).CopyTo(h.AsSpan(l * n, n));
+            stateM.Span.Slice((b0 + l) * kd, kd).CopyTo(m.AsSpan(l * kd, kd));
+        }
 
-            fixed (float* pm0 = m, pn0 = mNew, ph0 = h, pq0 = hNext, pu = u, pz = xZero, ps = sa, pwm = wmT, pwh = whT, pwx = wxT, pbias = bias, px = x.Span)
+        fixed (float* pm0 = m, pn0 = mNew, ph0 = h, pq0 = hNext, pu = u, pz = xZero, ps = sa, pwm = wmT, pwh = whT, pwx = wxT, pbias = bias, px = x.Span)
+        {
+            float* paT = ps + so + (2 * d * d) + (2 * d);
+            float* pb = ps + so + (d * d);
+            float* pm = pm0, pn = pn0, ph = ph0, pq = pq0;
+            for (int t = 0; t < steps; t++)
             {
-                float* paT = ps + so + (2 * d * d) + (2 * d);
-                float* pb = ps + so + (d * d);
-                float* pm = pm0, pn = pn0, ph = ph0, pq = pq0;
-                for (int t = 0; t < steps; t++)
+                for (int l = 0; l < lanes; l++)
                 {
-                    for (int l = 0; l < lanes; l++)
-                    {
-                        int row = ((b0 + l) * steps) + t;
-                        var xt = x.Span.Slice(row * nx, nx);
-                        var hl = new ReadOnlySpan<float>(ph + (l * n), n);
-                        var ml = new ReadOnlySpan<float>(pm + (l * kd), kd);
-                        for (int c = 0; c < k; c++)
-                        {
-                            u[(l * k) + c] = RowDot(weights, p.OffEx, c, xt)
-                                + (p.Has(CellFlags.HiddenToMemory) ? RowDot(weights, p.OffEh, c, hl) : 0)
-                                + (p.Has(CellFlags.MemoryToMemory) ? RowDot(weights, p.OffEm, c, ml) : 0)
-                                + (p.Has(CellFlags.MemoryBias) ? weights[p.OffBu + c] : 0);
-                        }
-                    }
-
+                    int row = ((b0 + l) * steps) + t;
+                    var xt = x.Span.Slice(row * nx, nx);
+                    var hl = new ReadOnlySpan<float>(ph + (l * n), n);
+                    var ml = new ReadOnlySpan<float>(pm + (l * kd), kd);
                     for (int c = 0; c < k; c++)
                     {
-                        var cols = default(HostScanMath.Columns8);
-                        for (int l = 0; l < width; l++)
-                        {
-                            cols.Set(l, pm + (l * kd) + (c * d), pn + (l * kd) + (c * d), pb, l < lanes ? pu[(l * k) + c] : 0f);
-                        }
-
-                        HostScanMath.Product(paT, d, d, ref cols, width);
+                        u[(l * k) + c] = RowDot(weights, p.OffEx, c, xt)
+                            + (p.Has(CellFlags.HiddenToMemory) ? RowDot(weights, p.OffEh, c, hl) : 0)
+                            + (p.Has(CellFlags.MemoryToMemory) ? RowDot(weights, p.OffEm, c, ml) : 0)
+                            + (p.Has(CellFlags.MemoryBias) ? weights[p.OffBu + c] : 0);
                     }
+                }
 
-                    // h' = f(W_m·m' + b_h + W_h·h + W_x·x), into hNext (a lane's own y may be its bias).
-                    var hc = default(HostScanMath.Columns8);
+                for (int c = 0; c < k; c++)
+                {
+                    var cols = default(HostScanMath.Columns8);
                     for (int l = 0; l < width; l++)
                     {
-                        hc.Set(l, pn + (l * kd), pq + (l * n), pbias, 1f);
+                        cols.Set(l, pm + (l * kd) + (c * d), pn + (l * kd) + (c * d), pb, l < lanes ? pu[(l * k) + c] : 0f);
                     }
 
-                    HostScanMath.Product(pwm, n, kd, ref hc, width);
-                    if (pwh != null)
+                    HostScanMath.Product(paT, d, d, ref cols, width);
+                }
+
+                // h' = f(W_m·m' + b_h + W_h·h + W_x·x), into hNext (a lane's own y may be its bias).
+                var hc = default(HostScanMath.Columns8);
+                for (int l = 0; l < width; l++)
+                {
+                    hc.Set(l, pn + (l * kd), pq + (l * n), pbias, 1f);
+                }
+
+                HostScanMath.Product(pwm, n, kd, ref hc, width);
+                if (pwh != null)
+                {
+                    for (int l = 0; l < width; l++)
                     {
-                        for (int l = 0; l < width; l++)
-                        {
-                            hc.Set(l, ph + (l * n), pq + (l * n), pq + (l * n), 1f);
-                        }
-
-                        HostScanMath.Product(pwh, n, n, ref hc, width);
+                        hc.Set(l, ph + (l * n), pq + (l * n), pq + (l * n), 1f);
                     }
 
-                    if (pwx != null)
+                    HostScanMath.Product(pwh, n, n, ref hc, width);
+                }
+
+                if (pwx != null)
+                {
+                    for (int l = 0; l < width; l++)
                     {
-                        for (int l = 0; l < width; l++)
-                        {
-                            float* xl = l < lanes ? px + ((long)(((b0 + l) * steps) + t) * nx) : pz;
-                            hc.Set(l, xl, pq + (l * n), pq + (l * n), 1f);
-                        }
-
-                        HostScanMath.Product(pwx, n, nx, ref hc, width);
+                        float* xl = l < lanes ? px + ((long)(((b0 + l) * steps) + t) * nx) : pz;
+                        hc.Set(l, xl, pq + (l * n), pq + (l * n), 1f);
                     }
 
-                    for (int l = 0; l < lanes; l++)
-                    {
-                        int row = ((b0 + l) * steps) + t;
-                        var next = new Span<float>(pq + (l * n), n);
-                        act.ApplyInPlace(next);
-                        next.CopyTo(hSeq.Span.Slice(row * n, n));
-                        if (store)
-                        {
-                            new ReadOnlySpan<float>(pn + (l * kd), kd).CopyTo(mSeq.Span.Slice(row * kd, kd));
-                            u.AsSpan(l * k, k).CopyTo(uSeq.Span.Slice(row * k, k));
-                        }
-                    }
-
-                    float* swap = ph;
-                    ph = pq;
-                    pq = swap;
-                    swap = pm;
-                    pm = pn;
-                    pn = swap;
+                    HostScanMath.Product(pwx, n, nx, ref hc, width);
                 }
 
                 for (int l = 0; l < lanes; l++)
                 {
-                    new ReadOnlySpan<float>(ph + (l * n), n).CopyTo(stateH.Span.Slice((b0 + l) * n, n));
-                    new ReadOnlySpan<float>(pm + (l * kd), kd).CopyTo(stateM.Span.Slice((b0 + l) * kd, kd));
+                    int row = ((b0 + l) * steps) + t;
+                    var next = new Span<float>(pq + (l * n), n);
+                    act.ApplyInPlace(next);
+                    next.CopyTo(hSeq.Span.Slice(row * n, n));
+                    if (store)
+                    {
+                        new ReadOnlySpan<float>(pn + (l * kd), kd).CopyTo(mSeq.Span.Slice(row * kd, kd));
+                        u.AsSpan(l * k, k).CopyTo(uSeq.Span.Slice(row * k, k));
+                    }
                 }
+
+                float* swap = ph;
+                ph = pq;
+                pq = swap;
+                swap = pm;
+                pm = pn;
+                pn = swap;
             }
 
-            HostScratch.Return(h, hNext, m, mNew, u, xZero);
-        });
-        HostScratch.Return(bias);
+            for (int l = 0; l < lanes; l++)
+            {
+                new ReadOnlySpan<float>(ph + (l * n), n).CopyTo(stateH.Span.Slice((b0 + l) * n, n));
+                new ReadOnlySpan<float>(pm + (l * kd), kd).CopyTo(stateM.Span.Slice((b0 + l) * kd, kd));
+            }
+        }
+
+        HostScratch.Return(h, hNext, m, mNew, u, xZero);
     }
 
     /// <summary>See <see cref="Backend.CellBackward"/>.</summary>
@@ -355,4 +373,11 @@ internal static unsafe class HostCell
         HostScanMath.Transpose(source.AsSpan(offset, rows * cols), rows, cols, result);
         return result;
     }
+
+    /// <summary>What every group of <see cref="Forward"/> reads: passed by value to a static body, so that a call with one
+    /// group (a streaming step of a few sequences) allocates no closure.</summary>
+    private readonly record struct ForwardJob(
+        CellParams P, int Batch, Slice X, Slice StateH, Slice StateM, Slice HSeq, Slice MSeq, Slice USeq,
+        float[] Weights, int WeightOffset, float[] System, int SystemOffset, float[] MemoryKernelT, float[]? HiddenKernelT,
+        float[]? InputKernelT, float[] Bias, int Width);
 }

@@ -60,57 +60,61 @@ internal static unsafe class HostDense
     public static void ForwardTransposed(DenseParams p, ReadOnlyMemory<float> x, float[] wT, ReadOnlyMemory<float> bias, Memory<float> y)
     {
         // Zeros (the bias of a layer without one, and the unused columns' input), then a sink for their outputs.
+        float[] scratch = HostScratch.Rent(Math.Max(p.In, p.Out) + p.Out);
+        Ranges(p.Rows, new ForwardJob(p, x, wT, bias, y, scratch), static (job, from, to) => ForwardRange(job, from, to));
+        HostScratch.Return(scratch);
+    }
+
+    /// <summary>Rows [<paramref name="from"/>, <paramref name="to"/>) of <see cref="ForwardTransposed"/>.</summary>
+    private static void ForwardRange(in ForwardJob job, int from, int to)
+    {
+        var (p, x, wT, bias, y, scratch) = job;
         int zeros = Math.Max(p.In, p.Out);
-        float[] scratch = HostScratch.Rent(zeros + p.Out);
-        Ranges(p.Rows, (from, to) =>
+        using var xPin = x.Pin();
+        using var yPin = y.Pin();
+        using var bPin = bias.Pin();
+        fixed (float* mT = wT, z = scratch)
         {
-            using var xPin = x.Pin();
-            using var yPin = y.Pin();
-            using var bPin = bias.Pin();
-            fixed (float* mT = wT, z = scratch)
+            float* xs = (float*)xPin.Pointer;
+            float* ys = (float*)yPin.Pointer;
+            float* b = (float*)bPin.Pointer;
+            for (int r0 = from; r0 < to; r0 += 8)
             {
-                float* xs = (float*)xPin.Pointer;
-                float* ys = (float*)yPin.Pointer;
-                float* b = (float*)bPin.Pointer;
-                for (int r0 = from; r0 < to; r0 += 8)
+                var cols = default(HostScanMath.Columns8);
+                int width = Math.Min(8, to - r0);
+                cols.SetUnused(width, z, z + zeros);
+                for (int q = 0; q < width; q++)
                 {
-                    var cols = default(HostScanMath.Columns8);
-                    int width = Math.Min(8, to - r0);
-                    cols.SetUnused(width, z, z + zeros);
-                    for (int q = 0; q < width; q++)
+                    float* xr = xs + ((long)(r0 + q) * p.In);
+                    float* yr = ys + ((long)(r0 + q) * p.Out);
+                    if (p.Accumulate != 0)
                     {
-                        float* xr = xs + ((long)(r0 + q) * p.In);
-                        float* yr = ys + ((long)(r0 + q) * p.Out);
-                        if (p.Accumulate != 0)
+                        cols.Set(q, xr, yr, yr, 1f);
+                    }
+                    else
+                    {
+                        cols.Set(q, xr, yr, p.HasBias != 0 ? b : z, p.HasBias != 0 ? 1f : 0f);
+                    }
+                }
+
+                HostScanMath.Product(mT, p.Out, p.In, ref cols, width);
+                for (int q = 0; q < width; q++)
+                {
+                    var yr = new Span<float>(ys + ((long)(r0 + q) * p.Out), p.Out);
+                    if (p.Accumulate != 0)
+                    {
+                        if (p.HasBias != 0)
                         {
-                            cols.Set(q, xr, yr, yr, 1f);
-                        }
-                        else
-                        {
-                            cols.Set(q, xr, yr, p.HasBias != 0 ? b : z, p.HasBias != 0 ? 1f : 0f);
+                            TensorPrimitives.Add(yr, new ReadOnlySpan<float>(b, p.Out), yr);
                         }
                     }
-
-                    HostScanMath.Product(mT, p.Out, p.In, ref cols, width);
-                    for (int q = 0; q < width; q++)
+                    else
                     {
-                        var yr = new Span<float>(ys + ((long)(r0 + q) * p.Out), p.Out);
-                        if (p.Accumulate != 0)
-                        {
-                            if (p.HasBias != 0)
-                            {
-                                TensorPrimitives.Add(yr, new ReadOnlySpan<float>(b, p.Out), yr);
-                            }
-                        }
-                        else
-                        {
-                            ((Activation)p.Activation).ApplyInPlace(yr);
-                        }
+                        ((Activation)p.Activation).ApplyInPlace(yr);
                     }
                 }
             }
-        });
-        HostScratch.Return(scratch);
+        }
     }
 
     /// <summary>dX[r] = Wᵀ·dZ[r] (or += with <see cref="DenseParams.Accumulate"/>).</summary>
@@ -150,6 +154,27 @@ internal static unsafe class HostDense
         HostScratch.Return(scratch);
     }
 
+    /// <summary><see cref="Ranges(int, Action{int, int})"/> with the body's data in <paramref name="state"/> (a static body
+    /// then allocates nothing for a single range).</summary>
+    private static void Ranges<TState>(int rows, TState state, Action<TState, int, int> body)
+    {
+        int ranges = (rows + RangeRows - 1) / RangeRows;
+        if (ranges <= 1)
+        {
+            body(state, 0, rows);
+            return;
+        }
+
+        ParallelRanges(rows, ranges, state, body);
+    }
+
+    /// <summary>The parallel branch of <see cref="Ranges{TState}"/>, apart so that its closure is made only when used.</summary>
+    private static void ParallelRanges<TState>(int rows, int ranges, TState state, Action<TState, int, int> body) =>
+        HostThreads.For(ranges, k => body(state, k * RangeRows, Math.Min(rows, (k + 1) * RangeRows)));
+
+    /// <summary>What <see cref="ForwardRange"/> reads.</summary>
+    private readonly record struct ForwardJob(DenseParams P, ReadOnlyMemory<float> X, float[] WeightsT, ReadOnlyMemory<float> Bias, Memory<float> Y, float[] Scratch);
+
     /// <summary>Runs [0, rows) in ranges of <see cref="RangeRows"/> rows, in parallel where there are several.</summary>
     private static void Ranges(int rows, Action<int, int> body)
     {
@@ -160,6 +185,6 @@ internal static unsafe class HostDense
             return;
         }
 
-        HostThreads.For(ranges, k => body(k * RangeRows, Math.Min(rows, (k + 1) * RangeRows)));
+        HostThreads.For(ranges, (state: body, rows), static (s, k) => s.state(k * RangeRows, Math.Min(s.rows, (k + 1) * RangeRows)));
     }
 }

@@ -312,9 +312,11 @@ public sealed class LmuModelStream : IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(steps, 1);
         int width = Math.Max(_model.InputSize, _model.OutputSize);
-        foreach (var layer in _model.SequenceLayers)
+        var layers = _model.SequenceLayers;
+        for (int i = 0; i < layers.Count; i++)
         {
-            width = Math.Max(width, layer.OutputWidth);
+            // An indexed loop: foreach over the interface would allocate an enumerator on every step.
+            width = Math.Max(width, layers[i].OutputWidth);
         }
 
         if ((long)Batch * steps * width > Array.MaxLength)
