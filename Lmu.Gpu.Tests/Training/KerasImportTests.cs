@@ -305,7 +305,7 @@ public sealed class KerasImportTests : SimulatorAndHostFixture
             .AddDense(10);
         imported.ImportKeras(0, new KerasLmuWeights
         {
-            Kernel = w["lmu/lmu_cell/kernel:0"].Values,                       // [n_x, k]
+            Kernel = w["lmu/lmu_cell/kernel:0"].Values,                       // [n_x, k] (names as your model saved them)
             HiddenKernel = w["lmu/lmu_cell/simple_rnn_cell/kernel:0"].Values, // [k·d, n]
             HiddenRecurrentKernel = w["lmu/lmu_cell/simple_rnn_cell/recurrent_kernel:0"].Values,
             HiddenBias = w["lmu/lmu_cell/simple_rnn_cell/bias:0"].Values,
