@@ -200,6 +200,11 @@ public sealed class SequenceLengthTests : SimulatorAndHostFixture
         }
 
         Assert.That(loss, Is.EqualTo(expected).Within(1e-5 * expected));
+        foreach (int batchSize in new[] { 1, 2 })
+        {
+            double batched = model.Evaluate(SequenceDataset.ForRegression(x, y, 3, Steps, 2, 2, true).WithLengths(Lengths), batchSize).Loss;
+            Assert.That(batched, Is.EqualTo(expected).Within(1e-5 * expected), $"batches of {batchSize}: the mean over every real step");
+        }
     }
 
     [TestCase(0, "outside 1…9")]

@@ -436,19 +436,26 @@ public sealed partial class LmuModel : IDisposable
         CheckLengths(data, lossFromStep, nameof(data));
         batchSize = Math.Clamp(batchSize, 1, data.Count);
         EnsureWorkspace(batchSize, data.Steps);
-        var indices = Enumerable.Range(0, data.Count).ToArray();
+        // With lengths, sequences of similar length share a batch (each batch runs to its longest); the mean is the same.
+        int[] indices = data.Lengths is { } lengths
+            ? [.. Enumerable.Range(0, data.Count).OrderBy(i => lengths[i])]
+            : [.. Enumerable.Range(0, data.Count)];
         double loss = 0;
+        double weight = 0;
         long correct = 0;
         for (int start = 0; start < data.Count; start += batchSize)
         {
             cancellationToken.ThrowIfCancellationRequested();
             int b = Math.Min(batchSize, data.Count - start);
-            var (batchLoss, batchCorrect, _) = LoadAndForwardLoss(data, indices.AsSpan(start, b), lossFromStep);
-            loss += batchLoss * b;
+            var batchIndices = indices.AsSpan(start, b);
+            var (batchLoss, batchCorrect, _) = LoadAndForwardLoss(data, batchIndices, lossFromStep);
+            double batchWeight = LossWeight(data, batchIndices, lossFromStep);
+            loss += batchLoss * batchWeight;
+            weight += batchWeight;
             correct += batchCorrect;
         }
 
-        return new Evaluation(loss / data.Count, data.IsClassification ? (double)correct / data.Count : double.NaN);
+        return new Evaluation(loss / weight, data.IsClassification ? (double)correct / data.Count : double.NaN);
     }
 
     /// <summary>Trains on mini-batches.</summary>
@@ -573,6 +580,7 @@ public sealed partial class LmuModel : IDisposable
             }
 
             double lossSum = 0;
+            double lossWeight = 0;
             long correct = 0;
             int seen = 0;
             for (int batch = 0; batch < batches; batch++)
@@ -596,7 +604,9 @@ public sealed partial class LmuModel : IDisposable
                         $"({(lastGoodEpoch == 0 ? "the initial weights" : $"end of epoch {lastGoodEpoch}")}){saved}. Lower the learning rate or set a clip norm.");
                 }
 
-                lossSum += loss * b;
+                double weight = LossWeight(train, order.AsSpan(start, b), options.LossFromStep);
+                lossSum += loss * weight;
+                lossWeight += weight;
                 correct += batchCorrect;
                 seen += b;
                 sequencesDone += b;
@@ -605,13 +615,13 @@ public sealed partial class LmuModel : IDisposable
                     double elapsed = clock.Elapsed.TotalSeconds;
                     double rate = sequencesDone / Math.Max(elapsed, 1e-9);
                     double remaining = (totalSequences - sequencesDone) / Math.Max(rate, 1e-9);
-                    options.Progress(new TrainingProgress(epoch, options.Epochs, batch + 1, batches, lossSum / seen,
+                    options.Progress(new TrainingProgress(epoch, options.Epochs, batch + 1, batches, lossSum / lossWeight,
                         train.IsClassification ? (double)correct / seen : double.NaN, rate, clock.Elapsed, TimeSpan.FromSeconds(Math.Min(remaining, 1e7))));
                 }
             }
 
             var val = validation is null ? new Evaluation(double.NaN, double.NaN) : Evaluate(validation, batchSize, options.LossFromStep, cancellationToken);
-            history.Add(new EpochResult(epoch, lossSum / seen, train.IsClassification ? (double)correct / seen : double.NaN, val.Loss, val.Accuracy, epochClock.Elapsed.TotalSeconds)
+            history.Add(new EpochResult(epoch, lossSum / lossWeight, train.IsClassification ? (double)correct / seen : double.NaN, val.Loss, val.Accuracy, epochClock.Elapsed.TotalSeconds)
             {
                 LearningRate = epochOptions.LearningRate,
             });
@@ -887,6 +897,25 @@ public sealed partial class LmuModel : IDisposable
         double total = _backend.SquaredError(output.Sub(0, targets.Length), _targets.Sub(0, targets.Length), grad, tper, fromElement, 1f / counted);
         _backend.Profile?.Mark("loss");
         return (total / counted, 0, steps);
+    }
+
+    /// <summary>What a batch's mean loss stands for, to average batches: its counted elements for per-step targets with
+    /// lengths (a batch's loss is the mean over its sequences' real steps), else its sequences (every sequence counts
+    /// alike).</summary>
+    private static double LossWeight(SequenceDataset data, ReadOnlySpan<int> indices, int lossFromStep)
+    {
+        if (data.Lengths is null || !data.SequenceTargets)
+        {
+            return indices.Length;
+        }
+
+        long counted = 0;
+        foreach (int i in indices)
+        {
+            counted += data.Lengths[i] - lossFromStep;
+        }
+
+        return counted;
     }
 
     /// <summary>Whether a batch with per-sequence lengths runs only to its longest sequence: always, unless the last
