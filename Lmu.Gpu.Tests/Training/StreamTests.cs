@@ -245,6 +245,54 @@ public sealed class StreamTests : SimulatorAndHostFixture
         });
     }
 
+    /// <summary>B = 3 sequences stepped together, each advancing only at the steps its mask marks, against each fed alone
+    /// (B = 1) at just those steps: the held sequences' states do not move, whatever their rows of input hold.</summary>
+    [TestCase(false, false)]
+    [TestCase(true, false)]
+    [TestCase(false, true)]
+    [TestCase(true, true)]
+    public void Advance_HoldsTheSequencesItLeavesOut(bool simulator, bool lastStep)
+    {
+        const int count = 3, ticks = 9;
+        using var model = lastStep ? LastStepModel(Device(simulator)) : SequenceModel(Device(simulator));
+        int outputs = model.OutputSize;
+        bool[][] masks = [.. Enumerable.Range(0, ticks).Select(t => new[] { true, t % 2 == 0, t % 3 == 1 })];
+        float[] x = Inputs(count, ticks, 2, 21);
+        using var together = model.OpenStream(count);
+        var alone = Enumerable.Range(0, count).Select(_ => model.OpenStream(1)).ToArray();
+        try
+        {
+            var y = new float[count * outputs];
+            for (int t = 0; t < ticks; t++)
+            {
+                float[] input = [.. Enumerable.Range(0, count).SelectMany(b => x.AsSpan(((b * ticks) + t) * 2, 2).ToArray())];
+                together.Run(input, 1, y, masks[t]);
+                for (int b = 0; b < count; b++)
+                {
+                    float[] row = y[(b * outputs)..((b + 1) * outputs)];
+                    if (masks[t][b])
+                    {
+                        AssertClose(row, alone[b].Step(input.AsSpan(b * 2, 2)), $"tick {t}, sequence {b}");
+                    }
+                    else
+                    {
+                        Assert.That(row, Has.All.EqualTo(0f), $"tick {t}: a held sequence's outputs are zero");
+                    }
+                }
+            }
+
+            Assert.That(() => together.Run(new float[count * 2], 1, y, [true, false]),
+                Throws.ArgumentException.With.Property("ParamName").EqualTo("advance"));
+        }
+        finally
+        {
+            foreach (var stream in alone)
+            {
+                stream.Dispose();
+            }
+        }
+    }
+
     [TestCase(false)]
     [TestCase(true)]
     public void SetStates_FromASnapshot_ContinuesElsewhere(bool simulator)

@@ -97,6 +97,36 @@ public sealed class LmuModelStream : IDisposable
         return outputs;
     }
 
+    /// <summary>As <see cref="Run(ReadOnlySpan{float}, int, Span{float})"/> for the sequences that
+    /// <paramref name="advance"/> marks; the others hold their states (and get zero outputs), as if they had not been
+    /// fed. For batched serving, where at each tick only some sessions have a new input.</summary>
+    /// <param name="inputs">[B, T, n_x]; the rows of sequences that do not advance are read but not used.</param>
+    /// <param name="steps">T ≥ 1.</param>
+    /// <param name="outputs">At least <see cref="OutputLength"/>(T) values; a held sequence's rows are set to 0.</param>
+    /// <param name="advance">[B]: true for the sequences to advance by T steps.</param>
+    /// <exception cref="ArgumentException"><paramref name="advance"/> does not hold B values, <paramref name="inputs"/> does
+    /// not hold B·T·n_x values or holds a NaN or infinity, or <paramref name="outputs"/> is too short.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="steps"/> &lt; 1, or a piece too long for one
+    /// buffer.</exception>
+    /// <exception cref="InsufficientMemoryException">The device (or the host) cannot hold the piece's buffers; the states
+    /// are unchanged.</exception>
+    /// <exception cref="ObjectDisposedException">The stream or its model was disposed.</exception>
+    /// <remarks>Every sequence is run and the held ones' states are then put back from the copy each run takes anyway,
+    /// so a call costs what a call for all B costs. <see cref="StepsRun"/> counts the call's T.</remarks>
+    public void Run(ReadOnlySpan<float> inputs, int steps, Span<float> outputs, ReadOnlySpan<bool> advance)
+    {
+        if (advance.Length != Batch)
+        {
+            throw new ArgumentException($"advance holds {advance.Length} values; one per sequence (B = {Batch}) was expected.", nameof(advance));
+        }
+
+        lock (_model.Gate)
+        {
+            using var bound = _model.BindDevice();
+            RunLocked(inputs, steps, outputs, advance);
+        }
+    }
+
     /// <summary>As <see cref="Run(ReadOnlySpan{float}, int)"/>, into a caller-owned buffer.</summary>
     /// <param name="inputs">[B, T, n_x].</param>
     /// <param name="steps">T ≥ 1.</param>
@@ -117,7 +147,7 @@ public sealed class LmuModelStream : IDisposable
         }
     }
 
-    private void RunLocked(ReadOnlySpan<float> inputs, int steps, Span<float> outputs)
+    private void RunLocked(ReadOnlySpan<float> inputs, int steps, Span<float> outputs, ReadOnlySpan<bool> advance = default)
     {
         ThrowIfDisposed();
         CheckSteps(steps);
@@ -149,6 +179,11 @@ public sealed class LmuModelStream : IDisposable
         {
             var result = _model.ForwardStream(Batch, steps, _activations, _head, _states);
             _backend.Download(result, outputs[..(int)length]);
+            if (!advance.IsEmpty)
+            {
+                Hold(advance, outputs[..(int)length]);
+            }
+
             _backend.Synchronize();
         }
         catch (Exception e) when (e is InsufficientMemoryException or OutOfMemoryException or ILGPU.Runtime.AcceleratorException)
@@ -322,6 +357,31 @@ public sealed class LmuModelStream : IDisposable
         if ((long)Batch * steps * width > Array.MaxLength)
         {
             throw new ArgumentOutOfRangeException(nameof(steps), steps, $"B·T·width = {Batch}·{steps}·{width} exceeds one array; feed the sequence in shorter pieces.");
+        }
+    }
+
+    /// <summary>Puts back the states of the sequences <paramref name="advance"/> leaves out, from the copy taken before
+    /// the run, and zeroes their outputs.</summary>
+    private void Hold(ReadOnlySpan<bool> advance, Span<float> outputs)
+    {
+        var layers = _model.SequenceLayers;
+        int perSequence = outputs.Length / Batch;
+        for (int b = 0; b < Batch; b++)
+        {
+            if (advance[b])
+            {
+                continue;
+            }
+
+            for (int s = 0; s < layers.Count; s++)
+            {
+                foreach (var (offset, length) in layers[s].StreamStateRanges(Batch, b))
+                {
+                    _backend.Copy(_saved[s].Sub(offset, length), _states[s].Sub(offset, length));
+                }
+            }
+
+            outputs.Slice(b * perSequence, perSequence).Clear();
         }
     }
 
