@@ -50,6 +50,35 @@ public sealed class ConcurrencyTests : SimulatorAndHostFixture
         Assert.That(worst, Has.All.LessThanOrEqualTo(1e-6));
     }
 
+    /// <summary>Two models on one device, each predicted from its own thread at once: nothing the models share (the
+    /// device, the kernels it has loaded, the host path's pools and thread limit) mixes their results.</summary>
+    [TestCase(false)]
+    [TestCase(true)]
+    public void TwoModelsOnOneDevice_FromTwoThreads_GiveWhatEachGivesAlone(bool simulator)
+    {
+        var device = simulator ? Simulator : Host;
+        int steps = simulator ? 10 : 150, calls = simulator ? 3 : 20;
+        using var first = Model(device);
+        using var second = new LmuModel(device, 2, returnSequences: false, seed: 8)
+            .AddFeedforwardLmu(new FeedforwardLmuOptions { InputSize = 2, Units = 9, Order = 7, Theta = 30 })
+            .AddDense(3);
+        second.SetParameters(second.ParametersWithNoise(seed: 9, width: 0.5));
+        LmuModel[] models = [first, second];
+        var inputs = new[] { Inputs(4, steps, 30), Inputs(4, steps, 31) };
+        var alone = new[] { first.Predict(inputs[0], 4, steps), second.Predict(inputs[1], 4, steps) };
+        var worst = new double[2];
+        Parallel.For(0, 2, new ParallelOptions { MaxDegreeOfParallelism = 2 }, m =>
+        {
+            for (int c = 0; c < calls; c++)
+            {
+                float[] y = models[m].Predict(inputs[m], 4, steps, batchSize: 1 + (c % 4));
+                worst[m] = Math.Max(worst[m], y.Zip(alone[m], (a, b) => Math.Abs(a - b)).Max());
+            }
+        });
+
+        Assert.That(worst, Has.All.LessThanOrEqualTo(1e-6));
+    }
+
     [TestCase(false)]
     [TestCase(true)]
     public void Streams_SteppedBySeveralThreads_GiveWhatPredictGives(bool simulator)
