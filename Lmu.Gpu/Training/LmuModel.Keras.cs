@@ -84,12 +84,9 @@ public sealed partial class LmuModel
     /// <summary>Reads one layer's slice of the parameter vector through <paramref name="read"/>.</summary>
     private T Export<T>(int layerIndex, ExportSlice<T> read)
     {
-        lock (_gate)
-        {
-            using var bound = BindDevice();
-            var layer = LayerAt(layerIndex);
-            return read(layer, GetParametersLocked().AsSpan(layer.Offset, layer.ParameterLength));
-        }
+        using var scope = new OperationScope(this);
+        var layer = LayerAt(layerIndex);
+        return read(layer, GetParameters().AsSpan(layer.Offset, layer.ParameterLength));
     }
 
     private delegate T ExportSlice<T>(ModelLayer layer, ReadOnlySpan<float> source);
@@ -97,14 +94,11 @@ public sealed partial class LmuModel
     /// <summary>Writes one layer's slice of the parameter vector through <paramref name="fill"/>, all or nothing.</summary>
     private void Import(int layerIndex, ImportSlice fill)
     {
-        lock (_gate)
-        {
-            using var bound = BindDevice();
-            var layer = LayerAt(layerIndex);
-            float[] parameters = GetParametersLocked();
-            fill(layer, parameters.AsSpan(layer.Offset, layer.ParameterLength));
-            SetParametersLocked(parameters);
-        }
+        using var scope = new OperationScope(this);
+        var layer = LayerAt(layerIndex);
+        float[] parameters = GetParameters();
+        fill(layer, parameters.AsSpan(layer.Offset, layer.ParameterLength));
+        SetParameters(parameters);
     }
 
     private delegate void ImportSlice(ModelLayer layer, Span<float> target);

@@ -21,15 +21,7 @@ public sealed partial class LmuModel
     /// server can give each session its own stream of one model.</remarks>
     public LmuModelStream OpenStream(int batch = 1)
     {
-        lock (_gate)
-        {
-            using var bound = BindDevice();
-            return OpenStreamLocked(batch);
-        }
-    }
-
-    private LmuModelStream OpenStreamLocked(int batch)
-    {
+        using var scope = new OperationScope(this);
         ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
         EnsureBuilt();
         var stream = new LmuModelStream(this, batch);

@@ -31,26 +31,16 @@ public sealed partial class LmuModel : IDisposable
     private Tensor? _targets;
     private Tensor? _lossGrad;
     private LabelTensor? _labels;
-
-    /// <summary>Serialises every operation on the model and its streams: they share the workspace, the layers' buffers
-    /// and the host path's transposes.</summary>
-    private readonly object _gate = new();
-
-    /// <summary>The lock every operation on the model and its streams holds.</summary>
-    internal object Gate => _gate;
-
-    /// <summary>Makes the model's accelerator current on the calling thread for the duration of an operation (a CUDA
-    /// context belongs to the thread that made it current; a call from another thread binds it first). Nothing on the
-    /// host path.</summary>
-    /// <returns>The binding, which restores the thread's previous accelerator when disposed.</returns>
-    internal ILGPU.Runtime.ScopedAcceleratorBinding BindDevice() =>
-        Device.IsHost || Device.IsDisposed ? default : Device.Accelerator.BindScoped();
     private LabelTensor? _lengths;
     private LabelTensor? _activeLengths;
     private int _wsBatch;
     private int _wsSteps;
     private bool _disposed;
     private SequenceMethod _sequenceMethod;
+
+    /// <summary>Serialises every operation on the model and its streams (<see cref="OperationScope"/>): they share the
+    /// workspace, the layers' buffers and the host path's transposes.</summary>
+    private readonly object _gate = new();
 
     /// <summary>Creates an empty model.</summary>
     /// <param name="device">The device to train and run on.</param>
@@ -72,6 +62,9 @@ public sealed partial class LmuModel : IDisposable
 
     /// <summary>The device.</summary>
     public LmuDevice Device { get; }
+
+    /// <summary>The lock every operation on the model and its streams holds (<see cref="OperationScope"/>).</summary>
+    internal object Gate => _gate;
 
     /// <summary>Input features per step.</summary>
     public int InputSize { get; }
@@ -143,15 +136,7 @@ public sealed partial class LmuModel : IDisposable
     /// <exception cref="InvalidOperationException">The model was already used.</exception>
     public LmuModel AddLmu(LmuCellOptions options)
     {
-        lock (_gate)
-        {
-            using var bound = BindDevice();
-            return AddLmuLocked(options);
-        }
-    }
-
-    private LmuModel AddLmuLocked(LmuCellOptions options)
-    {
+        using var scope = new OperationScope(this);
         ArgumentNullException.ThrowIfNull(options);
         CheckSequenceLayer(options.InputSize);
         _layers.Add(new CellModelLayer(options));
@@ -165,15 +150,7 @@ public sealed partial class LmuModel : IDisposable
     /// <exception cref="InvalidOperationException">The model was already used.</exception>
     public LmuModel AddFeedforwardLmu(FeedforwardLmuOptions options)
     {
-        lock (_gate)
-        {
-            using var bound = BindDevice();
-            return AddFeedforwardLmuLocked(options);
-        }
-    }
-
-    private LmuModel AddFeedforwardLmuLocked(FeedforwardLmuOptions options)
-    {
+        using var scope = new OperationScope(this);
         ArgumentNullException.ThrowIfNull(options);
         CheckSequenceLayer(options.InputSize);
         _layers.Add(new FeedforwardModelLayer(options) { SequenceMethod = _sequenceMethod });
@@ -187,15 +164,7 @@ public sealed partial class LmuModel : IDisposable
     /// <exception cref="InvalidOperationException">The model was already used.</exception>
     public LmuModel AddDense(int units, Activation activation = Activation.Linear)
     {
-        lock (_gate)
-        {
-            using var bound = BindDevice();
-            return AddDenseLocked(units, activation);
-        }
-    }
-
-    private LmuModel AddDenseLocked(int units, Activation activation)
-    {
+        using var scope = new OperationScope(this);
         ThrowIfBuilt();
         _layers.Add(new DenseModelLayer(Width, units, activation));
         return this;
@@ -213,15 +182,7 @@ public sealed partial class LmuModel : IDisposable
     /// training run is reproducible and drops the same values on every device.</remarks>
     public LmuModel AddDropout(double rate)
     {
-        lock (_gate)
-        {
-            using var bound = BindDevice();
-            return AddDropoutLocked(rate);
-        }
-    }
-
-    private LmuModel AddDropoutLocked(double rate)
-    {
+        using var scope = new OperationScope(this);
         ThrowIfBuilt();
         if (!(rate >= 0 && rate < 1))
         {
@@ -259,15 +220,7 @@ public sealed partial class LmuModel : IDisposable
     /// <returns>A new array.</returns>
     public float[] GetParameters()
     {
-        lock (_gate)
-        {
-            using var bound = BindDevice();
-            return GetParametersLocked();
-        }
-    }
-
-    private float[] GetParametersLocked()
-    {
+        using var scope = new OperationScope(this);
         EnsureBuilt();
         var result = _backend.Download(_params!.All);
         _backend.Synchronize();
@@ -279,15 +232,7 @@ public sealed partial class LmuModel : IDisposable
     /// <exception cref="ArgumentException">Wrong length or a non-finite value.</exception>
     public void SetParameters(ReadOnlySpan<float> parameters)
     {
-        lock (_gate)
-        {
-            using var bound = BindDevice();
-            SetParametersLocked(parameters);
-        }
-    }
-
-    private void SetParametersLocked(ReadOnlySpan<float> parameters)
-    {
+        using var scope = new OperationScope(this);
         EnsureBuilt();
         if (parameters.Length != _params!.Length)
         {
@@ -311,15 +256,7 @@ public sealed partial class LmuModel : IDisposable
     /// <exception cref="ArgumentException">The layer is not an LMU cell, or the options differ.</exception>
     public void SetCellWeights(int layerIndex, LmuCellWeights weights)
     {
-        lock (_gate)
-        {
-            using var bound = BindDevice();
-            SetCellWeightsLocked(layerIndex, weights);
-        }
-    }
-
-    private void SetCellWeightsLocked(int layerIndex, LmuCellWeights weights)
-    {
+        using var scope = new OperationScope(this);
         ArgumentNullException.ThrowIfNull(weights);
         EnsureBuilt();
         ArgumentOutOfRangeException.ThrowIfNegative(layerIndex);
@@ -361,15 +298,7 @@ public sealed partial class LmuModel : IDisposable
     /// returned.</exception>
     public float[] Predict(float[] inputs, int count, int steps, int[]? lengths, int batchSize = 64, CancellationToken cancellationToken = default)
     {
-        lock (_gate)
-        {
-            using var bound = BindDevice();
-            return PredictLocked(inputs, count, steps, lengths, batchSize, cancellationToken);
-        }
-    }
-
-    private float[] PredictLocked(float[] inputs, int count, int steps, int[]? lengths, int batchSize, CancellationToken cancellationToken)
-    {
+        using var scope = new OperationScope(this);
         ArgumentNullException.ThrowIfNull(inputs);
         var data = SequenceDataset.ForRegression(inputs, new float[(long)count * (ReturnSequences ? steps : 1) * OutputSize], count, steps, InputSize, OutputSize, ReturnSequences);
         if (lengths is not null)
@@ -422,15 +351,7 @@ public sealed partial class LmuModel : IDisposable
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public Evaluation Evaluate(SequenceDataset data, int batchSize = 64, int lossFromStep = 0, CancellationToken cancellationToken = default)
     {
-        lock (_gate)
-        {
-            using var bound = BindDevice();
-            return EvaluateLocked(data, batchSize, lossFromStep, cancellationToken);
-        }
-    }
-
-    private Evaluation EvaluateLocked(SequenceDataset data, int batchSize, int lossFromStep, CancellationToken cancellationToken)
-    {
+        using var scope = new OperationScope(this);
         ArgumentNullException.ThrowIfNull(data);
         CheckData(data);
         CheckLengths(data, lossFromStep, nameof(data));
@@ -479,15 +400,7 @@ public sealed partial class LmuModel : IDisposable
     /// weights are never left half-updated.</remarks>
     public IReadOnlyList<EpochResult> Fit(SequenceDataset train, FitOptions options, SequenceDataset? validation = null, CancellationToken cancellationToken = default)
     {
-        lock (_gate)
-        {
-            using var bound = BindDevice();
-            return FitLocked(train, options, validation, cancellationToken);
-        }
-    }
-
-    private IReadOnlyList<EpochResult> FitLocked(SequenceDataset train, FitOptions options, SequenceDataset? validation, CancellationToken cancellationToken)
-    {
+        using var scope = new OperationScope(this);
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.Epochs, 1, nameof(options.Epochs));
@@ -661,15 +574,7 @@ public sealed partial class LmuModel : IDisposable
     /// <inheritdoc/>
     public void Dispose()
     {
-        lock (_gate)
-        {
-            using var bound = BindDevice();
-            DisposeLocked();
-        }
-    }
-
-    private void DisposeLocked()
-    {
+        using var scope = new OperationScope(this);
         if (_disposed)
         {
             return;

@@ -120,11 +120,8 @@ public sealed class LmuModelStream : IDisposable
             throw new ArgumentException($"advance holds {advance.Length} values; one per sequence (B = {Batch}) was expected.", nameof(advance));
         }
 
-        lock (_model.Gate)
-        {
-            using var bound = _model.BindDevice();
-            RunLocked(inputs, steps, outputs, advance);
-        }
+        using var scope = new OperationScope(_model);
+        RunCore(inputs, steps, outputs, advance);
     }
 
     /// <summary>As <see cref="Run(ReadOnlySpan{float}, int)"/>, into a caller-owned buffer.</summary>
@@ -140,14 +137,13 @@ public sealed class LmuModelStream : IDisposable
     /// <exception cref="ObjectDisposedException">The stream or its model was disposed.</exception>
     public void Run(ReadOnlySpan<float> inputs, int steps, Span<float> outputs)
     {
-        lock (_model.Gate)
-        {
-            using var bound = _model.BindDevice();
-            RunLocked(inputs, steps, outputs);
-        }
+        using var scope = new OperationScope(_model);
+        RunCore(inputs, steps, outputs, default);
     }
 
-    private void RunLocked(ReadOnlySpan<float> inputs, int steps, Span<float> outputs, ReadOnlySpan<bool> advance = default)
+    /// <summary>A run of every sequence, or of those <paramref name="advance"/> marks (empty: all), under the model's
+    /// operation scope.</summary>
+    private void RunCore(ReadOnlySpan<float> inputs, int steps, Span<float> outputs, ReadOnlySpan<bool> advance)
     {
         ThrowIfDisposed();
         CheckSteps(steps);
@@ -213,15 +209,7 @@ public sealed class LmuModelStream : IDisposable
     /// memories), in layer order; treat it as opaque.</remarks>
     public void GetStates(Span<float> destination)
     {
-        lock (_model.Gate)
-        {
-            using var bound = _model.BindDevice();
-            GetStatesLocked(destination);
-        }
-    }
-
-    private void GetStatesLocked(Span<float> destination)
-    {
+        using var scope = new OperationScope(_model);
         ThrowIfDisposed();
         long length = StateLength;
         if (destination.Length < length)
@@ -241,15 +229,7 @@ public sealed class LmuModelStream : IDisposable
     /// <exception cref="ObjectDisposedException">The stream or its model was disposed.</exception>
     public void SetStates(ReadOnlySpan<float> source)
     {
-        lock (_model.Gate)
-        {
-            using var bound = _model.BindDevice();
-            SetStatesLocked(source);
-        }
-    }
-
-    private void SetStatesLocked(ReadOnlySpan<float> source)
-    {
+        using var scope = new OperationScope(_model);
         ThrowIfDisposed();
         long length = StateLength;
         if (source.Length != length)
@@ -273,15 +253,7 @@ public sealed class LmuModelStream : IDisposable
     /// <exception cref="ObjectDisposedException">The stream or its model was disposed.</exception>
     public void Reset(int sequence)
     {
-        lock (_model.Gate)
-        {
-            using var bound = _model.BindDevice();
-            ResetLocked(sequence);
-        }
-    }
-
-    private void ResetLocked(int sequence)
-    {
+        using var scope = new OperationScope(_model);
         ThrowIfDisposed();
         ArgumentOutOfRangeException.ThrowIfNegative(sequence);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(sequence, Batch);
@@ -301,15 +273,7 @@ public sealed class LmuModelStream : IDisposable
     /// <exception cref="ObjectDisposedException">The stream or its model was disposed.</exception>
     public void Reset()
     {
-        lock (_model.Gate)
-        {
-            using var bound = _model.BindDevice();
-            ResetLocked();
-        }
-    }
-
-    private void ResetLocked()
-    {
+        using var scope = new OperationScope(_model);
         ThrowIfDisposed();
         foreach (var state in _states)
         {
@@ -323,15 +287,7 @@ public sealed class LmuModelStream : IDisposable
     /// <inheritdoc/>
     public void Dispose()
     {
-        lock (_model.Gate)
-        {
-            using var bound = _model.BindDevice();
-            DisposeLocked();
-        }
-    }
-
-    private void DisposeLocked()
-    {
+        using var scope = new OperationScope(_model);
         if (_disposed)
         {
             return;

@@ -27,15 +27,7 @@ public sealed partial class LmuModel
     /// <exception cref="IOException">The file cannot be written.</exception>
     public void Save(string path)
     {
-        lock (_gate)
-        {
-            using var bound = BindDevice();
-            SaveLocked(path);
-        }
-    }
-
-    private void SaveLocked(string path)
-    {
+        using var scope = new OperationScope(this);
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         float[] parameters = GetParameters();
         byte[] bytes = new byte[parameters.Length * sizeof(float)];
