@@ -5,8 +5,8 @@ using Lmu.Spiking;
 namespace Lmu.Gpu.Benchmarks.Spiking;
 
 /// <summary>Neuron updates per second of independent populations: <see cref="Steps"/> steps of
-/// <see cref="Neurons"/> neurons per operation (dt = 1 ms; Poisson at 20 Hz, LIF at the constant current that gives
-/// 20 Hz). Divide Neurons·Steps by the mean time for updates per second.</summary>
+/// <see cref="Neurons"/> neurons per operation (dt = 1 ms; Poisson at 20 Hz or at 256 levels of mean 20 Hz, LIF at the
+/// constant current that gives 20 Hz). Divide Neurons·Steps by the mean time for updates per second.</summary>
 [SimpleJob(RuntimeMoniker.Net10_0, launchCount: 1, warmupCount: 1, iterationCount: 7, invocationCount: 1)]
 [MinColumn]
 [MedianColumn]
@@ -14,8 +14,9 @@ public class NeuronUpdateBenchmarks
 {
     private LmuDevice? _device;
 
-    /// <summary>The neuron model: poisson or lif.</summary>
-    [Params("poisson", "lif")]
+    /// <summary>The neuron model: poisson (one rate), poisson-levels (per-neuron rates from 256 levels over 0 … 40 Hz)
+    /// or lif.</summary>
+    [Params("poisson", "poisson-levels", "lif")]
     public string Type { get; set; } = "poisson";
 
     /// <summary>The accelerator: cpu (host path) by default; cuda where a GPU is present (pass
@@ -39,31 +40,23 @@ public class NeuronUpdateBenchmarks
     [GlobalCleanup]
     public void Cleanup() => _device?.Dispose();
 
-    private PoissonPopulation? _poisson;
-    private LifPopulation? _lif;
+    private NeuronPopulation? _population;
 
     /// <summary>Creates a fresh population (not timed).</summary>
     [IterationSetup]
-    public void CreatePopulation()
+    public void CreatePopulation() => _population = Type switch
     {
-        if (Type == "poisson")
-        {
-            _poisson = PoissonPopulation.Create(_device!, Neurons, 20);
-        }
-        else
-        {
-            _lif = LifPopulation.Create(_device!, Neurons, new LifModel().CurrentForRate(20));
-        }
-    }
+        "poisson" => PoissonPopulation.Create(_device!, Neurons, 20),
+        "poisson-levels" => PoissonLevelPopulation.Create(_device!, LevelRates, [.. Enumerable.Range(0, checked((int)Neurons)).Select(i => (ushort)(i % LevelRates.Length))]),
+        _ => LifPopulation.Create(_device!, Neurons, new LifModel().CurrentForRate(20)),
+    };
 
     /// <summary>Frees the population.</summary>
     [IterationCleanup]
     public void FreePopulation()
     {
-        _poisson?.Dispose();
-        _lif?.Dispose();
-        _poisson = null;
-        _lif = null;
+        _population?.Dispose();
+        _population = null;
     }
 
     /// <summary>Simulates <see cref="Steps"/> steps of the population.</summary>
@@ -71,15 +64,11 @@ public class NeuronUpdateBenchmarks
     [Benchmark]
     public long Simulate()
     {
-        if (_poisson is not null)
-        {
-            _poisson.Run(Steps);
-            _poisson.Synchronize();
-            return _poisson.Step;
-        }
-
-        _lif!.Run(Steps);
-        _lif.Synchronize();
-        return _lif.Step;
+        _population!.Run(Steps);
+        _population.Synchronize();
+        return _population.Step;
     }
+
+    /// <summary>poisson-levels: 256 rates evenly over 0 … 40 Hz (mean 20 Hz), neuron i at level i mod 256.</summary>
+    private static readonly double[] LevelRates = [.. Enumerable.Range(0, 256).Select(l => 40.0 * l / 255)];
 }
