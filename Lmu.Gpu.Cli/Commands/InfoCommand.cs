@@ -30,6 +30,10 @@ internal static class InfoCommand
                 Console.WriteLine($"{AcceleratorKindParser.EnvironmentVariable}={env} (used when --accelerator is not given)");
             }
 
+            string? threads = Environment.GetEnvironmentVariable(HostThreads.EnvironmentVariable);
+            Console.WriteLine(string.IsNullOrWhiteSpace(threads)
+                ? $"host threads: {HostThreads.Limit} (all cores; {HostThreads.EnvironmentVariable}=N caps them)"
+                : $"host threads: {HostThreads.Limit} ({HostThreads.EnvironmentVariable}={threads.Trim()})");
             return 0;
         }));
         return command;

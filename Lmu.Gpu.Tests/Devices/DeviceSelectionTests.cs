@@ -119,6 +119,6 @@ public sealed class DeviceSelectionTests
         Assert.That(past.ExitCode, Is.EqualTo(1));
         Assert.That(past.Error.Trim(), Is.EqualTo("lmu: cpu-sim:7 was asked for, but this machine has 1 cpu-sim device (index 0); lmu info lists them."));
         var info = CliRunner.Run("info");
-        Assert.That(info.Output, Does.Contain("cpu-sim ").And.Contain("auto picks: "));
+        Assert.That(info.Output, Does.Contain("cpu-sim ").And.Contain("auto picks: ").And.Contain($"host threads: {HostThreads.Limit}"));
     }
 }

@@ -290,6 +290,7 @@ public sealed class LmuDevice : IDisposable
 
         string simd = System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? "AVX-512"
             : System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated ? "AVX2" : "SIMD-128";
-        return $"{model} ({HostThreads.Limit} threads, {simd}) host path";
+        int threads = HostThreads.Limit;
+        return $"{model} ({threads} thread{(threads == 1 ? "" : "s")}, {simd}) host path";
     }
 }
