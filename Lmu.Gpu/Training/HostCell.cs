@@ -50,18 +50,7 @@ internal static unsafe class HostCell
     /// <summary>One group of <see cref="ForwardJob.Width"/> sequences through every step of <see cref="Forward"/>.</summary>
     private static void ForwardGroup(in ForwardJob job, int group)
     {
-        var p = job.P;
-        int batch = job.Batch;
-        int width = job.Width;
-        float[] wa = job.Weights;
-        int wo = job.WeightOffset;
-        float[] sa = job.System;
-        int so = job.SystemOffset;
-        float[] wmT = job.MemoryKernelT;
-        float[]? whT = job.HiddenKernelT;
-        float[]? wxT = job.InputKernelT;
-        float[] bias = job.Bias;
-        var (x, stateH, stateM, hSeq, mSeq, uSeq) = (job.X, job.StateH, job.StateM, job.HSeq, job.MSeq, job.USeq);
+        var (p, batch, x, stateH, stateM, hSeq, mSeq, uSeq, wa, wo, sa, so, wmT, whT, wxT, bias, width) = job;
         int n = p.Units;
         int d = p.Order;
         int k = p.Channels;
