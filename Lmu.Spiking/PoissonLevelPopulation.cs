@@ -113,16 +113,29 @@ public sealed class PoissonLevelPopulation : NeuronPopulation
             throw new ArgumentException("The population needs at least one neuron (one level per neuron).", nameof(levels));
         }
 
-        for (int i = 0; i < levels.Length; i++)
-        {
-            if (levels[i] >= ratesHz.Length)
-            {
-                throw new ArgumentException($"levels[{i}] = {levels[i]} is not a level: there are {ratesHz.Length} rates.", nameof(levels));
-            }
-        }
+        CheckLevels(levels, ratesHz.Length);
 
         SpikingValidation.Neurons(levels.Length, sizeof(uint) + sizeof(ushort), device, nameof(levels));
         return new PoissonLevelPopulation(device, ratesHz.ToArray(), levels.ToArray(), dt, seed);
+    }
+
+    /// <summary>Gives every neuron a new level (a new image presented, a new stimulus), for the steps run after this
+    /// call; the counts and the step counter go on.</summary>
+    /// <param name="levels">Each neuron's level, one per neuron.</param>
+    /// <exception cref="ArgumentException"><paramref name="levels"/> does not hold one value per neuron, or a value is not
+    /// a level (the message names the first); nothing is changed.</exception>
+    /// <exception cref="ObjectDisposedException">The population was disposed.</exception>
+    public void SetLevels(ReadOnlySpan<ushort> levels)
+    {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        if (levels.Length != Neurons)
+        {
+            throw new ArgumentException($"levels holds {levels.Length} values; one per neuron ({Neurons}) was expected.", nameof(levels));
+        }
+
+        CheckLevels(levels, RatesHz.Count);
+        levels.CopyTo(_levels);
+        _deviceLevels?.View.CopyFromCPU(_levels);
     }
 
     /// <inheritdoc/>
@@ -137,6 +150,17 @@ public sealed class PoissonLevelPopulation : NeuronPopulation
 
     /// <inheritdoc/>
     private protected override uint[]? HostCounts => _hostCounts;
+
+    private static void CheckLevels(ReadOnlySpan<ushort> levels, int count)
+    {
+        for (int i = 0; i < levels.Length; i++)
+        {
+            if (levels[i] >= count)
+            {
+                throw new ArgumentException($"levels[{i}] = {levels[i]} is not a level: there are {count} rates.", nameof(levels));
+            }
+        }
+    }
 
     /// <inheritdoc/>
     private protected override MemoryBuffer1D<uint, Stride1D.Dense>? DeviceCounts => _counts;

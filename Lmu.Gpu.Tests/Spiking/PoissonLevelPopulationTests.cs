@@ -58,6 +58,37 @@ public sealed class PoissonLevelPopulationTests : SimulatorAndHostFixture
         Assert.That(sim.GetCounts(), Is.EqualTo(host.GetCounts()));
     }
 
+    /// <summary>New levels between runs: the steps after <see cref="PoissonLevelPopulation.SetLevels"/> spike at the new
+    /// levels' rates, exactly as a population made with them would over the same steps.</summary>
+    [TestCase(false)]
+    [TestCase(true)]
+    public void SetLevels_AppliesToTheStepsAfter(bool simulator)
+    {
+        var device = simulator ? Simulator : Host;
+        const int neurons = 403;
+        ushort[] first = Levels(neurons, 6), second = Levels(neurons, 7);
+        using var population = PoissonLevelPopulation.Create(device, Rates, first, seed: 8);
+        population.Run(10);
+        uint[] before = population.GetCounts();
+        population.SetLevels(second);
+        population.Run(15);
+        uint[] after = population.GetCounts();
+
+        using var reference = PoissonLevelPopulation.Create(device, Rates, second, seed: 8);
+        reference.Run(25);
+        using var head = PoissonLevelPopulation.Create(device, Rates, second, seed: 8);
+        head.Run(10);
+        uint[] tail = [.. reference.GetCounts().Zip(head.GetCounts(), (a, b) => a - b)];
+        Assert.That(after.Zip(before, (a, b) => a - b), Is.EqualTo(tail), "steps 10-24 at the second levels");
+        Assert.That(population.Step, Is.EqualTo(25));
+        var e = Assert.Throws<ArgumentException>(() => population.SetLevels([.. second.Take(neurons - 1)]));
+        Assert.That(e!.ParamName, Is.EqualTo("levels"));
+        ushort[] bad = (ushort[])second.Clone();
+        bad[5] = 9;
+        Assert.Throws<ArgumentException>(() => population.SetLevels(bad));
+        Assert.That(population.GetCounts(), Is.EqualTo(after), "nothing ran or changed");
+    }
+
     [Test]
     public void Counts_HaveTheirLevelsMeans()
     {
