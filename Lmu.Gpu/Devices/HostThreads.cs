@@ -78,20 +78,7 @@ public static class HostThreads
     /// of what the step allocated).</summary>
     /// <param name="count">The iterations.</param>
     /// <param name="body">The loop body.</param>
-    internal static void For(int count, Action<int> body)
-    {
-        if (count <= 1 || Limit == 1)
-        {
-            for (int i = 0; i < count; i++)
-            {
-                body(i);
-            }
-
-            return;
-        }
-
-        Parallel.For(0, count, Options, body);
-    }
+    internal static void For(int count, Action<int> body) => For(count, body, static (b, i) => b(i));
 
     /// <summary><see cref="For(int, Action{int})"/> with the body's data passed in <paramref name="state"/>: with a static
     /// body, a single iteration (or a limit of 1) allocates nothing, where a capturing lambda allocates its closure on

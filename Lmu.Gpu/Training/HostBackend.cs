@@ -169,10 +169,9 @@ internal sealed class HostBackend : Backend
     /// <summary>What <see cref="DenseForwardRange"/> reads.</summary>
     private readonly record struct RowsJob(DenseParams P, float[] Xa, int Xo, float[] Wa, int Wo, float[] Ba, int Bo, float[] Ya, int Yo);
 
-    /// <summary>Runs <paramref name="body"/> over blocks of rows in parallel (a few blocks per core, at least 256 rows
-    /// each): one task per row would cost more than a row's work where rows are short.</summary>
-    /// <summary><see cref="ForRowBlocks(int, Action{int, int})"/> with the body's data in <paramref name="state"/>: a
-    /// static body allocates nothing for a single block.</summary>
+    /// <summary>Runs <paramref name="body"/> over blocks of rows in parallel (a few blocks per thread, at least 256 rows
+    /// each): one task per row would cost more than a row's work where rows are short. The body gets its data in
+    /// <paramref name="state"/>, so a static body allocates nothing for a single block.</summary>
     private static void ForRowBlocks<TState>(int rows, TState state, Action<TState, int, int> body)
     {
         int size = Math.Max(256, rows / (4 * HostThreads.Limit));
@@ -186,18 +185,8 @@ internal sealed class HostBackend : Backend
         HostThreads.For(blocks, (state, body, size, rows), static (s, b) => s.body(s.state, b * s.size, Math.Min(s.rows, (b + 1) * s.size)));
     }
 
-    private static void ForRowBlocks(int rows, Action<int, int> body)
-    {
-        int size = Math.Max(256, rows / (4 * HostThreads.Limit));
-        int blocks = (rows + size - 1) / size;
-        if (blocks <= 1)
-        {
-            body(0, rows);
-            return;
-        }
-
-        HostThreads.For(blocks, (body, size, rows), static (s, b) => s.body(b * s.size, Math.Min(s.rows, (b + 1) * s.size)));
-    }
+    /// <summary><see cref="ForRowBlocks{TState}"/> for a body that captures its data.</summary>
+    private static void ForRowBlocks(int rows, Action<int, int> body) => ForRowBlocks(rows, body, static (b, from, to) => b(from, to));
 
     public override void DenseBackwardInput(DenseParams p, Slice dZ, Slice w, Slice dX)
     {

@@ -154,8 +154,8 @@ internal static unsafe class HostDense
         HostScratch.Return(scratch);
     }
 
-    /// <summary><see cref="Ranges(int, Action{int, int})"/> with the body's data in <paramref name="state"/> (a static body
-    /// then allocates nothing for a single range).</summary>
+    /// <summary>Runs [0, rows) in ranges of <see cref="RangeRows"/> rows, in parallel where there are several, the body
+    /// given its data in <paramref name="state"/> (a static body then allocates nothing for a single range).</summary>
     private static void Ranges<TState>(int rows, TState state, Action<TState, int, int> body)
     {
         int ranges = (rows + RangeRows - 1) / RangeRows;
@@ -165,26 +165,12 @@ internal static unsafe class HostDense
             return;
         }
 
-        ParallelRanges(rows, ranges, state, body);
+        HostThreads.For(ranges, (state, body, rows), static (s, k) => s.body(s.state, k * RangeRows, Math.Min(s.rows, (k + 1) * RangeRows)));
     }
-
-    /// <summary>The parallel branch of <see cref="Ranges{TState}"/>, apart so that its closure is made only when used.</summary>
-    private static void ParallelRanges<TState>(int rows, int ranges, TState state, Action<TState, int, int> body) =>
-        HostThreads.For(ranges, k => body(state, k * RangeRows, Math.Min(rows, (k + 1) * RangeRows)));
 
     /// <summary>What <see cref="ForwardRange"/> reads.</summary>
     private readonly record struct ForwardJob(DenseParams P, ReadOnlyMemory<float> X, float[] WeightsT, ReadOnlyMemory<float> Bias, Memory<float> Y, float[] Scratch);
 
-    /// <summary>Runs [0, rows) in ranges of <see cref="RangeRows"/> rows, in parallel where there are several.</summary>
-    private static void Ranges(int rows, Action<int, int> body)
-    {
-        int ranges = (rows + RangeRows - 1) / RangeRows;
-        if (ranges <= 1)
-        {
-            body(0, rows);
-            return;
-        }
-
-        HostThreads.For(ranges, (state: body, rows), static (s, k) => s.state(k * RangeRows, Math.Min(s.rows, (k + 1) * RangeRows)));
-    }
+    /// <summary><see cref="Ranges{TState}"/> for a body that captures its data.</summary>
+    private static void Ranges(int rows, Action<int, int> body) => Ranges(rows, body, static (b, from, to) => b(from, to));
 }

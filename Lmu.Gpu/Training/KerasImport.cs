@@ -113,14 +113,7 @@ internal static class KerasImport
     private static float[] Transposed(ReadOnlySpan<float> source, int rows, int cols)
     {
         var result = new float[rows * cols];
-        for (int i = 0; i < rows; i++)
-        {
-            for (int j = 0; j < cols; j++)
-            {
-                result[(j * rows) + i] = source[(i * cols) + j];
-            }
-        }
-
+        HostScanMath.Transpose(source, rows, cols, result);
         return result;
     }
 
@@ -220,13 +213,7 @@ internal static class KerasImport
         }
 
         LinearMemory.ThrowIfNotFinite(source, "weights");
-        for (int i = 0; i < rows; i++)
-        {
-            for (int j = 0; j < cols; j++)
-            {
-                target[(j * rows) + i] = source[(i * cols) + j];
-            }
-        }
+        HostScanMath.Transpose(source, rows, cols, target);
     }
 
     private static void Copy(float[] source, int length, string name, Span<float> target)

@@ -320,7 +320,7 @@ public sealed partial class LmuModel : IDisposable
             int full = steps * InputSize;
 
             // A last-step model's batch of shorter sequences runs to its longest (per-step outputs keep every step).
-            int run = trim ? data.Lengths!.AsSpan(start, b).ToArray().Max() : steps;
+            int run = trim ? System.Numerics.Tensors.TensorPrimitives.Max<int>(data.Lengths!.AsSpan(start, b)) : steps;
             int per = run * InputSize;
             for (int i = 0; i < b; i++)
             {
@@ -827,7 +827,7 @@ public sealed partial class LmuModel : IDisposable
     /// layer is a last-step feedforward layer that takes the impulse product, whose T-step matrix is built for the
     /// data's T.</summary>
     private bool TrimsToLongest(int steps) =>
-        !(SequenceLayers.Count > 0 && SequenceLayers[^1] is FeedforwardModelLayer { LastStepOnly: true } last && last.UsesImpulsePath(steps));
+        !(EndsWithLastStepLayer(SequenceLayers) && ((FeedforwardModelLayer)SequenceLayers[^1]).UsesImpulsePath(steps));
 
     /// <summary>The forward pass over the batch in the workspace. With <paramref name="lengths"/> (each sequence's real
     /// steps) a last-step output is taken at each sequence's last real step; the backward pass that follows uses the

@@ -257,13 +257,9 @@ public sealed class LmuModelStream : IDisposable
         ThrowIfDisposed();
         ArgumentOutOfRangeException.ThrowIfNegative(sequence);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(sequence, Batch);
-        var layers = _model.SequenceLayers;
-        for (int s = 0; s < layers.Count; s++)
+        foreach (var (layer, offset, length) in SequenceStates(sequence))
         {
-            foreach (var (offset, length) in layers[s].StreamStateRanges(Batch, sequence))
-            {
-                _backend.Clear(_states[s].Sub(offset, length));
-            }
+            _backend.Clear(_states[layer].Sub(offset, length));
         }
 
         _backend.Synchronize();
@@ -320,7 +316,6 @@ public sealed class LmuModelStream : IDisposable
     /// the run, and zeroes their outputs.</summary>
     private void Hold(ReadOnlySpan<bool> advance, Span<float> outputs)
     {
-        var layers = _model.SequenceLayers;
         int perSequence = outputs.Length / Batch;
         for (int b = 0; b < Batch; b++)
         {
@@ -329,15 +324,25 @@ public sealed class LmuModelStream : IDisposable
                 continue;
             }
 
-            for (int s = 0; s < layers.Count; s++)
+            foreach (var (layer, offset, length) in SequenceStates(b))
             {
-                foreach (var (offset, length) in layers[s].StreamStateRanges(Batch, b))
-                {
-                    _backend.Copy(_saved[s].Sub(offset, length), _states[s].Sub(offset, length));
-                }
+                _backend.Copy(_saved[layer].Sub(offset, length), _states[layer].Sub(offset, length));
             }
 
             outputs.Slice(b * perSequence, perSequence).Clear();
+        }
+    }
+
+    /// <summary>Where one sequence's states sit: per sequence layer, its ranges of that layer's state tensor.</summary>
+    private IEnumerable<(int Layer, long Offset, long Length)> SequenceStates(int sequence)
+    {
+        var layers = _model.SequenceLayers;
+        for (int s = 0; s < layers.Count; s++)
+        {
+            foreach (var (offset, length) in layers[s].StreamStateRanges(Batch, sequence))
+            {
+                yield return (s, offset, length);
+            }
         }
     }
 
