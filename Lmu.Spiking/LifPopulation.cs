@@ -135,11 +135,7 @@ public sealed class LifPopulation : NeuronPopulation
     /// <inheritdoc/>
     private protected override void RunDevice(int step0, int steps)
     {
-        var (config, perLaunch) = Launch(Device.Accelerator, Neurons, steps, 1L << 33);
-        for (int done = 0; done < steps; done += perLaunch)
-        {
-            _kernel!(config, _dv!.View, _dr!.View, _dj!.View, _dcounts!.View, Neurons, _p, Math.Min(perLaunch, steps - done));
-        }
+        LaunchSteps(Neurons, step0, steps, 1L << 33, (config, _, n) => _kernel!(config, _dv!.View, _dr!.View, _dj!.View, _dcounts!.View, Neurons, _p, n));
     }
 
     /// <inheritdoc/>

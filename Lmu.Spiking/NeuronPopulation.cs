@@ -34,21 +34,25 @@ public abstract class NeuronPopulation : IDisposable
     /// <summary>The counts on a device, else null.</summary>
     private protected abstract MemoryBuffer1D<uint, Stride1D.Dense>? DeviceCounts { get; }
 
-    /// <summary>The launch shape of a neuron kernel (a grid-stride loop over <paramref name="threads"/>) and how many
-    /// steps one launch may take, at most <paramref name="workLimit"/> thread-steps (so that no count passes 2^32 within
-    /// a launch's arithmetic).</summary>
-    /// <param name="accelerator">The device.</param>
+    /// <summary>Queues <paramref name="steps"/> steps from <paramref name="step0"/> as launches of a neuron kernel (a
+    /// grid-stride loop over <paramref name="threads"/>), each of at most <paramref name="workLimit"/> thread-steps so
+    /// that no count passes 2^32 within a launch's arithmetic.</summary>
     /// <param name="threads">Threads' worth of work: blocks of four neurons, or neurons.</param>
+    /// <param name="step0">The first step.</param>
     /// <param name="steps">Steps to run.</param>
     /// <param name="workLimit">The most thread-steps per launch.</param>
-    /// <returns>The configuration and the steps per launch.</returns>
-    private protected static (KernelConfig Config, int StepsPerLaunch) Launch(Accelerator accelerator, long threads, int steps, long workLimit)
+    /// <param name="launch">One launch: (configuration, its first step, its steps).</param>
+    private protected void LaunchSteps(long threads, int step0, int steps, long workLimit, Action<KernelConfig, int, int> launch)
     {
+        var accelerator = Device.Accelerator;
         int group = Math.Min(accelerator.MaxNumThreadsPerGroup, 256);
         long maxGroups = Math.Max(1, (long)accelerator.NumMultiprocessors * Math.Max(1, accelerator.MaxNumThreadsPerMultiprocessor / group) * 8);
-        int groups = (int)Math.Min((threads + group - 1) / group, maxGroups);
+        var config = new KernelConfig((int)Math.Min((threads + group - 1) / group, maxGroups), group);
         int perLaunch = (int)Math.Max(1, Math.Min(steps, workLimit / threads));
-        return (new KernelConfig(groups, group), perLaunch);
+        for (int done = 0; done < steps; done += perLaunch)
+        {
+            launch(config, step0 + done, Math.Min(perLaunch, steps - done));
+        }
     }
 
     /// <summary>Simulates <paramref name="steps"/> more steps, adding the spikes to the per-neuron counts. On a device

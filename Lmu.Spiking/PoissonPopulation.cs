@@ -119,11 +119,8 @@ public sealed class PoissonPopulation : NeuronPopulation
     /// <inheritdoc/>
     private protected override void RunDevice(int step0, int steps)
     {
-        var (config, perLaunch) = Launch(Device.Accelerator, (Neurons + 3) / 4, steps, 1L << 34);
-        for (int done = 0; done < steps; done += perLaunch)
-        {
-            _kernel!(config, _counts!.View, _table!.View, (int)_table.Length, Neurons, (uint)Seed, (uint)(Seed >> 32), step0 + done, Math.Min(perLaunch, steps - done));
-        }
+        LaunchSteps((Neurons + 3) / 4, step0, steps, 1L << 34,
+            (config, first, n) => _kernel!(config, _counts!.View, _table!.View, (int)_table.Length, Neurons, (uint)Seed, (uint)(Seed >> 32), first, n));
     }
 
     /// <inheritdoc/>
