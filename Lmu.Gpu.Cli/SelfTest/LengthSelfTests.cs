@@ -5,8 +5,9 @@ namespace Lmu.Gpu.Cli.SelfTest;
 /// <summary>Self-test of training on sequences of different lengths (<see cref="SequenceDataset.WithLengths"/>): one SGD
 /// step on a padded batch on the device against the same step on the host path, for per-step targets (the masked
 /// squared error) and a last-step classifier whose feedforward layer takes the impulse product of the input moved to
-/// the end (the shifts, and the output gathered at each sequence's last real step). The test suite checks the host
-/// path against each sequence trained alone.</summary>
+/// the end (the shifts, and the output gathered at each sequence's last real step); and the same for bidirectional
+/// layers, which reverse each sequence over its own length (<see cref="LmuModel.AddBidirectional(LmuCellOptions, LmuCellOptions?)"/>). The test suite
+/// checks the host path against each sequence trained alone.</summary>
 internal sealed class LengthSelfTests : ISelfTestSuite
 {
     /// <summary>max |Δw_device − Δw_host| / max |Δw_host|: float32 gradients summed in other orders.</summary>
@@ -28,6 +29,15 @@ internal sealed class LengthSelfTests : ISelfTestSuite
         yield return new SelfTestCase("lengths", $"SGD step, last-step classifier, feedforward LMU (impulse product of the moved input) + dense, n={units} d={order} B={batch} T={steps}",
             d => Compare(d, batch, steps, h => new LmuModel(h, 2, returnSequences: false, seed: 22)
                 .AddFeedforwardLmu(new FeedforwardLmuOptions { InputSize = 2, Units = units, Order = order, Theta = steps / 2.0, MemoryBias = true, Activation = Activation.Tanh })
+                .AddDense(3)));
+        yield return new SelfTestCase("bidirectional", $"SGD step, per-step targets, lengths 1…T, bidirectional LMU cells + dense, n={units}+{units} d={order} B={batch} T={steps}",
+            d => Compare(d, batch, steps, h => new LmuModel(h, 2, returnSequences: true, seed: 25)
+                .AddBidirectional(new LmuCellOptions { InputSize = 2, Units = units, Order = order, Theta = steps / 3.0, HiddenBias = true })
+                .AddDense(2)));
+        yield return new SelfTestCase("bidirectional", $"SGD step, last-step classifier, feedforward LMU into a bidirectional feedforward pair + dense, n={units} d={order} B={batch} T={steps}",
+            d => Compare(d, batch, steps, h => new LmuModel(h, 2, returnSequences: false, seed: 26)
+                .AddFeedforwardLmu(new FeedforwardLmuOptions { InputSize = 2, Units = units, Order = order, Theta = steps / 2.0, Activation = Activation.Tanh })
+                .AddBidirectional(new FeedforwardLmuOptions { InputSize = units, Units = units, Order = order, Theta = steps / 4.0, MemoryBias = true, Activation = Activation.Tanh })
                 .AddDense(3)));
     }
 

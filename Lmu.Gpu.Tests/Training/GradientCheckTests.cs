@@ -26,6 +26,9 @@ public sealed class GradientCheckTests : SimulatorAndHostFixture
         FeedforwardScan,
         FeedforwardSequentialFixedTheta,
         FeedforwardScanTrainableTheta,
+        BidirectionalCellsIntoCell,
+        BidirectionalFeedforwardLastStep,
+        BidirectionalFeedforwardScan,
     }
 
     private LmuDevice Device(bool simulator) => simulator ? Simulator : Host;
@@ -98,6 +101,36 @@ public sealed class GradientCheckTests : SimulatorAndHostFixture
                 return new LmuModel(device, inputSize, returnSequences: true) { SequenceMethod = SequenceMethod.Sequential }
                     .AddFeedforwardLmu(new FeedforwardLmuOptions { InputSize = inputSize, Units = 4, Order = 3, Theta = 5, MemoryChannels = 2, MemoryBias = true, Activation = Activation.Tanh })
                     .AddDense(2);
+            case Net.BidirectionalCellsIntoCell:
+                // A bidirectional pair of cells (different shapes, one trainable θ) first, a cell after it: the pair's
+                // outputs at every step, no input gradient.
+                return new LmuModel(device, inputSize, returnSequences: true)
+                    .AddBidirectional(
+                        new LmuCellOptions { InputSize = inputSize, Units = 3, Order = 2, Theta = 5, MemoryBias = true, TrainableTheta = true },
+                        new LmuCellOptions { InputSize = inputSize, Units = 2, Order = 3, Theta = 4, MemoryChannels = 2, HiddenBias = true })
+                    .AddLmu(new LmuCellOptions { InputSize = 5, Units = 3, Order = 2, Theta = 4, HiddenBias = true })
+                    .AddDense(2);
+            case Net.BidirectionalFeedforwardLastStep:
+                // A feedforward layer into a bidirectional pair that outputs at the last step only (classification): the
+                // pair's input gradient adds the backward layer's, reversed back, to the forward layer's.
+                return new LmuModel(device, inputSize, returnSequences: false)
+                    .AddFeedforwardLmu(new FeedforwardLmuOptions { InputSize = inputSize, Units = 3, Order = 2, Theta = 4, Activation = Activation.Tanh })
+                    .AddBidirectional(
+                        new FeedforwardLmuOptions { InputSize = 3, Units = 2, Order = 3, Theta = 6, MemoryBias = true, Activation = Activation.Tanh, TrainableTheta = true },
+                        new FeedforwardLmuOptions { InputSize = 3, Units = 3, Order = 2, Theta = 5, MemoryChannels = 2, Activation = Activation.Tanh })
+                    .AddDense(3);
+            case Net.BidirectionalFeedforwardScan:
+                // Both memories of a pair by the chunked scan (chunks of 3), the pair after a cell.
+                var pairScan = new LmuModel(device, inputSize, returnSequences: true) { SequenceMethod = SequenceMethod.Scan }
+                    .AddLmu(new LmuCellOptions { InputSize = inputSize, Units = 3, Order = 2, Theta = 4 })
+                    .AddBidirectional(new FeedforwardLmuOptions { InputSize = 3, Units = 2, Order = 3, Theta = 5, MemoryBias = true, Activation = Activation.Tanh })
+                    .AddDense(2);
+                foreach (var layer in pairScan.Layers.SelectMany(l => l.Parts).OfType<FeedforwardModelLayer>())
+                {
+                    layer.ScanChunkLength = 3;
+                }
+
+                return pairScan;
             default:
                 return new LmuModel(device, inputSize, returnSequences: true)
                     .AddLmu(new LmuCellOptions { InputSize = inputSize, Units = 4, Order = 3, Theta = 5, Activation = Activation.Sigmoid, HiddenBias = true })
@@ -133,7 +166,7 @@ public sealed class GradientCheckTests : SimulatorAndHostFixture
     private static HashSet<int> FrozenThetas(LmuModel model)
     {
         var frozen = new HashSet<int>();
-        foreach (var layer in model.Layers)
+        foreach (var layer in model.Layers.SelectMany(l => l.Parts))
         {
             if (layer is CellModelLayer c && !c.Options.TrainableTheta)
             {
@@ -150,7 +183,7 @@ public sealed class GradientCheckTests : SimulatorAndHostFixture
     }
 
     private static HashSet<int> Thetas(LmuModel model) =>
-        model.Layers.Select(l => l switch { CellModelLayer c => c.ThetaIndex, FeedforwardModelLayer f => f.ThetaIndex, _ => -1 }).Where(i => i >= 0).ToHashSet();
+        model.Layers.SelectMany(l => l.Parts).Select(l => l switch { CellModelLayer c => c.ThetaIndex, FeedforwardModelLayer f => f.ThetaIndex, _ => -1 }).Where(i => i >= 0).ToHashSet();
 
     private void Check(Net net, bool simulator, int count, int steps) => CheckGradients(Device(simulator), net, count, steps);
 

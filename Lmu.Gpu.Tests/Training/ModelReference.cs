@@ -39,11 +39,25 @@ internal static class ModelReference
 
             switch (layer)
             {
-                case CellModelLayer c:
-                    x = CellReference.Forward(c.Options, w, x, b, steps).H;
+                case CellModelLayer or FeedforwardModelLayer:
+                    x = Sequence(layer, w, x, b, steps);
                     break;
-                case FeedforwardModelLayer f:
-                    x = Feedforward(f.Options, w, x, b, steps);
+                case BidirectionalModelLayer pair:
+                    // The backward layer reads the reversed sequence; its outputs return to time order. At the last
+                    // step only: [forward at T − 1, backward after the whole sequence].
+                    var forward = Sequence(pair.ForwardLayer, parameters.AsSpan(pair.ForwardLayer.Offset, pair.ForwardLayer.ParameterLength), x, b, steps);
+                    var backward = Sequence(pair.BackwardLayer, parameters.AsSpan(pair.BackwardLayer.Offset, pair.BackwardLayer.ParameterLength), Reverse(x, b, steps, width), b, steps);
+                    if (pair.LastStepOnly)
+                    {
+                        x = Join(LastStep(forward, b, steps, pair.ForwardLayer.OutputWidth), LastStep(backward, b, steps, pair.BackwardLayer.OutputWidth), b, pair.ForwardLayer.OutputWidth, pair.BackwardLayer.OutputWidth);
+                        rowsPerSeq = 1;
+                        seqDone = true;
+                    }
+                    else
+                    {
+                        x = Join(forward, Reverse(backward, b, steps, pair.BackwardLayer.OutputWidth), b * steps, pair.ForwardLayer.OutputWidth, pair.BackwardLayer.OutputWidth);
+                    }
+
                     break;
                 case DenseModelLayer d:
                     x = Dense(w, x, b * rowsPerSeq, d.InputWidth, d.OutputWidth, d.Activation);
@@ -93,6 +107,41 @@ internal static class ModelReference
         }
 
         return total / counted;
+    }
+
+    private static double[] Sequence(ModelLayer layer, ReadOnlySpan<double> w, double[] x, int b, int steps) => layer switch
+    {
+        CellModelLayer c => CellReference.Forward(c.Options, w, x, b, steps).H,
+        FeedforwardModelLayer f => Feedforward(f.Options, w, x, b, steps),
+        _ => throw new ArgumentException(layer.GetType().Name),
+    };
+
+    /// <summary>Each sequence's T steps in reverse order.</summary>
+    internal static double[] Reverse(double[] x, int b, int steps, int width)
+    {
+        var y = new double[x.Length];
+        for (int i = 0; i < b; i++)
+        {
+            for (int t = 0; t < steps; t++)
+            {
+                Array.Copy(x, ((i * steps) + t) * width, y, ((i * steps) + steps - 1 - t) * width, width);
+            }
+        }
+
+        return y;
+    }
+
+    /// <summary>[rows, p] and [rows, q] side by side: [rows, p + q].</summary>
+    private static double[] Join(double[] left, double[] right, int rows, int p, int q)
+    {
+        var y = new double[rows * (p + q)];
+        for (int r = 0; r < rows; r++)
+        {
+            Array.Copy(left, r * p, y, r * (p + q), p);
+            Array.Copy(right, r * q, y, (r * (p + q)) + p, q);
+        }
+
+        return y;
     }
 
     private static double[] LastStep(double[] x, int b, int steps, int width)

@@ -51,6 +51,7 @@ internal static class KernelPtx
         ("length-select", typeof(LengthKernels), nameof(LengthKernels.SelectAt), false),
         ("length-scatter", typeof(LengthKernels), nameof(LengthKernels.ScatterAt), false),
         ("length-shift", typeof(LengthKernels), nameof(LengthKernels.Shift), false),
+        ("step-move", typeof(StepMoveKernels), nameof(StepMoveKernels.Move), false),
     ];
 
     /// <summary>The kernel names <see cref="Compile(string, int, int)"/> knows.</summary>

@@ -88,9 +88,41 @@ internal abstract class Backend : IDisposable
     /// <summary>dst [B, T, n] at step lengths[b] − 1 = src [B, n]; the rest of dst must already be zero.</summary>
     public abstract void ScatterAt(Slice src, Slice dst, int batch, int steps, int width, LabelTensor lengths);
 
+    /// <summary>dst [B, n] = src [B, T, n] at each sequence's last real step (T − 1 without <paramref name="lengths"/>).</summary>
+    public void SelectFinal(Slice src, Slice dst, int batch, int steps, int width, LabelTensor? lengths)
+    {
+        if (lengths is null)
+        {
+            SelectLast(src, dst, batch, steps, width);
+        }
+        else
+        {
+            SelectAt(src, dst, batch, steps, width, lengths);
+        }
+    }
+
+    /// <summary>dst [B, T, n] at each sequence's last real step (T − 1 without <paramref name="lengths"/>) = src [B, n];
+    /// the rest of dst must already be zero.</summary>
+    public void ScatterFinal(Slice src, Slice dst, int batch, int steps, int width, LabelTensor? lengths)
+    {
+        if (lengths is null)
+        {
+            ScatterLast(src, dst, batch, steps, width);
+        }
+        else
+        {
+            ScatterAt(src, dst, batch, steps, width, lengths);
+        }
+    }
+
     /// <summary>Moves each sequence's lengths[b] real steps to the end of its T steps (zeros before them), or with
     /// <paramref name="toEnd"/> false back to the start (zeros after them). src and dst [B, T, n] must not overlap.</summary>
     public abstract void ShiftSteps(Slice src, Slice dst, int batch, int steps, int width, LabelTensor lengths, bool toEnd);
+
+    /// <summary>Moves a block of columns between [B, T, ·] tensors in time order or with each sequence's real steps
+    /// reversed (<see cref="StepMoveKernels.Move"/>); without <paramref name="lengths"/> every sequence has T steps.
+    /// src and dst must not overlap.</summary>
+    public abstract void MoveSteps(Slice src, Slice dst, StepMoveParams p, LabelTensor? lengths);
 
     public abstract void Adam(Slice w, Slice grad, Slice m, Slice v, AdamParams p);
 

@@ -258,6 +258,7 @@ internal sealed partial class DeviceBackend : Backend
         _lossScratch2?.Dispose();
         _productPartials?.Dispose();
         _reductionPartials?.Dispose();
+        _noLengths?.Dispose();
         foreach (var s in _scratch)
         {
             s.Dispose();

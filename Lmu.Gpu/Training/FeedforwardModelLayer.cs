@@ -6,7 +6,7 @@ namespace Lmu.Gpu.Training;
 /// <summary>
 /// The feedforward LMU layer: input-driven memory, dense output. Over whole sequences the memory runs through the
 /// backend's <see cref="IMemorySequenceEngine"/>. When the layer is the model's last LMU layer and the model
-/// outputs at the last step only (<see cref="LastStepOnly"/>), only h_T is computed: m_T = Σ_t H_{T−1−t}·u_t with
+/// outputs at the last step only (<see cref="ModelLayer.LastStepOnly"/>), only h_T is computed: m_T = Σ_t H_{T−1−t}·u_t with
 /// the impulse response H_j = Āʲ·B̄ as one [B, T·k] × [T·k, k·d] product (Chilkuri &amp; Eliasmith's final-state
 /// shortcut), and dL/du_t = H_{T−1−t}ᵀ·dL/dm_T in the backward pass; the T-long memory and hidden sequences are
 /// never formed. With a trainable θ, or when the impulse matrix would exceed <see cref="MaxImpulseValues"/>, the
@@ -66,15 +66,10 @@ internal sealed class FeedforwardModelLayer : LmuMemoryLayer
     /// <summary>The scan's chunk length L (0: the engine's rule); tests set a short one to exercise the carries.</summary>
     internal int ScanChunkLength { get; set; }
 
-    /// <summary>Set by the model: the output (and its gradient) is [B, n] at the last step only.</summary>
-    public bool LastStepOnly { get; set; }
-
-    /// <summary>Set by the model before each <see cref="Forward"/> and <see cref="Backward"/> of a
-    /// <see cref="LastStepOnly"/> layer: each sequence's real steps (<see cref="SequenceDataset.Lengths"/>), whose last one
-    /// gives the output, or null when every sequence has all T steps. With the impulse product the memory input is
-    /// moved to the end of the T steps first (m_{L−1} = Σ_{t&lt;L} H_{L−1−t}·u_t is the T-step product of the
-    /// moved input); run sequentially or by the scan, the memory's state is taken at step L − 1.</summary>
-    internal LabelTensor? Lengths { get; set; }
+    /// <remarks>As the model's last-step layer with <see cref="ModelLayer.Lengths"/>, the impulse product runs over the
+    /// memory input moved to the end of the T steps first (m_{L−1} = Σ_{t&lt;L} H_{L−1−t}·u_t is the T-step product of
+    /// the moved input); run sequentially or by the scan, the memory's state is taken at step L − 1.</remarks>
+    public override bool SupportsLastStepOnly => true;
 
     public override int ParameterLength => _thetaOffset + 1;
 
@@ -193,7 +188,7 @@ internal sealed class FeedforwardModelLayer : LmuMemoryLayer
 
     /// <remarks>The memory runs from <paramref name="state"/> by the scan or sequentially, by the rule of a
     /// whole-sequence run (<see cref="UsesScan"/>), and leaves its final state there. As the model's last-step layer
-    /// (<see cref="LastStepOnly"/>) it runs the memory to its final state only and writes y [B, n] at the piece's last
+    /// (<see cref="ModelLayer.LastStepOnly"/>) it runs the memory to its final state only and writes y [B, n] at the piece's last
     /// step; otherwise every step's output [B, T, n].</remarks>
     public override void ForwardStream(Backend backend, Slice w, Slice x, Slice y, int batch, int steps, Slice state)
     {
@@ -299,37 +294,11 @@ internal sealed class FeedforwardModelLayer : LmuMemoryLayer
         {
             var m = _mSeq!.Sub(0, (long)rows * kd);
             MemoryForward(backend, batch, steps, u, m);
-            SelectFinal(backend, m, mLast, batch, steps, kd);
+            backend.SelectFinal(m, mLast, batch, steps, kd, Lengths);
         }
 
-        SelectFinal(backend, x, xLast, batch, steps, o.InputSize);
+        backend.SelectFinal(x, xLast, batch, steps, o.InputSize, Lengths);
         OutputForward(backend, w, mLast, xLast, y, batch);
-    }
-
-    /// <summary>dst [B, n] = src [B, T, n] at each sequence's last real step (T − 1 without <see cref="Lengths"/>).</summary>
-    private void SelectFinal(Backend backend, Slice src, Slice dst, int batch, int steps, int width)
-    {
-        if (Lengths is { } lengths)
-        {
-            backend.SelectAt(src, dst, batch, steps, width, lengths);
-        }
-        else
-        {
-            backend.SelectLast(src, dst, batch, steps, width);
-        }
-    }
-
-    /// <summary>dst [B, T, n] at each sequence's last real step = src [B, n].</summary>
-    private void ScatterFinal(Backend backend, Slice src, Slice dst, int batch, int steps, int width)
-    {
-        if (Lengths is { } lengths)
-        {
-            backend.ScatterAt(src, dst, batch, steps, width, lengths);
-        }
-        else
-        {
-            backend.ScatterLast(src, dst, batch, steps, width);
-        }
     }
 
     private void BackwardLastStep(Backend backend, Slice w, Slice grad, Slice x, Slice y, Slice gradY, Slice? gradX, int batch, int steps)
@@ -364,7 +333,7 @@ internal sealed class FeedforwardModelLayer : LmuMemoryLayer
             var m = _mSeq!.Sub(0, (long)rows * kd);
             var gradM = _gradM!.Sub(0, (long)rows * kd);
             backend.Clear(gradM);
-            ScatterFinal(backend, gradMLast, gradM, batch, steps, kd);
+            backend.ScatterFinal(gradMLast, gradM, batch, steps, kd, Lengths);
             MemoryAdjoint(backend, grad, batch, steps, m, gradM);
         }
 
@@ -372,9 +341,9 @@ internal sealed class FeedforwardModelLayer : LmuMemoryLayer
         if (gradX is Slice gx && o.InputToHidden)
         {
             // W_x only reaches the last step: gather its rows, add dZ·W_x, put them back.
-            SelectFinal(backend, gx, xLast, batch, steps, nx);
+            backend.SelectFinal(gx, xLast, batch, steps, nx, Lengths);
             backend.DenseBackwardInput(new DenseParams(batch, nx, o.Units, 0, 0, 1), dZ, w.Sub(_wx, o.Units * nx), xLast);
-            ScatterFinal(backend, xLast, gx, batch, steps, nx);
+            backend.ScatterFinal(xLast, gx, batch, steps, nx, Lengths);
         }
     }
 

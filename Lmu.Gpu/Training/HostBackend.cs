@@ -372,6 +372,41 @@ internal sealed class HostBackend : Backend
         }
     }
 
+    public override void MoveSteps(Slice src, Slice dst, StepMoveParams p, LabelTensor? lengths)
+    {
+        dst.Tensor.MarkWritten();
+        var from = src.Span;
+        var to = dst.Span;
+        for (int b = 0; b < p.Batch; b++)
+        {
+            int length = lengths is null ? p.Steps : lengths.Host![b];
+            for (int t = 0; t < p.Steps; t++)
+            {
+                int s = p.Reverse != 0 ? length - 1 - t : t;
+                var target = to.Slice((((b * p.Steps) + t) * p.DestinationWidth) + p.DestinationOffset, p.Width);
+                if (s < 0)
+                {
+                    if (p.Accumulate == 0)
+                    {
+                        target.Clear();
+                    }
+
+                    continue;
+                }
+
+                var source = from.Slice((((b * p.Steps) + s) * p.SourceWidth) + p.SourceOffset, p.Width);
+                if (p.Accumulate != 0)
+                {
+                    TensorPrimitives.Add(target, source, target);
+                }
+                else
+                {
+                    source.CopyTo(target);
+                }
+            }
+        }
+    }
+
     public override void Adam(Slice w, Slice grad, Slice m, Slice v, AdamParams p)
     {
         w.Tensor.MarkWritten();

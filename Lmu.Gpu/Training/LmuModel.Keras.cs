@@ -21,17 +21,39 @@ public sealed partial class LmuModel
         ArgumentNullException.ThrowIfNull(weights);
         Import(layerIndex, (layer, target) =>
         {
-            switch (layer)
+            if (layer is BidirectionalModelLayer)
             {
-                case CellModelLayer cell:
-                    KerasImport.Cell(cell.Options, weights, target);
-                    break;
-                case FeedforwardModelLayer feedforward:
-                    KerasImport.Feedforward(feedforward.Options, weights, target);
-                    break;
-                default:
-                    throw new ArgumentException($"Layer {layerIndex} is not an LMU layer ({layer.GetType().Name}); a dense layer takes KerasDenseWeights.", nameof(layerIndex));
+                throw new ArgumentException($"Layer {layerIndex} is bidirectional; give its forward and backward layers' weights (ImportKeras(layerIndex, forward, backward)).", nameof(layerIndex));
             }
+
+            ImportLmu(layer, layerIndex, weights, target);
+        });
+    }
+
+    /// <summary>Sets a bidirectional layer's weights from a Keras <c>Bidirectional</c> wrapper's two keras-lmu layers
+    /// (<c>forward_…</c> and <c>backward_…</c> in Keras's weight names), each as
+    /// <see cref="ImportKeras(int, KerasLmuWeights)"/> takes them.</summary>
+    /// <param name="layerIndex">The bidirectional layer (<see cref="AddBidirectional(LmuCellOptions, LmuCellOptions?)"/>).</param>
+    /// <param name="forward">The forward layer's arrays.</param>
+    /// <param name="backward">The backward layer's arrays.</param>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="layerIndex"/> is not a layer of the model.</exception>
+    /// <exception cref="ArgumentException">The layer is not bidirectional, or an array does not fit its half (as for
+    /// one LMU layer). Nothing is changed.</exception>
+    public void ImportKeras(int layerIndex, KerasLmuWeights forward, KerasLmuWeights backward)
+    {
+        ArgumentNullException.ThrowIfNull(forward);
+        ArgumentNullException.ThrowIfNull(backward);
+        Import(layerIndex, (layer, target) =>
+        {
+            if (layer is not BidirectionalModelLayer pair)
+            {
+                throw new ArgumentException($"Layer {layerIndex} is not bidirectional ({layer.GetType().Name}); one LMU layer takes one KerasLmuWeights.", nameof(layerIndex));
+            }
+
+            int split = pair.ForwardLayer.ParameterLength;
+            ImportLmu(pair.ForwardLayer, layerIndex, forward, target[..split]);
+            ImportLmu(pair.BackwardLayer, layerIndex, backward, target[split..]);
         });
     }
 
@@ -65,11 +87,26 @@ public sealed partial class LmuModel
     /// <returns>The arrays, row-major, kernels [inputs, outputs].</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="layerIndex"/> is not a layer of the model.</exception>
     /// <exception cref="ArgumentException">The layer is not an LMU layer.</exception>
-    public KerasLmuWeights ExportKerasLmu(int layerIndex) => Export(layerIndex, (layer, source) => layer switch
+    public KerasLmuWeights ExportKerasLmu(int layerIndex) => Export(layerIndex, (layer, source) => layer is BidirectionalModelLayer
+        ? throw new ArgumentException($"Layer {layerIndex} is bidirectional; ExportKerasBidirectional exports its two layers.", nameof(layerIndex))
+        : ExportLmu(layer, layerIndex, source));
+
+    /// <summary>A bidirectional layer's two LMU layers as a Keras <c>Bidirectional</c> wrapper holds them (each as
+    /// <see cref="ExportKerasLmu"/> gives one layer): what <see cref="ImportKeras(int, KerasLmuWeights, KerasLmuWeights)"/>
+    /// takes back.</summary>
+    /// <param name="layerIndex">The bidirectional layer.</param>
+    /// <returns>The forward and the backward layer's arrays.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="layerIndex"/> is not a layer of the model.</exception>
+    /// <exception cref="ArgumentException">The layer is not bidirectional.</exception>
+    public (KerasLmuWeights Forward, KerasLmuWeights Backward) ExportKerasBidirectional(int layerIndex) => Export(layerIndex, (layer, source) =>
     {
-        CellModelLayer cell => KerasImport.ExportCell(cell.Options, source),
-        FeedforwardModelLayer feedforward => KerasImport.ExportFeedforward(feedforward.Options, source),
-        _ => throw new ArgumentException($"Layer {layerIndex} is not an LMU layer ({layer.GetType().Name}); ExportKerasDense exports a dense layer.", nameof(layerIndex)),
+        if (layer is not BidirectionalModelLayer pair)
+        {
+            throw new ArgumentException($"Layer {layerIndex} is not bidirectional ({layer.GetType().Name}); ExportKerasLmu exports one LMU layer.", nameof(layerIndex));
+        }
+
+        int split = pair.ForwardLayer.ParameterLength;
+        return (ExportLmu(pair.ForwardLayer, layerIndex, source[..split]), ExportLmu(pair.BackwardLayer, layerIndex, source[split..]));
     });
 
     /// <summary>A dense layer's weights as a Keras <c>Dense</c> layer holds them (kernel [inputs, units]).</summary>
@@ -102,6 +139,28 @@ public sealed partial class LmuModel
     }
 
     private delegate void ImportSlice(ModelLayer layer, Span<float> target);
+
+    private static void ImportLmu(ModelLayer layer, int layerIndex, KerasLmuWeights weights, Span<float> target)
+    {
+        switch (layer)
+        {
+            case CellModelLayer cell:
+                KerasImport.Cell(cell.Options, weights, target);
+                break;
+            case FeedforwardModelLayer feedforward:
+                KerasImport.Feedforward(feedforward.Options, weights, target);
+                break;
+            default:
+                throw new ArgumentException($"Layer {layerIndex} is not an LMU layer ({layer.GetType().Name}); a dense layer takes KerasDenseWeights.", nameof(layerIndex));
+        }
+    }
+
+    private static KerasLmuWeights ExportLmu(ModelLayer layer, int layerIndex, ReadOnlySpan<float> source) => layer switch
+    {
+        CellModelLayer cell => KerasImport.ExportCell(cell.Options, source),
+        FeedforwardModelLayer feedforward => KerasImport.ExportFeedforward(feedforward.Options, source),
+        _ => throw new ArgumentException($"Layer {layerIndex} is not an LMU layer ({layer.GetType().Name}); ExportKerasDense exports a dense layer.", nameof(layerIndex)),
+    };
 
     /// <summary>Layer <paramref name="layerIndex"/> of the built model.</summary>
     private ModelLayer LayerAt(int layerIndex)

@@ -13,7 +13,8 @@ public sealed partial class LmuModel
     /// <param name="batch">B ≥ 1: sequences advanced side by side.</param>
     /// <returns>The stream, at zero state. Dispose it (or the model) to free its buffers.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="batch"/> &lt; 1.</exception>
-    /// <exception cref="InvalidOperationException">The model has no layers.</exception>
+    /// <exception cref="InvalidOperationException">The model has no layers, or has a bidirectional layer
+    /// (<see cref="AddBidirectional(LmuCellOptions, LmuCellOptions?)"/>: its backward half needs each sequence's end first).</exception>
     /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
     /// <remarks>A stream runs with the model's current weights at every call, so it follows <see cref="Fit"/> and
     /// <see cref="SetParameters"/>. Several streams may be open at once; each keeps its own states. A model and its
@@ -24,6 +25,11 @@ public sealed partial class LmuModel
         using var scope = new OperationScope(this);
         ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
         EnsureBuilt();
+        if (_layers.Any(l => l is BidirectionalModelLayer))
+        {
+            throw new InvalidOperationException("The model has a bidirectional layer, which reads each sequence from its end, so it cannot be streamed; run whole sequences with Predict.");
+        }
+
         var stream = new LmuModelStream(this, batch);
         _streams.Add(stream);
         return stream;

@@ -116,7 +116,7 @@ public sealed partial class LmuModel : IDisposable
             }
 
             _sequenceMethod = value;
-            foreach (var layer in _layers.OfType<FeedforwardModelLayer>())
+            foreach (var layer in _layers.SelectMany(l => l.Parts).OfType<FeedforwardModelLayer>())
             {
                 layer.SequenceMethod = value;
             }
@@ -154,6 +154,60 @@ public sealed partial class LmuModel : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         CheckSequenceLayer(options.InputSize);
         _layers.Add(new FeedforwardModelLayer(options) { SequenceMethod = _sequenceMethod });
+        return this;
+    }
+
+    /// <summary>Appends a bidirectional pair of LMU cells: the forward cell reads each sequence from its first step, the
+    /// backward cell from its last real step back to its first, and step t of the output is [forward h_t, backward
+    /// h_t] (<see cref="LmuCellOptions.Units"/> of each, forward first), as Keras's <c>Bidirectional(LMU(…))</c> with
+    /// <c>merge_mode="concat"</c>.</summary>
+    /// <param name="forward">The forward cell; its <see cref="LmuCellOptions.InputSize"/> must equal <see cref="Width"/>.</param>
+    /// <param name="backward">The backward cell (the same options as <paramref name="forward"/> when null; its weights
+    /// are its own either way).</param>
+    /// <returns>This model.</returns>
+    /// <exception cref="ArgumentException">Wrong input size, or a dense layer was already added.</exception>
+    /// <exception cref="InvalidOperationException">The model was already used.</exception>
+    /// <remarks>
+    /// <para>In a model that outputs at the last step only, with this pair as its last LMU layer, the output is
+    /// [forward h at the last real step, backward h after the whole sequence] (Keras's <c>return_sequences=False</c>).
+    /// With <see cref="SequenceDataset.WithLengths"/> each sequence is reversed over its own real steps, so its padding
+    /// never reaches the backward cell's outputs at real steps.</para>
+    /// <para>The backward cell needs a sequence's end before its first output, so a model with a bidirectional layer
+    /// cannot be streamed (<see cref="OpenStream"/> refuses it); <see cref="Predict(float[], int, int, int, CancellationToken)"/>, <see cref="Evaluate"/> and
+    /// <see cref="Fit"/> run it on every device.</para>
+    /// </remarks>
+    public LmuModel AddBidirectional(LmuCellOptions forward, LmuCellOptions? backward = null)
+    {
+        using var scope = new OperationScope(this);
+        ArgumentNullException.ThrowIfNull(forward);
+        CheckSequenceLayer(forward.InputSize);
+        backward ??= forward;
+        CheckBackwardInput(forward.InputSize, backward.InputSize);
+        _layers.Add(new BidirectionalModelLayer(new CellModelLayer(forward), new CellModelLayer(backward)));
+        return this;
+    }
+
+    /// <summary>Appends a bidirectional pair of feedforward LMU layers (see <see cref="AddBidirectional(LmuCellOptions, LmuCellOptions?)"/>):
+    /// step t of the output is [forward layer's output at t after steps 0…t, backward layer's after steps L−1…t].</summary>
+    /// <param name="forward">The forward layer; its input size must equal <see cref="Width"/>.</param>
+    /// <param name="backward">The backward layer (the same options as <paramref name="forward"/> when null).</param>
+    /// <returns>This model.</returns>
+    /// <exception cref="ArgumentException">Wrong input size, or a dense layer was already added.</exception>
+    /// <exception cref="InvalidOperationException">The model was already used.</exception>
+    /// <remarks>Both memories run by <see cref="SequenceMethod"/> (the scan or step by step), the backward one over the
+    /// reversed input. As the last LMU layer of a model that outputs at the last step only, the output is [forward
+    /// output at the last real step, backward output after the whole sequence]; the forward layer then still runs its
+    /// whole sequence (no impulse-product shortcut inside the pair).</remarks>
+    public LmuModel AddBidirectional(FeedforwardLmuOptions forward, FeedforwardLmuOptions? backward = null)
+    {
+        using var scope = new OperationScope(this);
+        ArgumentNullException.ThrowIfNull(forward);
+        CheckSequenceLayer(forward.InputSize);
+        backward ??= forward;
+        CheckBackwardInput(forward.InputSize, backward.InputSize);
+        _layers.Add(new BidirectionalModelLayer(
+            new FeedforwardModelLayer(forward) { SequenceMethod = _sequenceMethod },
+            new FeedforwardModelLayer(backward) { SequenceMethod = _sequenceMethod }));
         return this;
     }
 
@@ -205,6 +259,8 @@ public sealed partial class LmuModel : IDisposable
             lines.Add(layer switch
             {
                 CellModelLayer c => $"LMU cell: n_x={c.Options.InputSize} n={c.Options.Units} k={c.Options.MemoryChannels} d={c.Options.Order} θ={c.Options.Theta:G4} {c.Options.Activation.ToString().ToLowerInvariant()} ({c.TrainableCount:N0} params)",
+                BidirectionalModelLayer { ForwardLayer: CellModelLayer c, BackwardLayer: CellModelLayer r } => $"Bidirectional LMU cells: n_x={c.Options.InputSize} n={c.Options.Units}+{r.Options.Units} d={c.Options.Order}/{r.Options.Order} θ={c.Options.Theta:G4}/{r.Options.Theta:G4} ({layer.TrainableCount:N0} params)",
+                BidirectionalModelLayer { ForwardLayer: FeedforwardModelLayer f, BackwardLayer: FeedforwardModelLayer r } => $"Bidirectional LMU feedforward: n_x={f.Options.InputSize} n={f.Options.Units}+{r.Options.Units} d={f.Options.Order}/{r.Options.Order} θ={f.Options.Theta:G4}/{r.Options.Theta:G4} ({layer.TrainableCount:N0} params)",
                 FeedforwardModelLayer f => $"LMU feedforward: n_x={f.Options.InputSize} n={f.Options.Units} k={f.Options.MemoryChannels} d={f.Options.Order} θ={f.Options.Theta:G4} {f.Options.Activation.ToString().ToLowerInvariant()} ({f.TrainableCount:N0} params)",
                 DenseModelLayer d => $"Dense: {d.InputWidth}→{d.OutputWidth} {d.Activation.ToString().ToLowerInvariant()} ({d.TrainableCount:N0} params)",
                 DropoutModelLayer o => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Dropout: {o.InputWidth} rate={o.Rate:G4} ({(o.IsSequence ? "sequence" : "head")})"),
@@ -604,7 +660,7 @@ public sealed partial class LmuModel : IDisposable
     internal float[] ParametersWithNoise(int seed, double width)
     {
         float[] parameters = GetParameters();
-        var thetas = _layers.OfType<LmuMemoryLayer>().Select(l => l.ThetaIndex).ToHashSet();
+        var thetas = _layers.SelectMany(l => l.Parts).OfType<LmuMemoryLayer>().Select(l => l.ThetaIndex).ToHashSet();
         var random = new Random(seed);
         for (int i = 0; i < parameters.Length; i++)
         {
@@ -827,7 +883,7 @@ public sealed partial class LmuModel : IDisposable
     /// layer is a last-step feedforward layer that takes the impulse product, whose T-step matrix is built for the
     /// data's T.</summary>
     private bool TrimsToLongest(int steps) =>
-        !(EndsWithLastStepLayer(SequenceLayers) && ((FeedforwardModelLayer)SequenceLayers[^1]).UsesImpulsePath(steps));
+        !(EndsWithLastStepLayer(SequenceLayers) && SequenceLayers[^1] is FeedforwardModelLayer last && last.UsesImpulsePath(steps));
 
     /// <summary>The forward pass over the batch in the workspace. With <paramref name="lengths"/> (each sequence's real
     /// steps) a last-step output is taken at each sequence's last real step; the backward pass that follows uses the
@@ -838,9 +894,9 @@ public sealed partial class LmuModel : IDisposable
         var seqLayers = _layers.Where(l => l.IsSequence).ToList();
         bool lastStepLayer = EndsWithLastStepLayer(seqLayers);
         _activeLengths = lengths;
-        if (lastStepLayer)
+        foreach (var layer in seqLayers)
         {
-            ((FeedforwardModelLayer)seqLayers[^1]).Lengths = lengths;
+            layer.Lengths = lengths;
         }
 
         foreach (var layer in seqLayers)
@@ -928,10 +984,10 @@ public sealed partial class LmuModel : IDisposable
         }
     }
 
-    /// <summary>True when the last LMU layer computes its output at the last step only (a feedforward layer in a
-    /// model without per-step outputs): it writes straight into the head's input.</summary>
+    /// <summary>True when the last LMU layer computes its output at the last step only (a feedforward or bidirectional
+    /// layer in a model without per-step outputs): it writes straight into the head's input.</summary>
     private static bool EndsWithLastStepLayer(IReadOnlyList<ModelLayer> seqLayers) =>
-        seqLayers.Count > 0 && seqLayers[^1] is FeedforwardModelLayer { LastStepOnly: true };
+        seqLayers.Count > 0 && seqLayers[^1].LastStepOnly;
 
     private static Slice ParamSlice(Tensor tensor, ModelLayer layer) => tensor.Sub(layer.Offset, layer.ParameterLength);
 
@@ -957,7 +1013,7 @@ public sealed partial class LmuModel : IDisposable
             offset += layer.ParameterLength;
         }
 
-        if (!ReturnSequences && _layers.LastOrDefault(l => l.IsSequence) is FeedforwardModelLayer last)
+        if (!ReturnSequences && _layers.LastOrDefault(l => l.IsSequence) is { SupportsLastStepOnly: true } last)
         {
             last.LastStepOnly = true;
         }
@@ -981,7 +1037,7 @@ public sealed partial class LmuModel : IDisposable
     private IEnumerable<(long Offset, long Length)> DecayedRanges()
     {
         long start = 0;
-        foreach (int theta in _layers.OfType<LmuMemoryLayer>().Select(l => l.ThetaIndex).Order())
+        foreach (int theta in _layers.SelectMany(l => l.Parts).OfType<LmuMemoryLayer>().Select(l => l.ThetaIndex).Order())
         {
             if (theta > start)
             {
@@ -1152,6 +1208,14 @@ public sealed partial class LmuModel : IDisposable
         if (inputSize != Width)
         {
             throw new ArgumentException($"The layer takes {inputSize} inputs but the previous layer gives {Width}.");
+        }
+    }
+
+    private static void CheckBackwardInput(int forwardInput, int backwardInput)
+    {
+        if (backwardInput != forwardInput)
+        {
+            throw new ArgumentException($"The backward layer takes {backwardInput} inputs but the forward layer takes {forwardInput}; both read the same input.", "backward");
         }
     }
 

@@ -166,37 +166,63 @@ public sealed partial class LmuModel
 
     private static void AddFromFile(LmuModel model, LayerEntry e)
     {
-        var activation = ActivationExtensions.Parse(e.Activation ?? "linear");
-        var discretizer = string.Equals(e.Discretizer, "euler", StringComparison.OrdinalIgnoreCase) ? Discretizer.Euler : Discretizer.ZeroOrderHold;
         switch (e.Kind)
         {
             case "lmu":
-                model.AddLmu(new LmuCellOptions
-                {
-                    InputSize = model.Width, Units = e.Units, Order = e.Order, Theta = e.Theta, MemoryChannels = e.Channels,
-                    Activation = activation, Discretizer = discretizer, Dt = e.Dt, InputToHidden = e.InputToHidden,
-                    HiddenToMemory = e.HiddenToMemory, MemoryToMemory = e.MemoryToMemory, HiddenToHidden = e.HiddenToHidden,
-                    MemoryBias = e.MemoryBias, HiddenBias = e.HiddenBias, TrainableTheta = e.TrainableTheta,
-                });
+                model.AddLmu(CellOptions(e, model.Width));
                 break;
             case "lmu-feedforward":
-                model.AddFeedforwardLmu(new FeedforwardLmuOptions
+                model.AddFeedforwardLmu(FeedforwardOptions(e, model.Width));
+                break;
+            case "bidirectional":
+                var forward = e.Forward ?? throw new ArgumentException("a bidirectional layer without its forward layer");
+                var backward = e.Backward ?? throw new ArgumentException("a bidirectional layer without its backward layer");
+                if (forward.Kind != backward.Kind)
                 {
-                    InputSize = model.Width, Units = e.Units, Order = e.Order, Theta = e.Theta, MemoryChannels = e.Channels,
-                    Activation = activation, Discretizer = discretizer, Dt = e.Dt, InputToHidden = e.InputToHidden,
-                    MemoryBias = e.MemoryBias, HiddenBias = e.HiddenBias, TrainableTheta = e.TrainableTheta,
-                });
+                    throw new ArgumentException($"a bidirectional layer of a '{forward.Kind}' and a '{backward.Kind}' layer");
+                }
+
+                switch (forward.Kind)
+                {
+                    case "lmu":
+                        model.AddBidirectional(CellOptions(forward, model.Width), CellOptions(backward, model.Width));
+                        break;
+                    case "lmu-feedforward":
+                        model.AddBidirectional(FeedforwardOptions(forward, model.Width), FeedforwardOptions(backward, model.Width));
+                        break;
+                    default:
+                        throw new ArgumentException($"a bidirectional layer of kind '{forward.Kind}'");
+                }
+
                 break;
             case "dropout":
                 model.AddDropout(e.Rate);
                 break;
             case "dense":
-                model.AddDense(e.Units, activation);
+                model.AddDense(e.Units, ActivationExtensions.Parse(e.Activation ?? "linear"));
                 break;
             default:
                 throw new ArgumentException($"unknown layer kind '{e.Kind}'");
         }
     }
+
+    private static Discretizer DiscretizerOf(LayerEntry e) =>
+        string.Equals(e.Discretizer, "euler", StringComparison.OrdinalIgnoreCase) ? Discretizer.Euler : Discretizer.ZeroOrderHold;
+
+    private static LmuCellOptions CellOptions(LayerEntry e, int inputSize) => new()
+    {
+        InputSize = inputSize, Units = e.Units, Order = e.Order, Theta = e.Theta, MemoryChannels = e.Channels,
+        Activation = ActivationExtensions.Parse(e.Activation ?? "linear"), Discretizer = DiscretizerOf(e), Dt = e.Dt, InputToHidden = e.InputToHidden,
+        HiddenToMemory = e.HiddenToMemory, MemoryToMemory = e.MemoryToMemory, HiddenToHidden = e.HiddenToHidden,
+        MemoryBias = e.MemoryBias, HiddenBias = e.HiddenBias, TrainableTheta = e.TrainableTheta,
+    };
+
+    private static FeedforwardLmuOptions FeedforwardOptions(LayerEntry e, int inputSize) => new()
+    {
+        InputSize = inputSize, Units = e.Units, Order = e.Order, Theta = e.Theta, MemoryChannels = e.Channels,
+        Activation = ActivationExtensions.Parse(e.Activation ?? "linear"), Discretizer = DiscretizerOf(e), Dt = e.Dt, InputToHidden = e.InputToHidden,
+        MemoryBias = e.MemoryBias, HiddenBias = e.HiddenBias, TrainableTheta = e.TrainableTheta,
+    };
 
     private static LayerEntry ToFile(ModelLayer layer) => layer switch
     {
@@ -213,6 +239,7 @@ public sealed partial class LmuModel
             Activation = f.Options.Activation.ToString().ToLowerInvariant(), Discretizer = f.Options.Discretizer == Discretizer.Euler ? "euler" : "zoh",
             Dt = f.Options.Dt, InputToHidden = f.Options.InputToHidden, MemoryBias = f.Options.MemoryBias, HiddenBias = f.Options.HiddenBias, TrainableTheta = f.Options.TrainableTheta,
         },
+        BidirectionalModelLayer b => new LayerEntry { Kind = "bidirectional", Units = b.OutputWidth, Forward = ToFile(b.ForwardLayer), Backward = ToFile(b.BackwardLayer) },
         DenseModelLayer d => new LayerEntry { Kind = "dense", Units = d.OutputWidth, Activation = d.Activation.ToString().ToLowerInvariant() },
         DropoutModelLayer o => new LayerEntry { Kind = "dropout", Units = o.OutputWidth, Rate = o.Rate },
         _ => throw new InvalidOperationException("Unknown layer type."),
@@ -282,5 +309,11 @@ public sealed partial class LmuModel
         public bool HiddenBias { get; set; }
 
         public bool TrainableTheta { get; set; }
+
+        /// <summary>A bidirectional layer's forward layer.</summary>
+        public LayerEntry? Forward { get; set; }
+
+        /// <summary>A bidirectional layer's backward layer.</summary>
+        public LayerEntry? Backward { get; set; }
     }
 }

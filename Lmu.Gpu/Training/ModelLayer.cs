@@ -11,7 +11,22 @@ internal abstract class ModelLayer : IDisposable
     public int OutputWidth { get; protected init; }
 
     /// <summary>Offset of this layer's parameters in the model's vector.</summary>
-    public int Offset { get; set; }
+    public virtual int Offset { get; set; }
+
+    /// <summary>The layers that hold parameters: this one, or the layers a wrapper runs (<see cref="BidirectionalModelLayer"/>).</summary>
+    public virtual IEnumerable<ModelLayer> Parts => [this];
+
+    /// <summary>Whether the layer can give its output at the last step only (<see cref="LastStepOnly"/>).</summary>
+    public virtual bool SupportsLastStepOnly => false;
+
+    /// <summary>Set by the model on its last sequence layer when the model outputs at the last step only (and the layer
+    /// <see cref="SupportsLastStepOnly"/>): the output (and its gradient) is [B, n] at each sequence's last step.</summary>
+    public bool LastStepOnly { get; set; }
+
+    /// <summary>Set by the model before each <see cref="Forward"/> and <see cref="Backward"/>: each sequence's real
+    /// steps (<see cref="SequenceDataset.Lengths"/>), or null when every sequence has all T steps. Layers that read
+    /// sequences backwards or take a last-step output use them.</summary>
+    internal LabelTensor? Lengths { get; set; }
 
     public abstract int ParameterLength { get; }
 

@@ -1,0 +1,186 @@
+using Lmu.Gpu.Kernels.Training;
+
+namespace Lmu.Gpu.Training;
+
+/// <summary>
+/// Two LMU layers over one input: the forward layer reads each sequence from its first step, the backward layer from
+/// its last real step back to its first. Step t of the output is [forward output after steps 0…t, backward output
+/// after steps L−1…t] (concatenated, forward first, as Keras's <c>Bidirectional</c> with <c>merge_mode="concat"</c>).
+/// At the last step only (<see cref="ModelLayer.LastStepOnly"/>) it is [forward output at step L − 1, backward output
+/// after the whole sequence], as Keras gives with <c>return_sequences=False</c>.
+/// </summary>
+/// <remarks>The backward layer runs forwards over the input with each sequence's L real steps reversed (the padding
+/// stays at the end, so it never reaches a real step); its outputs and the gradients move back the same way. Both
+/// inner layers run their whole sequences (a last-step feedforward layer's impulse shortcut is not used inside).</remarks>
+internal sealed class BidirectionalModelLayer : ModelLayer
+{
+    private Tensor? _reversedInput;
+    private Tensor? _forwardOutput;
+    private Tensor? _backwardOutput;
+    private Tensor? _forwardGradient;
+    private Tensor? _backwardGradient;
+    private Tensor? _reversedInputGradient;
+    private Tensor? _forwardLast;
+    private Tensor? _backwardLast;
+    private int _offset;
+
+    public BidirectionalModelLayer(LmuMemoryLayer forward, LmuMemoryLayer backward)
+    {
+        if (forward.InputWidth != backward.InputWidth)
+        {
+            throw new ArgumentException($"The forward layer takes {forward.InputWidth} inputs and the backward layer {backward.InputWidth}; both read the same input.", nameof(backward));
+        }
+
+        ForwardLayer = forward;
+        BackwardLayer = backward;
+        InputWidth = forward.InputWidth;
+        OutputWidth = forward.OutputWidth + backward.OutputWidth;
+    }
+
+    /// <summary>The layer that reads the sequence in order.</summary>
+    public LmuMemoryLayer ForwardLayer { get; }
+
+    /// <summary>The layer that reads the sequence from its end.</summary>
+    public LmuMemoryLayer BackwardLayer { get; }
+
+    /// <summary>The forward layer's parameters, then the backward layer's.</summary>
+    public override int Offset
+    {
+        get => _offset;
+        set
+        {
+            _offset = value;
+            ForwardLayer.Offset = value;
+            BackwardLayer.Offset = value + ForwardLayer.ParameterLength;
+        }
+    }
+
+    public override IEnumerable<ModelLayer> Parts => [ForwardLayer, BackwardLayer];
+
+    public override bool SupportsLastStepOnly => true;
+
+    public override int ParameterLength => ForwardLayer.ParameterLength + BackwardLayer.ParameterLength;
+
+    public override long TrainableCount => ForwardLayer.TrainableCount + BackwardLayer.TrainableCount;
+
+    public override bool IsSequence => true;
+
+    private int ForwardWidth => ForwardLayer.OutputWidth;
+
+    private int BackwardWidth => BackwardLayer.OutputWidth;
+
+    public override void Initialize(Span<float> parameters, Random rng)
+    {
+        ForwardLayer.Initialize(parameters[..ForwardLayer.ParameterLength], rng);
+        BackwardLayer.Initialize(parameters[ForwardLayer.ParameterLength..], rng);
+    }
+
+    public override void Prepare(Backend backend, ReadOnlySpan<float> parameters)
+    {
+        ForwardLayer.Prepare(backend, parameters[..ForwardLayer.ParameterLength]);
+        BackwardLayer.Prepare(backend, parameters[ForwardLayer.ParameterLength..]);
+    }
+
+    public override void AfterUpdate(Backend backend, Tensor parameters)
+    {
+        ForwardLayer.AfterUpdate(backend, parameters);
+        BackwardLayer.AfterUpdate(backend, parameters);
+    }
+
+    public override void EnsureWorkspace(Backend backend, int batch, int steps)
+    {
+        ForwardLayer.EnsureWorkspace(backend, batch, steps);
+        BackwardLayer.EnsureWorkspace(backend, batch, steps);
+        long rows = (long)batch * steps;
+        EnsureTensor(backend, ref _reversedInput, rows * InputWidth, "reversed input");
+        EnsureTensor(backend, ref _forwardOutput, rows * ForwardWidth, "forward layer outputs");
+        EnsureTensor(backend, ref _backwardOutput, rows * BackwardWidth, "backward layer outputs (reversed time)");
+        EnsureTensor(backend, ref _forwardGradient, rows * ForwardWidth, "forward layer output gradients");
+        EnsureTensor(backend, ref _backwardGradient, rows * BackwardWidth, "backward layer output gradients (reversed time)");
+        EnsureTensor(backend, ref _reversedInputGradient, rows * InputWidth, "backward layer input gradients (reversed time)");
+        if (LastStepOnly)
+        {
+            EnsureTensor(backend, ref _forwardLast, (long)batch * ForwardWidth, "forward layer last outputs");
+            EnsureTensor(backend, ref _backwardLast, (long)batch * BackwardWidth, "backward layer last outputs");
+        }
+    }
+
+    public override void Forward(Backend backend, Slice w, Slice x, Slice y, int batch, int steps)
+    {
+        long rows = (long)batch * steps;
+        var forwardOutput = _forwardOutput!.Sub(0, rows * ForwardWidth);
+        var backwardOutput = _backwardOutput!.Sub(0, rows * BackwardWidth);
+        var reversed = _reversedInput!.Sub(0, rows * InputWidth);
+        ForwardLayer.Forward(backend, ForwardWeights(w), x, forwardOutput, batch, steps);
+        backend.MoveSteps(x, reversed, Move(batch, steps, InputWidth, InputWidth, 0, InputWidth, 0, reverse: true), Lengths);
+        BackwardLayer.Forward(backend, BackwardWeights(w), reversed, backwardOutput, batch, steps);
+        if (LastStepOnly)
+        {
+            // The backward layer's last real step (in its reversed time) has read the whole sequence.
+            var forwardLast = _forwardLast!.Sub(0, (long)batch * ForwardWidth);
+            var backwardLast = _backwardLast!.Sub(0, (long)batch * BackwardWidth);
+            backend.SelectFinal(forwardOutput, forwardLast, batch, steps, ForwardWidth, Lengths);
+            backend.SelectFinal(backwardOutput, backwardLast, batch, steps, BackwardWidth, Lengths);
+            backend.MoveSteps(forwardLast, y, Move(batch, 1, ForwardWidth, ForwardWidth, 0, OutputWidth, 0, reverse: false), null);
+            backend.MoveSteps(backwardLast, y, Move(batch, 1, BackwardWidth, BackwardWidth, 0, OutputWidth, ForwardWidth, reverse: false), null);
+            return;
+        }
+
+        backend.MoveSteps(forwardOutput, y, Move(batch, steps, ForwardWidth, ForwardWidth, 0, OutputWidth, 0, reverse: false), null);
+        backend.MoveSteps(backwardOutput, y, Move(batch, steps, BackwardWidth, BackwardWidth, 0, OutputWidth, ForwardWidth, reverse: true), Lengths);
+    }
+
+    public override void Backward(Backend backend, Slice w, Slice grad, Slice x, Slice y, Slice gradY, Slice? gradX, int batch, int steps)
+    {
+        long rows = (long)batch * steps;
+        var forwardGradient = _forwardGradient!.Sub(0, rows * ForwardWidth);
+        var backwardGradient = _backwardGradient!.Sub(0, rows * BackwardWidth);
+        if (LastStepOnly)
+        {
+            var forwardLast = _forwardLast!.Sub(0, (long)batch * ForwardWidth);
+            var backwardLast = _backwardLast!.Sub(0, (long)batch * BackwardWidth);
+            backend.MoveSteps(gradY, forwardLast, Move(batch, 1, ForwardWidth, OutputWidth, 0, ForwardWidth, 0, reverse: false), null);
+            backend.MoveSteps(gradY, backwardLast, Move(batch, 1, BackwardWidth, OutputWidth, ForwardWidth, BackwardWidth, 0, reverse: false), null);
+            backend.Clear(forwardGradient);
+            backend.Clear(backwardGradient);
+            backend.ScatterFinal(forwardLast, forwardGradient, batch, steps, ForwardWidth, Lengths);
+            backend.ScatterFinal(backwardLast, backwardGradient, batch, steps, BackwardWidth, Lengths);
+        }
+        else
+        {
+            backend.MoveSteps(gradY, forwardGradient, Move(batch, steps, ForwardWidth, OutputWidth, 0, ForwardWidth, 0, reverse: false), null);
+            backend.MoveSteps(gradY, backwardGradient, Move(batch, steps, BackwardWidth, OutputWidth, ForwardWidth, BackwardWidth, 0, reverse: true), Lengths);
+        }
+
+        var forwardOutput = _forwardOutput!.Sub(0, rows * ForwardWidth);
+        var backwardOutput = _backwardOutput!.Sub(0, rows * BackwardWidth);
+        var reversed = _reversedInput!.Sub(0, rows * InputWidth);
+        var reversedGradient = _reversedInputGradient!.Sub(0, rows * InputWidth);
+        ForwardLayer.Backward(backend, ForwardWeights(w), ForwardWeights(grad), x, forwardOutput, forwardGradient, gradX, batch, steps);
+        BackwardLayer.Backward(backend, BackwardWeights(w), BackwardWeights(grad), reversed, backwardOutput, backwardGradient,
+            gradX is null ? null : reversedGradient, batch, steps);
+        if (gradX is { } inputGradient)
+        {
+            // dL/dx = the forward layer's part (already there) + the backward layer's, moved back into time order.
+            backend.MoveSteps(reversedGradient, inputGradient, Move(batch, steps, InputWidth, InputWidth, 0, InputWidth, 0, reverse: true) with { Accumulate = 1 }, Lengths);
+        }
+    }
+
+    public override void Dispose()
+    {
+        foreach (var t in new[] { _reversedInput, _forwardOutput, _backwardOutput, _forwardGradient, _backwardGradient, _reversedInputGradient, _forwardLast, _backwardLast })
+        {
+            t?.Dispose();
+        }
+
+        ForwardLayer.Dispose();
+        BackwardLayer.Dispose();
+    }
+
+    private static StepMoveParams Move(int batch, int steps, int width, int sourceWidth, int sourceOffset, int destinationWidth, int destinationOffset, bool reverse) =>
+        new(batch, steps, width, sourceWidth, sourceOffset, destinationWidth, destinationOffset, reverse ? 1 : 0, 0, 0);
+
+    private Slice ForwardWeights(Slice w) => w.Sub(0, ForwardLayer.ParameterLength);
+
+    private Slice BackwardWeights(Slice w) => w.Sub(ForwardLayer.ParameterLength, BackwardLayer.ParameterLength);
+}
