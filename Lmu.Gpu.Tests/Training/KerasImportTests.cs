@@ -248,7 +248,7 @@ public sealed class KerasImportTests : SimulatorAndHostFixture
     }
 
     [Test]
-    public void NumpyArchive_ReadsFortranOrderFloat64AndBigEndian_AndRefusesBadFiles()
+    public void NumpyArchive_ReadsFortranOrderFloat64BigEndianAndIntegers_AndRefusesBadFiles()
     {
         using var dir = new TempDirectory();
         float[] values = Random(6, 21);
@@ -273,8 +273,14 @@ public sealed class KerasImportTests : SimulatorAndHostFixture
         Assert.That(NumpyArchive.Read(single)["one"].Values, Is.EqualTo(new float[] { 1, 2, 3 }));
         File.WriteAllBytes(single, Npy([3], [1, 2, 3], "<f4", false)[..^2]);
         Assert.That(Assert.Throws<InvalidDataException>(() => NumpyArchive.Read(single))!.Message, Does.Contain("truncated"));
-        File.WriteAllBytes(single, Npy([2], [1, 2], "<i4", false));
-        Assert.That(Assert.Throws<InvalidDataException>(() => NumpyArchive.Read(single))!.Message, Does.Contain("'<i4' is not float32"));
+        foreach (var (descr, stored) in new[] { ("<i4", new float[] { -7, 2 }), ("<i8", [-3, 123_456]), (">i2", [-300, 5]), ("|u1", [0, 255]), ("|b1", [1, 0]) })
+        {
+            File.WriteAllBytes(single, Npy([2], stored, descr, false));
+            Assert.That(NumpyArchive.Read(single)["one"].Values, Is.EqualTo(stored), descr);
+        }
+
+        File.WriteAllBytes(single, Npy([2], [1, 2], "<c8", false));
+        Assert.That(Assert.Throws<InvalidDataException>(() => NumpyArchive.Read(single))!.Message, Does.Contain("dtype '<c8' is not a float"));
         File.WriteAllText(single, "hello");
         Assert.That(Assert.Throws<InvalidDataException>(() => NumpyArchive.Read(single))!.Message, Does.Contain("not a numpy"));
         Assert.Throws<FileNotFoundException>(() => NumpyArchive.Read(dir.File("missing.npz")));
@@ -520,7 +526,7 @@ public sealed class KerasImportTests : SimulatorAndHostFixture
     }
 
     /// <summary>An .npy file, format 1.0: magic, version, header length, the header dict padded to 64 bytes, data.</summary>
-    private static byte[] Npy(int[] shape, float[] values, string descr, bool fortran)
+    internal static byte[] Npy(int[] shape, float[] values, string descr, bool fortran)
     {
         string tuple = shape.Length == 1 ? $"({shape[0]},)" : $"({string.Join(", ", shape)})";
         string dict = $"{{'descr': '{descr}', 'fortran_order': {(fortran ? "True" : "False")}, 'shape': {tuple}, }}";
@@ -561,6 +567,17 @@ public sealed class KerasImportTests : SimulatorAndHostFixture
                 case "<f8":
                     BinaryPrimitives.WriteDoubleLittleEndian(bytes, v);
                     stream.Write(bytes);
+                    break;
+                case "<i8":
+                    BinaryPrimitives.WriteInt64LittleEndian(bytes, (long)v);
+                    stream.Write(bytes);
+                    break;
+                case ">i2":
+                    BinaryPrimitives.WriteInt16BigEndian(bytes, (short)v);
+                    stream.Write(bytes[..2]);
+                    break;
+                case "|u1" or "|b1":
+                    stream.WriteByte((byte)v);
                     break;
                 default:
                     BinaryPrimitives.WriteInt32LittleEndian(bytes, (int)v);

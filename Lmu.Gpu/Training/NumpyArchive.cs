@@ -7,8 +7,9 @@ using System.Text.RegularExpressions;
 namespace Lmu.Gpu.Training;
 
 /// <summary>
-/// Reads numpy's <c>.npz</c> archives and <c>.npy</c> files (format versions 1–3) of float32 or float64 arrays, in C or
-/// Fortran order and either byte order, into float32 row-major arrays: the way weights leave a Python session
+/// Reads numpy's <c>.npz</c> archives and <c>.npy</c> files (format versions 1–3) of float (32 or 64 bits), integer
+/// (8 to 64 bits, signed or not) or bool arrays, in C or Fortran order and either byte order, into float32 row-major
+/// arrays: the way weights leave a Python session
 /// (<c>np.savez("lmu.npz", **{w.name: w.numpy() for w in layer.weights})</c>) for
 /// <see cref="LmuModel.ImportKeras(int, KerasLmuWeights)"/>.
 /// </summary>
@@ -22,8 +23,8 @@ public static class NumpyArchive
     /// <param name="path">The file.</param>
     /// <returns>The arrays.</returns>
     /// <exception cref="FileNotFoundException">There is no such file.</exception>
-    /// <exception cref="InvalidDataException">The file is neither an archive of arrays nor an array, or an array is not
-    /// float32 or float64, or is truncated; the message names the file and the entry.</exception>
+    /// <exception cref="InvalidDataException">The file is neither an archive of arrays nor an array, or an array is of
+    /// another dtype (complex, string, object), or is truncated; the message names the file and the entry.</exception>
     public static IReadOnlyDictionary<string, NumpyArray> Read(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
@@ -169,14 +170,7 @@ public static class NumpyArchive
         bool fortran = HeaderField(header, "fortran_order", name) == "True";
         var shape = ParseShape(HeaderField(header, "shape", name), name);
         long count = shape.Aggregate(1L, (a, b) => a * b);
-        (int size, bool big) = descr.Trim('\'', '"') switch
-        {
-            "<f4" or "|f4" or "=f4" => (4, false),
-            ">f4" => (4, true),
-            "<f8" or "|f8" or "=f8" => (8, false),
-            ">f8" => (8, true),
-            var other => throw new InvalidDataException($"{name}: dtype '{other}' is not float32 or float64."),
-        };
+        var (kind, size, big) = ParseDescr(descr.Trim('\'', '"'), name);
         if (count * size > Array.MaxLength)
         {
             throw new InvalidDataException($"{name}: {count} values are too many for one array.");
@@ -191,14 +185,43 @@ public static class NumpyArchive
         var values = new float[count];
         for (int i = 0; i < values.Length; i++)
         {
-            var bytes = data.AsSpan(i * size, size);
-            values[i] = size == 4
-                ? (big ? BinaryPrimitives.ReadSingleBigEndian(bytes) : BinaryPrimitives.ReadSingleLittleEndian(bytes))
-                : (float)(big ? BinaryPrimitives.ReadDoubleBigEndian(bytes) : BinaryPrimitives.ReadDoubleLittleEndian(bytes));
+            values[i] = Element(data.AsSpan(i * size, size), kind, big);
         }
 
         return new NumpyArray(shape, fortran && shape.Length > 1 ? ToRowMajor(values, shape) : values);
     }
+
+    /// <summary>A dtype string such as <c>&lt;f4</c>, <c>|u1</c> or <c>&gt;i8</c>: its kind (f, i, u or b), item size and
+    /// byte order.</summary>
+    private static (char Kind, int Size, bool BigEndian) ParseDescr(string descr, string name)
+    {
+        var match = Regex.Match(descr, @"^([<>|=]?)([fiub])([1248])$");
+        var result = match.Success ? (Kind: match.Groups[2].Value[0], Size: match.Groups[3].Value[0] - '0', BigEndian: match.Groups[1].Value == ">") : default;
+        bool known = match.Success && result.Kind switch
+        {
+            'f' => result.Size is 4 or 8,
+            'b' => result.Size == 1,
+            _ => true,
+        };
+        return known
+            ? result
+            : throw new InvalidDataException($"{name}: dtype '{descr}' is not a float (float32, float64), integer (8 to 64 bits, signed or not) or bool array.");
+    }
+
+    /// <summary>One element as float32 (integers beyond 2²⁴ round to the nearest float).</summary>
+    private static float Element(ReadOnlySpan<byte> bytes, char kind, bool big) => (kind, bytes.Length) switch
+    {
+        ('f', 4) => big ? BinaryPrimitives.ReadSingleBigEndian(bytes) : BinaryPrimitives.ReadSingleLittleEndian(bytes),
+        ('f', _) => (float)(big ? BinaryPrimitives.ReadDoubleBigEndian(bytes) : BinaryPrimitives.ReadDoubleLittleEndian(bytes)),
+        ('i', 1) => (sbyte)bytes[0],
+        ('i', 2) => big ? BinaryPrimitives.ReadInt16BigEndian(bytes) : BinaryPrimitives.ReadInt16LittleEndian(bytes),
+        ('i', 4) => big ? BinaryPrimitives.ReadInt32BigEndian(bytes) : BinaryPrimitives.ReadInt32LittleEndian(bytes),
+        ('i', _) => big ? BinaryPrimitives.ReadInt64BigEndian(bytes) : BinaryPrimitives.ReadInt64LittleEndian(bytes),
+        ('u' or 'b', 1) => bytes[0],
+        ('u', 2) => big ? BinaryPrimitives.ReadUInt16BigEndian(bytes) : BinaryPrimitives.ReadUInt16LittleEndian(bytes),
+        ('u', 4) => big ? BinaryPrimitives.ReadUInt32BigEndian(bytes) : BinaryPrimitives.ReadUInt32LittleEndian(bytes),
+        _ => big ? BinaryPrimitives.ReadUInt64BigEndian(bytes) : BinaryPrimitives.ReadUInt64LittleEndian(bytes),
+    };
 
     /// <summary>The value of one key of the header dictionary: a quoted string, True/False, or a tuple.</summary>
     private static string HeaderField(string header, string key, string name)
