@@ -9,14 +9,15 @@ internal static class TrainCommand
 {
     public static Command Create()
     {
-        var command = new Command("train", "Trains an LMU model on one of the paper's tasks (capacity, mackey-glass, psmnist) and prints a summary line.");
+        var command = new Command("train", "Trains an LMU model on one of the paper's tasks (capacity, mackey-glass, psmnist) or on your own data (npz) and prints a summary line.");
         command.Subcommands.Add(Task("capacity", "Delay task: reproduce band-limited white noise delayed by 0…θ steps; reports test NRMSE per delay.", TrainTasks.Capacity, window: true));
         command.Subcommands.Add(Task("mackey-glass", "Mackey-Glass (τ = 17) 15-step-ahead prediction with a 4-layer ≈18k-parameter LMU; reports test NRMSE beside the paper's.", TrainTasks.MackeyGlass));
         command.Subcommands.Add(Task("psmnist", "Permuted sequential Fashion-MNIST (784 pixels one per step); reports test accuracy.", TrainTasks.Psmnist, psmnist: true));
+        command.Subcommands.Add(Task("npz", "Your own data: trains the layers you give (--layer) on sequences from a numpy .npz (x [N, T, n_x]; y [N, T, O] per step, y [N, O] per sequence, or labels [N]; optional lengths [N]); reports accuracy or NRMSE on --test.", TrainTasks.Npz, npz: true));
         return command;
     }
 
-    private static Command Task(string name, string description, Func<TrainSettings, TextWriter, TaskReport> run, bool window = false, bool psmnist = false)
+    private static Command Task(string name, string description, Func<TrainSettings, TextWriter, TaskReport> run, bool window = false, bool psmnist = false, bool npz = false)
     {
         var accelerator = CommonOptions.Accelerator();
         var seed = CommonOptions.Seed();
@@ -35,10 +36,28 @@ internal static class TrainCommand
         var trainLimit = new Option<int>("--train-limit") { Description = "Use at most this many training images (0: all).", DefaultValueFactory = _ => 0 };
         var testLimit = new Option<int>("--test-limit") { Description = "Use at most this many test images (0: all).", DefaultValueFactory = _ => 0 };
         var windowOption = new Option<int?>("--window") { Description = "Steps per window θ (T); sequences are 2.5·T long." };
+        var npzData = new Option<string>("--data") { Description = "The training data: a numpy .npz with x [N, T, n_x] (or [N, T]), and y [N, T, O] (targets at every step), y [N, O] (one per sequence) or labels [N] (classes); optionally lengths [N] (real steps of sequences padded at the end). Float or integer arrays.", Required = true };
+        var npzTest = new Option<string?>("--test") { Description = "Test data (.npz, the same array names); the summary reports on it (else on the validation sequences, else on the training ones)." };
+        var layers = new Option<string[]>("--layer") { Description = "A layer, in order, repeated: KIND[:KEY=VALUE,...]. Kinds: lmu (cell), ff (feedforward LMU), bi-lmu, bi-ff (bidirectional pairs), dense (dense:UNITS or units=,activation=), dropout (dropout:RATE). LMU keys: units, order (default 64 each), theta (default T), channels, activation, discretizer (zoh|euler), dt, trainable-theta, memory-bias, hidden-bias, input-to-hidden; cells also hidden-to-memory, memory-to-memory, hidden-to-hidden. A dense head of the targets' width is added unless the last layer is one. Default: lmu:units=64,order=64." };
+        var validationSplit = new Option<double>("--validation-split") { Description = "Hold out this fraction of the training sequences (the last ones, as Keras does) for validation; the weights of the best validation epoch are kept (default 0).", DefaultValueFactory = _ => 0 };
+        var lossFrom = new Option<int>("--loss-from") { Description = "Per-step targets count from this step on (default 0).", DefaultValueFactory = _ => 0 };
+        var bucket = new Option<bool>("--bucket-by-length") { Description = "Batch sequences of similar length together (with lengths): faster epochs." };
         var command = new Command(name, description);
-        foreach (var option in new Option[] { accelerator, seed, quick, epochs, batch, lr, clip, patience, save, resume, plot, noProgress })
+        foreach (var option in new Option[] { accelerator, seed, epochs, batch, lr, clip, patience, save, resume, plot, noProgress })
         {
             command.Options.Add(option);
+        }
+
+        if (npz)
+        {
+            foreach (var option in new Option[] { npzData, npzTest, layers, validationSplit, lossFrom, bucket })
+            {
+                command.Options.Add(option);
+            }
+        }
+        else
+        {
+            command.Options.Add(quick);
         }
 
         if (psmnist)
@@ -61,7 +80,7 @@ internal static class TrainCommand
             {
                 Accelerator = parse.GetValue(accelerator),
                 Seed = parse.GetValue(seed),
-                Quick = parse.GetValue(quick),
+                Quick = !npz && parse.GetValue(quick),
                 Epochs = parse.GetValue(epochs),
                 BatchSize = parse.GetValue(batch),
                 LearningRate = parse.GetValue(lr),
@@ -76,6 +95,12 @@ internal static class TrainCommand
                 TrainLimit = psmnist ? parse.GetValue(trainLimit) : 0,
                 TestLimit = psmnist ? parse.GetValue(testLimit) : 0,
                 Window = window ? parse.GetValue(windowOption) : null,
+                DataPath = npz ? parse.GetValue(npzData) : null,
+                TestPath = npz ? parse.GetValue(npzTest) : null,
+                Layers = npz ? parse.GetValue(layers) ?? [] : [],
+                ValidationSplit = npz ? parse.GetValue(validationSplit) : 0,
+                LossFromStep = npz ? parse.GetValue(lossFrom) : 0,
+                BucketByLength = npz && parse.GetValue(bucket),
                 Cancellation = stop.Token,
             };
             if (settings.Epochs is < 1 || settings.BatchSize is < 1 || settings.LearningRate is <= 0 || settings.ClipNorm < 0 || settings.Patience < 0)

@@ -58,6 +58,24 @@ public sealed record TrainSettings
     /// <summary>capacity: steps per window θ (T).</summary>
     public int? Window { get; init; }
 
+    /// <summary>npz: the training data (<see cref="TrainTasks.Npz"/>).</summary>
+    public string? DataPath { get; init; }
+
+    /// <summary>npz: the test data, or null.</summary>
+    public string? TestPath { get; init; }
+
+    /// <summary>npz: the layers, each as <see cref="LayerSpec"/> reads them.</summary>
+    public IReadOnlyList<string> Layers { get; init; } = [];
+
+    /// <summary>npz: the fraction of the training sequences (the last ones) held out for validation.</summary>
+    public double ValidationSplit { get; init; }
+
+    /// <summary>npz: per-step targets count from this step on.</summary>
+    public int LossFromStep { get; init; }
+
+    /// <summary>npz: batch sequences of similar length (<see cref="Lmu.Gpu.Training.FitOptions.BucketByLength"/>).</summary>
+    public bool BucketByLength { get; init; }
+
     /// <summary>Stops training between mini-batches (<c>lmu train</c>: the first Ctrl+C or SIGTERM); the task then
     /// throws <see cref="TrainingStoppedException"/>.</summary>
     public CancellationToken Cancellation { get; init; }

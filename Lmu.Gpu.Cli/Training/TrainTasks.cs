@@ -5,7 +5,7 @@ using Lmu.Gpu.Training;
 namespace Lmu.Gpu.Cli.Training;
 
 /// <summary>The <c>lmu train</c> tasks: capacity (delay), Mackey-Glass prediction, psMNIST.</summary>
-public static class TrainTasks
+public static partial class TrainTasks
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 

@@ -519,7 +519,7 @@ public sealed class KerasImportTests : SimulatorAndHostFixture
         return read.ToDictionary(p => p.Key, p => (p.Value.Shape.ToArray(), p.Value.Values));
     }
 
-    private static void Entry(ZipArchive zip, string name, byte[] bytes)
+    internal static void Entry(ZipArchive zip, string name, byte[] bytes)
     {
         using var stream = zip.CreateEntry(name).Open();
         stream.Write(bytes);
