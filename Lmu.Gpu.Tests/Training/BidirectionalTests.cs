@@ -88,6 +88,12 @@ public sealed class BidirectionalTests : SimulatorAndHostFixture
         using var backward = Half(device, kind, backward: true, returnSequences: true, parameters);
         float[] f = forward.Predict(x, count, Steps);
         float[] b = Reversed(backward.Predict(Reversed(x, count, Steps, 2), count, Steps), count, Steps, 2);
+        if (kind == "feedforward" && !returnSequences)
+        {
+            // Both halves give their last outputs by the impulse-response product, with no memory sequence.
+            Assert.That(pair.Layers[0].Parts.Cast<FeedforwardModelLayer>().All(l => l.UsesImpulsePath(Steps)), Is.True);
+        }
+
         for (int s = 0; s < count; s++)
         {
             for (int t = 0; t < (returnSequences ? Steps : 1); t++)
@@ -132,14 +138,18 @@ public sealed class BidirectionalTests : SimulatorAndHostFixture
             "without lengths the backward layer reads the padding first");
     }
 
-    [TestCase(false, "cell")]
-    [TestCase(false, "feedforward")]
-    [TestCase(true, "cell")]
-    [TestCase(true, "feedforward")]
-    public void SgdStep_WithLengths_IsTheWeightedSumOfEachSequenceAlone(bool simulator, string kind)
+    [TestCase(false, "cell", true)]
+    [TestCase(false, "feedforward", true)]
+    [TestCase(true, "cell", true)]
+    [TestCase(true, "feedforward", true)]
+    [TestCase(false, "cell", false)]
+    [TestCase(false, "feedforward", false)]
+    [TestCase(true, "feedforward", false)]
+    public void SgdStep_WithLengths_IsTheWeightedSumOfEachSequenceAlone(bool simulator, string kind, bool returnSequences)
     {
+        // Per-step targets weigh each sequence by its length; last-step targets (three classes) equally.
         var device = Device(simulator);
-        LmuModel Build() => Pair(device, kind, returnSequences: true).AddDense(2);
+        LmuModel Build() => Pair(device, kind, returnSequences).AddDense(returnSequences ? 2 : 3);
         float[] x = Noise(Lengths.Length * Steps * 2, 3);
         float[] y = Noise(Lengths.Length * Steps * 2, 4);
         for (int s = 0; s < Lengths.Length; s++)
@@ -161,17 +171,24 @@ public sealed class BidirectionalTests : SimulatorAndHostFixture
             return m.GetParameters().Zip(start, (a, b) => (double)a - b).ToArray();
         }
 
-        double[] actual = Step(model, SequenceDataset.ForRegression(x, y, 3, Steps, 2, 2, sequenceTargets: true).WithLengths(Lengths));
+        int[] labels = [2, 0, 1];
+        var padded = returnSequences
+            ? SequenceDataset.ForRegression(x, y, 3, Steps, 2, 2, sequenceTargets: true)
+            : SequenceDataset.ForClassification(x, labels, 3, Steps, 2, 3);
+        double[] actual = Step(model, padded.WithLengths(Lengths));
         var expected = new double[actual.Length];
         for (int s = 0; s < Lengths.Length; s++)
         {
             using var alone = Build();
-            var own = SequenceDataset.ForRegression(
-                x.AsSpan(s * Steps * 2, Lengths[s] * 2).ToArray(), y.AsSpan(s * Steps * 2, Lengths[s] * 2).ToArray(), 1, Lengths[s], 2, 2, sequenceTargets: true);
+            float[] ownX = x.AsSpan(s * Steps * 2, Lengths[s] * 2).ToArray();
+            var own = returnSequences
+                ? SequenceDataset.ForRegression(ownX, y.AsSpan(s * Steps * 2, Lengths[s] * 2).ToArray(), 1, Lengths[s], 2, 2, sequenceTargets: true)
+                : SequenceDataset.ForClassification(ownX, [labels[s]], 1, Lengths[s], 2, 3);
             double[] delta = Step(alone, own);
+            double weight = returnSequences ? (double)Lengths[s] / Lengths.Sum() : 1.0 / Lengths.Length;
             for (int i = 0; i < delta.Length; i++)
             {
-                expected[i] += delta[i] * Lengths[s] / Lengths.Sum();
+                expected[i] += delta[i] * weight;
             }
         }
 

@@ -10,8 +10,10 @@ namespace Lmu.Gpu.Training;
 /// after the whole sequence], as Keras gives with <c>return_sequences=False</c>.
 /// </summary>
 /// <remarks>The backward layer runs forwards over the input with each sequence's L real steps reversed (the padding
-/// stays at the end, so it never reaches a real step); its outputs and the gradients move back the same way. Both
-/// inner layers run their whole sequences (a last-step feedforward layer's impulse shortcut is not used inside).</remarks>
+/// stays at the end, so it never reaches a real step); its outputs and the gradients move back the same way. At the
+/// last step only, a feedforward half gives its last output itself (<see cref="ModelLayer.LastStepOnly"/>: the
+/// memory's final state by the impulse-response product where θ is fixed, no T-long sequence), a cell half runs its
+/// sequence and the output is taken at the last real step.</remarks>
 internal sealed class BidirectionalModelLayer : ModelLayer
 {
     private Tensor? _reversedInput;
@@ -22,6 +24,8 @@ internal sealed class BidirectionalModelLayer : ModelLayer
     private Tensor? _reversedInputGradient;
     private Tensor? _forwardLast;
     private Tensor? _backwardLast;
+    private Tensor? _forwardLastGradient;
+    private Tensor? _backwardLastGradient;
     private int _offset;
 
     public BidirectionalModelLayer(LmuMemoryLayer forward, LmuMemoryLayer backward)
@@ -87,8 +91,12 @@ internal sealed class BidirectionalModelLayer : ModelLayer
         BackwardLayer.AfterUpdate(backend, parameters);
     }
 
+    public override bool NeedsAllSteps(int steps) => ForwardLayer.NeedsAllSteps(steps) || BackwardLayer.NeedsAllSteps(steps);
+
     public override void EnsureWorkspace(Backend backend, int batch, int steps)
     {
+        ForwardLayer.LastStepOnly = LastStepOnly && ForwardLayer.SupportsLastStepOnly;
+        BackwardLayer.LastStepOnly = LastStepOnly && BackwardLayer.SupportsLastStepOnly;
         ForwardLayer.EnsureWorkspace(backend, batch, steps);
         BackwardLayer.EnsureWorkspace(backend, batch, steps);
         long rows = (long)batch * steps;
@@ -102,30 +110,32 @@ internal sealed class BidirectionalModelLayer : ModelLayer
         {
             EnsureTensor(backend, ref _forwardLast, (long)batch * ForwardWidth, "forward layer last outputs");
             EnsureTensor(backend, ref _backwardLast, (long)batch * BackwardWidth, "backward layer last outputs");
+            EnsureTensor(backend, ref _forwardLastGradient, (long)batch * ForwardWidth, "forward layer last output gradients");
+            EnsureTensor(backend, ref _backwardLastGradient, (long)batch * BackwardWidth, "backward layer last output gradients");
         }
     }
 
     public override void Forward(Backend backend, Slice w, Slice x, Slice y, int batch, int steps)
     {
         long rows = (long)batch * steps;
-        var forwardOutput = _forwardOutput!.Sub(0, rows * ForwardWidth);
-        var backwardOutput = _backwardOutput!.Sub(0, rows * BackwardWidth);
         var reversed = _reversedInput!.Sub(0, rows * InputWidth);
-        ForwardLayer.Forward(backend, ForwardWeights(w), x, forwardOutput, batch, steps);
         backend.MoveSteps(x, reversed, Move(batch, steps, InputWidth, InputWidth, 0, InputWidth, 0, reverse: true), Lengths);
-        BackwardLayer.Forward(backend, BackwardWeights(w), reversed, backwardOutput, batch, steps);
         if (LastStepOnly)
         {
             // The backward layer's last real step (in its reversed time) has read the whole sequence.
             var forwardLast = _forwardLast!.Sub(0, (long)batch * ForwardWidth);
             var backwardLast = _backwardLast!.Sub(0, (long)batch * BackwardWidth);
-            backend.SelectFinal(forwardOutput, forwardLast, batch, steps, ForwardWidth, Lengths);
-            backend.SelectFinal(backwardOutput, backwardLast, batch, steps, BackwardWidth, Lengths);
+            ForwardLast(backend, ForwardLayer, ForwardWeights(w), x, _forwardOutput!, forwardLast, batch, steps);
+            ForwardLast(backend, BackwardLayer, BackwardWeights(w), reversed, _backwardOutput!, backwardLast, batch, steps);
             backend.MoveSteps(forwardLast, y, Move(batch, 1, ForwardWidth, ForwardWidth, 0, OutputWidth, 0, reverse: false), null);
             backend.MoveSteps(backwardLast, y, Move(batch, 1, BackwardWidth, BackwardWidth, 0, OutputWidth, ForwardWidth, reverse: false), null);
             return;
         }
 
+        var forwardOutput = _forwardOutput!.Sub(0, rows * ForwardWidth);
+        var backwardOutput = _backwardOutput!.Sub(0, rows * BackwardWidth);
+        ForwardLayer.Forward(backend, ForwardWeights(w), x, forwardOutput, batch, steps);
+        BackwardLayer.Forward(backend, BackwardWeights(w), reversed, backwardOutput, batch, steps);
         backend.MoveSteps(forwardOutput, y, Move(batch, steps, ForwardWidth, ForwardWidth, 0, OutputWidth, 0, reverse: false), null);
         backend.MoveSteps(backwardOutput, y, Move(batch, steps, BackwardWidth, BackwardWidth, 0, OutputWidth, ForwardWidth, reverse: true), Lengths);
     }
@@ -133,32 +143,28 @@ internal sealed class BidirectionalModelLayer : ModelLayer
     public override void Backward(Backend backend, Slice w, Slice grad, Slice x, Slice y, Slice gradY, Slice? gradX, int batch, int steps)
     {
         long rows = (long)batch * steps;
-        var forwardGradient = _forwardGradient!.Sub(0, rows * ForwardWidth);
-        var backwardGradient = _backwardGradient!.Sub(0, rows * BackwardWidth);
+        var reversed = _reversedInput!.Sub(0, rows * InputWidth);
+        var reversedGradient = _reversedInputGradient!.Sub(0, rows * InputWidth);
+        var backwardInputGradient = gradX is null ? (Slice?)null : reversedGradient;
         if (LastStepOnly)
         {
-            var forwardLast = _forwardLast!.Sub(0, (long)batch * ForwardWidth);
-            var backwardLast = _backwardLast!.Sub(0, (long)batch * BackwardWidth);
-            backend.MoveSteps(gradY, forwardLast, Move(batch, 1, ForwardWidth, OutputWidth, 0, ForwardWidth, 0, reverse: false), null);
-            backend.MoveSteps(gradY, backwardLast, Move(batch, 1, BackwardWidth, OutputWidth, ForwardWidth, BackwardWidth, 0, reverse: false), null);
-            backend.Clear(forwardGradient);
-            backend.Clear(backwardGradient);
-            backend.ScatterFinal(forwardLast, forwardGradient, batch, steps, ForwardWidth, Lengths);
-            backend.ScatterFinal(backwardLast, backwardGradient, batch, steps, BackwardWidth, Lengths);
+            var forwardLastGradient = _forwardLastGradient!.Sub(0, (long)batch * ForwardWidth);
+            var backwardLastGradient = _backwardLastGradient!.Sub(0, (long)batch * BackwardWidth);
+            backend.MoveSteps(gradY, forwardLastGradient, Move(batch, 1, ForwardWidth, OutputWidth, 0, ForwardWidth, 0, reverse: false), null);
+            backend.MoveSteps(gradY, backwardLastGradient, Move(batch, 1, BackwardWidth, OutputWidth, ForwardWidth, BackwardWidth, 0, reverse: false), null);
+            BackwardLast(backend, ForwardLayer, ForwardWeights(w), ForwardWeights(grad), x, _forwardOutput!, _forwardLast!, _forwardGradient!, forwardLastGradient, gradX, batch, steps);
+            BackwardLast(backend, BackwardLayer, BackwardWeights(w), BackwardWeights(grad), reversed, _backwardOutput!, _backwardLast!, _backwardGradient!, backwardLastGradient, backwardInputGradient, batch, steps);
         }
         else
         {
+            var forwardGradient = _forwardGradient!.Sub(0, rows * ForwardWidth);
+            var backwardGradient = _backwardGradient!.Sub(0, rows * BackwardWidth);
             backend.MoveSteps(gradY, forwardGradient, Move(batch, steps, ForwardWidth, OutputWidth, 0, ForwardWidth, 0, reverse: false), null);
             backend.MoveSteps(gradY, backwardGradient, Move(batch, steps, BackwardWidth, OutputWidth, ForwardWidth, BackwardWidth, 0, reverse: true), Lengths);
+            ForwardLayer.Backward(backend, ForwardWeights(w), ForwardWeights(grad), x, _forwardOutput!.Sub(0, rows * ForwardWidth), forwardGradient, gradX, batch, steps);
+            BackwardLayer.Backward(backend, BackwardWeights(w), BackwardWeights(grad), reversed, _backwardOutput!.Sub(0, rows * BackwardWidth), backwardGradient, backwardInputGradient, batch, steps);
         }
 
-        var forwardOutput = _forwardOutput!.Sub(0, rows * ForwardWidth);
-        var backwardOutput = _backwardOutput!.Sub(0, rows * BackwardWidth);
-        var reversed = _reversedInput!.Sub(0, rows * InputWidth);
-        var reversedGradient = _reversedInputGradient!.Sub(0, rows * InputWidth);
-        ForwardLayer.Backward(backend, ForwardWeights(w), ForwardWeights(grad), x, forwardOutput, forwardGradient, gradX, batch, steps);
-        BackwardLayer.Backward(backend, BackwardWeights(w), BackwardWeights(grad), reversed, backwardOutput, backwardGradient,
-            gradX is null ? null : reversedGradient, batch, steps);
         if (gradX is { } inputGradient)
         {
             // dL/dx = the forward layer's part (already there) + the backward layer's, moved back into time order.
@@ -168,13 +174,46 @@ internal sealed class BidirectionalModelLayer : ModelLayer
 
     public override void Dispose()
     {
-        foreach (var t in new[] { _reversedInput, _forwardOutput, _backwardOutput, _forwardGradient, _backwardGradient, _reversedInputGradient, _forwardLast, _backwardLast })
+        foreach (var t in new[] { _reversedInput, _forwardOutput, _backwardOutput, _forwardGradient, _backwardGradient, _reversedInputGradient, _forwardLast, _backwardLast, _forwardLastGradient, _backwardLastGradient })
         {
             t?.Dispose();
         }
 
         ForwardLayer.Dispose();
         BackwardLayer.Dispose();
+    }
+
+    /// <summary>One half's output at each sequence's last real step into <paramref name="last"/> [B, n]: by the layer
+    /// itself where it runs last-step only, else from its whole output sequence (in <paramref name="outputs"/>).</summary>
+    private void ForwardLast(Backend backend, LmuMemoryLayer layer, Slice w, Slice x, Tensor outputs, Slice last, int batch, int steps)
+    {
+        layer.Lengths = Lengths;
+        if (layer.LastStepOnly)
+        {
+            layer.Forward(backend, w, x, last, batch, steps);
+            return;
+        }
+
+        var sequence = outputs.Sub(0, (long)batch * steps * layer.OutputWidth);
+        layer.Forward(backend, w, x, sequence, batch, steps);
+        backend.SelectFinal(sequence, last, batch, steps, layer.OutputWidth, Lengths);
+    }
+
+    /// <summary>The backward pass of <see cref="ForwardLast"/> from the gradient of the last output.</summary>
+    private void BackwardLast(Backend backend, LmuMemoryLayer layer, Slice w, Slice grad, Slice x, Tensor outputs, Tensor last, Tensor gradients, Slice lastGradient, Slice? gradX, int batch, int steps)
+    {
+        layer.Lengths = Lengths;
+        int width = layer.OutputWidth;
+        if (layer.LastStepOnly)
+        {
+            layer.Backward(backend, w, grad, x, last.Sub(0, (long)batch * width), lastGradient, gradX, batch, steps);
+            return;
+        }
+
+        var sequenceGradient = gradients.Sub(0, (long)batch * steps * width);
+        backend.Clear(sequenceGradient);
+        backend.ScatterFinal(lastGradient, sequenceGradient, batch, steps, width, Lengths);
+        layer.Backward(backend, w, grad, x, outputs.Sub(0, (long)batch * steps * width), sequenceGradient, gradX, batch, steps);
     }
 
     private static StepMoveParams Move(int batch, int steps, int width, int sourceWidth, int sourceOffset, int destinationWidth, int destinationOffset, bool reverse) =>

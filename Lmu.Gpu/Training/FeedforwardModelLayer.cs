@@ -82,6 +82,10 @@ internal sealed class FeedforwardModelLayer : LmuMemoryLayer
     protected override (int Order, double Dt, Discretizer Discretizer, bool TrainableTheta) Memory =>
         (Options.Order, Options.Dt, Options.Discretizer, Options.TrainableTheta);
 
+    /// <remarks>The impulse-response product is built for the batch's T steps: a last-step layer that takes it keeps
+    /// them.</remarks>
+    public override bool NeedsAllSteps(int steps) => UsesImpulsePath(steps);
+
     /// <summary>True when a last-step run over <paramref name="steps"/> uses the impulse-response product.</summary>
     /// <param name="steps">T.</param>
     /// <returns>Whether the memory sequence is skipped.</returns>

@@ -883,7 +883,7 @@ public sealed partial class LmuModel : IDisposable
     /// layer is a last-step feedforward layer that takes the impulse product, whose T-step matrix is built for the
     /// data's T.</summary>
     private bool TrimsToLongest(int steps) =>
-        !(EndsWithLastStepLayer(SequenceLayers) && SequenceLayers[^1] is FeedforwardModelLayer last && last.UsesImpulsePath(steps));
+        !(EndsWithLastStepLayer(SequenceLayers) && SequenceLayers[^1].NeedsAllSteps(steps));
 
     /// <summary>The forward pass over the batch in the workspace. With <paramref name="lengths"/> (each sequence's real
     /// steps) a last-step output is taken at each sequence's last real step; the backward pass that follows uses the

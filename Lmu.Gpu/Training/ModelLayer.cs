@@ -23,6 +23,12 @@ internal abstract class ModelLayer : IDisposable
     /// <see cref="SupportsLastStepOnly"/>): the output (and its gradient) is [B, n] at each sequence's last step.</summary>
     public bool LastStepOnly { get; set; }
 
+    /// <summary>Whether a batch of <paramref name="steps"/> steps must run all of them even where every sequence is
+    /// shorter (a last-step impulse product built for T steps), rather than only to its longest sequence.</summary>
+    /// <param name="steps">T.</param>
+    /// <returns>True to keep the batch's T steps.</returns>
+    public virtual bool NeedsAllSteps(int steps) => false;
+
     /// <summary>Set by the model before each <see cref="Forward"/> and <see cref="Backward"/>: each sequence's real
     /// steps (<see cref="SequenceDataset.Lengths"/>), or null when every sequence has all T steps. Layers that read
     /// sequences backwards or take a last-step output use them.</summary>
