@@ -13,7 +13,9 @@ namespace Lmu.Gpu.Cli.Commands;
 /// </summary>
 /// <remarks>Output columns <c>y0,…</c>, one per model output. A model that outputs at every step gives one row per
 /// step; a last-step model gives one row per piece (its output as if the sequence ended there): with a file and the
-/// default piece, one row for the whole sequence; from standard input, one row per step.</remarks>
+/// default piece, one row for the whole sequence; from standard input, one row per step. A model with a bidirectional
+/// layer (not <see cref="LmuModel.IsCausal"/>) runs the whole file as one sequence through
+/// <see cref="LmuModel.Predict(float[], int, int, int, CancellationToken)"/>; it takes no pieces and no standard input.</remarks>
 internal static class PredictCommand
 {
     public static Command Create()
@@ -56,22 +58,38 @@ internal static class PredictCommand
                 throw new InvalidDataException($"{inputPath} has {signal.Channels} column(s); the model takes {lmu.InputSize} input(s) per step.");
             }
 
-            using var stream = lmu.OpenStream();
-            if (signal is null)
+            if (!lmu.IsCausal && (signal is null || pieceSteps is not null))
             {
-                Stream(stream, Console.In, Console.Out);
-                return 0;
+                throw new ArgumentException("The model has a bidirectional layer, which reads the sequence from its end: give the whole sequence with --input (no --piece, no standard input).");
             }
 
-            int p = Math.Min(pieceSteps ?? signal.Steps, signal.Steps);
             var rows = new List<float[]>();
-            for (int from = 0; from < signal.Steps; from += p)
+            void Add(float[] y)
             {
-                int length = Math.Min(p, signal.Steps - from);
-                float[] y = stream.Run(signal.Samples.AsSpan(from * lmu.InputSize, length * lmu.InputSize), length);
                 for (int r = 0; r < y.Length / lmu.OutputSize; r++)
                 {
                     rows.Add(y[(r * lmu.OutputSize)..((r + 1) * lmu.OutputSize)]);
+                }
+            }
+
+            if (!lmu.IsCausal)
+            {
+                Add(lmu.Predict(signal!.Samples, 1, signal.Steps));
+            }
+            else
+            {
+                using var stream = lmu.OpenStream();
+                if (signal is null)
+                {
+                    Stream(stream, Console.In, Console.Out);
+                    return 0;
+                }
+
+                int p = Math.Min(pieceSteps ?? signal.Steps, signal.Steps);
+                for (int from = 0; from < signal.Steps; from += p)
+                {
+                    int length = Math.Min(p, signal.Steps - from);
+                    Add(stream.Run(signal.Samples.AsSpan(from * lmu.InputSize, length * lmu.InputSize), length));
                 }
             }
 

@@ -105,6 +105,31 @@ public sealed class PredictCommandTests
     }
 
     [Test]
+    public void File_BidirectionalModel_RunsTheWholeSequence_AndRefusesPiecesAndStandardInput()
+    {
+        using var dir = new TempDirectory();
+        using var model = new LmuModel(_host, 2, returnSequences: true, seed: 5)
+            .AddBidirectional(new FeedforwardLmuOptions { InputSize = 2, Units = 3, Order = 4, Theta = 6 })
+            .AddDense(3);
+        model.SetParameters(model.ParametersWithNoise(seed: 6, width: 0.5));
+        Assert.That(model.IsCausal, Is.False);
+        string weights = dir.File("pair.lmuw");
+        model.Save(weights);
+        float[] x = Signal(25);
+        string input = dir.Write("signal.csv", Csv(x, header: true));
+
+        var whole = CliRunner.Run("predict", "--model", weights, "--input", input, "--accelerator", "cpu");
+        Assert.That(whole.ExitCode, Is.EqualTo(0), whole.Error);
+        AssertRows(Rows(whole.Output, 3), model.Predict(x, 1, 25), 3);
+        var pieces = CliRunner.Run("predict", "--model", weights, "--input", input, "--piece", "5", "--accelerator", "cpu");
+        Assert.That(pieces.ExitCode, Is.EqualTo(1));
+        Assert.That(pieces.Error, Does.Contain("give the whole sequence with --input (no --piece"));
+        var piped = CliRunner.Run("predict", "--model", weights, "--accelerator", "cpu");
+        Assert.That(piped.ExitCode, Is.EqualTo(1));
+        Assert.That(piped.Error, Does.Contain("bidirectional layer"));
+    }
+
+    [Test]
     public void StandardInput_WritesEachStepAsItRuns()
     {
         using var model = Model(returnSequences: true);

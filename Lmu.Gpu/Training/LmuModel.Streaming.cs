@@ -25,7 +25,7 @@ public sealed partial class LmuModel
         using var scope = new OperationScope(this);
         ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
         EnsureBuilt();
-        if (_layers.Any(l => l is BidirectionalModelLayer))
+        if (!IsCausal)
         {
             throw new InvalidOperationException("The model has a bidirectional layer, which reads each sequence from its end, so it cannot be streamed; run whole sequences with Predict.");
         }
@@ -34,6 +34,12 @@ public sealed partial class LmuModel
         _streams.Add(stream);
         return stream;
     }
+
+    /// <summary>True when every output depends only on the inputs up to its step, so the model can be streamed
+    /// (<see cref="OpenStream"/>); false with a bidirectional layer
+    /// (<see cref="AddBidirectional(LmuCellOptions, LmuCellOptions?)"/>), whose backward half needs each sequence's
+    /// end first.</summary>
+    public bool IsCausal => !_layers.Any(l => l is BidirectionalModelLayer);
 
     /// <summary>Called by a stream's <see cref="LmuModelStream.Dispose"/>.</summary>
     internal void Forget(LmuModelStream stream) => _streams.Remove(stream);
