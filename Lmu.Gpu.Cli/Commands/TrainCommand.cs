@@ -29,6 +29,7 @@ internal static class TrainCommand
         var patience = new Option<int>("--patience") { Description = "Stop once the validation loss has not improved for this many epochs (default 0: never; capacity and mackey-glass hold out a validation set, psmnist does not).", DefaultValueFactory = _ => 0 };
         var save = new Option<string?>("--save") { Description = "Save the weights here after every good epoch (documented format). Ctrl+C or SIGTERM stops after the current mini-batch (exit code 130) and leaves this file at the last epoch it saved." };
         var resume = new Option<string?>("--resume") { Description = "Start from the weights in this model file (saved by --save from the same task and model); the optimiser state starts afresh." };
+        var truncate = new Option<int>("--truncate") { Description = "Truncated backpropagation through time: run each mini-batch in windows of this many steps, each from the states the one before left and with its own optimiser step; memory for one window instead of the whole sequence (default 0: whole sequences; per-step targets only).", DefaultValueFactory = _ => 0 };
         var plot = new Option<string?>("--plot") { Description = "Write the learning curve to this PNG file." };
         var noProgress = new Option<bool>("--no-progress") { Description = "Do not show the live progress line." };
         var data = new Option<string?>("--data") { Description = "Directory with the IDX files (default: Debian's dataset-fashion-mnist)." };
@@ -43,7 +44,7 @@ internal static class TrainCommand
         var lossFrom = new Option<int>("--loss-from") { Description = "Per-step targets count from this step on (default 0).", DefaultValueFactory = _ => 0 };
         var bucket = new Option<bool>("--bucket-by-length") { Description = "Batch sequences of similar length together (with lengths): faster epochs." };
         var command = new Command(name, description);
-        foreach (var option in new Option[] { accelerator, seed, epochs, batch, lr, clip, patience, save, resume, plot, noProgress })
+        foreach (var option in new Option[] { accelerator, seed, epochs, batch, lr, clip, patience, truncate, save, resume, plot, noProgress })
         {
             command.Options.Add(option);
         }
@@ -86,6 +87,7 @@ internal static class TrainCommand
                 LearningRate = parse.GetValue(lr),
                 ClipNorm = parse.GetValue(clip),
                 Patience = parse.GetValue(patience),
+                TruncatedSteps = parse.GetValue(truncate),
                 SavePath = parse.GetValue(save),
                 ResumePath = parse.GetValue(resume),
                 PlotPath = parse.GetValue(plot),
@@ -103,9 +105,9 @@ internal static class TrainCommand
                 BucketByLength = npz && parse.GetValue(bucket),
                 Cancellation = stop.Token,
             };
-            if (settings.Epochs is < 1 || settings.BatchSize is < 1 || settings.LearningRate is <= 0 || settings.ClipNorm < 0 || settings.Patience < 0)
+            if (settings.Epochs is < 1 || settings.BatchSize is < 1 || settings.LearningRate is <= 0 || settings.ClipNorm < 0 || settings.Patience < 0 || settings.TruncatedSteps < 0)
             {
-                throw new ArgumentException("--epochs and --batch-size must be ≥ 1, --lr > 0, --clip-norm ≥ 0 and --patience ≥ 0.");
+                throw new ArgumentException("--epochs and --batch-size must be ≥ 1, --lr > 0, --clip-norm ≥ 0, --patience ≥ 0 and --truncate ≥ 0.");
             }
 
             TaskReport report;

@@ -6,8 +6,9 @@ namespace Lmu.Gpu.Cli.SelfTest;
 /// step on a padded batch on the device against the same step on the host path, for per-step targets (the masked
 /// squared error) and a last-step classifier whose feedforward layer takes the impulse product of the input moved to
 /// the end (the shifts, and the output gathered at each sequence's last real step); and the same for bidirectional
-/// layers, which reverse each sequence over its own length (<see cref="LmuModel.AddBidirectional(LmuCellOptions, LmuCellOptions?)"/>). The test suite
-/// checks the host path against each sequence trained alone.</summary>
+/// layers, which reverse each sequence over its own length (<see cref="LmuModel.AddBidirectional(LmuCellOptions, LmuCellOptions?)"/>); and truncated
+/// backpropagation through time (<see cref="FitOptions.TruncatedSteps"/>: windows from carried states, one SGD step
+/// each). The test suite checks the host path against each sequence trained alone and against finite differences.</summary>
 internal sealed class LengthSelfTests : ISelfTestSuite
 {
     /// <summary>max |Δw_device − Δw_host| / max |Δw_host|: float32 gradients summed in other orders.</summary>
@@ -39,9 +40,15 @@ internal sealed class LengthSelfTests : ISelfTestSuite
                 .AddFeedforwardLmu(new FeedforwardLmuOptions { InputSize = 2, Units = units, Order = order, Theta = steps / 2.0, Activation = Activation.Tanh })
                 .AddBidirectional(new FeedforwardLmuOptions { InputSize = units, Units = units, Order = order, Theta = steps / 4.0, MemoryBias = true, Activation = Activation.Tanh })
                 .AddDense(3)));
+        int window = steps / 3;
+        yield return new SelfTestCase("truncated", $"SGD steps in windows of {window} carrying the states, cell + feedforward LMU (scan) + dense, n={units} d={order} B={batch} T={steps}",
+            d => Compare(d, batch, steps, h => new LmuModel(h, 2, returnSequences: true, seed: 27) { SequenceMethod = SequenceMethod.Scan }
+                .AddLmu(new LmuCellOptions { InputSize = 2, Units = units, Order = order, Theta = steps / 3.0, HiddenBias = true, TrainableTheta = true })
+                .AddFeedforwardLmu(new FeedforwardLmuOptions { InputSize = units, Units = units, Order = order, Theta = steps / 2.0 })
+                .AddDense(2), truncatedSteps: window));
     }
 
-    private static SelfTestResult Compare(LmuDevice device, int batch, int steps, Func<LmuDevice, LmuModel> create)
+    private static SelfTestResult Compare(LmuDevice device, int batch, int steps, Func<LmuDevice, LmuModel> create, int truncatedSteps = 0)
     {
         var rng = new Random(23);
         var x = new float[batch * steps * 2];
@@ -55,9 +62,9 @@ internal sealed class LengthSelfTests : ISelfTestSuite
         var data = model.ReturnSequences
             ? SequenceDataset.ForRegression(x, x.Select(v => 0.5f * v).ToArray(), batch, steps, 2, 2, sequenceTargets: true)
             : SequenceDataset.ForClassification(x, Enumerable.Range(0, batch).Select(b => b % 3).ToArray(), batch, steps, 2, 3);
-        data = data.WithLengths(lengths);
+        data = truncatedSteps > 0 ? data : data.WithLengths(lengths);
         float[] start = model.ParametersWithNoise(seed: 24, width: 0.3);
-        var options = new FitOptions { Epochs = 1, BatchSize = batch, Shuffle = false, Optimizer = OptimizerKind.Sgd, LearningRate = 0.05 };
+        var options = new FitOptions { Epochs = 1, BatchSize = batch, Shuffle = false, Optimizer = OptimizerKind.Sgd, LearningRate = 0.05, TruncatedSteps = truncatedSteps };
         model.SetParameters(start);
         model.Fit(data, options);
         float[] actual = Delta(model.GetParameters(), start);

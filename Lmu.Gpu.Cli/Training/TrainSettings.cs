@@ -58,6 +58,10 @@ public sealed record TrainSettings
     /// <summary>capacity: steps per window θ (T).</summary>
     public int? Window { get; init; }
 
+    /// <summary>Truncated backpropagation through time in windows of this many steps (0: whole sequences;
+    /// <see cref="Lmu.Gpu.Training.FitOptions.TruncatedSteps"/>).</summary>
+    public int TruncatedSteps { get; init; }
+
     /// <summary>npz: the training data (<see cref="TrainTasks.Npz"/>).</summary>
     public string? DataPath { get; init; }
 

@@ -285,6 +285,7 @@ public static partial class TrainTasks
         Seed = s.Seed,
         LossFromStep = lossFrom,
         CheckpointPath = s.SavePath,
+        TruncatedSteps = s.TruncatedSteps,
     };
 
     private static IReadOnlyList<EpochResult> Fit(LmuModel model, SequenceDataset train, FitOptions options, TrainSettings s, TextWriter log, SequenceDataset? validation)

@@ -8,8 +8,19 @@ namespace Lmu.Gpu.Tests.Training;
 /// central finite differences.</summary>
 internal static class ModelReference
 {
-    public static double Loss(LmuModel model, double[] parameters, SequenceDataset data, int[] indices, int lossFromStep)
+    /// <summary>The model's loss on the batch <paramref name="indices"/> of <paramref name="data"/> at the double
+    /// <paramref name="parameters"/>.</summary>
+    /// <param name="model">The model (its layers and options; its own weights are not read).</param>
+    /// <param name="parameters">The parameter vector.</param>
+    /// <param name="data">The data.</param>
+    /// <param name="indices">The batch.</param>
+    /// <param name="lossFromStep">Per-step targets: first counted step.</param>
+    /// <param name="initialStates">Where given, each sequence layer starts from its part of these states (laid out as
+    /// <see cref="LmuModelStream.GetStates"/> lays them out: per layer, a cell's h [B, n] then m [B, k·d], a feedforward
+    /// layer's m [B, k·d]), held constant.</param>
+    public static double Loss(LmuModel model, double[] parameters, SequenceDataset data, int[] indices, int lossFromStep, double[]? initialStates = null)
     {
+        int stateOffset = 0;
         int b = indices.Length;
         int steps = data.Steps;
         int width = model.InputSize;
@@ -39,6 +50,16 @@ internal static class ModelReference
 
             switch (layer)
             {
+                case CellModelLayer c when initialStates is not null:
+                    int hLength = b * c.Options.Units, mLength = b * c.Options.MemorySize;
+                    x = CellReference.Forward(c.Options, w, x, b, steps, initialStates[stateOffset..(stateOffset + hLength)], initialStates[(stateOffset + hLength)..(stateOffset + hLength + mLength)]).H;
+                    stateOffset += hLength + mLength;
+                    break;
+                case FeedforwardModelLayer f when initialStates is not null:
+                    int length = b * f.Options.MemorySize;
+                    x = Feedforward(f.Options, w, x, b, steps, initialStates[stateOffset..(stateOffset + length)]);
+                    stateOffset += length;
+                    break;
                 case CellModelLayer or FeedforwardModelLayer:
                     x = Sequence(layer, w, x, b, steps);
                     break;
@@ -175,7 +196,7 @@ internal static class ModelReference
         return y;
     }
 
-    private static double[] Feedforward(FeedforwardLmuOptions o, ReadOnlySpan<double> w, double[] x, int b, int steps)
+    private static double[] Feedforward(FeedforwardLmuOptions o, ReadOnlySpan<double> w, double[] x, int b, int steps, double[]? m0 = null)
     {
         int k = o.MemoryChannels;
         int n = o.Units;
@@ -194,7 +215,7 @@ internal static class ModelReference
         var y = new double[b * steps * n];
         for (int s = 0; s < b; s++)
         {
-            var m = new double[kd];
+            var m = m0 is null ? new double[kd] : m0[(s * kd)..((s + 1) * kd)];
             for (int t = 0; t < steps; t++)
             {
                 int row = (s * steps) + t;

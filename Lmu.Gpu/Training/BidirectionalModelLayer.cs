@@ -140,6 +140,11 @@ internal sealed class BidirectionalModelLayer : ModelLayer
         backend.MoveSteps(backwardOutput, y, Move(batch, steps, BackwardWidth, BackwardWidth, 0, OutputWidth, ForwardWidth, reverse: true), Lengths);
     }
 
+    /// <summary>Not defined: the backward half needs each sequence's end (the model refuses truncated training of a
+    /// model with a bidirectional layer before it gets here).</summary>
+    public override void ForwardCarried(Backend backend, Slice w, Slice x, Slice y, int batch, int steps, Slice state) =>
+        throw new InvalidOperationException("A bidirectional layer cannot run from a carried state.");
+
     public override void Backward(Backend backend, Slice w, Slice grad, Slice x, Slice y, Slice gradY, Slice? gradX, int batch, int steps)
     {
         long rows = (long)batch * steps;

@@ -15,6 +15,12 @@ internal sealed class CellModelLayer : LmuMemoryLayer
     private Tensor? _dU;
     private Tensor? _theta;
     private Tensor? _dummy;
+    private Tensor? _initial;
+    private Tensor? _firstDz;
+    private Tensor? _firstDu;
+    private LabelTensor? _ones;
+    private int _onesBatch;
+    private bool _carried;
 
     public CellModelLayer(LmuCellOptions options)
     {
@@ -59,6 +65,7 @@ internal sealed class CellModelLayer : LmuMemoryLayer
 
     public override void Forward(Backend backend, Slice w, Slice x, Slice y, int batch, int steps)
     {
+        _carried = false;
         backend.Clear(_stateH!.Sub(0, (long)batch * Options.Units));
         backend.Clear(_stateM!.Sub(0, (long)batch * Options.MemorySize));
         var p = _layout.Params(Options, steps, CellFlags.StoreStates, CurrentTheta);
@@ -82,6 +89,21 @@ internal sealed class CellModelLayer : LmuMemoryLayer
         long hidden = (long)batch * Options.Units;
         var p = _layout.Params(Options, steps, 0, CurrentTheta);
         backend.CellForward(p, batch, w, SystemTensor.All, x, state.Sub(0, hidden), state.Sub(hidden, (long)batch * Options.MemorySize), y, _mSeq!.All, _uSeq!.All);
+    }
+
+    /// <remarks>The cell starts from h and m in <paramref name="state"/> (a copy is kept: the step-0 terms of the
+    /// recurrent weights' gradients read h_(−1) and m_(−1)) and stores its sequences as <see cref="Forward"/> does. θ's
+    /// gradient under zero-order hold reads only m_t and u_t; Euler's reads m_(t−1), so the model refuses truncated
+    /// training with a trainable Euler θ.</remarks>
+    public override void ForwardCarried(Backend backend, Slice w, Slice x, Slice y, int batch, int steps, Slice state)
+    {
+        long length = StreamStateLength(batch);
+        EnsureTensor(backend, ref _initial, length, "carried initial state");
+        backend.Copy(state, _initial!.Sub(0, length));
+        long hidden = (long)batch * Options.Units;
+        var p = _layout.Params(Options, steps, CellFlags.StoreStates, CurrentTheta);
+        backend.CellForward(p, batch, w, SystemTensor.All, x, state.Sub(0, hidden), state.Sub(hidden, (long)batch * Options.MemorySize), y, _mSeq!.All, _uSeq!.All);
+        _carried = true;
     }
 
     public override void Backward(Backend backend, Slice w, Slice grad, Slice x, Slice y, Slice gradY, Slice? gradX, int batch, int steps)
@@ -130,6 +152,11 @@ internal sealed class CellModelLayer : LmuMemoryLayer
             backend.ColumnSum(dU, grad.Sub(_layout.Bu, k), (int)rows, k);
         }
 
+        if (_carried)
+        {
+            InitialStateTerms(backend, grad, dZ, dU, batch, steps);
+        }
+
         if (o.TrainableTheta)
         {
             float[] partial = backend.Download(_theta!.Sub(0, batch));
@@ -143,12 +170,56 @@ internal sealed class CellModelLayer : LmuMemoryLayer
         }
     }
 
+    /// <summary>After a carried forward pass, the step-0 terms of the recurrent weights' gradients that the shifted outer
+    /// products leave out (they take h_(−1) = m_(−1) = 0): W_h += Σ_b dz_0 ⊗ h_(−1), e_h += Σ_b du_0 ⊗ h_(−1),
+    /// e_m += Σ_b du_0 ⊗ m_(−1).</summary>
+    private void InitialStateTerms(Backend backend, Slice grad, Slice dZ, Slice dU, int batch, int steps)
+    {
+        var o = Options;
+        int n = o.Units;
+        int k = o.MemoryChannels;
+        int kd = o.MemorySize;
+        if (_ones is null || _onesBatch < batch)
+        {
+            _ones?.Dispose();
+            _ones = backend.AllocateLabels(batch);
+            backend.UploadLabels(_ones, Enumerable.Repeat(1, batch).ToArray());
+            _onesBatch = batch;
+        }
+
+        // Step 0 of each sequence: the step at "length" 1.
+        EnsureTensor(backend, ref _firstDz, (long)batch * n, "dL/dz at step 0");
+        EnsureTensor(backend, ref _firstDu, (long)batch * k, "dL/du at step 0");
+        var dz0 = _firstDz!.Sub(0, (long)batch * n);
+        var du0 = _firstDu!.Sub(0, (long)batch * k);
+        backend.SelectAt(dZ, dz0, batch, steps, n, _ones);
+        backend.SelectAt(dU, du0, batch, steps, k, _ones);
+        var h0 = _initial!.Sub(0, (long)batch * n);
+        var m0 = _initial.Sub((long)batch * n, (long)batch * kd);
+        if (o.HiddenToHidden)
+        {
+            backend.Outer(new OuterParams(batch, 1, n, n, 0), dz0, h0, grad.Sub(_layout.Wh, n * n));
+        }
+
+        if (o.HiddenToMemory)
+        {
+            backend.Outer(new OuterParams(batch, 1, k, n, 0), du0, h0, grad.Sub(_layout.Eh, k * n));
+        }
+
+        if (o.MemoryToMemory)
+        {
+            backend.Outer(new OuterParams(batch, 1, k, kd, 0), du0, m0, grad.Sub(_layout.Em, k * kd));
+        }
+    }
+
     public override void Dispose()
     {
-        foreach (var t in new[] { _stateH, _stateM, _mSeq, _uSeq, _dZ, _dU, _theta, _dummy })
+        foreach (var t in new[] { _stateH, _stateM, _mSeq, _uSeq, _dZ, _dU, _theta, _dummy, _initial, _firstDz, _firstDu })
         {
             t?.Dispose();
         }
+
+        _ones?.Dispose();
 
         base.Dispose();
     }

@@ -229,9 +229,29 @@ internal sealed class FeedforwardModelLayer : LmuMemoryLayer
             return;
         }
 
+        SequenceFrom(backend, w, x, y, batch, steps, u, state, scan);
+    }
+
+    /// <remarks>The memory sequence runs from <paramref name="state"/> (by the scan or sequentially, as
+    /// <see cref="UsesScan"/> decides) and is kept, as <see cref="Forward"/> keeps it; <see cref="Backward"/> needs
+    /// nothing else: the weights' gradients read the kept states, the adjoint does not depend on the initial state, and
+    /// θ's gradient under zero-order hold reads only m_t and u_t (Euler's reads m_(t−1): the model refuses truncated
+    /// training with a trainable Euler θ).</remarks>
+    public override void ForwardCarried(Backend backend, Slice w, Slice x, Slice y, int batch, int steps, Slice state)
+    {
+        int rows = batch * steps;
+        var u = MemoryInput(backend, w, x, rows);
+        SequenceFrom(backend, w, x, y, batch, steps, u, state, UsesScan(backend, batch, steps));
+    }
+
+    /// <summary>Every step's output from the memory run from <paramref name="state"/> over the memory input
+    /// <paramref name="u"/>, the memory sequence kept and the final state left in <paramref name="state"/>.</summary>
+    private void SequenceFrom(Backend backend, Slice w, Slice x, Slice y, int batch, int steps, Slice u, Slice state, bool scan)
+    {
+        int rows = batch * steps;
         EnsureTensor(backend, ref _mSeq, (long)rows * Options.MemorySize, "memory sequence");
         var m = _mSeq!.Sub(0, (long)rows * Options.MemorySize);
-        Scan(backend).ForwardFrom(CurrentSystem, batch, k, steps, u, m, state, scan);
+        Scan(backend).ForwardFrom(CurrentSystem, batch, Options.MemoryChannels, steps, u, m, state, scan);
         OutputForward(backend, w, m, x, y, rows);
     }
 

@@ -71,4 +71,15 @@ public sealed record FitOptions
     /// sequences no longer pay for the longest one in the data. The gradient of each batch is unchanged; what changes is
     /// which sequences share a batch.</summary>
     public bool BucketByLength { get; init; }
+
+    /// <summary>Truncated backpropagation through time: each mini-batch of sequences runs in windows of this many steps,
+    /// in order, each window starting from the states the previous one left (the first from zero) and taking its own
+    /// optimiser step on the gradient of its own loss; no gradient flows across a window's start. The workspace holds
+    /// one window, so a model trains on sequences of 10⁵ or 10⁶ steps in the memory of a window (0, or at least the
+    /// sequences' length: whole sequences, as without it).</summary>
+    /// <remarks>For models with targets at every step (<see cref="LmuModel.ReturnSequences"/>) and causal layers (no
+    /// bidirectional layer); sequences of equal length (no <see cref="SequenceDataset.WithLengths"/>); θ may be trained
+    /// under zero-order hold, not under Euler. An epoch's loss is the mean over all windows' counted steps; each window
+    /// is one optimiser step and one dropout mask. Validation runs whole sequences.</remarks>
+    public int TruncatedSteps { get; init; }
 }

@@ -33,6 +33,8 @@ public sealed partial class LmuModel : IDisposable
     private LabelTensor? _labels;
     private LabelTensor? _lengths;
     private LabelTensor? _activeLengths;
+    private Tensor[] _carried = [];
+    private int _carriedBatch;
     private int _wsBatch;
     private int _wsSteps;
     private bool _disposed;
@@ -366,6 +368,12 @@ public sealed partial class LmuModel : IDisposable
         int outPer = (ReturnSequences ? steps : 1) * OutputSize;
         var result = new float[(long)count * outPer];
         batchSize = Math.Clamp(batchSize, 1, count);
+        if (ReturnSequences && lengths is null && IsCausal && Truncates(PredictWindowSteps, steps))
+        {
+            PredictInWindows(inputs, count, steps, batchSize, result, cancellationToken);
+            return result;
+        }
+
         EnsureWorkspace(batchSize, steps);
         var staging = new float[(long)batchSize * steps * InputSize];
         bool trim = data.Lengths is not null && !ReturnSequences && TrimsToLongest(steps);
@@ -397,6 +405,46 @@ public sealed partial class LmuModel : IDisposable
         return result;
     }
 
+    /// <summary>Sequences longer than this run through <see cref="Predict(float[], int, int, int[], int, CancellationToken)"/>
+    /// in windows of this many steps, each from the states the one before left (per-step outputs of a causal model):
+    /// the same outputs, in the memory of a window (2¹⁴ steps; tests set a short one).</summary>
+    internal int PredictWindowSteps { get; set; } = 1 << 14;
+
+    /// <summary>Per-step outputs of sequences run in windows of <see cref="PredictWindowSteps"/> steps carrying the
+    /// states.</summary>
+    private void PredictInWindows(float[] inputs, int count, int steps, int batchSize, float[] result, CancellationToken cancellationToken)
+    {
+        int window = PredictWindowSteps;
+        EnsureWorkspace(batchSize, window);
+        var staging = new float[(long)batchSize * window * InputSize];
+        var output = new float[(long)batchSize * window * OutputSize];
+        for (int start = 0; start < count; start += batchSize)
+        {
+            int b = Math.Min(batchSize, count - start);
+            ClearCarried(b);
+            foreach (var w in Windows(steps, window))
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                int per = w.Steps * InputSize;
+                for (int i = 0; i < b; i++)
+                {
+                    inputs.AsSpan(((start + i) * steps * InputSize) + (w.First * InputSize), per).CopyTo(staging.AsSpan(i * per));
+                }
+
+                _backend.Upload(_seqActs[0].Sub(0, (long)b * per), staging.AsSpan(0, b * per));
+                var y = ForwardPass(b, w.Steps, null, carried: true);
+                int outRows = w.Steps * OutputSize;
+                _backend.Download(y.Sub(0, (long)b * outRows), output.AsSpan(0, b * outRows));
+                for (int i = 0; i < b; i++)
+                {
+                    output.AsSpan(i * outRows, outRows).CopyTo(result.AsSpan(((start + i) * steps * OutputSize) + (w.First * OutputSize)));
+                }
+            }
+        }
+
+        _backend.Synchronize();
+    }
+
     /// <summary>Mean loss and accuracy over a dataset.</summary>
     /// <param name="data">The data (regression targets matching the outputs, or labels).</param>
     /// <param name="batchSize">Sequences per launch.</param>
@@ -405,14 +453,21 @@ public sealed partial class LmuModel : IDisposable
     /// <returns>The evaluation.</returns>
     /// <exception cref="ArgumentException">The data does not fit the model.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-    public Evaluation Evaluate(SequenceDataset data, int batchSize = 64, int lossFromStep = 0, CancellationToken cancellationToken = default)
+    public Evaluation Evaluate(SequenceDataset data, int batchSize = 64, int lossFromStep = 0, CancellationToken cancellationToken = default) =>
+        EvaluateInWindows(data, batchSize, lossFromStep, 0, cancellationToken);
+
+    /// <summary><see cref="Evaluate(SequenceDataset, int, int, CancellationToken)"/>, in windows of
+    /// <paramref name="truncatedSteps"/> steps carrying the states (the same losses, in a window's memory) where that
+    /// is shorter than the sequences.</summary>
+    private Evaluation EvaluateInWindows(SequenceDataset data, int batchSize, int lossFromStep, int truncatedSteps, CancellationToken cancellationToken)
     {
         using var scope = new OperationScope(this);
         ArgumentNullException.ThrowIfNull(data);
         CheckData(data);
         CheckLengths(data, lossFromStep, nameof(data));
         batchSize = Math.Clamp(batchSize, 1, data.Count);
-        EnsureWorkspace(batchSize, data.Steps);
+        bool windows = Truncates(truncatedSteps, data.Steps);
+        EnsureWorkspace(batchSize, windows ? truncatedSteps : data.Steps);
         // With lengths, sequences of similar length share a batch (each batch runs to its longest); the mean is the same.
         int[] indices = data.Lengths is { } lengths
             ? [.. Enumerable.Range(0, data.Count).OrderBy(i => lengths[i])]
@@ -425,6 +480,20 @@ public sealed partial class LmuModel : IDisposable
             cancellationToken.ThrowIfCancellationRequested();
             int b = Math.Min(batchSize, data.Count - start);
             var batchIndices = indices.AsSpan(start, b);
+            if (windows)
+            {
+                ClearCarried(b);
+                foreach (var w in Windows(data.Steps, truncatedSteps))
+                {
+                    long counted = WindowCounted(b, w, lossFromStep);
+                    double windowLoss = LoadAndForwardLoss(data, batchIndices, lossFromStep, w).Loss;
+                    loss += windowLoss * counted;
+                    weight += counted;
+                }
+
+                continue;
+            }
+
             var (batchLoss, batchCorrect, _) = LoadAndForwardLoss(data, batchIndices, lossFromStep);
             double batchWeight = LossWeight(data, batchIndices, lossFromStep);
             loss += batchLoss * batchWeight;
@@ -504,13 +573,20 @@ public sealed partial class LmuModel : IDisposable
             CheckLengths(validation, options.LossFromStep, nameof(validation));
         }
 
+        ArgumentOutOfRangeException.ThrowIfNegative(options.TruncatedSteps, nameof(options.TruncatedSteps));
+        int window = Truncates(options.TruncatedSteps, train.Steps) ? options.TruncatedSteps : train.Steps;
+        if (window < train.Steps || (validation is not null && Truncates(options.TruncatedSteps, validation.Steps)))
+        {
+            CheckTruncation(train, validation);
+        }
+
         if (SequenceLength == 0)
         {
             SequenceLength = train.Steps;
         }
 
         int batchSize = Math.Min(options.BatchSize, train.Count);
-        EnsureWorkspace(batchSize, train.Steps);
+        EnsureWorkspace(batchSize, window);
         var rng = new Random(options.Seed);
         var order = Enumerable.Range(0, train.Count).ToArray();
         int batches = (train.Count + batchSize - 1) / batchSize;
@@ -589,7 +665,7 @@ public sealed partial class LmuModel : IDisposable
                 }
             }
 
-            var val = validation is null ? new Evaluation(double.NaN, double.NaN) : Evaluate(validation, batchSize, options.LossFromStep, cancellationToken);
+            var val = validation is null ? new Evaluation(double.NaN, double.NaN) : EvaluateInWindows(validation, batchSize, options.LossFromStep, options.TruncatedSteps, cancellationToken);
             history.Add(new EpochResult(epoch, lossSum / lossWeight, train.IsClassification ? (double)correct / seen : double.NaN, val.Loss, val.Accuracy, epochClock.Elapsed.TotalSeconds)
             {
                 LearningRate = epochOptions.LearningRate,
@@ -675,12 +751,35 @@ public sealed partial class LmuModel : IDisposable
 
     /// <summary>Computes the mean loss of the given sequences and the gradient of every parameter (for tests and
     /// gradient checks); nothing is updated.</summary>
-    internal double ComputeGradients(SequenceDataset data, ReadOnlySpan<int> indices, int lossFromStep, float[] gradients)
+    /// <param name="data">The data.</param>
+    /// <param name="indices">The sequences of the batch.</param>
+    /// <param name="lossFromStep">Per-step targets: first counted step.</param>
+    /// <param name="gradients">Receives the gradient of every parameter.</param>
+    /// <param name="initialStates">Where given, every sequence layer starts from these states (as
+    /// <see cref="LmuModelStream.GetStates"/> lays them out) and no gradient flows into them, as in a window of truncated
+    /// backpropagation through time (<see cref="FitOptions.TruncatedSteps"/>).</param>
+    internal double ComputeGradients(SequenceDataset data, ReadOnlySpan<int> indices, int lossFromStep, float[] gradients, float[]? initialStates = null)
     {
         CheckData(data);
         EnsureWorkspace(indices.Length, data.Steps);
         _backend.Clear(_grads!.All);
-        var (loss, _, ran) = LoadAndForwardLoss(data, indices, lossFromStep);
+        Window? window = null;
+        if (initialStates is not null)
+        {
+            ClearCarried(indices.Length);
+            long offset = 0;
+            var layers = SequenceLayers;
+            for (int s = 0; s < layers.Count; s++)
+            {
+                long length = layers[s].StreamStateLength(indices.Length);
+                _backend.Upload(_carried[s].Sub(0, length), initialStates.AsSpan((int)offset, (int)length));
+                offset += length;
+            }
+
+            window = new Window(0, data.Steps);
+        }
+
+        var (loss, _, ran) = LoadAndForwardLoss(data, indices, lossFromStep, window);
         BackwardPass(indices.Length, ran);
         _backend.Download(_grads.All, gradients);
         _backend.Synchronize();
@@ -689,11 +788,42 @@ public sealed partial class LmuModel : IDisposable
 
     private (double Loss, int Correct, double Norm) TrainStep(SequenceDataset data, ReadOnlySpan<int> indices, FitOptions options)
     {
+        if (!Truncates(options.TruncatedSteps, data.Steps))
+        {
+            return TrainStepProfiled(data, indices, options, null);
+        }
+
+        // Truncated BPTT: one optimiser step per window, each window from the states the one before left.
+        ClearCarried(indices.Length);
+        double lossSum = 0;
+        double weight = 0;
+        double norm = 0;
+        foreach (var window in Windows(data.Steps, options.TruncatedSteps))
+        {
+            long counted = WindowCounted(indices.Length, window, options.LossFromStep);
+            if (counted == 0)
+            {
+                // Before the first counted step: the states move on, nothing is learnt.
+                LoadAndForwardLoss(data, indices, options.LossFromStep, window);
+                continue;
+            }
+
+            var (loss, _, windowNorm) = TrainStepProfiled(data, indices, options, window);
+            lossSum += loss * counted;
+            weight += counted;
+            norm = Math.Max(norm, windowNorm);
+        }
+
+        return (lossSum / weight, 0, norm);
+    }
+
+    private (double Loss, int Correct, double Norm) TrainStepProfiled(SequenceDataset data, ReadOnlySpan<int> indices, FitOptions options, Window? window)
+    {
         var profile = _backend.Profile;
         profile?.Begin(_backend);
         try
         {
-            return TrainStepProfiled(data, indices, options, profile);
+            return TrainStepWithDropout(data, indices, options, profile, window);
         }
         finally
         {
@@ -701,7 +831,7 @@ public sealed partial class LmuModel : IDisposable
         }
     }
 
-    private (double Loss, int Correct, double Norm) TrainStepProfiled(SequenceDataset data, ReadOnlySpan<int> indices, FitOptions options, StepProfile? profile)
+    private (double Loss, int Correct, double Norm) TrainStepWithDropout(SequenceDataset data, ReadOnlySpan<int> indices, FitOptions options, StepProfile? profile, Window? window)
     {
         var dropouts = _layers.OfType<DropoutModelLayer>().ToList();
         _dropoutStep++;
@@ -712,7 +842,7 @@ public sealed partial class LmuModel : IDisposable
 
         try
         {
-            return TrainStepWithMode(data, indices, options, profile);
+            return TrainStepWithMode(data, indices, options, profile, window);
         }
         finally
         {
@@ -723,10 +853,10 @@ public sealed partial class LmuModel : IDisposable
         }
     }
 
-    private (double Loss, int Correct, double Norm) TrainStepWithMode(SequenceDataset data, ReadOnlySpan<int> indices, FitOptions options, StepProfile? profile)
+    private (double Loss, int Correct, double Norm) TrainStepWithMode(SequenceDataset data, ReadOnlySpan<int> indices, FitOptions options, StepProfile? profile, Window? window)
     {
         _backend.Clear(_grads!.All);
-        var (loss, correct, ran) = LoadAndForwardLoss(data, indices, options.LossFromStep);
+        var (loss, correct, ran) = LoadAndForwardLoss(data, indices, options.LossFromStep, window);
         if (!double.IsFinite(loss))
         {
             throw new TrainingDivergedException($"the loss is {loss}");
@@ -780,11 +910,18 @@ public sealed partial class LmuModel : IDisposable
     /// <summary>Uploads a batch, runs the forward pass and the loss (its gradient into the head's top). With per-sequence
     /// lengths the batch runs to its longest sequence only (the models are causal; the steps after every sequence's end
     /// would change nothing), except where the last layer takes the impulse product over all T steps.</summary>
+    /// <param name="data">The data.</param>
+    /// <param name="indices">The sequences of the batch.</param>
+    /// <param name="lossFromStep">Per-step targets: first counted step.</param>
+    /// <param name="window">Where given: only these steps of each sequence (per-step targets, no lengths), from the
+    /// carried states (<see cref="ModelLayer.ForwardCarried"/>); the loss counts the window's steps from
+    /// <paramref name="lossFromStep"/> on (0 and no gradient when it has none).</param>
     /// <returns>The mean loss, the correct count (classification) and the steps the batch ran (for the backward pass).</returns>
-    private (double Loss, int Correct, int Steps) LoadAndForwardLoss(SequenceDataset data, ReadOnlySpan<int> indices, int lossFromStep)
+    private (double Loss, int Correct, int Steps) LoadAndForwardLoss(SequenceDataset data, ReadOnlySpan<int> indices, int lossFromStep, Window? window = null)
     {
         int b = indices.Length;
-        int steps = data.Steps;
+        int steps = window?.Steps ?? data.Steps;
+        int first = window?.First ?? 0;
         LabelTensor? lengths = null;
         int[]? batchLengths = null;
         if (data.Lengths is not null)
@@ -808,12 +945,12 @@ public sealed partial class LmuModel : IDisposable
         var staging = new float[(long)b * per];
         for (int i = 0; i < b; i++)
         {
-            data.Inputs.AsSpan(indices[i] * full, per).CopyTo(staging.AsSpan(i * per));
+            data.Inputs.AsSpan((indices[i] * full) + (first * InputSize), per).CopyTo(staging.AsSpan(i * per));
         }
 
         _backend.Upload(_seqActs[0].Sub(0, staging.Length), staging);
         _backend.Profile?.Mark("data upload");
-        var output = ForwardPass(b, steps, lengths);
+        var output = ForwardPass(b, steps, lengths, carried: window is not null);
         int outRows = ReturnSequences ? b * steps : b;
         var grad = _lossGrad!.Sub(0, (long)outRows * OutputSize);
         if (data.IsClassification)
@@ -835,7 +972,17 @@ public sealed partial class LmuModel : IDisposable
         var targets = new float[(long)b * tper];
         for (int i = 0; i < b; i++)
         {
-            data.Targets!.AsSpan(indices[i] * tfull, tper).CopyTo(targets.AsSpan(i * tper));
+            data.Targets!.AsSpan((indices[i] * tfull) + (first * OutputSize), tper).CopyTo(targets.AsSpan(i * tper));
+        }
+
+        if (window is not null)
+        {
+            // The window's steps from lossFromStep on; none counted leaves the loss at 0 and its gradient unused.
+            lossFromStep = Math.Max(0, lossFromStep - first);
+            if (lossFromStep >= steps)
+            {
+                return (0, 0, steps);
+            }
         }
 
         _backend.Upload(_targets!.Sub(0, targets.Length), targets);
@@ -888,7 +1035,7 @@ public sealed partial class LmuModel : IDisposable
     /// <summary>The forward pass over the batch in the workspace. With <paramref name="lengths"/> (each sequence's real
     /// steps) a last-step output is taken at each sequence's last real step; the backward pass that follows uses the
     /// same lengths.</summary>
-    private Slice ForwardPass(int batch, int steps, LabelTensor? lengths = null)
+    private Slice ForwardPass(int batch, int steps, LabelTensor? lengths = null, bool carried = false)
     {
         int s = 0;
         var seqLayers = _layers.Where(l => l.IsSequence).ToList();
@@ -904,7 +1051,16 @@ public sealed partial class LmuModel : IDisposable
             var y = lastStepLayer && s == seqLayers.Count - 1
                 ? SeqSlice(_headActs[0], batch, 1, layer.OutputWidth)
                 : SeqSlice(_seqActs[s + 1], batch, steps, layer.OutputWidth);
-            layer.Forward(_backend, ParamSlice(_params!, layer), SeqSlice(_seqActs[s], batch, steps, layer.InputWidth), y, batch, steps);
+            if (carried)
+            {
+                layer.ForwardCarried(_backend, ParamSlice(_params!, layer), SeqSlice(_seqActs[s], batch, steps, layer.InputWidth), y, batch, steps,
+                    _carried[s].Sub(0, layer.StreamStateLength(batch)));
+            }
+            else
+            {
+                layer.Forward(_backend, ParamSlice(_params!, layer), SeqSlice(_seqActs[s], batch, steps, layer.InputWidth), y, batch, steps);
+            }
+
             _backend.Profile?.Mark($"forward {layer.GetType().Name} {s}");
             s++;
         }
@@ -992,6 +1148,72 @@ public sealed partial class LmuModel : IDisposable
     private static Slice ParamSlice(Tensor tensor, ModelLayer layer) => tensor.Sub(layer.Offset, layer.ParameterLength);
 
     private static Slice SeqSlice(Tensor tensor, int batch, int steps, int width) => tensor.Sub(0, (long)batch * steps * width);
+
+    /// <summary>Steps [First, First + Steps) of a sequence: one window of truncated backpropagation through time.</summary>
+    private readonly record struct Window(int First, int Steps);
+
+    private static bool Truncates(int truncatedSteps, int steps) => truncatedSteps > 0 && truncatedSteps < steps;
+
+    /// <summary>The windows of <paramref name="length"/> steps each over <paramref name="steps"/> (the last may be shorter).</summary>
+    private static IEnumerable<Window> Windows(int steps, int length)
+    {
+        for (int first = 0; first < steps; first += length)
+        {
+            yield return new Window(first, Math.Min(length, steps - first));
+        }
+    }
+
+    /// <summary>The loss elements a window counts: its steps from <paramref name="lossFromStep"/> on, every output.</summary>
+    private long WindowCounted(int batch, Window window, int lossFromStep) =>
+        (long)batch * Math.Max(0, window.Steps - Math.Max(0, lossFromStep - window.First)) * OutputSize;
+
+    /// <summary>The states carried between windows, one tensor per sequence layer, zeroed for <paramref name="batch"/>
+    /// sequences.</summary>
+    private void ClearCarried(int batch)
+    {
+        var layers = SequenceLayers;
+        if (_carried.Length != layers.Count || _carriedBatch < batch)
+        {
+            foreach (var t in _carried)
+            {
+                t.Dispose();
+            }
+
+            _carried = [.. layers.Select(l => _backend.Allocate(Math.Max(1, l.StreamStateLength(batch)), "carried states"))];
+            _carriedBatch = batch;
+        }
+
+        for (int s = 0; s < layers.Count; s++)
+        {
+            _backend.Clear(_carried[s].Sub(0, layers[s].StreamStateLength(batch)));
+        }
+    }
+
+    /// <summary>Truncated training needs per-step targets, causal layers, sequences of one length and no trainable
+    /// Euler θ (its gradient reads m_(t−1), which a window's first step takes from before the window).</summary>
+    private void CheckTruncation(SequenceDataset train, SequenceDataset? validation)
+    {
+        if (!ReturnSequences || !train.SequenceTargets)
+        {
+            throw new ArgumentException("TruncatedSteps needs a model with outputs at every step (ReturnSequences) and targets at every step.", nameof(train));
+        }
+
+        if (!IsCausal)
+        {
+            throw new ArgumentException("TruncatedSteps needs causal layers: a bidirectional layer reads each sequence from its end.", nameof(train));
+        }
+
+        if (train.Lengths is not null || validation?.Lengths is not null)
+        {
+            throw new ArgumentException("TruncatedSteps needs sequences of one length (no SequenceDataset.WithLengths).", nameof(train));
+        }
+
+        if (_layers.SelectMany(l => l.Parts).Any(l => l is CellModelLayer { Options: { TrainableTheta: true, Discretizer: Discretizer.Euler } }
+            or FeedforwardModelLayer { Options: { TrainableTheta: true, Discretizer: Discretizer.Euler } }))
+        {
+            throw new ArgumentException("TruncatedSteps cannot train θ under Euler (its gradient reads the state before each window); use zero-order hold or a fixed θ.", nameof(train));
+        }
+    }
 
     private void EnsureBuilt()
     {
@@ -1148,6 +1370,13 @@ public sealed partial class LmuModel : IDisposable
         _targets?.Dispose();
         _labels?.Dispose();
         _lengths?.Dispose();
+        foreach (var t in _carried)
+        {
+            t.Dispose();
+        }
+
+        _carried = [];
+        _carriedBatch = 0;
         _seqActs = _seqGrads = _headActs = _headGrads = [];
         _wsBatch = 0;
         _wsSteps = 0;

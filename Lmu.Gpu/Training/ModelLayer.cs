@@ -72,6 +72,14 @@ internal abstract class ModelLayer : IDisposable
     public virtual void ForwardStream(Backend backend, Slice w, Slice x, Slice y, int batch, int steps, Slice state) =>
         Forward(backend, w, x, y, batch, steps);
 
+    /// <summary>As <see cref="Forward"/>, from <paramref name="state"/> (<see cref="StreamStateLength"/> values, as a
+    /// stream keeps them) instead of zero, leaving the final state there and keeping what <see cref="Backward"/> needs:
+    /// truncated backpropagation through time (<see cref="FitOptions.TruncatedSteps"/>), where the state carried from
+    /// the previous window is a constant (no gradient flows into it). Stateless layers run <see cref="Forward"/>; the
+    /// next <see cref="Forward"/> starts from zero again.</summary>
+    public virtual void ForwardCarried(Backend backend, Slice w, Slice x, Slice y, int batch, int steps, Slice state) =>
+        Forward(backend, w, x, y, batch, steps);
+
     /// <summary>Accumulates parameter gradients into <paramref name="grad"/> and writes dL/dx into
     /// <paramref name="gradX"/> when it is not null.</summary>
     public abstract void Backward(Backend backend, Slice w, Slice grad, Slice x, Slice y, Slice gradY, Slice? gradX, int batch, int steps);
