@@ -66,40 +66,41 @@ internal static class LayerSpec
         }
     }
 
-    private static LmuCellOptions Cell(Dictionary<string, string> keys, int inputSize, double defaultTheta) => new()
+    /// <summary>The keys LMU cells and feedforward layers share, read once; the activation defaults differ.</summary>
+    private readonly record struct Memory(int Units, int Order, double Theta, int Channels, Activation? Activation, Discretizer Discretizer,
+        double Dt, bool TrainableTheta, bool MemoryBias, bool? HiddenBias, bool InputToHidden)
     {
-        InputSize = inputSize,
-        Units = Int(keys, "units", 64),
-        Order = Int(keys, "order", 64),
-        Theta = Double(keys, "theta", defaultTheta),
-        MemoryChannels = Int(keys, "channels", 1),
-        Activation = keys.TryGetValue("activation", out string? a) ? ActivationExtensions.Parse(a) : Activation.Tanh,
-        Discretizer = Discretizer(keys),
-        Dt = Double(keys, "dt", 1),
-        TrainableTheta = Bool(keys, "trainable-theta", false),
-        MemoryBias = Bool(keys, "memory-bias", false),
-        HiddenBias = Bool(keys, "hidden-bias", false),
-        InputToHidden = Bool(keys, "input-to-hidden", true),
-        HiddenToMemory = Bool(keys, "hidden-to-memory", true),
-        MemoryToMemory = Bool(keys, "memory-to-memory", true),
-        HiddenToHidden = Bool(keys, "hidden-to-hidden", true),
-    };
+        public static Memory Read(Dictionary<string, string> keys, double defaultTheta) => new(
+            Int(keys, "units", 64), Int(keys, "order", 64), Double(keys, "theta", defaultTheta), Int(keys, "channels", 1),
+            keys.TryGetValue("activation", out string? a) ? ActivationExtensions.Parse(a) : null, ReadDiscretizer(keys), Double(keys, "dt", 1),
+            Bool(keys, "trainable-theta", false), Bool(keys, "memory-bias", false),
+            keys.ContainsKey("hidden-bias") ? Bool(keys, "hidden-bias", false) : null, Bool(keys, "input-to-hidden", true));
+    }
 
-    private static FeedforwardLmuOptions Feedforward(Dictionary<string, string> keys, int inputSize, double defaultTheta) => new()
+    private static LmuCellOptions Cell(Dictionary<string, string> keys, int inputSize, double defaultTheta)
     {
-        InputSize = inputSize,
-        Units = Int(keys, "units", 64),
-        Order = Int(keys, "order", 64),
-        Theta = Double(keys, "theta", defaultTheta),
-        MemoryChannels = Int(keys, "channels", 1),
-        Activation = keys.TryGetValue("activation", out string? a) ? ActivationExtensions.Parse(a) : Activation.Relu,
-        Discretizer = Discretizer(keys),
-        Dt = Double(keys, "dt", 1),
-        TrainableTheta = Bool(keys, "trainable-theta", false),
-        MemoryBias = Bool(keys, "memory-bias", false),
-        HiddenBias = Bool(keys, "hidden-bias", true),
-        InputToHidden = Bool(keys, "input-to-hidden", true),
-    };
+        var m = Memory.Read(keys, defaultTheta);
+        return new()
+        {
+            InputSize = inputSize, Units = m.Units, Order = m.Order, Theta = m.Theta, MemoryChannels = m.Channels,
+            Activation = m.Activation ?? Activation.Tanh, Discretizer = m.Discretizer, Dt = m.Dt, TrainableTheta = m.TrainableTheta,
+            MemoryBias = m.MemoryBias, HiddenBias = m.HiddenBias ?? false, InputToHidden = m.InputToHidden,
+            HiddenToMemory = Bool(keys, "hidden-to-memory", true),
+            MemoryToMemory = Bool(keys, "memory-to-memory", true),
+            HiddenToHidden = Bool(keys, "hidden-to-hidden", true),
+        };
+    }
+
+    private static FeedforwardLmuOptions Feedforward(Dictionary<string, string> keys, int inputSize, double defaultTheta)
+    {
+        var m = Memory.Read(keys, defaultTheta);
+        return new()
+        {
+            InputSize = inputSize, Units = m.Units, Order = m.Order, Theta = m.Theta, MemoryChannels = m.Channels,
+            Activation = m.Activation ?? Activation.Relu, Discretizer = m.Discretizer, Dt = m.Dt, TrainableTheta = m.TrainableTheta,
+            MemoryBias = m.MemoryBias, HiddenBias = m.HiddenBias ?? true, InputToHidden = m.InputToHidden,
+        };
+    }
 
     /// <summary>KEY=VALUE pairs separated by commas; with <paramref name="bare"/>, a lone value is that key's.</summary>
     private static Dictionary<string, string> Keys(string text, string[] allowed, string? bare = null)
@@ -142,7 +143,7 @@ internal static class LayerSpec
             _ => throw new ArgumentException($"{key}={v} is not true or false"),
         };
 
-    private static Discretizer Discretizer(Dictionary<string, string> keys) =>
+    private static Discretizer ReadDiscretizer(Dictionary<string, string> keys) =>
         !keys.TryGetValue("discretizer", out string? v) ? Gpu.Discretizer.ZeroOrderHold : v.ToLowerInvariant() switch
         {
             "zoh" => Gpu.Discretizer.ZeroOrderHold,

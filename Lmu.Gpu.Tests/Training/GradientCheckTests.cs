@@ -163,7 +163,44 @@ public sealed class GradientCheckTests : SimulatorAndHostFixture
         return SequenceDataset.ForRegression(x, y, count, steps, model.InputSize, model.OutputSize, model.ReturnSequences);
     }
 
-    private static HashSet<int> FrozenThetas(LmuModel model)
+    /// <summary>Central finite differences of <paramref name="loss"/> at <paramref name="pd"/> for every parameter but
+    /// the frozen θs (step 1e-5, relative 1e-4 for θ), and the analytic <paramref name="grad"/> held to them:
+    /// |g − g_fd| ≤ 2e-3·|g_fd| + 1e-3·max|g_fd|.</summary>
+    /// <returns>The differences and how many parameters were checked.</returns>
+    internal static (double[] Differences, int Checked) AssertMatchesFiniteDifferences(float[] grad, double[] pd, HashSet<int> thetas, HashSet<int> frozen, Func<double[], double> loss)
+    {
+        var fd = new double[pd.Length];
+        for (int i = 0; i < pd.Length; i++)
+        {
+            if (frozen.Contains(i))
+            {
+                continue;
+            }
+
+            double h = thetas.Contains(i) ? 1e-4 * pd[i] : 1e-5;
+            double keep = pd[i];
+            pd[i] = keep + h;
+            double plus = loss(pd);
+            pd[i] = keep - h;
+            double minus = loss(pd);
+            pd[i] = keep;
+            fd[i] = (plus - minus) / (2 * h);
+        }
+
+        double scale = fd.Max(Math.Abs);
+        Assert.That(scale, Is.GreaterThan(0));
+        int checkedCount = 0;
+        foreach (int i in Enumerable.Range(0, pd.Length).Where(i => !frozen.Contains(i)))
+        {
+            double tolerance = (2e-3 * Math.Abs(fd[i])) + (1e-3 * scale);
+            Assert.That(grad[i], Is.EqualTo(fd[i]).Within(tolerance), $"parameter {i}{(thetas.Contains(i) ? " (θ)" : string.Empty)}");
+            checkedCount++;
+        }
+
+        return (fd, checkedCount);
+    }
+
+    internal static HashSet<int> FrozenThetas(LmuModel model)
     {
         var frozen = new HashSet<int>();
         foreach (var layer in model.Layers.SelectMany(l => l.Parts))
@@ -182,7 +219,7 @@ public sealed class GradientCheckTests : SimulatorAndHostFixture
         return frozen;
     }
 
-    private static HashSet<int> Thetas(LmuModel model) =>
+    internal static HashSet<int> Thetas(LmuModel model) =>
         model.Layers.SelectMany(l => l.Parts).Select(l => l switch { CellModelLayer c => c.ThetaIndex, FeedforwardModelLayer f => f.ThetaIndex, _ => -1 }).Where(i => i >= 0).ToHashSet();
 
     private void Check(Net net, bool simulator, int count, int steps) => CheckGradients(Device(simulator), net, count, steps);
@@ -208,34 +245,7 @@ public sealed class GradientCheckTests : SimulatorAndHostFixture
         double refLoss = ModelReference.Loss(model, pd, data, indices, lossFrom);
         Assert.That(loss, Is.EqualTo(refLoss).Within(1e-5 * Math.Max(1, Math.Abs(refLoss))), "loss vs double reference");
 
-        var fd = new double[p.Length];
-        for (int i = 0; i < p.Length; i++)
-        {
-            if (frozen.Contains(i))
-            {
-                continue;
-            }
-
-            double h = thetas.Contains(i) ? 1e-4 * pd[i] : 1e-5;
-            double keep = pd[i];
-            pd[i] = keep + h;
-            double plus = ModelReference.Loss(model, pd, data, indices, lossFrom);
-            pd[i] = keep - h;
-            double minus = ModelReference.Loss(model, pd, data, indices, lossFrom);
-            pd[i] = keep;
-            fd[i] = (plus - minus) / (2 * h);
-        }
-
-        double scale = fd.Max(Math.Abs);
-        Assert.That(scale, Is.GreaterThan(0));
-        int checkedCount = 0;
-        foreach (int i in Enumerable.Range(0, p.Length).Where(i => !frozen.Contains(i)))
-        {
-            double tolerance = (2e-3 * Math.Abs(fd[i])) + (1e-3 * scale);
-            Assert.That(grad[i], Is.EqualTo(fd[i]).Within(tolerance), $"parameter {i}{(thetas.Contains(i) ? " (θ)" : string.Empty)}");
-            checkedCount++;
-        }
-
+        var (fd, checkedCount) = AssertMatchesFiniteDifferences(grad, pd, thetas, frozen, q => ModelReference.Loss(model, q, data, indices, lossFrom));
         foreach (int i in thetas.Where(i => !frozen.Contains(i)))
         {
             Assert.That(Math.Abs(fd[i]), Is.GreaterThan(0), "θ must influence the loss");

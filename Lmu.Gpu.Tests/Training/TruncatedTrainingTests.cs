@@ -85,10 +85,8 @@ public sealed class TruncatedTrainingTests : SimulatorAndHostFixture
         var data = Data(count: 2, steps: 14, seed: 8);
         float[] p = model.ParametersWithNoise(seed: 6, width: 0.6);
         model.SetParameters(p);
-        var thetas = model.Layers.SelectMany(l => l.Parts).OfType<LmuMemoryLayer>().Select(l => l.ThetaIndex).ToHashSet();
-        var frozen = model.Layers.SelectMany(l => l.Parts)
-            .Where(l => l is CellModelLayer { Options.TrainableTheta: false } or FeedforwardModelLayer { Options.TrainableTheta: false })
-            .Select(l => ((LmuMemoryLayer)l).ThetaIndex).ToHashSet();
+        var thetas = GradientCheckTests.Thetas(model);
+        var frozen = GradientCheckTests.FrozenThetas(model);
 
         // The second window (steps 6 … 13) from the states after the first (steps 0 … 5).
         float[] states = StatesAfter(model, Part(data, 0, 6));
@@ -105,29 +103,7 @@ public sealed class TruncatedTrainingTests : SimulatorAndHostFixture
         double fromZero = ModelReference.Loss(model, pd, window, indices, 1);
         Assert.That(Math.Abs(fromZero - refLoss), Is.GreaterThan(1e-4 * Math.Abs(refLoss)), "the window's loss must depend on the carried states");
 
-        var fd = new double[p.Length];
-        for (int i = 0; i < p.Length; i++)
-        {
-            if (frozen.Contains(i))
-            {
-                continue;
-            }
-
-            double h = thetas.Contains(i) ? 1e-4 * pd[i] : 1e-5;
-            double keep = pd[i];
-            pd[i] = keep + h;
-            double plus = ModelReference.Loss(model, pd, window, indices, 1, s0);
-            pd[i] = keep - h;
-            double minus = ModelReference.Loss(model, pd, window, indices, 1, s0);
-            pd[i] = keep;
-            fd[i] = (plus - minus) / (2 * h);
-        }
-
-        double scale = fd.Max(Math.Abs);
-        foreach (int i in Enumerable.Range(0, p.Length).Where(i => !frozen.Contains(i)))
-        {
-            Assert.That(grad[i], Is.EqualTo(fd[i]).Within((2e-3 * Math.Abs(fd[i])) + (1e-3 * scale)), $"parameter {i}{(thetas.Contains(i) ? " (θ)" : string.Empty)}");
-        }
+        GradientCheckTests.AssertMatchesFiniteDifferences(grad, pd, thetas, frozen, q => ModelReference.Loss(model, q, window, indices, 1, s0));
     }
 
     [Test]

@@ -180,13 +180,9 @@ public sealed partial class LmuModel : IDisposable
     /// </remarks>
     public LmuModel AddBidirectional(LmuCellOptions forward, LmuCellOptions? backward = null)
     {
-        using var scope = new OperationScope(this);
         ArgumentNullException.ThrowIfNull(forward);
-        CheckSequenceLayer(forward.InputSize);
         backward ??= forward;
-        CheckBackwardInput(forward.InputSize, backward.InputSize);
-        _layers.Add(new BidirectionalModelLayer(new CellModelLayer(forward), new CellModelLayer(backward)));
-        return this;
+        return AddPair(forward.InputSize, backward.InputSize, () => new CellModelLayer(forward), () => new CellModelLayer(backward));
     }
 
     /// <summary>Appends a bidirectional pair of feedforward LMU layers (see <see cref="AddBidirectional(LmuCellOptions, LmuCellOptions?)"/>):
@@ -202,15 +198,11 @@ public sealed partial class LmuModel : IDisposable
     /// whole sequence (no impulse-product shortcut inside the pair).</remarks>
     public LmuModel AddBidirectional(FeedforwardLmuOptions forward, FeedforwardLmuOptions? backward = null)
     {
-        using var scope = new OperationScope(this);
         ArgumentNullException.ThrowIfNull(forward);
-        CheckSequenceLayer(forward.InputSize);
         backward ??= forward;
-        CheckBackwardInput(forward.InputSize, backward.InputSize);
-        _layers.Add(new BidirectionalModelLayer(
-            new FeedforwardModelLayer(forward) { SequenceMethod = _sequenceMethod },
-            new FeedforwardModelLayer(backward) { SequenceMethod = _sequenceMethod }));
-        return this;
+        return AddPair(forward.InputSize, backward.InputSize,
+            () => new FeedforwardModelLayer(forward) { SequenceMethod = _sequenceMethod },
+            () => new FeedforwardModelLayer(backward) { SequenceMethod = _sequenceMethod });
     }
 
     /// <summary>Appends a dense layer to the head.</summary>
@@ -1440,12 +1432,19 @@ public sealed partial class LmuModel : IDisposable
         }
     }
 
-    private static void CheckBackwardInput(int forwardInput, int backwardInput)
+    /// <summary>Appends a bidirectional pair once both halves' input sizes are checked (the layers are made only then:
+    /// their constructors check their own options).</summary>
+    private LmuModel AddPair(int forwardInput, int backwardInput, Func<LmuMemoryLayer> forward, Func<LmuMemoryLayer> backward)
     {
+        using var scope = new OperationScope(this);
+        CheckSequenceLayer(forwardInput);
         if (backwardInput != forwardInput)
         {
             throw new ArgumentException($"The backward layer takes {backwardInput} inputs but the forward layer takes {forwardInput}; both read the same input.", "backward");
         }
+
+        _layers.Add(new BidirectionalModelLayer(forward(), backward()));
+        return this;
     }
 
     private void ThrowIfBuilt()
