@@ -190,17 +190,19 @@ public sealed class TruncatedTrainingTests : SimulatorAndHostFixture
     }
 
     [Test]
-    public void Predict_InWindows_EqualsTheWholeSequence([Values(false, true)] bool simulator, [Values] Net net)
+    public void PredictAndEvaluate_InWindows_EqualTheWholeSequence([Values(false, true)] bool simulator, [Values] Net net)
     {
         var data = Data(count: 3, steps: 20, seed: 17);
         using var model = Build(Device(simulator), net);
         model.SetParameters(model.ParametersWithNoise(seed: 18, width: 0.6));
         float[] whole = model.Predict(data.Inputs, 3, 20, batchSize: 2);
-        model.PredictWindowSteps = 7;
+        model.LongSequenceWindow = 7;
         float[] windows = model.Predict(data.Inputs, 3, 20, batchSize: 2);
         Assert.That(windows, Is.EqualTo(whole).Within(2e-5));
-        model.PredictWindowSteps = 20;
+        double loss = model.Evaluate(data, batchSize: 2, lossFromStep: 3).Loss;
+        model.LongSequenceWindow = 20;
         Assert.That(model.Predict(data.Inputs, 3, 20, batchSize: 2), Is.EqualTo(whole), "no windows at the sequence's length");
+        Assert.That(loss, Is.EqualTo(model.Evaluate(data, batchSize: 2, lossFromStep: 3).Loss).Within(1e-5 * loss), "Evaluate in windows of 7");
     }
 
     [Test]

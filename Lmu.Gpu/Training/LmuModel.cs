@@ -360,7 +360,7 @@ public sealed partial class LmuModel : IDisposable
         int outPer = (ReturnSequences ? steps : 1) * OutputSize;
         var result = new float[(long)count * outPer];
         batchSize = Math.Clamp(batchSize, 1, count);
-        if (ReturnSequences && lengths is null && IsCausal && Truncates(PredictWindowSteps, steps))
+        if (ReturnSequences && lengths is null && IsCausal && Truncates(LongSequenceWindow, steps))
         {
             PredictInWindows(inputs, count, steps, batchSize, result, cancellationToken);
             return result;
@@ -398,15 +398,16 @@ public sealed partial class LmuModel : IDisposable
     }
 
     /// <summary>Sequences longer than this run through <see cref="Predict(float[], int, int, int[], int, CancellationToken)"/>
-    /// in windows of this many steps, each from the states the one before left (per-step outputs of a causal model):
-    /// the same outputs, in the memory of a window (2¹⁴ steps; tests set a short one).</summary>
-    internal int PredictWindowSteps { get; set; } = 1 << 14;
+    /// and <see cref="Evaluate(SequenceDataset, int, int, CancellationToken)"/> in windows of this many steps, each from
+    /// the states the one before left (per-step outputs of a causal model, sequences of one length): the same outputs
+    /// and losses, in the memory of a window (2¹⁴ steps; tests set a short one).</summary>
+    internal int LongSequenceWindow { get; set; } = 1 << 14;
 
-    /// <summary>Per-step outputs of sequences run in windows of <see cref="PredictWindowSteps"/> steps carrying the
+    /// <summary>Per-step outputs of sequences run in windows of <see cref="LongSequenceWindow"/> steps carrying the
     /// states.</summary>
     private void PredictInWindows(float[] inputs, int count, int steps, int batchSize, float[] result, CancellationToken cancellationToken)
     {
-        int window = PredictWindowSteps;
+        int window = LongSequenceWindow;
         EnsureWorkspace(batchSize, window);
         var staging = new float[(long)batchSize * window * InputSize];
         var output = new float[(long)batchSize * window * OutputSize];
@@ -446,7 +447,8 @@ public sealed partial class LmuModel : IDisposable
     /// <exception cref="ArgumentException">The data does not fit the model.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public Evaluation Evaluate(SequenceDataset data, int batchSize = 64, int lossFromStep = 0, CancellationToken cancellationToken = default) =>
-        EvaluateInWindows(data, batchSize, lossFromStep, 0, cancellationToken);
+        EvaluateInWindows(data, batchSize, lossFromStep,
+            ReturnSequences && data is { SequenceTargets: true, Lengths: null } && IsCausal ? LongSequenceWindow : 0, cancellationToken);
 
     /// <summary><see cref="Evaluate(SequenceDataset, int, int, CancellationToken)"/>, in windows of
     /// <paramref name="truncatedSteps"/> steps carrying the states (the same losses, in a window's memory) where that
