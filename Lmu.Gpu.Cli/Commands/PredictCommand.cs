@@ -23,7 +23,7 @@ internal static class PredictCommand
         var model = new Option<string>("--model") { Description = "The weights file (lmu train --save).", Required = true };
         var input = new Option<string?>("--input", "-i")
         {
-            Description = "Input CSV: one row per step, one column per model input; a header row is allowed. Without it, steps are read from standard input, one line each, and every step's outputs are written as it runs.",
+            Description = "Input CSV: one row per step, one column per model input; a header row is allowed. Or a numpy .npz of many sequences: x [N, T, n_x] (or [N, T]) and optionally lengths [N]; its outputs go to --output FILE.npz as y ([N, T, O] or [N, O]). Without --input, steps are read from standard input, one line each, and every step's outputs are written as it runs.",
         };
         var output = new Option<string?>("--output", "-o") { Description = "Output CSV (written atomically; needs --input). Default: standard output." };
         var piece = new Option<int?>("--piece", "-P") { Description = "Steps per stream call with --input (default: the whole file in one)." };
@@ -47,6 +47,11 @@ internal static class PredictCommand
             if (pieceSteps is < 1)
             {
                 throw new ArgumentException("--piece must be ≥ 1.");
+            }
+
+            if (inputPath is not null && IsNumpy(inputPath))
+            {
+                return PredictArchive(parse.GetValue(model)!, inputPath, outputPath, pieceSteps, parse.GetValue(accelerator));
             }
 
             // The file is read and checked before a device is opened.
@@ -107,6 +112,32 @@ internal static class PredictCommand
             return 0;
         }));
         return command;
+    }
+
+    private static bool IsNumpy(string path) =>
+        path.EndsWith(".npz", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".npy", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Many sequences from an archive (<see cref="Training.NpzDataset.Inputs"/>) through
+    /// <see cref="LmuModel.Predict(float[], int, int, int[], int, CancellationToken)"/>, the outputs to an archive as y.</summary>
+    private static int PredictArchive(string modelPath, string inputPath, string? outputPath, int? pieceSteps, string? accelerator)
+    {
+        if (outputPath is null || !outputPath.EndsWith(".npz", StringComparison.OrdinalIgnoreCase) || pieceSteps is not null)
+        {
+            throw new ArgumentException("An .npz input needs --output FILE.npz (its outputs are written there as y) and takes no --piece.");
+        }
+
+        var (x, count, steps, inputs, lengths) = Training.NpzDataset.Inputs(NumpyArchive.Read(inputPath), inputPath);
+        using var device = LmuDevice.Open(accelerator);
+        using var lmu = LmuModel.Load(device, modelPath);
+        if (inputs != lmu.InputSize)
+        {
+            throw new InvalidDataException($"{inputPath}: x has {inputs} input(s) per step; the model takes {lmu.InputSize}.");
+        }
+
+        float[] y = lmu.Predict(x, count, steps, lengths);
+        int[] shape = lmu.ReturnSequences ? [count, steps, lmu.OutputSize] : [count, lmu.OutputSize];
+        NumpyArchive.Write(outputPath, new Dictionary<string, NumpyArray> { ["y"] = new NumpyArray(shape, y) });
+        return 0;
     }
 
     /// <summary>One step per line of <paramref name="reader"/> (a header first is allowed; blank lines are skipped),

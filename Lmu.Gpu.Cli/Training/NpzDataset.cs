@@ -19,20 +19,7 @@ internal static class NpzDataset
     public static SequenceDataset Load(string path, int classes = 0)
     {
         var arrays = NumpyArchive.Read(path);
-        var x = Get(arrays, path, "x");
-        if (x.Shape.Count is not (2 or 3) || x.Shape[0] < 1 || x.Shape[1] < 1 || (x.Shape.Count == 3 && x.Shape[2] < 1))
-        {
-            throw new InvalidDataException($"'{path}': x has shape [{Shape(x)}]; it must be [N, T, n_x] or [N, T] with every dimension ≥ 1.");
-        }
-
-        int count = x.Shape[0];
-        int steps = x.Shape[1];
-        int inputs = x.Shape.Count == 3 ? x.Shape[2] : 1;
-        int bad = Array.FindIndex(x.Values, v => !float.IsFinite(v));
-        if (bad >= 0)
-        {
-            throw new InvalidDataException($"'{path}': x holds {x.Values[bad]} at flat index {bad}; inputs must be finite.");
-        }
+        var (x, count, steps, inputs, lengths) = Inputs(arrays, path);
 
         bool hasY = arrays.TryGetValue("y", out var y);
         bool hasLabels = arrays.TryGetValue("labels", out var labels);
@@ -50,15 +37,15 @@ internal static class NpzDataset
             }
 
             int[] values = WholeNumbers(labels.Values, path, "labels", 0, classes > 0 ? classes - 1 : int.MaxValue - 1);
-            data = SequenceDataset.ForClassification(x.Values, values, count, steps, inputs, classes > 0 ? classes : values.Max() + 1);
+            data = SequenceDataset.ForClassification(x, values, count, steps, inputs, classes > 0 ? classes : values.Max() + 1);
         }
         else if (y!.Shape.Count == 3 && y.Shape[0] == count && y.Shape[1] == steps && y.Shape[2] >= 1)
         {
-            data = SequenceDataset.ForRegression(x.Values, y.Values, count, steps, inputs, y.Shape[2], sequenceTargets: true);
+            data = SequenceDataset.ForRegression(x, y.Values, count, steps, inputs, y.Shape[2], sequenceTargets: true);
         }
         else if (y.Shape.Count == 2 && y.Shape[0] == count && y.Shape[1] >= 1)
         {
-            data = SequenceDataset.ForRegression(x.Values, y.Values, count, steps, inputs, y.Shape[1], sequenceTargets: false);
+            data = SequenceDataset.ForRegression(x, y.Values, count, steps, inputs, y.Shape[1], sequenceTargets: false);
         }
         else
         {
@@ -70,17 +57,44 @@ internal static class NpzDataset
             throw new InvalidDataException($"'{path}': y holds {y.Values[nan]} at flat index {nan}; targets must be finite.");
         }
 
-        if (arrays.TryGetValue("lengths", out var lengths))
-        {
-            if (lengths.Shape.Count != 1 || lengths.Shape[0] != count)
-            {
-                throw new InvalidDataException($"'{path}': lengths has shape [{Shape(lengths)}]; it must be [{count}].");
-            }
+        return lengths is null ? data : data.WithLengths(lengths);
+    }
 
-            data = data.WithLengths(WholeNumbers(lengths.Values, path, "lengths", 1, steps));
+    /// <summary>The inputs of an archive: <c>x</c> [N, T, n_x] (or [N, T]) and, where present, <c>lengths</c> [N]
+    /// (<c>lmu predict</c> reads only these).</summary>
+    /// <param name="arrays">The archive's arrays.</param>
+    /// <param name="path">The file, for messages.</param>
+    /// <returns>x's values, N, T, n_x, and the lengths or null.</returns>
+    /// <exception cref="InvalidDataException">x is missing, of the wrong shape or not finite, or a length is not a
+    /// whole number in 1 … T.</exception>
+    public static (float[] X, int Count, int Steps, int Inputs, int[]? Lengths) Inputs(IReadOnlyDictionary<string, NumpyArray> arrays, string path)
+    {
+        var x = Get(arrays, path, "x");
+        if (x.Shape.Count is not (2 or 3) || x.Shape[0] < 1 || x.Shape[1] < 1 || (x.Shape.Count == 3 && x.Shape[2] < 1))
+        {
+            throw new InvalidDataException($"'{path}': x has shape [{Shape(x)}]; it must be [N, T, n_x] or [N, T] with every dimension ≥ 1.");
         }
 
-        return data;
+        int count = x.Shape[0];
+        int steps = x.Shape[1];
+        int bad = Array.FindIndex(x.Values, v => !float.IsFinite(v));
+        if (bad >= 0)
+        {
+            throw new InvalidDataException($"'{path}': x holds {x.Values[bad]} at flat index {bad}; inputs must be finite.");
+        }
+
+        int[]? lengths = null;
+        if (arrays.TryGetValue("lengths", out var given))
+        {
+            if (given.Shape.Count != 1 || given.Shape[0] != count)
+            {
+                throw new InvalidDataException($"'{path}': lengths has shape [{Shape(given)}]; it must be [{count}].");
+            }
+
+            lengths = WholeNumbers(given.Values, path, "lengths", 1, steps);
+        }
+
+        return (x.Values, count, steps, x.Shape.Count == 3 ? x.Shape[2] : 1, lengths);
     }
 
     private static NumpyArray Get(IReadOnlyDictionary<string, NumpyArray> arrays, string path, string name) =>

@@ -129,6 +129,34 @@ public sealed class PredictCommandTests
         Assert.That(piped.Error, Does.Contain("bidirectional layer"));
     }
 
+    [TestCase(true)]
+    [TestCase(false)]
+    public void Archive_WritesEverySequencesOutputs_AtTheirLengths(bool returnSequences)
+    {
+        using var dir = new TempDirectory();
+        using var model = Model(returnSequences);
+        string weights = dir.File("model.lmuw");
+        model.Save(weights);
+        float[] x = Signal(3 * 10);
+        int[] lengths = [10, 4, 7];
+        string input = dir.File("x.npz");
+        NumpyArchive.Write(input, new Dictionary<string, NumpyArray>
+        {
+            ["x"] = new([3, 10, 2], x),
+            ["lengths"] = new([3], lengths.Select(l => (float)l).ToArray()),
+        });
+        string output = dir.File("y.npz");
+        var result = CliRunner.Run("predict", "--model", weights, "--input", input, "--output", output, "--accelerator", "cpu");
+        Assert.That(result.ExitCode, Is.EqualTo(0), result.Error);
+        var y = NumpyArchive.Read(output)["y"];
+        Assert.That(y.Shape, Is.EqualTo(returnSequences ? new[] { 3, 10, 3 } : new[] { 3, 3 }));
+        Assert.That(y.Values, Is.EqualTo(model.Predict(x, 3, 10, lengths)).Within(1e-6));
+
+        var noOutput = CliRunner.Run("predict", "--model", weights, "--input", input, "--accelerator", "cpu");
+        Assert.That(noOutput.ExitCode, Is.EqualTo(1));
+        Assert.That(noOutput.Error, Does.Contain("needs --output FILE.npz"));
+    }
+
     [Test]
     public void StandardInput_WritesEachStepAsItRuns()
     {
