@@ -425,7 +425,7 @@ public sealed partial class LmuModel : IDisposable
                 }
 
                 _backend.Upload(_seqActs[0].Sub(0, (long)b * per), staging.AsSpan(0, b * per));
-                var y = ForwardPass(b, w.Steps, null, carried: true);
+                var y = ForwardPass(b, w.Steps, null, _carried);
                 int outRows = w.Steps * OutputSize;
                 _backend.Download(y.Sub(0, (long)b * outRows), output.AsSpan(0, b * outRows));
                 for (int i = 0; i < b; i++)
@@ -524,20 +524,7 @@ public sealed partial class LmuModel : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.Epochs, 1, nameof(options.Epochs));
         ArgumentOutOfRangeException.ThrowIfLessThan(options.BatchSize, 1, nameof(options.BatchSize));
-        if (!(options.LearningRate > 0) || double.IsInfinity(options.LearningRate))
-        {
-            throw new ArgumentOutOfRangeException(nameof(options), options.LearningRate, "The learning rate must be a finite number > 0.");
-        }
-
-        if (options.ClipNorm < 0 || double.IsNaN(options.ClipNorm))
-        {
-            throw new ArgumentOutOfRangeException(nameof(options), options.ClipNorm, "The clip norm must be ≥ 0 (0: none).");
-        }
-
-        if (!(options.WeightDecay >= 0) || double.IsInfinity(options.WeightDecay))
-        {
-            throw new ArgumentOutOfRangeException(nameof(options), options.WeightDecay, "The weight decay must be a finite number ≥ 0 (0: none).");
-        }
+        CheckOptimizer(options);
 
         CheckData(train);
         if (validation is not null)
@@ -707,6 +694,7 @@ public sealed partial class LmuModel : IDisposable
         }
 
         DisposeStreams();
+        DisposeTrainers();
         _disposed = true;
         foreach (var layer in _layers)
         {
@@ -770,7 +758,7 @@ public sealed partial class LmuModel : IDisposable
                 offset += length;
             }
 
-            window = new Window(0, data.Steps);
+            window = new Window(0, data.Steps, _carried);
         }
 
         var (loss, _, ran) = LoadAndForwardLoss(data, indices, lossFromStep, window);
@@ -944,7 +932,7 @@ public sealed partial class LmuModel : IDisposable
 
         _backend.Upload(_seqActs[0].Sub(0, staging.Length), staging);
         _backend.Profile?.Mark("data upload");
-        var output = ForwardPass(b, steps, lengths, carried: window is not null);
+        var output = ForwardPass(b, steps, lengths, window?.States);
         int outRows = ReturnSequences ? b * steps : b;
         var grad = _lossGrad!.Sub(0, (long)outRows * OutputSize);
         if (data.IsClassification)
@@ -1029,7 +1017,7 @@ public sealed partial class LmuModel : IDisposable
     /// <summary>The forward pass over the batch in the workspace. With <paramref name="lengths"/> (each sequence's real
     /// steps) a last-step output is taken at each sequence's last real step; the backward pass that follows uses the
     /// same lengths.</summary>
-    private Slice ForwardPass(int batch, int steps, LabelTensor? lengths = null, bool carried = false)
+    private Slice ForwardPass(int batch, int steps, LabelTensor? lengths = null, Tensor[]? carried = null)
     {
         int s = 0;
         var seqLayers = _layers.Where(l => l.IsSequence).ToList();
@@ -1045,10 +1033,10 @@ public sealed partial class LmuModel : IDisposable
             var y = lastStepLayer && s == seqLayers.Count - 1
                 ? SeqSlice(_headActs[0], batch, 1, layer.OutputWidth)
                 : SeqSlice(_seqActs[s + 1], batch, steps, layer.OutputWidth);
-            if (carried)
+            if (carried is not null)
             {
                 layer.ForwardCarried(_backend, ParamSlice(_params!, layer), SeqSlice(_seqActs[s], batch, steps, layer.InputWidth), y, batch, steps,
-                    _carried[s].Sub(0, layer.StreamStateLength(batch)));
+                    carried[s].Sub(0, layer.StreamStateLength(batch)));
             }
             else
             {
@@ -1144,16 +1132,19 @@ public sealed partial class LmuModel : IDisposable
     private static Slice SeqSlice(Tensor tensor, int batch, int steps, int width) => tensor.Sub(0, (long)batch * steps * width);
 
     /// <summary>Steps [First, First + Steps) of a sequence: one window of truncated backpropagation through time.</summary>
-    private readonly record struct Window(int First, int Steps);
+    /// <param name="First">The window's first step in the data.</param>
+    /// <param name="Steps">Its length.</param>
+    /// <param name="States">The states it starts from and leaves, one tensor per sequence layer.</param>
+    private readonly record struct Window(int First, int Steps, Tensor[] States);
 
     private static bool Truncates(int truncatedSteps, int steps) => truncatedSteps > 0 && truncatedSteps < steps;
 
     /// <summary>The windows of <paramref name="length"/> steps each over <paramref name="steps"/> (the last may be shorter).</summary>
-    private static IEnumerable<Window> Windows(int steps, int length)
+    private IEnumerable<Window> Windows(int steps, int length)
     {
         for (int first = 0; first < steps; first += length)
         {
-            yield return new Window(first, Math.Min(length, steps - first));
+            yield return new Window(first, Math.Min(length, steps - first), _carried);
         }
     }
 
@@ -1173,39 +1164,66 @@ public sealed partial class LmuModel : IDisposable
                 t.Dispose();
             }
 
-            _carried = [.. layers.Select(l => _backend.Allocate(Math.Max(1, l.StreamStateLength(batch)), "carried states"))];
+            _carried = AllocateStates(batch, "carried states");
             _carriedBatch = batch;
         }
 
-        for (int s = 0; s < layers.Count; s++)
-        {
-            _backend.Clear(_carried[s].Sub(0, layers[s].StreamStateLength(batch)));
-        }
+        ClearStates(_carried, batch);
     }
 
     /// <summary>Truncated training needs per-step targets, causal layers, sequences of one length and no trainable
     /// Euler θ (its gradient reads m_(t−1), which a window's first step takes from before the window).</summary>
     private void CheckTruncation(SequenceDataset train, SequenceDataset? validation)
     {
-        if (!ReturnSequences || !train.SequenceTargets)
+        CheckCarriedTraining(nameof(train));
+        if (!train.SequenceTargets)
         {
             throw new ArgumentException("TruncatedSteps needs a model with outputs at every step (ReturnSequences) and targets at every step.", nameof(train));
-        }
-
-        if (!IsCausal)
-        {
-            throw new ArgumentException("TruncatedSteps needs causal layers: a bidirectional layer reads each sequence from its end.", nameof(train));
         }
 
         if (train.Lengths is not null || validation?.Lengths is not null)
         {
             throw new ArgumentException("TruncatedSteps needs sequences of one length (no SequenceDataset.WithLengths).", nameof(train));
         }
+    }
+
+    /// <summary>Training from carried states (truncated or online) needs outputs at every step, causal layers and no
+    /// trainable Euler θ.</summary>
+    private void CheckCarriedTraining(string parameter)
+    {
+        if (!ReturnSequences)
+        {
+            throw new ArgumentException("TruncatedSteps and online training need a model with outputs at every step (ReturnSequences) and targets at every step.", parameter);
+        }
+
+        if (!IsCausal)
+        {
+            throw new ArgumentException("TruncatedSteps and online training need causal layers: a bidirectional layer reads each sequence from its end.", parameter);
+        }
 
         if (_layers.SelectMany(l => l.Parts).Any(l => l is CellModelLayer { Options: { TrainableTheta: true, Discretizer: Discretizer.Euler } }
             or FeedforwardModelLayer { Options: { TrainableTheta: true, Discretizer: Discretizer.Euler } }))
         {
-            throw new ArgumentException("TruncatedSteps cannot train θ under Euler (its gradient reads the state before each window); use zero-order hold or a fixed θ.", nameof(train));
+            throw new ArgumentException("TruncatedSteps and online training cannot train θ under Euler (its gradient reads the state before each window); use zero-order hold or a fixed θ.", parameter);
+        }
+    }
+
+    /// <summary>The optimiser settings: a finite learning rate &gt; 0, clip norm and weight decay ≥ 0.</summary>
+    private static void CheckOptimizer(FitOptions options)
+    {
+        if (!(options.LearningRate > 0) || double.IsInfinity(options.LearningRate))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.LearningRate, "The learning rate must be a finite number > 0.");
+        }
+
+        if (options.ClipNorm < 0 || double.IsNaN(options.ClipNorm))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.ClipNorm, "The clip norm must be ≥ 0 (0: none).");
+        }
+
+        if (!(options.WeightDecay >= 0) || double.IsInfinity(options.WeightDecay))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.WeightDecay, "The weight decay must be a finite number ≥ 0 (0: none).");
         }
     }
 
