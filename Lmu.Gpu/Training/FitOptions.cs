@@ -78,8 +78,9 @@ public sealed record FitOptions
     /// one window, so a model trains on sequences of 10⁵ or 10⁶ steps in the memory of a window (0, or at least the
     /// sequences' length: whole sequences, as without it).</summary>
     /// <remarks>For models with targets at every step (<see cref="LmuModel.ReturnSequences"/>) and causal layers (no
-    /// bidirectional layer); sequences of equal length (no <see cref="SequenceDataset.WithLengths"/>); θ may be trained
-    /// under zero-order hold, not under Euler. An epoch's loss is the mean over all windows' counted steps; each window
-    /// is one optimiser step and one dropout mask. Validation runs whole sequences.</remarks>
+    /// bidirectional layer); θ may be trained under zero-order hold, not under Euler. With
+    /// <see cref="SequenceDataset.WithLengths"/> each window counts the real steps inside it, and a batch runs only the
+    /// windows before its longest sequence ends. An epoch's loss is the mean over all windows' counted steps; each window
+    /// that counts a step is one optimiser step and one dropout mask. Validation runs in windows too.</remarks>
     public int TruncatedSteps { get; init; }
 }

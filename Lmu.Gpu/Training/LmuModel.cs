@@ -360,7 +360,7 @@ public sealed partial class LmuModel : IDisposable
         int outPer = (ReturnSequences ? steps : 1) * OutputSize;
         var result = new float[(long)count * outPer];
         batchSize = Math.Clamp(batchSize, 1, count);
-        if (ReturnSequences && lengths is null && IsCausal && Truncates(LongSequenceWindow, steps))
+        if (ReturnSequences && IsCausal && Truncates(LongSequenceWindow, steps))
         {
             PredictInWindows(inputs, count, steps, batchSize, result, cancellationToken);
             return result;
@@ -399,8 +399,8 @@ public sealed partial class LmuModel : IDisposable
 
     /// <summary>Sequences longer than this run through <see cref="Predict(float[], int, int, int[], int, CancellationToken)"/>
     /// and <see cref="Evaluate(SequenceDataset, int, int, CancellationToken)"/> in windows of this many steps, each from
-    /// the states the one before left (per-step outputs of a causal model, sequences of one length): the same outputs
-    /// and losses, in the memory of a window (2¹⁴ steps; tests set a short one).</summary>
+    /// the states the one before left (per-step outputs of a causal model): the same outputs and losses, in the memory
+    /// of a window (2¹⁴ steps; tests set a short one).</summary>
     internal int LongSequenceWindow { get; set; } = 1 << 14;
 
     /// <summary>Per-step outputs of sequences run in windows of <see cref="LongSequenceWindow"/> steps carrying the
@@ -448,7 +448,7 @@ public sealed partial class LmuModel : IDisposable
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public Evaluation Evaluate(SequenceDataset data, int batchSize = 64, int lossFromStep = 0, CancellationToken cancellationToken = default) =>
         EvaluateInWindows(data, batchSize, lossFromStep,
-            ReturnSequences && data is { SequenceTargets: true, Lengths: null } && IsCausal ? LongSequenceWindow : 0, cancellationToken);
+            ReturnSequences && data.SequenceTargets && IsCausal ? LongSequenceWindow : 0, cancellationToken);
 
     /// <summary><see cref="Evaluate(SequenceDataset, int, int, CancellationToken)"/>, in windows of
     /// <paramref name="truncatedSteps"/> steps carrying the states (the same losses, in a window's memory) where that
@@ -477,9 +477,9 @@ public sealed partial class LmuModel : IDisposable
             if (windows)
             {
                 ClearCarried(b);
-                foreach (var w in Windows(data.Steps, truncatedSteps))
+                foreach (var w in BatchWindows(data, batchIndices, truncatedSteps))
                 {
-                    long counted = WindowCounted(b, w, lossFromStep);
+                    long counted = WindowCounted(data, batchIndices, w, lossFromStep);
                     double windowLoss = LoadAndForwardLoss(data, batchIndices, lossFromStep, w).Loss;
                     loss += windowLoss * counted;
                     weight += counted;
@@ -558,7 +558,7 @@ public sealed partial class LmuModel : IDisposable
         int window = Truncates(options.TruncatedSteps, train.Steps) ? options.TruncatedSteps : train.Steps;
         if (window < train.Steps || (validation is not null && Truncates(options.TruncatedSteps, validation.Steps)))
         {
-            CheckTruncation(train, validation);
+            CheckTruncation(train);
         }
 
         if (SequenceLength == 0)
@@ -780,9 +780,9 @@ public sealed partial class LmuModel : IDisposable
         double lossSum = 0;
         double weight = 0;
         double norm = 0;
-        foreach (var window in Windows(data.Steps, options.TruncatedSteps))
+        foreach (var window in BatchWindows(data, indices, options.TruncatedSteps))
         {
-            long counted = WindowCounted(indices.Length, window, options.LossFromStep);
+            long counted = WindowCounted(data, indices, window, options.LossFromStep);
             if (counted == 0)
             {
                 // Before the first counted step: the states move on, nothing is learnt.
@@ -911,12 +911,13 @@ public sealed partial class LmuModel : IDisposable
             batchLengths = new int[b];
             for (int i = 0; i < b; i++)
             {
-                batchLengths[i] = data.Lengths[indices[i]];
+                // In a window: the real steps inside it (0 once a sequence has ended).
+                batchLengths[i] = Math.Clamp(data.Lengths[indices[i]] - first, 0, steps);
             }
 
             _backend.UploadLabels(_lengths!, batchLengths);
             lengths = _lengths;
-            if (TrimsToLongest(data.Steps))
+            if (window is null && TrimsToLongest(data.Steps))
             {
                 steps = batchLengths.Max();
             }
@@ -970,11 +971,17 @@ public sealed partial class LmuModel : IDisposable
         _backend.Upload(_targets!.Sub(0, targets.Length), targets);
         if (data.SequenceTargets && lengths is not null)
         {
-            // Only each sequence's real steps from lossFromStep on (every length exceeds it: CheckLengths).
+            // Only each sequence's real steps from lossFromStep on (every length exceeds it: CheckLengths; in a window
+            // a sequence may have none, and a window none at all).
             long real = 0;
             foreach (int length in batchLengths!)
             {
-                real += (long)(length - lossFromStep) * OutputSize;
+                real += (long)Math.Max(0, length - lossFromStep) * OutputSize;
+            }
+
+            if (real == 0)
+            {
+                return (0, 0, steps);
             }
 
             double masked = _backend.SquaredError(output.Sub(0, targets.Length), _targets.Sub(0, targets.Length), grad, b, steps, OutputSize, lossFromStep, lengths, 1f / real);
@@ -1148,9 +1155,32 @@ public sealed partial class LmuModel : IDisposable
         }
     }
 
-    /// <summary>The loss elements a window counts: its steps from <paramref name="lossFromStep"/> on, every output.</summary>
-    private long WindowCounted(int batch, Window window, int lossFromStep) =>
-        (long)batch * Math.Max(0, window.Steps - Math.Max(0, lossFromStep - window.First)) * OutputSize;
+    /// <summary>The loss elements a window counts: the steps of each sequence inside it from
+    /// <paramref name="lossFromStep"/> on and before the sequence's length, every output.</summary>
+    private long WindowCounted(SequenceDataset data, ReadOnlySpan<int> indices, Window window, int lossFromStep)
+    {
+        long counted = 0;
+        int from = Math.Max(window.First, lossFromStep);
+        foreach (int i in indices)
+        {
+            int end = Math.Min(window.First + window.Steps, data.Lengths?[i] ?? data.Steps);
+            counted += Math.Max(0, end - from);
+        }
+
+        return counted * OutputSize;
+    }
+
+    /// <summary>The windows a batch needs: those that start before its longest sequence ends.</summary>
+    private IEnumerable<Window> BatchWindows(SequenceDataset data, ReadOnlySpan<int> indices, int length)
+    {
+        int longest = 0;
+        foreach (int i in indices)
+        {
+            longest = Math.Max(longest, data.Lengths?[i] ?? data.Steps);
+        }
+
+        return Windows(longest, length).Select(w => w with { Steps = Math.Min(w.Steps, data.Steps - w.First) });
+    }
 
     /// <summary>The states carried between windows, one tensor per sequence layer, zeroed for <paramref name="batch"/>
     /// sequences.</summary>
@@ -1171,19 +1201,14 @@ public sealed partial class LmuModel : IDisposable
         ClearStates(_carried, batch);
     }
 
-    /// <summary>Truncated training needs per-step targets, causal layers, sequences of one length and no trainable
-    /// Euler θ (its gradient reads m_(t−1), which a window's first step takes from before the window).</summary>
-    private void CheckTruncation(SequenceDataset train, SequenceDataset? validation)
+    /// <summary>Truncated training needs per-step targets, causal layers and no trainable Euler θ (its gradient reads
+    /// m_(t−1), which a window's first step takes from before the window).</summary>
+    private void CheckTruncation(SequenceDataset train)
     {
         CheckCarriedTraining(nameof(train));
         if (!train.SequenceTargets)
         {
             throw new ArgumentException("TruncatedSteps needs a model with outputs at every step (ReturnSequences) and targets at every step.", nameof(train));
-        }
-
-        if (train.Lengths is not null || validation?.Lengths is not null)
-        {
-            throw new ArgumentException("TruncatedSteps needs sequences of one length (no SequenceDataset.WithLengths).", nameof(train));
         }
     }
 
