@@ -74,7 +74,7 @@ public sealed class NefEnsemble
             throw new ArgumentOutOfRangeException(nameof(maxRateHigh), maxRateHigh, "Max rates need 0 < low ≤ high.");
         }
 
-        if (type != NeuronType.PoissonRectifiedLinear && lif.TauRef > 0 && maxRateHigh >= 1 / lif.TauRef)
+        if (!type.IsRectifiedLinear() && lif.TauRef > 0 && maxRateHigh >= 1 / lif.TauRef)
         {
             throw new ArgumentOutOfRangeException(nameof(maxRateHigh), maxRateHigh, $"LIF max rates must be below 1/τ_ref = {1 / lif.TauRef:G4} Hz.");
         }
@@ -99,7 +99,7 @@ public sealed class NefEnsemble
             double intercept = interceptLow + (interceptHigh - interceptLow) * (x.X2 / 4294967296.0);
             double g;
             double b;
-            if (type == NeuronType.PoissonRectifiedLinear)
+            if (type.IsRectifiedLinear())
             {
                 g = maxRate / (1 - intercept);
                 b = -g * intercept;
@@ -121,7 +121,7 @@ public sealed class NefEnsemble
             points[p] = -1 + 2 * (p + 0.5) / samplePoints;
         }
 
-        Func<double, double> rate = type == NeuronType.PoissonRectifiedLinear ? j => Math.Max(0, j) : lif.Rate;
+        Func<double, double> rate = type.IsRectifiedLinear() ? j => Math.Max(0, j) : lif.Rate;
         var decoders = DecoderSolver.LstsqL2(neurons, points, (k, p) => rate(gain[k] * points[p] + bias[k]), reg);
         return new NefEnsemble(neurons, type, lif, gain, bias, decoders);
     }
@@ -133,6 +133,6 @@ public sealed class NefEnsemble
     public double Rate(int k, double x)
     {
         double j = Gain[k] * x + Bias[k];
-        return NeuronType == NeuronType.PoissonRectifiedLinear ? Math.Max(0, j) : Lif.Rate(j);
+        return NeuronType.IsRectifiedLinear() ? Math.Max(0, j) : Lif.Rate(j);
     }
 }

@@ -238,7 +238,7 @@ public sealed class SpikingLmu
 
         rasterNeurons = (int)Math.Min(rasterNeurons, Neurons);
         int steps = input.Length / batch;
-        long stateBytes = Options.NeuronType == NeuronType.Lif ? 12 : 4;
+        long stateBytes = Options.NeuronType switch { NeuronType.Lif => 12, NeuronType.SpikingRectifiedLinear => 8, _ => 4 };
         SpikingValidation.Neurons(Neurons, stateBytes, device);
         return device.IsHost ? RunHost(input, steps, rasterNeurons) : RunDevice(device.Accelerator, input, steps, rasterNeurons);
     }
@@ -248,7 +248,7 @@ public sealed class SpikingLmu
     private float[] InitialVoltages()
     {
         long neurons = Neurons;
-        if (Options.NeuronType != NeuronType.Lif)
+        if (!Options.NeuronType.HasVoltage())
         {
             return [];
         }
@@ -353,6 +353,10 @@ public sealed class SpikingLmu
                     {
                         spikesHere = SpikeMath.LifStep(ref voltage[g], ref refractory[g], current, lif);
                     }
+                    else if (type == 3)
+                    {
+                        spikesHere = SpikeMath.RegularStep(ref voltage[g], current, dt);
+                    }
                     else
                     {
                         float rate = type == 0 ? SpikeMath.RectifiedLinearRate(current) : SpikeMath.LifRate(current, lif.TauRc, lif.TauRef);
@@ -438,6 +442,7 @@ public sealed class SpikingLmu
         int ensembles = batch * d;
         long neurons = Neurons;
         bool lif = Options.NeuronType == NeuronType.Lif;
+        bool voltages = Options.NeuronType.HasVoltage();
         var filter = DeviceKernels.GetOrLoad(acc, SpikingLmuKernels.Filter, a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, float>(SpikingLmuKernels.Filter));
         var recur = DeviceKernels.GetOrLoad(acc, SpikingLmuKernels.Recur, a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
             ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float>(SpikingLmuKernels.Recur));
@@ -455,7 +460,7 @@ public sealed class SpikingLmu
         using var s = acc.Allocate1D<float>(ensembles);
         using var history = acc.Allocate1D<float>((long)steps * ensembles);
         using var counts = acc.Allocate1D<uint>(neurons);
-        using var voltage = acc.Allocate1D(lif ? InitialVoltages() : new float[1]);
+        using var voltage = acc.Allocate1D(voltages ? InitialVoltages() : new float[1]);
         using var refractory = acc.Allocate1D<float>(lif ? neurons : 1);
         using var raster = acc.Allocate1D<byte>(Math.Max(1, (long)steps * rasterNeurons));
         foreach (var buffer in new[] { z, y, uf, s })

@@ -19,7 +19,7 @@ internal static class SpikeCommand
         var plot = new Option<string?>("--plot") { Description = "Writes a PNG with a spike raster and the decoded signals." };
         var dt = new Option<double>("--dt") { Description = "Time step in seconds (default 0.001).", DefaultValueFactory = _ => 0.001 };
         var tau = new Option<double>("--tau") { Description = "Synapse time constant τ in seconds (default 0.05).", DefaultValueFactory = _ => 0.05 };
-        var type = new Option<string>("--type") { Description = "poisson-relu (default), poisson-lif or lif.", DefaultValueFactory = _ => "poisson-relu" };
+        var type = new Option<string>("--type") { Description = "poisson-relu (default), poisson-lif, lif or spiking-relu (regular spiking over the ReLU rate, as Loihi runs).", DefaultValueFactory = _ => "poisson-relu" };
         var batch = new Option<int>("--batch") { Description = "Independent LMUs (default 1).", DefaultValueFactory = _ => 1 };
         var cutoff = new Option<double>("--cutoff") { Description = "Input noise cutoff in Hz (default 2).", DefaultValueFactory = _ => 2.0 };
         var mapping = new Option<string>("--mapping") { Description = "discrete (default) or continuous synapse mapping.", DefaultValueFactory = _ => "discrete" };
@@ -50,7 +50,8 @@ internal static class SpikeCommand
                 "POISSON-RELU" or "POISSON" => NeuronType.PoissonRectifiedLinear,
                 "POISSON-LIF" => NeuronType.PoissonLif,
                 "LIF" => NeuronType.Lif,
-                var other => throw new ArgumentException($"--type: unknown '{other}'; use poisson-relu, poisson-lif or lif."),
+                "SPIKING-RELU" or "RELU" => NeuronType.SpikingRectifiedLinear,
+                var other => throw new ArgumentException($"--type: unknown '{other}'; use poisson-relu, poisson-lif, lif or spiking-relu."),
             };
             var map = parse.GetValue(mapping)?.Trim().ToUpperInvariant() switch
             {

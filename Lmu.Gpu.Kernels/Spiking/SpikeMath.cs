@@ -107,6 +107,24 @@ public static class SpikeMath
     public static float LifRate(float current, float tauRc, float tauRef) =>
         current > 1f ? 1f / (tauRef + tauRc * MathF.Log(1f + 1f / (current - 1f))) : 0f;
 
+    /// <summary>One step of a regular (deterministic) spiking neuron over the rectified linear rate (Nengo's
+    /// <c>SpikingRectifiedLinear</c>): v += max(0, J)·dt, then as many spikes as whole units in v, which v keeps the
+    /// remainder of.</summary>
+    /// <param name="voltage">The accumulated phase in [0, 1), updated.</param>
+    /// <param name="current">The input current J (a rate in Hz).</param>
+    /// <param name="dt">The step (s).</param>
+    /// <returns>The spikes in this step.</returns>
+    public static uint RegularStep(ref float voltage, float current, float dt)
+    {
+        float v = voltage + (RectifiedLinearRate(current) * dt);
+        float spikes = v >= 1f ? WholePart(v) : 0f;
+        voltage = v - spikes;
+        return (uint)spikes;
+    }
+
+    /// <summary>⌊v⌋ for v ≥ 0 (a truncating conversion, which the kernels compile without a call).</summary>
+    private static float WholePart(float v) => (int)v;
+
     /// <summary>One step of Nengo's LIF: exact exponential voltage integration over the non-refractory part of the
     /// step, a spike when v &gt; 1 with sub-step spike timing, refractory period τ_ref after the spike time, and the
     /// voltage floor. The full-step case is <c>v −= (J − v)·ExpM1Full</c>, the form the host's vector path uses.</summary>

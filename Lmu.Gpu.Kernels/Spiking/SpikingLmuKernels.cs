@@ -63,7 +63,7 @@ public static class SpikingLmuKernels
     /// <param name="decoder">Decoder·radius/dt (d·n).</param>
     /// <param name="y">Decoded spikes (B·d), accumulated atomically.</param>
     /// <param name="counts">Spike counts per neuron (B·d·n), accumulated.</param>
-    /// <param name="voltage">LIF voltages (B·d·n; unused otherwise).</param>
+    /// <param name="voltage">LIF voltages, or the regular spiking neurons' phases (B·d·n; unused otherwise).</param>
     /// <param name="refractory">LIF refractory times (B·d·n; unused otherwise).</param>
     /// <param name="raster">Spike raster, rows of <c>RasterNeurons</c> bytes.</param>
     /// <param name="p">The step constants.</param>
@@ -107,6 +107,12 @@ public static class SpikingLmuKernels
                     count = SpikeMath.LifStep(ref v, ref r, current, p.Lif);
                     voltage[g] = v;
                     refractory[g] = r;
+                }
+                else if (p.NeuronType == 3)
+                {
+                    float v = voltage[g];
+                    count = SpikeMath.RegularStep(ref v, current, p.Dt);
+                    voltage[g] = v;
                 }
                 else
                 {

@@ -42,7 +42,7 @@ public readonly struct SpikingLmuStepParameters
     /// <summary>The order d.</summary>
     public int Order { get; }
 
-    /// <summary>0: Poisson over ReLU, 1: Poisson over the LIF rate curve, 2: LIF.</summary>
+    /// <summary>0: Poisson over ReLU, 1: Poisson over the LIF rate curve, 2: LIF, 3: regular spiking over ReLU.</summary>
     public int NeuronType { get; }
 
     /// <summary>The time step in seconds.</summary>
