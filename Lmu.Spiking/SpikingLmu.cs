@@ -329,6 +329,7 @@ public sealed class SpikingLmu
                 long cached = -1;
                 Philox4x32 x = default;
                 bool vector = type == 0 && PhiloxHost.IsVectorized && !DisableVectorPath;
+                bool regular = type == 3 && Vector512.IsHardwareAccelerated && !DisableVectorPath;
                 for (int k = c0; k < c1; k++)
                 {
                     long g = g0 + k;
@@ -336,6 +337,13 @@ public sealed class SpikingLmu
                     {
                         PoissonRectifiedLinear32(g, i * n + k, se, dt, step, k0, k1, _gain, _bias, _decoder, ref sum, ref count);
                         k += 31;
+                        continue;
+                    }
+
+                    if (regular && k + 16 <= c1 && g >= rasterNeurons)
+                    {
+                        SpikingRectifiedLinear16(voltage, (int)g, i * n + k, se, dt, _gain, _bias, _decoder, ref sum, ref count);
+                        k += 15;
                         continue;
                     }
 
@@ -412,6 +420,27 @@ public sealed class SpikingLmu
         var second = Avx512F.PermuteVar8x64x2(pairs01, Vector512.Create(4UL, 12, 5, 13, 6, 14, 7, 15), pairs23).AsUInt32();
         PoissonRectifiedLinear16(first, w, se, dt, gain, bias, decoder, ref sum, ref count);
         PoissonRectifiedLinear16(second, w + 16, se, dt, gain, bias, decoder, ref sum, ref count);
+    }
+
+    /// <summary>16 regular spiking neurons from neuron g in AVX-512 (<see cref="SpikeMath.RegularStep"/> lane by lane:
+    /// the same multiplies and adds, not fused), the decoded spikes summed in neuron order: the same floats as the
+    /// scalar loop.</summary>
+    private static void SpikingRectifiedLinear16(float[] voltage, int g, int w, float se, float dt, float[] gain, float[] bias,
+        float[] decoder, ref float sum, ref long count)
+    {
+        var current = (Vector512.Create(new ReadOnlySpan<float>(gain, w, 16)) * Vector512.Create(se)) + Vector512.Create(new ReadOnlySpan<float>(bias, w, 16));
+        var v = Vector512.Create(new ReadOnlySpan<float>(voltage, g, 16)) + (Vector512.Max(current, Vector512<float>.Zero) * Vector512.Create(dt));
+        var spikes = Vector512.Floor(v);
+        (v - spikes).CopyTo(voltage, g);
+        ulong mask = Vector512.GreaterThan(spikes, Vector512<float>.Zero).ExtractMostSignificantBits();
+        while (mask != 0)
+        {
+            int lane = global::System.Numerics.BitOperations.TrailingZeroCount(mask);
+            mask &= mask - 1;
+            float here = spikes.GetElement(lane);
+            sum += decoder[w + lane] * here;
+            count += (long)here;
+        }
     }
 
     private static void PoissonRectifiedLinear16(Vector512<uint> words, int w, float se, float dt, float[] gain, float[] bias,

@@ -90,15 +90,16 @@ public class SpikingLmuTests
         Assert.That(eb, Is.EqualTo(ea).Within(0.05));
     }
 
-    [Test]
+    [TestCase(NeuronType.PoissonRectifiedLinear)]
+    [TestCase(NeuronType.SpikingRectifiedLinear)]
     [NonParallelizable]
-    public void SpikingLmu_VectorHostLoopEqualsScalarHostLoop()
+    public void SpikingLmu_VectorHostLoopEqualsScalarHostLoop(NeuronType type)
     {
         var system = LmuSystem.Create(3, 0.3, 0.001);
         var input = BandLimitedNoise.Generate(200, 1, 0.001, 10, 0.5, 3);
         var lmu = SpikingLmu.Create(new SpikingLmuOptions
         {
-            Order = 3, Theta = 0.3, NeuronsPerDimension = 1000, Seed = 12, Radii = SpikingLmu.MeasureRadii(system, input, 1),
+            Order = 3, Theta = 0.3, NeuronsPerDimension = 1000, Seed = 12, Radii = SpikingLmu.MeasureRadii(system, input, 1), NeuronType = type,
         });
         using var host = LmuDevice.Open(AcceleratorKind.Cpu);
         var vector = lmu.Run(host, input);
