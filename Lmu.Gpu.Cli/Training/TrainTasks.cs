@@ -332,8 +332,8 @@ public static partial class TrainTasks
         return $"{where}; {saved}.";
     }
 
-    /// <summary>Replaces the model's weights by those saved in <paramref name="path"/>, which must hold the same
-    /// architecture.</summary>
+    /// <summary>Continues from the weights and optimiser state saved in <paramref name="path"/> (a checkpoint of
+    /// <c>--save</c>; a weights-only file restarts the optimiser), which must hold the same architecture.</summary>
     /// <exception cref="InvalidDataException">The file holds a different model.</exception>
     private static void Resume(LmuModel model, string path, TextWriter log)
     {
@@ -343,8 +343,10 @@ public static partial class TrainTasks
             throw new InvalidDataException($"--resume: '{path}' holds a different model:{Environment.NewLine}{saved.Summary()}");
         }
 
-        model.SetParameters(saved.GetParameters());
-        log.WriteLine($"resumed from the weights in '{path}' (the optimiser state starts afresh)");
+        model.ContinueFrom(saved);
+        log.WriteLine(model.OptimizerSteps > 0
+            ? $"resumed from the weights and optimiser state in '{path}' ({model.OptimizerSteps:N0} Adam steps so far)"
+            : $"resumed from the weights in '{path}' (it holds no optimiser state: the optimiser starts afresh)");
     }
 
     private static double Throughput(IReadOnlyList<EpochResult> history, int count, FitOptions options) =>

@@ -43,7 +43,7 @@ public sealed class TrainTaskTests
 
         // The resumed run's first epoch starts where the saved (best-validation) weights left off, far below a fresh
         // first epoch.
-        Assert.That(log.ToString(), Does.Contain($"resumed from the weights in '{path}'"));
+        Assert.That(log.ToString(), Does.Contain($"resumed from the weights and optimiser state in '{path}'"));
         Assert.That(resumed.History[0].TrainLoss, Is.LessThan(0.5 * first.History[0].TrainLoss));
     }
 

@@ -46,8 +46,9 @@ public sealed record FitOptions
     /// <summary>Sequence outputs: steps before this one are not counted in the loss (washout).</summary>
     public int LossFromStep { get; init; }
 
-    /// <summary>When set, the weights are saved here (atomically) after every epoch that ends with a finite loss
-    /// and, with a validation set, the best validation loss so far.</summary>
+    /// <summary>When set, a checkpoint (<see cref="LmuModel.SaveCheckpoint"/>: the weights and the optimiser state) is
+    /// saved here, atomically, after every epoch that ends with a finite loss and, with a validation set, the best
+    /// validation loss so far. <see cref="LmuModel.Load"/> of it continues training exactly where it stopped.</summary>
     public string? CheckpointPath { get; init; }
 
     /// <summary>With a validation set: at the end, restore the weights of the epoch with the lowest validation loss

@@ -667,7 +667,7 @@ public sealed partial class LmuModel : IDisposable
 
             if (options.CheckpointPath is not null && improved)
             {
-                Save(options.CheckpointPath);
+                SaveCheckpoint(options.CheckpointPath);
             }
 
             if (options.EarlyStoppingPatience > 0 && epochsWithoutImprovement >= options.EarlyStoppingPatience)
@@ -1326,6 +1326,77 @@ public sealed partial class LmuModel : IDisposable
 
         return rate;
     }
+
+    /// <summary>Sets the optimiser state read from a checkpoint (<see cref="SaveCheckpoint"/>).</summary>
+    /// <param name="adamSteps">Adam steps taken.</param>
+    /// <param name="dropoutSteps">The dropout masks' step.</param>
+    /// <param name="moments">Adam's first then second moments (2 × <see cref="ParameterVectorLength"/> finite values), or null.</param>
+    /// <exception cref="ArgumentException">A count is negative, or a moment is not finite (or a second moment negative).</exception>
+    internal void RestoreOptimizer(long adamSteps, uint dropoutSteps, float[]? moments)
+    {
+        if (adamSteps < 0 || (moments is null && adamSteps > 0))
+        {
+            throw new ArgumentException($"the optimiser state claims {adamSteps} Adam steps {(moments is null ? "without their moments" : string.Empty)}");
+        }
+
+        if (moments is not null)
+        {
+            LinearMemory.ThrowIfNotFinite(moments, nameof(moments));
+            int n = (int)_params!.Length;
+            if (moments.Length != 2 * n)
+            {
+                throw new ArgumentException($"the optimiser state holds {moments.Length} moments; the model needs 2 × {n}");
+            }
+
+            foreach (float v in moments.AsSpan(n))
+            {
+                if (v < 0)
+                {
+                    throw new ArgumentException("a second moment is negative");
+                }
+            }
+
+            _adamM ??= _backend.Allocate(n, "Adam first moments");
+            _adamV ??= _backend.Allocate(n, "Adam second moments");
+            _backend.Upload(_adamM.All, moments.AsSpan(0, n));
+            _backend.Upload(_adamV.All, moments.AsSpan(n, n));
+        }
+
+        _adamStep = adamSteps;
+        _dropoutStep = dropoutSteps;
+    }
+
+    /// <summary>Copies another model's weights and optimiser state into this one (to continue training it, as a resumed
+    /// checkpoint); the models must have the same layers (<see cref="Summary"/>).</summary>
+    /// <param name="source">The model to continue from, on any device.</param>
+    /// <exception cref="ArgumentException">The models' layers differ.</exception>
+    public void ContinueFrom(LmuModel source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        if (source.Summary() != Summary())
+        {
+            throw new ArgumentException($"The source model's layers differ:{Environment.NewLine}{source.Summary()}", nameof(source));
+        }
+
+        float[] parameters = source.GetParameters();
+        float[]? moments;
+        long steps;
+        uint dropout;
+        using (new OperationScope(source))
+        {
+            moments = source._adamM is null ? null : [.. source._backend.Download(source._adamM.All), .. source._backend.Download(source._adamV!.All)];
+            steps = source._adamStep;
+            dropout = source._dropoutStep;
+        }
+
+        using var scope = new OperationScope(this);
+        SetParameters(parameters);
+        RestoreOptimizer(moments is null ? 0 : steps, dropout, moments);
+    }
+
+    /// <summary>Adam steps taken since the weights were last set (<see cref="SetParameters"/>), continued across
+    /// <see cref="Fit"/> calls and restored from a checkpoint (<see cref="SaveCheckpoint"/>).</summary>
+    public long OptimizerSteps => _adamStep;
 
     private void ResetOptimizer()
     {

@@ -25,25 +25,42 @@ public sealed partial class LmuModel
     /// <summary>Saves the model's structure and weights (atomically).</summary>
     /// <param name="path">The file.</param>
     /// <exception cref="IOException">The file cannot be written.</exception>
-    public void Save(string path)
+    public void Save(string path) => Write(path, withOptimizerState: false);
+
+    /// <summary>Saves the model's structure, weights and optimiser state (Adam's moments and step count, the dropout
+    /// masks' step), atomically: a checkpoint that <see cref="Load"/> restores so that training continues exactly as
+    /// if it had not stopped. <see cref="FitOptions.CheckpointPath"/> writes these.</summary>
+    /// <param name="path">The file.</param>
+    /// <exception cref="IOException">The file cannot be written.</exception>
+    /// <remarks>The file is the weights file (format version 2 when it holds optimiser state: the moments follow the
+    /// weights, docs/results/training-file-format.md); about three times the size of <see cref="Save(string)"/>'s with
+    /// Adam.</remarks>
+    public void SaveCheckpoint(string path) => Write(path, withOptimizerState: true);
+
+    private void Write(string path, bool withOptimizerState)
     {
         using var scope = new OperationScope(this);
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         float[] parameters = GetParameters();
-        byte[] bytes = new byte[parameters.Length * sizeof(float)];
-        for (int i = 0; i < parameters.Length; i++)
+        bool moments = withOptimizerState && _adamM is not null;
+        float[] values = moments ? [.. parameters, .. _backend.Download(_adamM!.All), .. _backend.Download(_adamV!.All)] : parameters;
+        byte[] bytes = new byte[values.Length * sizeof(float)];
+        for (int i = 0; i < values.Length; i++)
         {
-            BitConverter.TryWriteBytes(bytes.AsSpan(i * 4), parameters[i]);
+            BitConverter.TryWriteBytes(bytes.AsSpan(i * 4), values[i]);
         }
 
         var header = new FileHeader
         {
+            Version = withOptimizerState ? 2 : 1,
             InputSize = InputSize,
             ReturnSequences = ReturnSequences,
+            Seed = _seed,
             SequenceLength = SequenceLength,
             Parameters = parameters.Length,
             Checksum = Fnv1a(bytes).ToString("x16", CultureInfo.InvariantCulture),
             Layers = _layers.Select(ToFile).ToList(),
+            Optimizer = withOptimizerState ? new OptimizerEntry { AdamSteps = _adamStep, DropoutSteps = _dropoutStep, Moments = moments } : null,
         };
         string full = Path.GetFullPath(path);
         string? dir = Path.GetDirectoryName(full);
@@ -112,10 +129,16 @@ public sealed partial class LmuModel
             throw new InvalidDataException($"The weights file '{path}' has a corrupt header: {e.Message}", e);
         }
 
-        long payload = all.LongLength - second - 1;
-        if (header.Parameters < 0 || payload != (long)header.Parameters * sizeof(float))
+        if (header.Version is not (1 or 2))
         {
-            throw new InvalidDataException($"The weights file '{path}' is truncated or corrupt: it holds {payload} bytes of weights; the header announces {header.Parameters} floats ({(long)header.Parameters * 4} bytes).");
+            throw new InvalidDataException($"The weights file '{path}' is of format version {header.Version}; this library reads versions 1 and 2.");
+        }
+
+        long payload = all.LongLength - second - 1;
+        long floats = (long)header.Parameters * (header.Optimizer is { Moments: true } ? 3 : 1);
+        if (header.Parameters < 0 || payload != floats * sizeof(float))
+        {
+            throw new InvalidDataException($"The weights file '{path}' is truncated or corrupt: it holds {payload} bytes of weights; the header announces {floats} floats ({floats * 4} bytes).");
         }
 
         var bytes = all.AsSpan(second + 1);
@@ -127,7 +150,7 @@ public sealed partial class LmuModel
         LmuModel model;
         try
         {
-            model = new LmuModel(device, header.InputSize, header.ReturnSequences);
+            model = new LmuModel(device, header.InputSize, header.ReturnSequences, header.Seed);
             foreach (var layer in header.Layers ?? [])
             {
                 AddFromFile(model, layer);
@@ -153,6 +176,20 @@ public sealed partial class LmuModel
         try
         {
             model.SetParameters(parameters);
+            if (header.Optimizer is { } optimizer)
+            {
+                float[]? moments = null;
+                if (optimizer.Moments)
+                {
+                    moments = new float[2 * parameters.Length];
+                    for (int i = 0; i < moments.Length; i++)
+                    {
+                        moments[i] = BitConverter.ToSingle(bytes.Slice((parameters.Length + i) * 4, 4));
+                    }
+                }
+
+                model.RestoreOptimizer(optimizer.AdamSteps, optimizer.DropoutSteps, moments);
+            }
         }
         catch (ArgumentException e)
         {
@@ -267,6 +304,9 @@ public sealed partial class LmuModel
 
         public bool ReturnSequences { get; set; }
 
+        /// <summary>The model's seed (its dropout masks' key); files before it hold none and read as 1, the default.</summary>
+        public int Seed { get; set; } = 1;
+
         public int SequenceLength { get; set; }
 
         public int Parameters { get; set; }
@@ -274,6 +314,21 @@ public sealed partial class LmuModel
         public string Checksum { get; set; } = string.Empty;
 
         public List<LayerEntry>? Layers { get; set; }
+
+        /// <summary>Version 2: the optimiser state of a checkpoint.</summary>
+        public OptimizerEntry? Optimizer { get; set; }
+    }
+
+    private sealed class OptimizerEntry
+    {
+        /// <summary>Adam steps taken (its bias corrections).</summary>
+        public long AdamSteps { get; set; }
+
+        /// <summary>The dropout masks' step counter.</summary>
+        public uint DropoutSteps { get; set; }
+
+        /// <summary>Whether Adam's first and second moments (each one float per parameter) follow the weights.</summary>
+        public bool Moments { get; set; }
     }
 
     private sealed class LayerEntry
