@@ -122,6 +122,32 @@ public sealed class TrainNpzTests
     }
 
     [Test]
+    public void Truncate_TrainsInWindowsFromTheShell()
+    {
+        // y(t) = x(t − 6): a delay longer than the windows of 4 steps, which the carried memory bridges.
+        using var dir = new TempDirectory();
+        const int count = 32, steps = 60;
+        var rng = new Random(5);
+        var x = new float[count * steps];
+        var y = new float[count * steps];
+        for (int n = 0; n < count; n++)
+        {
+            float[] signal = WhiteNoise.BandLimited(steps, cyclesPerWindow: 1, windowSteps: 8, seed: rng.Next());
+            signal.CopyTo(x, n * steps);
+            for (int t = 6; t < steps; t++)
+            {
+                y[(n * steps) + t] = signal[t - 6];
+            }
+        }
+
+        string data = Archive(dir, "delay.npz", new() { ["x"] = ([count, steps, 1], x), ["y"] = ([count, steps, 1], y) });
+        var result = CliRunner.Run("train", "npz", "--data", data, "--layer", "lmu:units=8,order=6,theta=8,activation=linear,hidden-to-hidden=false,hidden-to-memory=false,memory-to-memory=false",
+            "--truncate", "4", "--loss-from", "6", "--epochs", "40", "--lr", "0.01", "--batch-size", "8", "--accelerator", "cpu", "--no-progress");
+        Assert.That(result.ExitCode, Is.EqualTo(0), result.Error);
+        Assert.That(Number(result.Output, @"npz: training NRMSE ([\d.]+) %"), Is.LessThan(25), result.Output);
+    }
+
+    [Test]
     public void PerSequenceTargets_TrainAModelWithOneOutputVectorPerSequence()
     {
         using var dir = new TempDirectory();
