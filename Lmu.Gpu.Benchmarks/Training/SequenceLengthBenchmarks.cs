@@ -12,13 +12,9 @@ namespace Lmu.Gpu.Benchmarks.Training;
 /// <c>$LMU_ACCELERATOR</c> (default auto).
 /// </summary>
 [MemoryDiagnoser]
-public class SequenceLengthBenchmarks
+public class SequenceLengthBenchmarks : EpochBenchmark
 {
     private const int Count = 256, Steps = 1000;
-    private LmuDevice _device = null!;
-    private LmuModel _model = null!;
-    private SequenceDataset _data = null!;
-    private FitOptions _options = null!;
 
     /// <summary>How the lengths are used.</summary>
     [Params("padded", "lengths", "bucketed")]
@@ -28,37 +24,24 @@ public class SequenceLengthBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _device = LmuDevice.Open((string?)null);
+        Device = LmuDevice.Open((string?)null);
         var rng = new Random(1);
         float[] x = [.. Enumerable.Range(0, Count * Steps).Select(_ => (float)((2 * rng.NextDouble()) - 1))];
         int[] labels = [.. Enumerable.Range(0, Count).Select(i => i % 4)];
         int[] lengths = [.. Enumerable.Range(0, Count).Select(_ => Math.Min(Steps, (int)Math.Round(50 * Math.Pow(20, rng.NextDouble()))))];
-        _data = SequenceDataset.ForClassification(x, labels, Count, Steps, 1, 4);
+        TrainingData = SequenceDataset.ForClassification(x, labels, Count, Steps, 1, 4);
         if (Data != "padded")
         {
-            _data = _data.WithLengths(lengths);
+            TrainingData = TrainingData.WithLengths(lengths);
         }
 
-        _options = new FitOptions { Epochs = 1, BatchSize = 32, Seed = 5, BucketByLength = Data == "bucketed" };
-        _model = new LmuModel(_device, 1, returnSequences: false, seed: 3)
+        Options = new FitOptions { Epochs = 1, BatchSize = 32, Seed = 5, BucketByLength = Data == "bucketed" };
+        Model = new LmuModel(Device, 1, returnSequences: false, seed: 3)
             .AddLmu(new LmuCellOptions
             {
                 InputSize = 1, Units = 64, Order = 64, Theta = Steps, HiddenToMemory = false, MemoryToMemory = false, InputToHidden = false, HiddenToHidden = true,
             })
             .AddDense(4);
-        _model.Fit(_data, _options);
+        Model.Fit(TrainingData, Options);
     }
-
-    /// <summary>Frees the model and the device.</summary>
-    [GlobalCleanup]
-    public void Cleanup()
-    {
-        _model.Dispose();
-        _device.Dispose();
-    }
-
-    /// <summary>One epoch of <see cref="LmuModel.Fit"/>.</summary>
-    /// <returns>The epoch's training loss.</returns>
-    [Benchmark]
-    public double Epoch() => _model.Fit(_data, _options)[0].TrainLoss;
 }

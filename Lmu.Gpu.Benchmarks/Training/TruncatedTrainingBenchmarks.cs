@@ -11,13 +11,9 @@ namespace Lmu.Gpu.Benchmarks.Training;
 /// K-step workspace). The device is <c>$LMU_ACCELERATOR</c> (default auto).
 /// </summary>
 [MemoryDiagnoser]
-public class TruncatedTrainingBenchmarks
+public class TruncatedTrainingBenchmarks : EpochBenchmark
 {
     private const int Count = 32, Steps = 10_000, Delay = 500;
-    private LmuDevice _device = null!;
-    private LmuModel _model = null!;
-    private SequenceDataset _data = null!;
-    private FitOptions _options = null!;
 
     /// <summary>The window length K (0: whole sequences).</summary>
     [Params(0, 1000, 250)]
@@ -27,7 +23,7 @@ public class TruncatedTrainingBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _device = LmuDevice.Open((string?)null);
+        Device = LmuDevice.Open((string?)null);
         var x = new float[Count * Steps];
         var y = new float[Count * Steps];
         for (int n = 0; n < Count; n++)
@@ -37,28 +33,15 @@ public class TruncatedTrainingBenchmarks
             signal.AsSpan(0, Steps - Delay).CopyTo(y.AsSpan((n * Steps) + Delay));
         }
 
-        _data = SequenceDataset.ForRegression(x, y, Count, Steps, 1, 1, sequenceTargets: true);
-        _options = new FitOptions { Epochs = 1, BatchSize = 16, Seed = 5, LearningRate = 1e-3, LossFromStep = Delay, TruncatedSteps = Window };
-        _model = new LmuModel(_device, 1, returnSequences: true, seed: 3)
+        TrainingData = SequenceDataset.ForRegression(x, y, Count, Steps, 1, 1, sequenceTargets: true);
+        Options = new FitOptions { Epochs = 1, BatchSize = 16, Seed = 5, LearningRate = 1e-3, LossFromStep = Delay, TruncatedSteps = Window };
+        Model = new LmuModel(Device, 1, returnSequences: true, seed: 3)
             .AddLmu(new LmuCellOptions
             {
                 InputSize = 1, Units = 32, Order = 32, Theta = 1000, Activation = Activation.Linear,
                 HiddenToHidden = false, HiddenToMemory = false, MemoryToMemory = false,
             })
             .AddDense(1);
-        _model.Fit(_data, _options);
+        Model.Fit(TrainingData, Options);
     }
-
-    /// <summary>Frees the model and the device.</summary>
-    [GlobalCleanup]
-    public void Cleanup()
-    {
-        _model.Dispose();
-        _device.Dispose();
-    }
-
-    /// <summary>One epoch of <see cref="LmuModel.Fit"/>.</summary>
-    /// <returns>The epoch's training loss.</returns>
-    [Benchmark]
-    public double Epoch() => _model.Fit(_data, _options)[0].TrainLoss;
 }
