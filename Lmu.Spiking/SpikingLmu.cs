@@ -330,6 +330,7 @@ public sealed class SpikingLmu
                 Philox4x32 x = default;
                 bool vector = type == 0 && PhiloxHost.IsVectorized && !DisableVectorPath;
                 bool regular = type == 3 && Vector512.IsHardwareAccelerated && !DisableVectorPath;
+                bool lifVector = type == 2 && Vector512.IsHardwareAccelerated && !DisableVectorPath;
                 for (int k = c0; k < c1; k++)
                 {
                     long g = g0 + k;
@@ -343,6 +344,13 @@ public sealed class SpikingLmu
                     if (regular && k + 16 <= c1 && g >= rasterNeurons)
                     {
                         SpikingRectifiedLinear16(voltage, (int)g, i * n + k, se, dt, _gain, _bias, _decoder, ref sum, ref count);
+                        k += 15;
+                        continue;
+                    }
+
+                    if (lifVector && k + 16 <= c1 && g >= rasterNeurons)
+                    {
+                        Lif16(voltage, refractory, (int)g, i * n + k, se, lif, _gain, _bias, _decoder, ref sum, ref count);
                         k += 15;
                         continue;
                     }
@@ -440,6 +448,39 @@ public sealed class SpikingLmu
             float here = spikes.GetElement(lane);
             sum += decoder[w + lane] * here;
             count += (long)here;
+        }
+    }
+
+    /// <summary>16 LIF neurons from neuron g for one step: the exponential step of every lane in AVX-512, and
+    /// <see cref="SpikeMath.LifStep"/> from the old values for the lanes that spike, are refractory or fall below the
+    /// floor (as <see cref="LifPopulation"/>'s vector loop), the decoded spikes summed in neuron order: the same floats
+    /// as the scalar loop.</summary>
+    private static void Lif16(float[] voltage, float[] refractory, int g, int w, float se, LifParameters p, float[] gain, float[] bias,
+        float[] decoder, ref float sum, ref long count)
+    {
+        var current = (Vector512.Create(new ReadOnlySpan<float>(gain, w, 16)) * Vector512.Create(se)) + Vector512.Create(new ReadOnlySpan<float>(bias, w, 16));
+        var v = Vector512.Create(new ReadOnlySpan<float>(voltage, g, 16));
+        var r = Vector512.Create(new ReadOnlySpan<float>(refractory, g, 16));
+        var rNew = r - Vector512.Create(p.Dt);
+        var full = v - ((current - v) * Vector512.Create(p.ExpM1Full));
+        var special = Vector512.GreaterThan(rNew, Vector512<float>.Zero) | Vector512.GreaterThan(full, Vector512<float>.One)
+            | Vector512.LessThan(full, Vector512.Create(p.MinVoltage));
+        full.CopyTo(voltage, g);
+        Vector512.Max(rNew, Vector512<float>.Zero).CopyTo(refractory, g);
+        ulong mask = special.ExtractMostSignificantBits();
+        while (mask != 0)
+        {
+            int lane = global::System.Numerics.BitOperations.TrailingZeroCount(mask);
+            mask &= mask - 1;
+            float vl = v.GetElement(lane), rl = r.GetElement(lane);
+            uint spikes = SpikeMath.LifStep(ref vl, ref rl, current.GetElement(lane), p);
+            voltage[g + lane] = vl;
+            refractory[g + lane] = rl;
+            if (spikes != 0)
+            {
+                sum += decoder[w + lane] * spikes;
+                count += spikes;
+            }
         }
     }
 

@@ -92,6 +92,7 @@ public class SpikingLmuTests
 
     [TestCase(NeuronType.PoissonRectifiedLinear)]
     [TestCase(NeuronType.SpikingRectifiedLinear)]
+    [TestCase(NeuronType.Lif)]
     [NonParallelizable]
     public void SpikingLmu_VectorHostLoopEqualsScalarHostLoop(NeuronType type)
     {
