@@ -5,8 +5,8 @@ namespace Lmu.Gpu.Tests.Training;
 
 /// <summary>
 /// One model called from several threads at once: <see cref="LmuModel.Predict(float[], int, int, int, System.Threading.CancellationToken)"/>
-/// from four threads, and four streams of one model stepped by four threads, each get what they get alone (the calls
-/// share the model's buffers and run one at a time).
+/// from four threads, four streams of one model stepped by four threads, and online training beside a stream, each get
+/// what they get alone (the calls share the model's buffers and run one at a time).
 /// </summary>
 [TestFixture]
 public sealed class ConcurrencyTests : SimulatorAndHostFixture
@@ -110,5 +110,61 @@ public sealed class ConcurrencyTests : SimulatorAndHostFixture
 
         double scale = expected.Max(e => e.Max(Math.Abs));
         Assert.That(worst, Has.All.LessThanOrEqualTo(2e-5 * scale));
+    }
+
+    [TestCase(false)]
+    [TestCase(true)]
+    public void OnlineTraining_WithAStreamOnAnotherThread_EqualsTrainingAlone(bool simulator)
+    {
+        // One thread trains the model piece by piece while another steps a stream of it: the trainer's steps hold the
+        // model for their whole forward pass, backward pass and update, so the weights end as if it trained alone.
+        var device = simulator ? Simulator : Host;
+        int pieces = simulator ? 3 : 12;
+        const int length = 6;
+        var x = Inputs(2, pieces * length, 30);
+        var y = Inputs(2, pieces * length, 31);
+        float[] Piece(float[] values, int p)
+        {
+            var piece = new float[2 * length * 2];
+            for (int s = 0; s < 2; s++)
+            {
+                values.AsSpan(((s * pieces * length) + (p * length)) * 2, length * 2).CopyTo(piece.AsSpan(s * length * 2));
+            }
+
+            return piece;
+        }
+
+        using var alone = Model(device);
+        using (var trainer = alone.OpenOnlineTraining(2, new FitOptions { LearningRate = 0.01 }))
+        {
+            for (int p = 0; p < pieces; p++)
+            {
+                trainer.Step(Piece(x, p), Piece(y, p), length);
+            }
+        }
+
+        using var shared = Model(device);
+        using var sharedTrainer = shared.OpenOnlineTraining(2, new FitOptions { LearningRate = 0.01 });
+        using var stream = shared.OpenStream(1);
+        var streamed = new List<float>();
+        Parallel.Invoke(
+            new ParallelOptions { MaxDegreeOfParallelism = 2 },
+            () =>
+            {
+                for (int p = 0; p < pieces; p++)
+                {
+                    sharedTrainer.Step(Piece(x, p), Piece(y, p), length);
+                }
+            },
+            () =>
+            {
+                for (int t = 0; t < pieces * 4; t++)
+                {
+                    streamed.AddRange(stream.Step(x.AsSpan(t * 2, 2)));
+                }
+            });
+
+        Assert.That(shared.GetParameters(), Is.EqualTo(alone.GetParameters()));
+        Assert.That(streamed, Has.Count.EqualTo(pieces * 4 * 2).And.All.Matches<float>(float.IsFinite));
     }
 }
