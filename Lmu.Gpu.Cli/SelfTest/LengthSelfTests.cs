@@ -6,7 +6,7 @@ namespace Lmu.Gpu.Cli.SelfTest;
 /// step on a padded batch on the device against the same step on the host path, for per-step targets (the masked
 /// squared error) and a last-step classifier whose feedforward layer takes the impulse product of the input moved to
 /// the end (the shifts, and the output gathered at each sequence's last real step); and the same for bidirectional
-/// layers, which reverse each sequence over its own length (<see cref="LmuModel.AddBidirectional(LmuCellOptions, LmuCellOptions?)"/>); and truncated
+/// layers, which reverse each sequence over its own length (<see cref="LmuModel.AddBidirectional(LmuCellOptions, LmuCellOptions?, BidirectionalMerge)"/>); and truncated
 /// backpropagation through time (<see cref="FitOptions.TruncatedSteps"/>: windows from carried states, one SGD step
 /// each). The test suite checks the host path against each sequence trained alone and against finite differences.</summary>
 internal sealed class LengthSelfTests : ISelfTestSuite

@@ -10,7 +10,7 @@ namespace Lmu.Gpu.Cli.Training;
 /// <c>order</c>, <c>theta</c> (in steps; default: the training sequences' length), <c>channels</c>,
 /// <c>activation</c>, <c>discretizer</c> (zoh or euler), <c>dt</c>, <c>trainable-theta</c>, <c>memory-bias</c>,
 /// <c>hidden-bias</c> and <c>input-to-hidden</c>; cells also <c>hidden-to-memory</c>, <c>memory-to-memory</c> and
-/// <c>hidden-to-hidden</c>. <c>dense:UNITS</c> or <c>dense:units=U,activation=A</c>; <c>dropout:RATE</c>.
+/// <c>hidden-to-hidden</c>; bidirectional pairs also <c>merge</c> (concat, sum or ave). <c>dense:UNITS</c> or <c>dense:units=U,activation=A</c>; <c>dropout:RATE</c>.
 /// Unset keys keep the library's defaults (units = order = 64 for LMU layers).
 /// </summary>
 internal static class LayerSpec
@@ -41,13 +41,15 @@ internal static class LayerSpec
                     model.AddLmu(Cell(Keys(rest, CellKeys), model.Width, defaultTheta));
                     break;
                 case "bi-lmu":
-                    model.AddBidirectional(Cell(Keys(rest, CellKeys), model.Width, defaultTheta));
+                    var cellKeys = Keys(rest, [.. CellKeys, "merge"]);
+                    model.AddBidirectional(Cell(cellKeys, model.Width, defaultTheta), merge: Merge(cellKeys));
                     break;
                 case "ff":
                     model.AddFeedforwardLmu(Feedforward(Keys(rest, CommonKeys), model.Width, defaultTheta));
                     break;
                 case "bi-ff":
-                    model.AddBidirectional(Feedforward(Keys(rest, CommonKeys), model.Width, defaultTheta));
+                    var feedforwardKeys = Keys(rest, [.. CommonKeys, "merge"]);
+                    model.AddBidirectional(Feedforward(feedforwardKeys, model.Width, defaultTheta), merge: Merge(feedforwardKeys));
                     break;
                 case "dense":
                     var dense = Keys(rest, ["units", "activation"], bare: "units");
@@ -141,6 +143,15 @@ internal static class LayerSpec
             "true" or "1" or "yes" or "on" => true,
             "false" or "0" or "no" or "off" => false,
             _ => throw new ArgumentException($"{key}={v} is not true or false"),
+        };
+
+    private static BidirectionalMerge Merge(Dictionary<string, string> keys) =>
+        !keys.TryGetValue("merge", out string? v) ? BidirectionalMerge.Concat : v.ToLowerInvariant() switch
+        {
+            "concat" => BidirectionalMerge.Concat,
+            "sum" => BidirectionalMerge.Sum,
+            "ave" or "average" or "mean" => BidirectionalMerge.Average,
+            _ => throw new ArgumentException($"merge={v} is not concat, sum or ave"),
         };
 
     private static Discretizer ReadDiscretizer(Dictionary<string, string> keys) =>

@@ -10,8 +10,8 @@ namespace Lmu.Gpu.Kernels.Training;
 /// </summary>
 public static class StepMoveKernels
 {
-    /// <summary>dst[b, t, dstOffset + j] (+)= src[b, s, srcOffset + j] with s = L_b − 1 − t when reversing (0 where
-    /// t ≥ L_b), else s = t.</summary>
+    /// <summary>dst[b, t, dstOffset + j] (+)= scale·src[b, s, srcOffset + j] with s = L_b − 1 − t when reversing (0
+    /// where t ≥ L_b), else s = t.</summary>
     /// <param name="index">Element of [B, T, width].</param>
     /// <param name="src">[B, T, source width].</param>
     /// <param name="dst">[B, T, destination width]; not overlapping <paramref name="src"/>.</param>
@@ -25,7 +25,7 @@ public static class StepMoveKernels
         int t = row - (b * p.Steps);
         int length = p.UseLengths != 0 ? lengths[b] : p.Steps;
         int s = p.Reverse != 0 ? length - 1 - t : t;
-        float value = s >= 0 ? src[(((long)b * p.Steps + s) * p.SourceWidth) + p.SourceOffset + j] : 0f;
+        float value = s >= 0 ? p.Scale * src[(((long)b * p.Steps + s) * p.SourceWidth) + p.SourceOffset + j] : 0f;
         long target = (((long)b * p.Steps + t) * p.DestinationWidth) + p.DestinationOffset + j;
         dst[target] = p.Accumulate != 0 ? dst[target] + value : value;
     }

@@ -15,9 +15,10 @@ namespace Lmu.Gpu.Kernels.Training;
 /// <param name="Accumulate">1: add into the destination; 0: overwrite it.</param>
 /// <param name="UseLengths">1: L_b = lengths[b]; 0: L_b = T for every sequence (the lengths view is not read). The
 /// backend sets it from whether it is given lengths.</param>
+/// <param name="Scale">Each moved value is multiplied by it (1: a copy; ½: the mean of a bidirectional pair).</param>
 public readonly record struct StepMoveParams(
     int Batch, int Steps, int Width, int SourceWidth, int SourceOffset, int DestinationWidth, int DestinationOffset,
-    int Reverse, int Accumulate, int UseLengths)
+    int Reverse, int Accumulate, int UseLengths, float Scale = 1f)
 {
     /// <summary>Elements moved: B·T·width.</summary>
     public long Elements => (long)Batch * Steps * Width;

@@ -239,20 +239,22 @@ public sealed class TrainNpzTests
         LayerSpec.Add(model, "lmu:units=5,order=4,theta=9.5,channels=2,activation=linear,discretizer=euler,dt=0.5,hidden-to-hidden=false,memory-bias=yes", 100);
         LayerSpec.Add(model, "dropout:0.25", 100);
         LayerSpec.Add(model, "bi-ff:units=3,order=2", 100);
-        LayerSpec.Add(model, "bi-lmu:units=2,order=3,trainable-theta=true", 100);
+        LayerSpec.Add(model, "bi-lmu:units=2,order=3,trainable-theta=true,merge=ave", 100);
         LayerSpec.Add(model, "ff:units=4", 100);
         LayerSpec.Add(model, "dense:units=2,activation=relu", 100);
         string[] lines = model.Summary().Split(Environment.NewLine);
         Assert.That(lines[0], Does.StartWith("LMU cell: n_x=3 n=5 k=2 d=4 θ=9.5 linear"));
         Assert.That(lines[1], Does.StartWith("Dropout: 5 rate=0.25"));
         Assert.That(lines[2], Does.StartWith("Bidirectional LMU feedforward: n_x=5 n=3+3 d=2/2 θ=100/100"));
-        Assert.That(lines[3], Does.StartWith("Bidirectional LMU cells: n_x=6 n=2+2 d=3/3"));
-        Assert.That(lines[4], Does.StartWith("LMU feedforward: n_x=4 n=4 k=1 d=64 θ=100 relu"));
+        Assert.That(lines[3], Does.StartWith("Bidirectional LMU cells: n_x=6 n=2+2 d=3/3").And.Contains("merge=average"));
+        Assert.That(lines[4], Does.StartWith("LMU feedforward: n_x=2 n=4 k=1 d=64 θ=100 relu"));
         Assert.That(lines[5], Does.StartWith("Dense: 4→2 relu"));
         Assert.That(() => LayerSpec.Add(model, "dense", 1), Throws.ArgumentException.With.Message.Contains("units is required"));
         Assert.That(() => LayerSpec.Add(model, "dense:two", 1), Throws.ArgumentException.With.Message.Contains("units=two is not an integer"));
         Assert.That(() => LayerSpec.Add(model, "lmu:units=2,units=3", 1), Throws.ArgumentException.With.Message.Contains("'units' is given twice"));
         Assert.That(() => LayerSpec.Add(model, "lmu:memory-bias=maybe", 1), Throws.ArgumentException.With.Message.Contains("memory-bias=maybe is not true or false"));
         Assert.That(() => LayerSpec.Add(model, "ff:hidden-to-hidden=false", 1), Throws.ArgumentException.With.Message.Contains("unknown key 'hidden-to-hidden'"));
+        Assert.That(() => LayerSpec.Add(model, "bi-ff:merge=max", 1), Throws.ArgumentException.With.Message.Contains("merge=max is not concat, sum or ave"));
+        Assert.That(() => LayerSpec.Add(model, "ff:merge=sum", 1), Throws.ArgumentException.With.Message.Contains("unknown key 'merge'"));
     }
 }

@@ -6,7 +6,7 @@ using NUnit.Framework;
 namespace Lmu.Gpu.Tests.Training;
 
 /// <summary>
-/// Bidirectional LMU layers (<see cref="LmuModel.AddBidirectional(LmuCellOptions, LmuCellOptions?)"/>): the output
+/// Bidirectional LMU layers (<see cref="LmuModel.AddBidirectional(LmuCellOptions, LmuCellOptions?, BidirectionalMerge)"/>): the output
 /// equals a forward-only model beside a backward-only model run over each sequence reversed (its outputs reversed
 /// back), padded sequences give each sequence's result at its own length, and an SGD step on a padded batch is the
 /// weighted sum of each sequence's step alone. Gradients are checked against finite differences in
@@ -106,6 +106,46 @@ public sealed class BidirectionalTests : SimulatorAndHostFixture
                 Assert.That(actual.AsSpan((row * 5) + 3, 2).ToArray(), Is.EqualTo(b.AsSpan(((s * Steps) + backwardStep) * 2, 2).ToArray()).Within(2e-5), $"backward, sequence {s} step {t}");
             }
         }
+    }
+
+    [Test]
+    public void Predict_SumAndMean_AddTheHalves([Values(false, true)] bool simulator, [Values(BidirectionalMerge.Sum, BidirectionalMerge.Average)] BidirectionalMerge merge,
+        [Values(true, false)] bool returnSequences)
+    {
+        var device = Device(simulator);
+        const int count = 3;
+        float[] x = Noise(count * Steps * 2, 14);
+        var backward = ForwardFeedforward with { Order = 4, Theta = 7 };
+        using var pair = new LmuModel(device, 2, returnSequences, seed: 3).AddBidirectional(ForwardFeedforward, backward, merge);
+        float[] parameters = pair.ParametersWithNoise(seed: 15, width: 0.6);
+        pair.SetParameters(parameters);
+        float[] actual = pair.Predict(x, count, Steps);
+
+        using var forwardOnly = new LmuModel(device, 2).AddFeedforwardLmu(ForwardFeedforward);
+        int split = forwardOnly.ParameterVectorLength;
+        forwardOnly.SetParameters(parameters.AsSpan(0, split));
+        using var backwardOnly = new LmuModel(device, 2).AddFeedforwardLmu(backward);
+        backwardOnly.SetParameters(parameters.AsSpan(split));
+        float[] f = forwardOnly.Predict(x, count, Steps);
+        float[] b = Reversed(backwardOnly.Predict(Reversed(x, count, Steps, 2), count, Steps), count, Steps, 3);
+        float half = merge == BidirectionalMerge.Average ? 0.5f : 1f;
+        int rows = returnSequences ? Steps : 1;
+        Assert.That(actual, Has.Length.EqualTo(count * rows * 3));
+        for (int s = 0; s < count; s++)
+        {
+            for (int t = 0; t < rows; t++)
+            {
+                int forwardStep = returnSequences ? t : Steps - 1;
+                int backwardStep = returnSequences ? t : 0;
+                for (int j = 0; j < 3; j++)
+                {
+                    float expected = half * (f[(((s * Steps) + forwardStep) * 3) + j] + b[(((s * Steps) + backwardStep) * 3) + j]);
+                    Assert.That(actual[(((s * rows) + t) * 3) + j], Is.EqualTo(expected).Within(2e-5), $"sequence {s} step {t} unit {j}");
+                }
+            }
+        }
+
+        Assert.That(() => new LmuModel(device, 2).AddBidirectional(ForwardCell, BackwardCell, merge), Throws.ArgumentException.With.Property("ParamName").EqualTo("merge"));
     }
 
     [Test]
@@ -243,10 +283,13 @@ public sealed class BidirectionalTests : SimulatorAndHostFixture
 
     [TestCase("cell")]
     [TestCase("feedforward")]
+    [TestCase("feedforward-mean")]
     public void SaveAndLoad_GiveTheSamePredictions(string kind)
     {
         using var dir = new TempDirectory();
-        using var pair = Pair(Host, kind, returnSequences: false).AddDense(2);
+        using var pair = kind == "feedforward-mean"
+            ? new LmuModel(Host, 2, returnSequences: false, seed: 3).AddBidirectional(ForwardFeedforward, merge: BidirectionalMerge.Average).AddDense(2)
+            : Pair(Host, kind, returnSequences: false).AddDense(2);
         pair.SetParameters(pair.ParametersWithNoise(seed: 10, width: 0.6));
         string path = dir.File("pair.lmuw");
         pair.Save(path);

@@ -29,6 +29,7 @@ public sealed class GradientCheckTests : SimulatorAndHostFixture
         BidirectionalCellsIntoCell,
         BidirectionalFeedforwardLastStep,
         BidirectionalFeedforwardScan,
+        BidirectionalMeanCellsAndSumLastStep,
     }
 
     private LmuDevice Device(bool simulator) => simulator ? Simulator : Host;
@@ -131,6 +132,16 @@ public sealed class GradientCheckTests : SimulatorAndHostFixture
                 }
 
                 return pairScan;
+            case Net.BidirectionalMeanCellsAndSumLastStep:
+                // The mean of a pair of cells into the sum of a last-step feedforward pair (merges other than side by side).
+                return new LmuModel(device, inputSize, returnSequences: false)
+                    .AddBidirectional(
+                        new LmuCellOptions { InputSize = inputSize, Units = 3, Order = 2, Theta = 5, MemoryBias = true, TrainableTheta = true },
+                        new LmuCellOptions { InputSize = inputSize, Units = 3, Order = 3, Theta = 4, HiddenBias = true }, BidirectionalMerge.Average)
+                    .AddBidirectional(
+                        new FeedforwardLmuOptions { InputSize = 3, Units = 2, Order = 3, Theta = 6, Activation = Activation.Tanh },
+                        new FeedforwardLmuOptions { InputSize = 3, Units = 2, Order = 2, Theta = 5, Activation = Activation.Tanh, TrainableTheta = true }, BidirectionalMerge.Sum)
+                    .AddDense(3);
             default:
                 return new LmuModel(device, inputSize, returnSequences: true)
                     .AddLmu(new LmuCellOptions { InputSize = inputSize, Units = 4, Order = 3, Theta = 5, Activation = Activation.Sigmoid, HiddenBias = true })

@@ -68,15 +68,17 @@ internal static class ModelReference
                     // step only: [forward at T − 1, backward after the whole sequence].
                     var forward = Sequence(pair.ForwardLayer, parameters.AsSpan(pair.ForwardLayer.Offset, pair.ForwardLayer.ParameterLength), x, b, steps);
                     var backward = Sequence(pair.BackwardLayer, parameters.AsSpan(pair.BackwardLayer.Offset, pair.BackwardLayer.ParameterLength), Reverse(x, b, steps, width), b, steps);
+                    int rows = pair.LastStepOnly ? b : b * steps;
+                    var ahead = pair.LastStepOnly ? LastStep(forward, b, steps, pair.ForwardLayer.OutputWidth) : forward;
+                    var behind = pair.LastStepOnly ? LastStep(backward, b, steps, pair.BackwardLayer.OutputWidth) : Reverse(backward, b, steps, pair.BackwardLayer.OutputWidth);
+                    double half = pair.Merge == BidirectionalMerge.Average ? 0.5 : 1;
+                    x = pair.Merge == BidirectionalMerge.Concat
+                        ? Join(ahead, behind, rows, pair.ForwardLayer.OutputWidth, pair.BackwardLayer.OutputWidth)
+                        : ahead.Zip(behind, (p, q) => half * (p + q)).ToArray();
                     if (pair.LastStepOnly)
                     {
-                        x = Join(LastStep(forward, b, steps, pair.ForwardLayer.OutputWidth), LastStep(backward, b, steps, pair.BackwardLayer.OutputWidth), b, pair.ForwardLayer.OutputWidth, pair.BackwardLayer.OutputWidth);
                         rowsPerSeq = 1;
                         seqDone = true;
-                    }
-                    else
-                    {
-                        x = Join(forward, Reverse(backward, b, steps, pair.BackwardLayer.OutputWidth), b * steps, pair.ForwardLayer.OutputWidth, pair.BackwardLayer.OutputWidth);
                     }
 
                     break;

@@ -4,8 +4,9 @@ namespace Lmu.Gpu.Training;
 
 /// <summary>
 /// Two LMU layers over one input: the forward layer reads each sequence from its first step, the backward layer from
-/// its last real step back to its first. Step t of the output is [forward output after steps 0…t, backward output
-/// after steps L−1…t] (concatenated, forward first, as Keras's <c>Bidirectional</c> with <c>merge_mode="concat"</c>).
+/// its last real step back to its first. Step t of the output joins the forward output after steps 0…t and the
+/// backward output after steps L−1…t (<see cref="Merge"/>: side by side, forward first, as Keras's <c>Bidirectional</c>
+/// with <c>merge_mode="concat"</c>; or their sum or mean).
 /// At the last step only (<see cref="ModelLayer.LastStepOnly"/>) it is [forward output at step L − 1, backward output
 /// after the whole sequence], as Keras gives with <c>return_sequences=False</c>.
 /// </summary>
@@ -28,18 +29,27 @@ internal sealed class BidirectionalModelLayer : ModelLayer
     private Tensor? _backwardLastGradient;
     private int _offset;
 
-    public BidirectionalModelLayer(LmuMemoryLayer forward, LmuMemoryLayer backward)
+    public BidirectionalModelLayer(LmuMemoryLayer forward, LmuMemoryLayer backward, BidirectionalMerge merge = BidirectionalMerge.Concat)
     {
         if (forward.InputWidth != backward.InputWidth)
         {
             throw new ArgumentException($"The forward layer takes {forward.InputWidth} inputs and the backward layer {backward.InputWidth}; both read the same input.", nameof(backward));
         }
 
+        if (merge != BidirectionalMerge.Concat && forward.OutputWidth != backward.OutputWidth)
+        {
+            throw new ArgumentException($"A {merge.ToString().ToLowerInvariant()} of the two halves needs the same units; the forward layer has {forward.OutputWidth} and the backward layer {backward.OutputWidth}.", nameof(merge));
+        }
+
         ForwardLayer = forward;
         BackwardLayer = backward;
+        Merge = merge;
         InputWidth = forward.InputWidth;
-        OutputWidth = forward.OutputWidth + backward.OutputWidth;
+        OutputWidth = merge == BidirectionalMerge.Concat ? forward.OutputWidth + backward.OutputWidth : forward.OutputWidth;
     }
+
+    /// <summary>How the halves' outputs are joined.</summary>
+    public BidirectionalMerge Merge { get; }
 
     /// <summary>The layer that reads the sequence in order.</summary>
     public LmuMemoryLayer ForwardLayer { get; }
@@ -127,8 +137,7 @@ internal sealed class BidirectionalModelLayer : ModelLayer
             var backwardLast = _backwardLast!.Sub(0, (long)batch * BackwardWidth);
             ForwardLast(backend, ForwardLayer, ForwardWeights(w), x, _forwardOutput!, forwardLast, batch, steps);
             ForwardLast(backend, BackwardLayer, BackwardWeights(w), reversed, _backwardOutput!, backwardLast, batch, steps);
-            backend.MoveSteps(forwardLast, y, Move(batch, 1, ForwardWidth, ForwardWidth, 0, OutputWidth, 0, reverse: false), null);
-            backend.MoveSteps(backwardLast, y, Move(batch, 1, BackwardWidth, BackwardWidth, 0, OutputWidth, ForwardWidth, reverse: false), null);
+            Join(backend, forwardLast, backwardLast, y, batch, 1, reverse: false);
             return;
         }
 
@@ -136,8 +145,7 @@ internal sealed class BidirectionalModelLayer : ModelLayer
         var backwardOutput = _backwardOutput!.Sub(0, rows * BackwardWidth);
         ForwardLayer.Forward(backend, ForwardWeights(w), x, forwardOutput, batch, steps);
         BackwardLayer.Forward(backend, BackwardWeights(w), reversed, backwardOutput, batch, steps);
-        backend.MoveSteps(forwardOutput, y, Move(batch, steps, ForwardWidth, ForwardWidth, 0, OutputWidth, 0, reverse: false), null);
-        backend.MoveSteps(backwardOutput, y, Move(batch, steps, BackwardWidth, BackwardWidth, 0, OutputWidth, ForwardWidth, reverse: true), Lengths);
+        Join(backend, forwardOutput, backwardOutput, y, batch, steps, reverse: true);
     }
 
     /// <summary>Not defined: the backward half needs each sequence's end (the model refuses truncated training of a
@@ -155,8 +163,7 @@ internal sealed class BidirectionalModelLayer : ModelLayer
         {
             var forwardLastGradient = _forwardLastGradient!.Sub(0, (long)batch * ForwardWidth);
             var backwardLastGradient = _backwardLastGradient!.Sub(0, (long)batch * BackwardWidth);
-            backend.MoveSteps(gradY, forwardLastGradient, Move(batch, 1, ForwardWidth, OutputWidth, 0, ForwardWidth, 0, reverse: false), null);
-            backend.MoveSteps(gradY, backwardLastGradient, Move(batch, 1, BackwardWidth, OutputWidth, ForwardWidth, BackwardWidth, 0, reverse: false), null);
+            Split(backend, gradY, forwardLastGradient, backwardLastGradient, batch, 1, reverse: false);
             BackwardLast(backend, ForwardLayer, ForwardWeights(w), ForwardWeights(grad), x, _forwardOutput!, _forwardLast!, _forwardGradient!, forwardLastGradient, gradX, batch, steps);
             BackwardLast(backend, BackwardLayer, BackwardWeights(w), BackwardWeights(grad), reversed, _backwardOutput!, _backwardLast!, _backwardGradient!, backwardLastGradient, backwardInputGradient, batch, steps);
         }
@@ -164,8 +171,7 @@ internal sealed class BidirectionalModelLayer : ModelLayer
         {
             var forwardGradient = _forwardGradient!.Sub(0, rows * ForwardWidth);
             var backwardGradient = _backwardGradient!.Sub(0, rows * BackwardWidth);
-            backend.MoveSteps(gradY, forwardGradient, Move(batch, steps, ForwardWidth, OutputWidth, 0, ForwardWidth, 0, reverse: false), null);
-            backend.MoveSteps(gradY, backwardGradient, Move(batch, steps, BackwardWidth, OutputWidth, ForwardWidth, BackwardWidth, 0, reverse: true), Lengths);
+            Split(backend, gradY, forwardGradient, backwardGradient, batch, steps, reverse: true);
             ForwardLayer.Backward(backend, ForwardWeights(w), ForwardWeights(grad), x, _forwardOutput!.Sub(0, rows * ForwardWidth), forwardGradient, gradX, batch, steps);
             BackwardLayer.Backward(backend, BackwardWeights(w), BackwardWeights(grad), reversed, _backwardOutput!.Sub(0, rows * BackwardWidth), backwardGradient, backwardInputGradient, batch, steps);
         }
@@ -219,6 +225,34 @@ internal sealed class BidirectionalModelLayer : ModelLayer
         backend.Clear(sequenceGradient);
         backend.ScatterFinal(lastGradient, sequenceGradient, batch, steps, width, Lengths);
         layer.Backward(backend, w, grad, x, outputs.Sub(0, (long)batch * steps * width), sequenceGradient, gradX, batch, steps);
+    }
+
+    /// <summary>The weight of each half in a merged output: ½ for the mean, else 1.</summary>
+    private float HalfScale => Merge == BidirectionalMerge.Average ? 0.5f : 1f;
+
+    /// <summary>y [B, T, out] from the halves' outputs [B, T, n_f] and [B, T, n_b] (the backward one in its reversed time
+    /// when <paramref name="reverse"/>): side by side, or summed (scaled for the mean).</summary>
+    private void Join(Backend backend, Slice forward, Slice backward, Slice y, int batch, int steps, bool reverse)
+    {
+        var lengths = reverse ? Lengths : null;
+        if (Merge == BidirectionalMerge.Concat)
+        {
+            backend.MoveSteps(forward, y, Move(batch, steps, ForwardWidth, ForwardWidth, 0, OutputWidth, 0, reverse: false), null);
+            backend.MoveSteps(backward, y, Move(batch, steps, BackwardWidth, BackwardWidth, 0, OutputWidth, ForwardWidth, reverse), lengths);
+            return;
+        }
+
+        backend.MoveSteps(forward, y, Move(batch, steps, OutputWidth, OutputWidth, 0, OutputWidth, 0, reverse: false) with { Scale = HalfScale }, null);
+        backend.MoveSteps(backward, y, Move(batch, steps, OutputWidth, OutputWidth, 0, OutputWidth, 0, reverse) with { Scale = HalfScale, Accumulate = 1 }, lengths);
+    }
+
+    /// <summary>The halves' output gradients from the joined one (<see cref="Join"/>'s transpose).</summary>
+    private void Split(Backend backend, Slice gradY, Slice forward, Slice backward, int batch, int steps, bool reverse)
+    {
+        var lengths = reverse ? Lengths : null;
+        bool concat = Merge == BidirectionalMerge.Concat;
+        backend.MoveSteps(gradY, forward, Move(batch, steps, ForwardWidth, OutputWidth, 0, ForwardWidth, 0, reverse: false) with { Scale = HalfScale }, null);
+        backend.MoveSteps(gradY, backward, Move(batch, steps, BackwardWidth, OutputWidth, concat ? ForwardWidth : 0, BackwardWidth, 0, reverse) with { Scale = HalfScale }, lengths);
     }
 
     private static StepMoveParams Move(int batch, int steps, int width, int sourceWidth, int sourceOffset, int destinationWidth, int destinationOffset, bool reverse) =>

@@ -397,7 +397,11 @@ internal sealed class HostBackend : Backend
                 var source = from.Slice((((b * p.Steps) + s) * p.SourceWidth) + p.SourceOffset, p.Width);
                 if (p.Accumulate != 0)
                 {
-                    TensorPrimitives.Add(target, source, target);
+                    TensorPrimitives.MultiplyAdd(source, p.Scale, target, target);
+                }
+                else if (p.Scale != 1f)
+                {
+                    TensorPrimitives.Multiply(source, p.Scale, target);
                 }
                 else
                 {

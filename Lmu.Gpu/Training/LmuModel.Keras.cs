@@ -32,8 +32,9 @@ public sealed partial class LmuModel
 
     /// <summary>Sets a bidirectional layer's weights from a Keras <c>Bidirectional</c> wrapper's two keras-lmu layers
     /// (<c>forward_…</c> and <c>backward_…</c> in Keras's weight names), each as
-    /// <see cref="ImportKeras(int, KerasLmuWeights)"/> takes them.</summary>
-    /// <param name="layerIndex">The bidirectional layer (<see cref="AddBidirectional(LmuCellOptions, LmuCellOptions?)"/>).</param>
+    /// <see cref="ImportKeras(int, KerasLmuWeights)"/> takes them. The layer's <see cref="BidirectionalMerge"/> must be
+    /// the wrapper's <c>merge_mode</c> (concat, sum or ave).</summary>
+    /// <param name="layerIndex">The bidirectional layer (<see cref="AddBidirectional(LmuCellOptions, LmuCellOptions?, BidirectionalMerge)"/>).</param>
     /// <param name="forward">The forward layer's arrays.</param>
     /// <param name="backward">The backward layer's arrays.</param>
     /// <exception cref="ArgumentNullException">An argument is null.</exception>

@@ -14,7 +14,7 @@ public sealed partial class LmuModel
     /// <returns>The stream, at zero state. Dispose it (or the model) to free its buffers.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="batch"/> &lt; 1.</exception>
     /// <exception cref="InvalidOperationException">The model has no layers, or has a bidirectional layer
-    /// (<see cref="AddBidirectional(LmuCellOptions, LmuCellOptions?)"/>: its backward half needs each sequence's end first).</exception>
+    /// (<see cref="AddBidirectional(LmuCellOptions, LmuCellOptions?, BidirectionalMerge)"/>: its backward half needs each sequence's end first).</exception>
     /// <exception cref="ObjectDisposedException">The model was disposed.</exception>
     /// <remarks>A stream runs with the model's current weights at every call, so it follows <see cref="Fit"/> and
     /// <see cref="SetParameters"/>. Several streams may be open at once; each keeps its own states. A model and its
@@ -37,7 +37,7 @@ public sealed partial class LmuModel
 
     /// <summary>True when every output depends only on the inputs up to its step, so the model can be streamed
     /// (<see cref="OpenStream"/>); false with a bidirectional layer
-    /// (<see cref="AddBidirectional(LmuCellOptions, LmuCellOptions?)"/>), whose backward half needs each sequence's
+    /// (<see cref="AddBidirectional(LmuCellOptions, LmuCellOptions?, BidirectionalMerge)"/>), whose backward half needs each sequence's
     /// end first.</summary>
     public bool IsCausal => !_layers.Any(l => l is BidirectionalModelLayer);
 

@@ -166,8 +166,11 @@ public sealed partial class LmuModel : IDisposable
     /// <param name="forward">The forward cell; its <see cref="LmuCellOptions.InputSize"/> must equal <see cref="Width"/>.</param>
     /// <param name="backward">The backward cell (the same options as <paramref name="forward"/> when null; its weights
     /// are its own either way).</param>
+    /// <param name="merge">How the two outputs are joined at each step: side by side (the default), or their sum or
+    /// mean (both cells then need the same units).</param>
     /// <returns>This model.</returns>
-    /// <exception cref="ArgumentException">Wrong input size, or a dense layer was already added.</exception>
+    /// <exception cref="ArgumentException">Wrong input size, a dense layer was already added, or a sum or mean of
+    /// halves with different units.</exception>
     /// <exception cref="InvalidOperationException">The model was already used.</exception>
     /// <remarks>
     /// <para>In a model that outputs at the last step only, with this pair as its last LMU layer, the output is
@@ -178,29 +181,31 @@ public sealed partial class LmuModel : IDisposable
     /// cannot be streamed (<see cref="OpenStream"/> refuses it); <see cref="Predict(float[], int, int, int, CancellationToken)"/>, <see cref="Evaluate"/> and
     /// <see cref="Fit"/> run it on every device.</para>
     /// </remarks>
-    public LmuModel AddBidirectional(LmuCellOptions forward, LmuCellOptions? backward = null)
+    public LmuModel AddBidirectional(LmuCellOptions forward, LmuCellOptions? backward = null, BidirectionalMerge merge = BidirectionalMerge.Concat)
     {
         ArgumentNullException.ThrowIfNull(forward);
         backward ??= forward;
-        return AddPair(forward.InputSize, backward.InputSize, () => new CellModelLayer(forward), () => new CellModelLayer(backward));
+        return AddPair(forward.InputSize, backward.InputSize, merge, () => new CellModelLayer(forward), () => new CellModelLayer(backward));
     }
 
-    /// <summary>Appends a bidirectional pair of feedforward LMU layers (see <see cref="AddBidirectional(LmuCellOptions, LmuCellOptions?)"/>):
+    /// <summary>Appends a bidirectional pair of feedforward LMU layers (see <see cref="AddBidirectional(LmuCellOptions, LmuCellOptions?, BidirectionalMerge)"/>):
     /// step t of the output is [forward layer's output at t after steps 0…t, backward layer's after steps L−1…t].</summary>
     /// <param name="forward">The forward layer; its input size must equal <see cref="Width"/>.</param>
     /// <param name="backward">The backward layer (the same options as <paramref name="forward"/> when null).</param>
+    /// <param name="merge">How the two outputs are joined at each step (as for cells).</param>
     /// <returns>This model.</returns>
-    /// <exception cref="ArgumentException">Wrong input size, or a dense layer was already added.</exception>
+    /// <exception cref="ArgumentException">Wrong input size, a dense layer was already added, or a sum or mean of
+    /// halves with different units.</exception>
     /// <exception cref="InvalidOperationException">The model was already used.</exception>
     /// <remarks>Both memories run by <see cref="SequenceMethod"/> (the scan or step by step), the backward one over the
     /// reversed input. As the last LMU layer of a model that outputs at the last step only, the output is [forward
     /// output at the last real step, backward output after the whole sequence]; the forward layer then still runs its
     /// whole sequence (no impulse-product shortcut inside the pair).</remarks>
-    public LmuModel AddBidirectional(FeedforwardLmuOptions forward, FeedforwardLmuOptions? backward = null)
+    public LmuModel AddBidirectional(FeedforwardLmuOptions forward, FeedforwardLmuOptions? backward = null, BidirectionalMerge merge = BidirectionalMerge.Concat)
     {
         ArgumentNullException.ThrowIfNull(forward);
         backward ??= forward;
-        return AddPair(forward.InputSize, backward.InputSize,
+        return AddPair(forward.InputSize, backward.InputSize, merge,
             () => new FeedforwardModelLayer(forward) { SequenceMethod = _sequenceMethod },
             () => new FeedforwardModelLayer(backward) { SequenceMethod = _sequenceMethod });
     }
@@ -253,8 +258,8 @@ public sealed partial class LmuModel : IDisposable
             lines.Add(layer switch
             {
                 CellModelLayer c => $"LMU cell: n_x={c.Options.InputSize} n={c.Options.Units} k={c.Options.MemoryChannels} d={c.Options.Order} θ={c.Options.Theta:G4} {c.Options.Activation.ToString().ToLowerInvariant()} ({c.TrainableCount:N0} params)",
-                BidirectionalModelLayer { ForwardLayer: CellModelLayer c, BackwardLayer: CellModelLayer r } => $"Bidirectional LMU cells: n_x={c.Options.InputSize} n={c.Options.Units}+{r.Options.Units} d={c.Options.Order}/{r.Options.Order} θ={c.Options.Theta:G4}/{r.Options.Theta:G4} ({layer.TrainableCount:N0} params)",
-                BidirectionalModelLayer { ForwardLayer: FeedforwardModelLayer f, BackwardLayer: FeedforwardModelLayer r } => $"Bidirectional LMU feedforward: n_x={f.Options.InputSize} n={f.Options.Units}+{r.Options.Units} d={f.Options.Order}/{r.Options.Order} θ={f.Options.Theta:G4}/{r.Options.Theta:G4} ({layer.TrainableCount:N0} params)",
+                BidirectionalModelLayer { ForwardLayer: CellModelLayer c, BackwardLayer: CellModelLayer r } b => $"Bidirectional LMU cells: n_x={c.Options.InputSize} n={c.Options.Units}+{r.Options.Units} d={c.Options.Order}/{r.Options.Order} θ={c.Options.Theta:G4}/{r.Options.Theta:G4}{MergeText(b)} ({layer.TrainableCount:N0} params)",
+                BidirectionalModelLayer { ForwardLayer: FeedforwardModelLayer f, BackwardLayer: FeedforwardModelLayer r } b => $"Bidirectional LMU feedforward: n_x={f.Options.InputSize} n={f.Options.Units}+{r.Options.Units} d={f.Options.Order}/{r.Options.Order} θ={f.Options.Theta:G4}/{r.Options.Theta:G4}{MergeText(b)} ({layer.TrainableCount:N0} params)",
                 FeedforwardModelLayer f => $"LMU feedforward: n_x={f.Options.InputSize} n={f.Options.Units} k={f.Options.MemoryChannels} d={f.Options.Order} θ={f.Options.Theta:G4} {f.Options.Activation.ToString().ToLowerInvariant()} ({f.TrainableCount:N0} params)",
                 DenseModelLayer d => $"Dense: {d.InputWidth}→{d.OutputWidth} {d.Activation.ToString().ToLowerInvariant()} ({d.TrainableCount:N0} params)",
                 DropoutModelLayer o => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Dropout: {o.InputWidth} rate={o.Rate:G4} ({(o.IsSequence ? "sequence" : "head")})"),
@@ -265,6 +270,9 @@ public sealed partial class LmuModel : IDisposable
         lines.Add($"Total trainable parameters: {ParameterCount:N0}");
         return string.Join(Environment.NewLine, lines);
     }
+
+    private static string MergeText(BidirectionalModelLayer pair) =>
+        pair.Merge == BidirectionalMerge.Concat ? string.Empty : $" merge={pair.Merge.ToString().ToLowerInvariant()}";
 
     /// <summary>Copies the flat parameter vector (layer by layer, each in its documented order).</summary>
     /// <returns>A new array.</returns>
@@ -1550,16 +1558,21 @@ public sealed partial class LmuModel : IDisposable
 
     /// <summary>Appends a bidirectional pair once both halves' input sizes are checked (the layers are made only then:
     /// their constructors check their own options).</summary>
-    private LmuModel AddPair(int forwardInput, int backwardInput, Func<LmuMemoryLayer> forward, Func<LmuMemoryLayer> backward)
+    private LmuModel AddPair(int forwardInput, int backwardInput, BidirectionalMerge merge, Func<LmuMemoryLayer> forward, Func<LmuMemoryLayer> backward)
     {
         using var scope = new OperationScope(this);
+        if (!Enum.IsDefined(merge))
+        {
+            throw new ArgumentOutOfRangeException(nameof(merge), merge, "Unknown merge mode.");
+        }
+
         CheckSequenceLayer(forwardInput);
         if (backwardInput != forwardInput)
         {
             throw new ArgumentException($"The backward layer takes {backwardInput} inputs but the forward layer takes {forwardInput}; both read the same input.", "backward");
         }
 
-        _layers.Add(new BidirectionalModelLayer(forward(), backward()));
+        _layers.Add(new BidirectionalModelLayer(forward(), backward(), merge));
         return this;
     }
 

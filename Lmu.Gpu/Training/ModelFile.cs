@@ -219,13 +219,20 @@ public sealed partial class LmuModel
                     throw new ArgumentException($"a bidirectional layer of a '{forward.Kind}' and a '{backward.Kind}' layer");
                 }
 
+                var merge = e.Merge switch
+                {
+                    null or "concat" => BidirectionalMerge.Concat,
+                    "sum" => BidirectionalMerge.Sum,
+                    "average" => BidirectionalMerge.Average,
+                    _ => throw new ArgumentException($"a bidirectional layer with merge '{e.Merge}'"),
+                };
                 switch (forward.Kind)
                 {
                     case "lmu":
-                        model.AddBidirectional(CellOptions(forward, model.Width), CellOptions(backward, model.Width));
+                        model.AddBidirectional(CellOptions(forward, model.Width), CellOptions(backward, model.Width), merge);
                         break;
                     case "lmu-feedforward":
-                        model.AddBidirectional(FeedforwardOptions(forward, model.Width), FeedforwardOptions(backward, model.Width));
+                        model.AddBidirectional(FeedforwardOptions(forward, model.Width), FeedforwardOptions(backward, model.Width), merge);
                         break;
                     default:
                         throw new ArgumentException($"a bidirectional layer of kind '{forward.Kind}'");
@@ -276,7 +283,11 @@ public sealed partial class LmuModel
             Activation = f.Options.Activation.ToString().ToLowerInvariant(), Discretizer = f.Options.Discretizer == Discretizer.Euler ? "euler" : "zoh",
             Dt = f.Options.Dt, InputToHidden = f.Options.InputToHidden, MemoryBias = f.Options.MemoryBias, HiddenBias = f.Options.HiddenBias, TrainableTheta = f.Options.TrainableTheta,
         },
-        BidirectionalModelLayer b => new LayerEntry { Kind = "bidirectional", Units = b.OutputWidth, Forward = ToFile(b.ForwardLayer), Backward = ToFile(b.BackwardLayer) },
+        BidirectionalModelLayer b => new LayerEntry
+        {
+            Kind = "bidirectional", Units = b.OutputWidth, Forward = ToFile(b.ForwardLayer), Backward = ToFile(b.BackwardLayer),
+            Merge = b.Merge == BidirectionalMerge.Concat ? null : b.Merge.ToString().ToLowerInvariant(),
+        },
         DenseModelLayer d => new LayerEntry { Kind = "dense", Units = d.OutputWidth, Activation = d.Activation.ToString().ToLowerInvariant() },
         DropoutModelLayer o => new LayerEntry { Kind = "dropout", Units = o.OutputWidth, Rate = o.Rate },
         _ => throw new InvalidOperationException("Unknown layer type."),
@@ -370,5 +381,8 @@ public sealed partial class LmuModel
 
         /// <summary>A bidirectional layer's backward layer.</summary>
         public LayerEntry? Backward { get; set; }
+
+        /// <summary>A bidirectional layer's merge: absent for side by side, else "sum" or "average".</summary>
+        public string? Merge { get; set; }
     }
 }
