@@ -111,10 +111,19 @@ internal sealed class BidirectionalModelLayer : ModelLayer
         BackwardLayer.EnsureWorkspace(backend, batch, steps);
         long rows = (long)batch * steps;
         EnsureTensor(backend, ref _reversedInput, rows * InputWidth, "reversed input");
-        EnsureTensor(backend, ref _forwardOutput, rows * ForwardWidth, "forward layer outputs");
-        EnsureTensor(backend, ref _backwardOutput, rows * BackwardWidth, "backward layer outputs (reversed time)");
-        EnsureTensor(backend, ref _forwardGradient, rows * ForwardWidth, "forward layer output gradients");
-        EnsureTensor(backend, ref _backwardGradient, rows * BackwardWidth, "backward layer output gradients (reversed time)");
+        // A half that gives its last output itself (a last-step feedforward layer) needs no T-long outputs here.
+        if (!ForwardLayer.LastStepOnly)
+        {
+            EnsureTensor(backend, ref _forwardOutput, rows * ForwardWidth, "forward layer outputs");
+            EnsureTensor(backend, ref _forwardGradient, rows * ForwardWidth, "forward layer output gradients");
+        }
+
+        if (!BackwardLayer.LastStepOnly)
+        {
+            EnsureTensor(backend, ref _backwardOutput, rows * BackwardWidth, "backward layer outputs (reversed time)");
+            EnsureTensor(backend, ref _backwardGradient, rows * BackwardWidth, "backward layer output gradients (reversed time)");
+        }
+
         EnsureTensor(backend, ref _reversedInputGradient, rows * InputWidth, "backward layer input gradients (reversed time)");
         if (LastStepOnly)
         {
@@ -135,8 +144,8 @@ internal sealed class BidirectionalModelLayer : ModelLayer
             // The backward layer's last real step (in its reversed time) has read the whole sequence.
             var forwardLast = _forwardLast!.Sub(0, (long)batch * ForwardWidth);
             var backwardLast = _backwardLast!.Sub(0, (long)batch * BackwardWidth);
-            ForwardLast(backend, ForwardLayer, ForwardWeights(w), x, _forwardOutput!, forwardLast, batch, steps);
-            ForwardLast(backend, BackwardLayer, BackwardWeights(w), reversed, _backwardOutput!, backwardLast, batch, steps);
+            ForwardLast(backend, ForwardLayer, ForwardWeights(w), x, _forwardOutput, forwardLast, batch, steps);
+            ForwardLast(backend, BackwardLayer, BackwardWeights(w), reversed, _backwardOutput, backwardLast, batch, steps);
             Join(backend, forwardLast, backwardLast, y, batch, 1, reverse: false);
             return;
         }
@@ -164,8 +173,8 @@ internal sealed class BidirectionalModelLayer : ModelLayer
             var forwardLastGradient = _forwardLastGradient!.Sub(0, (long)batch * ForwardWidth);
             var backwardLastGradient = _backwardLastGradient!.Sub(0, (long)batch * BackwardWidth);
             Split(backend, gradY, forwardLastGradient, backwardLastGradient, batch, 1, reverse: false);
-            BackwardLast(backend, ForwardLayer, ForwardWeights(w), ForwardWeights(grad), x, _forwardOutput!, _forwardLast!, _forwardGradient!, forwardLastGradient, gradX, batch, steps);
-            BackwardLast(backend, BackwardLayer, BackwardWeights(w), BackwardWeights(grad), reversed, _backwardOutput!, _backwardLast!, _backwardGradient!, backwardLastGradient, backwardInputGradient, batch, steps);
+            BackwardLast(backend, ForwardLayer, ForwardWeights(w), ForwardWeights(grad), x, _forwardOutput, _forwardLast!, _forwardGradient, forwardLastGradient, gradX, batch, steps);
+            BackwardLast(backend, BackwardLayer, BackwardWeights(w), BackwardWeights(grad), reversed, _backwardOutput, _backwardLast!, _backwardGradient, backwardLastGradient, backwardInputGradient, batch, steps);
         }
         else
         {
@@ -195,8 +204,9 @@ internal sealed class BidirectionalModelLayer : ModelLayer
     }
 
     /// <summary>One half's output at each sequence's last real step into <paramref name="last"/> [B, n]: by the layer
-    /// itself where it runs last-step only, else from its whole output sequence (in <paramref name="outputs"/>).</summary>
-    private void ForwardLast(Backend backend, LmuMemoryLayer layer, Slice w, Slice x, Tensor outputs, Slice last, int batch, int steps)
+    /// itself where it runs last-step only, else from its whole output sequence (in <paramref name="outputs"/>, which
+    /// only such a half has).</summary>
+    private void ForwardLast(Backend backend, LmuMemoryLayer layer, Slice w, Slice x, Tensor? outputs, Slice last, int batch, int steps)
     {
         layer.Lengths = Lengths;
         if (layer.LastStepOnly)
@@ -205,13 +215,13 @@ internal sealed class BidirectionalModelLayer : ModelLayer
             return;
         }
 
-        var sequence = outputs.Sub(0, (long)batch * steps * layer.OutputWidth);
+        var sequence = outputs!.Sub(0, (long)batch * steps * layer.OutputWidth);
         layer.Forward(backend, w, x, sequence, batch, steps);
         backend.SelectFinal(sequence, last, batch, steps, layer.OutputWidth, Lengths);
     }
 
     /// <summary>The backward pass of <see cref="ForwardLast"/> from the gradient of the last output.</summary>
-    private void BackwardLast(Backend backend, LmuMemoryLayer layer, Slice w, Slice grad, Slice x, Tensor outputs, Tensor last, Tensor gradients, Slice lastGradient, Slice? gradX, int batch, int steps)
+    private void BackwardLast(Backend backend, LmuMemoryLayer layer, Slice w, Slice grad, Slice x, Tensor? outputs, Tensor last, Tensor? gradients, Slice lastGradient, Slice? gradX, int batch, int steps)
     {
         layer.Lengths = Lengths;
         int width = layer.OutputWidth;
@@ -221,10 +231,10 @@ internal sealed class BidirectionalModelLayer : ModelLayer
             return;
         }
 
-        var sequenceGradient = gradients.Sub(0, (long)batch * steps * width);
+        var sequenceGradient = gradients!.Sub(0, (long)batch * steps * width);
         backend.Clear(sequenceGradient);
         backend.ScatterFinal(lastGradient, sequenceGradient, batch, steps, width, Lengths);
-        layer.Backward(backend, w, grad, x, outputs.Sub(0, (long)batch * steps * width), sequenceGradient, gradX, batch, steps);
+        layer.Backward(backend, w, grad, x, outputs!.Sub(0, (long)batch * steps * width), sequenceGradient, gradX, batch, steps);
     }
 
     /// <summary>The weight of each half in a merged output: ½ for the mean, else 1.</summary>
